@@ -1,0 +1,105 @@
+package upstream
+
+import (
+	"context"
+	"sync"
+)
+
+// Batch fetches ids in chunks of at most size (MaxBatch when size <= 0),
+// issuing the chunks concurrently. Duplicate ids are asked for once. It
+// returns every item the successful chunks produced and, for ids whose chunk
+// failed, that chunk's error: one failed chunk does not fail the others.
+func Batch[T any](ctx context.Context, ids []string, size int, fetch func(context.Context, []string) ([]T, error)) ([]T, Failures) {
+	if size <= 0 {
+		size = MaxBatch
+	}
+	ids = dedupe(ids)
+	if len(ids) == 0 {
+		return nil, Failures{}
+	}
+	if len(ids) <= size {
+		items, err := fetch(ctx, ids)
+		if err != nil {
+			return nil, Failures{chunks: []failedChunk{{ids: ids, err: err}}}
+		}
+		return items, Failures{}
+	}
+
+	type slot struct {
+		items []T
+		err   error
+	}
+	chunks := chunk(ids, size)
+	slots := make([]slot, len(chunks))
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		wg.Go(func() {
+			items, err := fetch(ctx, c)
+			slots[i] = slot{items, err} // each goroutine writes only its own slot
+		})
+	}
+	wg.Wait()
+
+	var items []T
+	var f Failures
+	for i, s := range slots {
+		if s.err != nil {
+			f.chunks = append(f.chunks, failedChunk{ids: chunks[i], err: s.err})
+			continue
+		}
+		items = append(items, s.items...)
+	}
+	return items, f
+}
+
+// Failures records which ids of a Batch failed, and why.
+type Failures struct {
+	chunks []failedChunk
+}
+
+type failedChunk struct {
+	ids []string
+	err error
+}
+
+// Err returns the error of id's chunk, or nil when it succeeded.
+func (f Failures) Err(id string) error {
+	for _, c := range f.chunks {
+		for _, x := range c.ids {
+			if x == id {
+				return c.err
+			}
+		}
+	}
+	return nil
+}
+
+// Any returns the first failure, or nil when every chunk succeeded.
+func (f Failures) Any() error {
+	if len(f.chunks) == 0 {
+		return nil
+	}
+	return f.chunks[0].err
+}
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]struct{}, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if _, ok := seen[id]; ok {
+			continue
+		}
+		seen[id] = struct{}{}
+		out = append(out, id)
+	}
+	return out
+}
+
+func chunk(ids []string, size int) [][]string {
+	out := make([][]string, 0, (len(ids)+size-1)/size)
+	for len(ids) > size {
+		out = append(out, ids[:size:size])
+		ids = ids[size:]
+	}
+	return append(out, ids)
+}

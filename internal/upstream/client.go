@@ -1,0 +1,296 @@
+// Package upstream is the HTTP core shared by the backend clients in
+// services/: one tuned transport, per-call timeouts bounded by the request's
+// deadline, header propagation, a response size cap, batch splitting, and
+// failures classified once into typed errors.
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultTimeout          = 1 * time.Second
+	DefaultMaxResponseBytes = 8 << 20
+	// MaxBatch is the contract's limit of ids per batch request.
+	MaxBatch = 100
+)
+
+// Config configures the client of one backend service.
+type Config struct {
+	// Service names the backend in errors, logs and metrics ("catalog").
+	Service string
+	// BaseURL is the service's root, e.g. "http://127.0.0.1:9101".
+	BaseURL string
+	// Timeout bounds each call; the request's own deadline still wins when
+	// it is sooner. Zero means DefaultTimeout.
+	Timeout time.Duration
+	// MaxResponseBytes caps a response body; larger bodies fail with
+	// CodeBadResponse. Zero means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// Policy adds retries, a circuit breaker and a bulkhead; nil calls once.
+	Policy *Policy
+}
+
+// Client makes calls to one backend. It is safe for concurrent use.
+type Client struct {
+	service string
+	base    *url.URL
+	timeout time.Duration
+	maxBody int64
+	http    *http.Client
+	policy  *Policy
+	obs     Observer
+}
+
+// New returns a client for cfg that sends requests through hc (shared by all
+// services so connections are pooled in one place). obs may be nil.
+func New(cfg Config, hc *http.Client, obs Observer) (*Client, error) {
+	if cfg.Service == "" {
+		return nil, errors.New("upstream: service name is empty")
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("upstream: %s: base URL %q is not an absolute http(s) URL", cfg.Service, cfg.BaseURL)
+	}
+	c := &Client{
+		service: cfg.Service,
+		base:    u,
+		timeout: cfg.Timeout,
+		maxBody: cfg.MaxResponseBytes,
+		http:    hc,
+		policy:  cfg.Policy,
+		obs:     obs,
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxResponseBytes
+	}
+	if c.obs == nil {
+		c.obs = nopObserver{}
+	}
+	return c, nil
+}
+
+// Service returns the service name the client was configured with.
+func (c *Client) Service() string { return c.service }
+
+// Request is one GET to a backend.
+type Request struct {
+	// Endpoint is a stable, low-cardinality name for metrics and errors.
+	Endpoint string
+	// Path is joined to the base URL; segments must already be escaped.
+	Path  string
+	Query url.Values
+	// IDs is the number of ids the call asks for, for batch-size metrics.
+	IDs int
+}
+
+// Get performs req and decodes a 2xx JSON body into out. A 404 returns an
+// *Error wrapping ErrNotFound. Every other failure is an *Error.
+func (c *Client) Get(ctx context.Context, req Request, out any) error {
+	err := c.policy.do(ctx, c, req, func(ctx context.Context, attempt int) error {
+		return c.once(ctx, req, attempt, out)
+	})
+	if err == nil {
+		return nil
+	}
+	var ue *Error
+	if !errors.As(err, &ue) {
+		ue = &Error{Service: c.service, Endpoint: req.Endpoint, Code: classifyTransport(ctx, err), Err: err, Temp: true}
+	}
+	return ue
+}
+
+// once makes one attempt, bounded by the client's timeout.
+func (c *Client) once(ctx context.Context, req Request, attempt int, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	u := *c.base
+	u.Path = c.base.Path + req.Path
+	u.RawQuery = req.Query.Encode()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return c.fail(req, CodeServiceError, 0, false, err)
+	}
+	hreq.Header.Set("Accept", "application/json")
+	o := OutgoingFrom(ctx)
+	for k, vs := range o.Header {
+		hreq.Header[k] = vs
+	}
+	if o.RequestID != "" {
+		hreq.Header.Set("X-Request-ID", o.RequestID)
+	}
+
+	start := time.Now()
+	call := Call{Service: c.service, Endpoint: req.Endpoint, IDs: req.IDs, Attempt: attempt, Start: start}
+	c.obs.CallStarted(ctx, call)
+	status, err := c.exchange(ctx, hreq, req, out)
+	call.Duration = time.Since(start)
+	call.Status = status
+	if err != nil {
+		if ue, ok := AsError(err); ok {
+			call.Code = ue.Code
+		}
+	}
+	c.obs.CallFinished(ctx, call)
+	if rec := RecorderFrom(ctx); rec != nil {
+		rec.add(call)
+	}
+	return err
+}
+
+func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, out any) (int, error) {
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return 0, c.fail(req, classifyTransport(ctx, err), 0, true, err)
+	}
+	defer resp.Body.Close()
+
+	body, err := c.readBody(resp)
+	if err != nil {
+		code := classifyTransport(ctx, err)
+		if errors.Is(err, errTooLarge) || errors.Is(err, io.ErrUnexpectedEOF) {
+			code = CodeBadResponse
+		}
+		return resp.StatusCode, c.fail(req, code, resp.StatusCode, code != CodeBadResponse, err)
+	}
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		if resp.StatusCode == http.StatusNotFound {
+			return resp.StatusCode, c.fail(req, CodeRejected, resp.StatusCode, false, ErrNotFound)
+		}
+		code, temp := classifyStatus(resp.StatusCode)
+		e := c.fail(req, code, resp.StatusCode, temp, errors.New(backendMessage(body)))
+		if resp.StatusCode == http.StatusTooManyRequests {
+			e.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
+		}
+		return resp.StatusCode, e
+	}
+	if err := decodeJSON(body, out); err != nil {
+		return resp.StatusCode, c.fail(req, CodeBadResponse, resp.StatusCode, false, err)
+	}
+	return resp.StatusCode, nil
+}
+
+var errTooLarge = errors.New("response body over the size cap")
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads at most maxBody bytes; it fails rather than truncate.
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	if resp.ContentLength > c.maxBody {
+		return nil, fmt.Errorf("%w: Content-Length %d > %d", errTooLarge, resp.ContentLength, c.maxBody)
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > c.maxBody {
+		return nil, fmt.Errorf("%w: more than %d bytes", errTooLarge, c.maxBody)
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+func (c *Client) fail(req Request, code Code, status int, temp bool, err error) *Error {
+	return &Error{Service: c.service, Endpoint: req.Endpoint, Code: code, Status: status, Temp: temp, Err: err}
+}
+
+// decodeJSON decodes exactly one JSON value; trailing data is an error.
+func decodeJSON(body []byte, out any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("decode: trailing data after JSON value")
+	}
+	return nil
+}
+
+// backendMessage extracts the contract's {"error": "..."} message, for logs.
+func backendMessage(body []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		return e.Error
+	}
+	const max = 200
+	if len(body) > max {
+		body = body[:max]
+	}
+	return fmt.Sprintf("non-JSON error body: %q", body)
+}
+
+// TransportConfig tunes the shared transport; zero values take the defaults.
+type TransportConfig struct {
+	MaxIdleConnsPerHost int
+	MaxConnsPerHost     int
+	IdleConnTimeout     time.Duration
+	DialTimeout         time.Duration
+}
+
+// NewTransport returns the transport every backend client shares.
+func NewTransport(tc TransportConfig) *http.Transport {
+	if tc.MaxIdleConnsPerHost <= 0 {
+		// The default of 2 churns connections: a level of a query fans out
+		// to each service at once, and under load hundreds of calls per
+		// second go to the same six hosts.
+		tc.MaxIdleConnsPerHost = 256
+	}
+	if tc.IdleConnTimeout <= 0 {
+		// Long enough to span quiet periods, shorter than typical backend
+		// keep-alive timeouts so we close first and never reuse a dying one.
+		tc.IdleConnTimeout = 60 * time.Second
+	}
+	if tc.DialTimeout <= 0 {
+		// A refused or black-holed backend must fail well inside the call
+		// timeout so the error names the real cause.
+		tc.DialTimeout = 2 * time.Second
+	}
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   tc.DialTimeout,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		MaxIdleConns:        tc.MaxIdleConnsPerHost * 8, // six backends and headroom
+		MaxIdleConnsPerHost: tc.MaxIdleConnsPerHost,
+		// 0 = unlimited; the bulkhead limits in-flight calls per service.
+		MaxConnsPerHost:       tc.MaxConnsPerHost,
+		IdleConnTimeout:       tc.IdleConnTimeout,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// The backends speak HTTP/1.1 JSON; h2 over TLS is still negotiated
+		// for https base URLs.
+		ForceAttemptHTTP2: true,
+	}
+}
+
+// NewHTTPClient wraps t. No Client.Timeout: each call sets its own deadline.
+func NewHTTPClient(t http.RoundTripper) *http.Client {
+	return &http.Client{
+		Transport: t,
+		// The contract has no redirects; following one could leak
+		// forwarded credentials to another host.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}

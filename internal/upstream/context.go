@@ -1,0 +1,95 @@
+package upstream
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Outgoing is what a client request passes on to every backend call.
+type Outgoing struct {
+	RequestID string
+	// Header holds client headers to forward, already filtered by policy.
+	Header http.Header
+}
+
+type outgoingKey struct{}
+
+// WithOutgoing returns ctx carrying o for backend calls made under it.
+func WithOutgoing(ctx context.Context, o Outgoing) context.Context {
+	return context.WithValue(ctx, outgoingKey{}, o)
+}
+
+// OutgoingFrom returns what WithOutgoing stored; the zero value when none.
+func OutgoingFrom(ctx context.Context) Outgoing {
+	o, _ := ctx.Value(outgoingKey{}).(Outgoing)
+	return o
+}
+
+// Call describes one HTTP attempt to a backend.
+type Call struct {
+	Service  string
+	Endpoint string
+	IDs      int
+	Attempt  int // 0 for the first try
+	Start    time.Time
+	Duration time.Duration
+	Status   int  // 0 when no response arrived
+	Code     Code // "" on success
+}
+
+// Observer is told about every attempt (metrics, tracing). Implementations
+// must be safe for concurrent use and fast.
+type Observer interface {
+	CallStarted(ctx context.Context, c Call)
+	CallFinished(ctx context.Context, c Call)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) CallStarted(context.Context, Call)  {}
+func (nopObserver) CallFinished(context.Context, Call) {}
+
+// Recorder collects the calls made for one GraphQL request: the access log,
+// the fan-out budget and the fan-out report read it.
+type Recorder struct {
+	mu    sync.Mutex
+	calls []Call
+}
+
+// NewRecorder returns an empty recorder.
+func NewRecorder() *Recorder { return &Recorder{} }
+
+type recorderKey struct{}
+
+// WithRecorder returns ctx whose backend calls are recorded in r.
+func WithRecorder(ctx context.Context, r *Recorder) context.Context {
+	return context.WithValue(ctx, recorderKey{}, r)
+}
+
+// RecorderFrom returns the recorder in ctx, or nil.
+func RecorderFrom(ctx context.Context) *Recorder {
+	r, _ := ctx.Value(recorderKey{}).(*Recorder)
+	return r
+}
+
+func (r *Recorder) add(c Call) {
+	r.mu.Lock()
+	r.calls = append(r.calls, c)
+	r.mu.Unlock()
+}
+
+// Calls returns a copy of the calls recorded so far.
+func (r *Recorder) Calls() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Call(nil), r.calls...)
+}
+
+// Len returns how many calls were recorded.
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls)
+}
