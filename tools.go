@@ -6,4 +6,5 @@ package main
 
 import (
 	_ "github.com/99designs/gqlgen"
+	_ "github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen"
 )

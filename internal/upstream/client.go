@@ -97,7 +97,14 @@ type Request struct {
 	Query url.Values
 	// IDs is the number of ids the call asks for, for batch-size metrics.
 	IDs int
+	// Require names the body's top-level key the contract requires (e.g.
+	// "products"). When out decodes empty (see Lener), the key must be
+	// present, so a body of the wrong shape is not mistaken for "no rows".
+	Require string
 }
+
+// Lener is implemented by response envelopes; see Request.Require.
+type Lener interface{ Len() int }
 
 // Get performs req and decodes a 2xx JSON body into out. A 404 returns an
 // *Error wrapping ErrNotFound. Every other failure is an *Error.
@@ -184,6 +191,18 @@ func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, 
 	if err := decodeJSON(body, out); err != nil {
 		return resp.StatusCode, c.fail(req, CodeBadResponse, resp.StatusCode, false, err)
 	}
+	if req.Require != "" {
+		// Only an empty result needs the (rare, cheap) second look.
+		if l, ok := out.(Lener); ok && l.Len() == 0 && !hasKey(body, req.Require) {
+			return resp.StatusCode, c.fail(req, CodeBadResponse, resp.StatusCode, false,
+				fmt.Errorf("decode: body has no %q key", req.Require))
+		}
+	}
+	if v, ok := out.(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return resp.StatusCode, c.fail(req, CodeBadResponse, resp.StatusCode, false, err)
+		}
+	}
 	return resp.StatusCode, nil
 }
 
@@ -223,6 +242,19 @@ func decodeJSON(body []byte, out any) error {
 		return errors.New("decode: trailing data after JSON value")
 	}
 	return nil
+}
+
+// Validator is implemented by response types that check what JSON decoding
+// cannot (required ids, enum values); a failure is CodeBadResponse.
+type Validator interface{ Validate() error }
+
+func hasKey(body []byte, key string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return false
+	}
+	_, ok := m[key]
+	return ok
 }
 
 // backendMessage extracts the contract's {"error": "..."} message, for logs.

@@ -1,0 +1,3 @@
+package orders
+
+//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi.yaml ../../api/openapi.yaml

@@ -1,0 +1,52 @@
+// Package reviews is the typed client of the reviews service.
+package reviews
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/tributary-gw/tributary/internal/upstream"
+)
+
+// Client calls the reviews service.
+type Client struct{ c *upstream.Client }
+
+// New returns a client over c, which must be configured for "reviews".
+func New(c *upstream.Client) *Client { return &Client{c: c} }
+
+// ByProducts returns all reviews of the products among ids.
+func (cl *Client) ByProducts(ctx context.Context, ids []string) ([]Review, upstream.Failures) {
+	return cl.batch(ctx, "reviews.byProduct", "productIds", ids)
+}
+
+// ByAuthors returns all reviews written by the users among ids.
+func (cl *Client) ByAuthors(ctx context.Context, ids []string) ([]Review, upstream.Failures) {
+	return cl.batch(ctx, "reviews.byAuthor", "authorIds", ids)
+}
+
+func (cl *Client) batch(ctx context.Context, endpoint, param string, ids []string) ([]Review, upstream.Failures) {
+	return upstream.Batch(ctx, ids, upstream.MaxBatch, func(ctx context.Context, chunk []string) ([]Review, error) {
+		var out ReviewList
+		err := cl.c.Get(ctx, upstream.Request{
+			Endpoint: endpoint, Path: "/reviews",
+			Query: url.Values{param: {strings.Join(chunk, ",")}},
+			IDs:   len(chunk), Require: "reviews",
+		}, &out)
+		return out.Reviews, err
+	})
+}
+
+// Len implements upstream.Lener.
+func (l *ReviewList) Len() int { return len(l.Reviews) }
+
+// Validate implements upstream.Validator.
+func (l *ReviewList) Validate() error {
+	for _, r := range l.Reviews {
+		if r.Id == "" || r.ProductId == "" || r.AuthorId == "" {
+			return errors.New("review without id, productId or authorId")
+		}
+	}
+	return nil
+}
