@@ -1,0 +1,209 @@
+// Package loaders holds the per-request dataloaders that batch every backend
+// look-up: within one GraphQL request, all keys asked for at one level of the
+// query go to each service as one call (split at the contract's 100 ids),
+// and a key asked for twice is fetched once.
+package loaders
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/tributary-gw/tributary/internal/upstream"
+	"github.com/tributary-gw/tributary/services/catalog"
+	"github.com/tributary-gw/tributary/services/inventory"
+	"github.com/tributary-gw/tributary/services/orders"
+	"github.com/tributary-gw/tributary/services/pricing"
+	"github.com/tributary-gw/tributary/services/reviews"
+	"github.com/tributary-gw/tributary/services/users"
+)
+
+// Clients are the backend clients the loaders call.
+type Clients struct {
+	Catalog   *catalog.Client
+	Pricing   *pricing.Client
+	Inventory *inventory.Client
+	Reviews   *reviews.Client
+	Users     *users.Client
+	Orders    *orders.Client
+}
+
+// Config tunes batching.
+type Config struct {
+	// Wait is how long a loader collects keys before it calls the backend.
+	// Zero means DefaultWait.
+	Wait time.Duration
+	// Disabled turns batching off (one backend call per key), to measure
+	// what batching saves. Never in production.
+	Disabled bool
+}
+
+// DefaultWait is short enough to add little latency per level and long
+// enough for the goroutines of one level to enqueue their keys (see
+// bench/README.md for the measurement).
+const DefaultWait = time.Millisecond
+
+// PriceKey identifies a price: a product in a currency.
+type PriceKey struct {
+	ProductID string
+	Currency  string
+}
+
+// Loaders are one request's dataloaders. Errors are memoized for the
+// request on purpose: a failed service is asked once per request, not once
+// per field, and answers the same way everywhere in the response.
+type Loaders struct {
+	Product          *dataloader.Loader[string, *catalog.Product]
+	Price            *dataloader.Loader[PriceKey, *pricing.Price]
+	Stock            *dataloader.Loader[string, *inventory.Stock]
+	ReviewsByProduct *dataloader.Loader[string, []reviews.Review]
+	ReviewsByAuthor  *dataloader.Loader[string, []reviews.Review]
+	User             *dataloader.Loader[string, *users.User]
+	OrdersByUser     *dataloader.Loader[string, []orders.Order]
+}
+
+// New returns fresh loaders over c.
+func New(c Clients, cfg Config) *Loaders {
+	return &Loaders{
+		Product: newLoader(cfg, byID(c.Catalog.Products, func(p *catalog.Product) string { return p.Id })),
+		Price:   newLoader(cfg, prices(c.Pricing)),
+		Stock:   newLoader(cfg, byID(c.Inventory.Stock, func(s *inventory.Stock) string { return s.ProductId })),
+		ReviewsByProduct: newLoader(cfg, grouped(c.Reviews.ByProducts,
+			func(r *reviews.Review) string { return r.ProductId })),
+		ReviewsByAuthor: newLoader(cfg, grouped(c.Reviews.ByAuthors,
+			func(r *reviews.Review) string { return r.AuthorId })),
+		User: newLoader(cfg, byID(c.Users.Users, func(u *users.User) string { return u.Id })),
+		OrdersByUser: newLoader(cfg, grouped(c.Orders.ByUsers,
+			func(o *orders.Order) string { return o.UserId })),
+	}
+}
+
+func newLoader[K comparable, V any](cfg Config, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	wait := cfg.Wait
+	if wait <= 0 {
+		wait = DefaultWait
+	}
+	capacity := upstream.MaxBatch
+	if cfg.Disabled {
+		capacity = 1
+	}
+	return dataloader.NewBatchedLoader(fn,
+		dataloader.WithWait[K, V](wait),
+		dataloader.WithBatchCapacity[K, V](capacity),
+	)
+}
+
+type fetchFunc[T any] func(ctx context.Context, ids []string) ([]T, upstream.Failures)
+
+// byID adapts a batch fetch of items with unique ids: one result per key, in
+// key order; an unknown id is nil without an error.
+func byID[T any](fetch fetchFunc[T], id func(*T) string) dataloader.BatchFunc[string, *T] {
+	return func(ctx context.Context, keys []string) []*dataloader.Result[*T] {
+		items, failed := fetch(ctx, keys)
+		index := make(map[string]*T, len(items))
+		for i := range items {
+			index[id(&items[i])] = &items[i]
+		}
+		out := make([]*dataloader.Result[*T], len(keys))
+		for i, k := range keys {
+			if err := failed.Err(k); err != nil {
+				out[i] = &dataloader.Result[*T]{Error: err}
+				continue
+			}
+			out[i] = &dataloader.Result[*T]{Data: index[k]}
+		}
+		return out
+	}
+}
+
+// grouped adapts a batch fetch of many items per key (reviews of a
+// product): an unknown key gets an empty list.
+func grouped[T any](fetch fetchFunc[T], key func(*T) string) dataloader.BatchFunc[string, []T] {
+	return func(ctx context.Context, keys []string) []*dataloader.Result[[]T] {
+		items, failed := fetch(ctx, keys)
+		index := make(map[string][]T, len(keys))
+		for i := range items {
+			k := key(&items[i])
+			index[k] = append(index[k], items[i])
+		}
+		out := make([]*dataloader.Result[[]T], len(keys))
+		for i, k := range keys {
+			if err := failed.Err(k); err != nil {
+				out[i] = &dataloader.Result[[]T]{Error: err}
+				continue
+			}
+			out[i] = &dataloader.Result[[]T]{Data: index[k]}
+		}
+		return out
+	}
+}
+
+// prices batches per currency: one pricing call per currency in the batch.
+func prices(c *pricing.Client) dataloader.BatchFunc[PriceKey, *pricing.Price] {
+	return func(ctx context.Context, keys []PriceKey) []*dataloader.Result[*pricing.Price] {
+		byCurrency := make(map[string][]string)
+		var order []string
+		for _, k := range keys {
+			if _, ok := byCurrency[k.Currency]; !ok {
+				order = append(order, k.Currency)
+			}
+			byCurrency[k.Currency] = append(byCurrency[k.Currency], k.ProductID)
+		}
+		type answer struct {
+			index  map[string]*pricing.Price
+			failed upstream.Failures
+		}
+		answers := make([]answer, len(order))
+		run := func(i int) {
+			items, failed := c.Prices(ctx, order[i], byCurrency[order[i]])
+			idx := make(map[string]*pricing.Price, len(items))
+			for j := range items {
+				idx[items[j].ProductId] = &items[j]
+			}
+			answers[i] = answer{idx, failed}
+		}
+		parallel(len(order), run)
+		pos := make(map[string]int, len(order))
+		for i, cur := range order {
+			pos[cur] = i
+		}
+		out := make([]*dataloader.Result[*pricing.Price], len(keys))
+		for i, k := range keys {
+			a := answers[pos[k.Currency]]
+			if err := a.failed.Err(k.ProductID); err != nil {
+				out[i] = &dataloader.Result[*pricing.Price]{Error: err}
+				continue
+			}
+			out[i] = &dataloader.Result[*pricing.Price]{Data: a.index[k.ProductID]}
+		}
+		return out
+	}
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying l.
+func NewContext(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the request's loaders. It panics when the middleware did not
+// run: that is a wiring bug, not a runtime condition.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loaders: no loaders in context; is loaders.Middleware installed?")
+	}
+	return l
+}
+
+// Middleware gives every request its own loaders.
+func Middleware(c Clients, cfg Config) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), New(c, cfg))))
+		})
+	}
+}
