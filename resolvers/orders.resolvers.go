@@ -7,15 +7,15 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/graph/model"
+	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // Product is the batch resolver for the product field.
 func (r *orderItemResolver) Product(ctx context.Context, objs []*model.OrderItem) ([]*model.Product, error) {
-	panic(fmt.Errorf("not implemented: Product - product"))
+	return loadAll(ctx, loaders.For(ctx).Product, ids(objs, func(it *model.OrderItem) string { return it.ProductID }), toProduct)
 }
 
 // OrderItem returns graph.OrderItemResolver implementation.

@@ -7,20 +7,20 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/graph/model"
+	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // Author is the batch resolver for the author field.
 func (r *reviewResolver) Author(ctx context.Context, objs []*model.Review) ([]*model.User, error) {
-	panic(fmt.Errorf("not implemented: Author - author"))
+	return loadAll(ctx, loaders.For(ctx).User, ids(objs, func(r *model.Review) string { return r.AuthorID }), toUser)
 }
 
 // Product is the batch resolver for the product field.
 func (r *reviewResolver) Product(ctx context.Context, objs []*model.Review) ([]*model.Product, error) {
-	panic(fmt.Errorf("not implemented: Product - product"))
+	return loadAll(ctx, loaders.For(ctx).Product, ids(objs, func(r *model.Review) string { return r.ProductID }), toProduct)
 }
 
 // Review returns graph.ReviewResolver implementation.

@@ -7,35 +7,57 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/graph/model"
+	"github.com/tributary-gw/tributary/services/loaders"
+	"github.com/tributary-gw/tributary/services/orders"
+	"github.com/tributary-gw/tributary/services/reviews"
 )
 
 // RecentOrders is the resolver for the recentOrders field.
 func (r *dashboardResolver) RecentOrders(ctx context.Context, obj *model.Dashboard, first int) ([]*model.Order, error) {
-	panic(fmt.Errorf("not implemented: RecentOrders - recentOrders"))
+	if err := checkRange("first", first, 0, 100); err != nil {
+		return nil, err
+	}
+	return loadOne(ctx, loaders.For(ctx).OrdersByUser, obj.UserID, func(os []orders.Order) []*model.Order {
+		return newestOrders(os, first)
+	})
 }
 
 // Reviews is the resolver for the reviews field.
 func (r *dashboardResolver) Reviews(ctx context.Context, obj *model.Dashboard, first int) ([]*model.Review, error) {
-	panic(fmt.Errorf("not implemented: Reviews - reviews"))
+	if err := checkRange("first", first, 0, 100); err != nil {
+		return nil, err
+	}
+	return loadOne(ctx, loaders.For(ctx).ReviewsByAuthor, obj.UserID, func(rs []reviews.Review) []*model.Review {
+		return newestReviews(rs, first)
+	})
 }
 
 // Summary is the resolver for the summary field.
 func (r *dashboardResolver) Summary(ctx context.Context, obj *model.Dashboard) (*model.DashboardSummary, error) {
-	panic(fmt.Errorf("not implemented: Summary - summary"))
+	return loadOne(ctx, loaders.For(ctx).OrdersByUser, obj.UserID, dashboardSummary)
 }
 
 // Orders is the batch resolver for the orders field.
 func (r *userResolver) Orders(ctx context.Context, objs []*model.User, first int) ([][]*model.Order, error) {
-	panic(fmt.Errorf("not implemented: Orders - orders"))
+	if err := checkRange("first", first, 0, 100); err != nil {
+		return nil, err
+	}
+	return loadAll(ctx, loaders.For(ctx).OrdersByUser, ids(objs, userID), func(os []orders.Order) []*model.Order {
+		return newestOrders(os, first)
+	})
 }
 
 // Reviews is the batch resolver for the reviews field.
 func (r *userResolver) Reviews(ctx context.Context, objs []*model.User, first int) ([][]*model.Review, error) {
-	panic(fmt.Errorf("not implemented: Reviews - reviews"))
+	if err := checkRange("first", first, 0, 100); err != nil {
+		return nil, err
+	}
+	return loadAll(ctx, loaders.For(ctx).ReviewsByAuthor, ids(objs, userID), func(rs []reviews.Review) []*model.Review {
+		return newestReviews(rs, first)
+	})
 }
 
 // Dashboard returns graph.DashboardResolver implementation.
