@@ -1,0 +1,350 @@
+// Package config loads Tributary's configuration: built-in defaults, then a
+// YAML file, then TRIBUTARY_* environment variables, each layer overriding
+// the one before. Every key has exactly one environment variable, derived
+// from its path (catalog.timeout → TRIBUTARY_CATALOG_TIMEOUT).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/structs"
+	"github.com/knadh/koanf/v2"
+)
+
+// Services are the backends, in the order they are reported.
+var Services = []string{"catalog", "pricing", "inventory", "reviews", "users", "orders"}
+
+// Config is the whole configuration. The `doc` tags feed the configuration
+// reference in the README (a test keeps them in sync).
+type Config struct {
+	ListenAddr      string        `koanf:"listen_addr" doc:"Address the gateway listens on."`
+	RequestTimeout  time.Duration `koanf:"request_timeout" doc:"Deadline of a whole GraphQL request; backend calls get the smaller of their timeout and the time left."`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM."`
+	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
+
+	Batch BatchConfig `koanf:"batch"`
+	Log   LogConfig   `koanf:"log"`
+
+	// Defaults apply to every service; a service's own keys override them
+	// one by one.
+	Defaults  ServiceConfig `koanf:"defaults"`
+	Catalog   ServiceConfig `koanf:"catalog"`
+	Pricing   ServiceConfig `koanf:"pricing"`
+	Inventory ServiceConfig `koanf:"inventory"`
+	Reviews   ServiceConfig `koanf:"reviews"`
+	Users     ServiceConfig `koanf:"users"`
+	Orders    ServiceConfig `koanf:"orders"`
+
+	Demo DemoConfig `koanf:"demo"`
+}
+
+// BatchConfig tunes the dataloaders.
+type BatchConfig struct {
+	Wait     time.Duration `koanf:"wait" doc:"How long a loader collects keys before calling its service."`
+	Disabled bool          `koanf:"disabled" doc:"Turn batching off (one backend call per key); for measuring N+1 only."`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	Level  string `koanf:"level" doc:"debug, info, warn or error."`
+	Format string `koanf:"format" doc:"json, text, or auto (text on a terminal, JSON otherwise)."`
+}
+
+// ServiceConfig configures one backend. Under `defaults` the URL is ignored.
+type ServiceConfig struct {
+	URL              string        `koanf:"url" doc:"Base URL of the service. Leave all six unset to run the embedded demo backends."`
+	Timeout          time.Duration `koanf:"timeout" doc:"Timeout of one call to the service."`
+	MaxResponseBytes int64         `koanf:"max_response_bytes" doc:"Largest accepted response body, in bytes."`
+
+	MaxRetries   int           `koanf:"max_retries" doc:"Retries of a call after a connection error, 502, 503, 504 or 429."`
+	RetryBackoff time.Duration `koanf:"retry_backoff" doc:"Base of the jittered exponential backoff between retries."`
+	RetryBudget  float64       `koanf:"retry_budget" doc:"Retries allowed as a fraction of calls (0..1)."`
+	RetryBurst   int           `koanf:"retry_burst" doc:"Retries the budget allows before calls have earned any."`
+
+	BreakerConsecutiveFailures int           `koanf:"breaker_consecutive_failures" doc:"Open the circuit after this many failures in a row (0: off)."`
+	BreakerFailureRatio        float64       `koanf:"breaker_failure_ratio" doc:"Open the circuit when this fraction of calls in the window failed (0: off)."`
+	BreakerMinRequests         int           `koanf:"breaker_min_requests" doc:"Calls needed in the window before the ratio can open the circuit."`
+	BreakerWindow              time.Duration `koanf:"breaker_window" doc:"Window over which the breaker counts calls while closed."`
+	BreakerCooldown            time.Duration `koanf:"breaker_cooldown" doc:"How long the circuit stays open before half-open probes."`
+	BreakerProbes              int           `koanf:"breaker_probes" doc:"Probe calls let through while half-open."`
+
+	MaxInFlight int `koanf:"max_in_flight" doc:"Most concurrent calls to the service (0: unlimited)."`
+}
+
+// DemoConfig tunes the embedded demo backends (used when no URLs are set).
+type DemoConfig struct {
+	Latency   time.Duration `koanf:"latency" doc:"Latency the demo backends add to every call."`
+	Jitter    time.Duration `koanf:"jitter" doc:"Extra random latency, uniform in [0, jitter]."`
+	ErrorRate float64       `koanf:"error_rate" doc:"Fraction of demo calls that fail with 503."`
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		ListenAddr:      ":8080",
+		RequestTimeout:  5 * time.Second,
+		ShutdownTimeout: 15 * time.Second,
+		MaxBodyBytes:    1 << 20,
+		Batch:           BatchConfig{Wait: time.Millisecond},
+		Log:             LogConfig{Level: "info", Format: "auto"},
+		Defaults: ServiceConfig{
+			Timeout:                    time.Second,
+			MaxResponseBytes:           8 << 20,
+			MaxRetries:                 2,
+			RetryBackoff:               25 * time.Millisecond,
+			RetryBudget:                0.2,
+			RetryBurst:                 10,
+			BreakerConsecutiveFailures: 5,
+			BreakerFailureRatio:        0.5,
+			BreakerMinRequests:         20,
+			BreakerWindow:              10 * time.Second,
+			BreakerCooldown:            5 * time.Second,
+			BreakerProbes:              1,
+			MaxInFlight:                256,
+		},
+	}
+}
+
+// Service returns the merged configuration of the named service.
+func (c *Config) Service(name string) ServiceConfig {
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		if v.Type().Field(i).Tag.Get("koanf") == name {
+			return v.Field(i).Interface().(ServiceConfig)
+		}
+	}
+	panic("config: unknown service " + name)
+}
+
+// DemoMode reports whether no backend URL is configured.
+func (c *Config) DemoMode() bool {
+	for _, s := range Services {
+		if c.Service(s).URL != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// EnvPrefix starts every environment variable.
+const EnvPrefix = "TRIBUTARY_"
+
+// Load reads defaults, then path (if not empty), then the environment
+// (environ as os.Environ returns it). It reports every problem at once,
+// naming the key.
+func Load(path string, environ []string) (*Config, error) {
+	k := koanf.New(".")
+	if err := k.Load(structs.Provider(Default(), "koanf"), nil); err != nil {
+		return nil, fmt.Errorf("config: defaults: %w", err)
+	}
+	// Services have no built-in values of their own: they inherit
+	// `defaults` below, which zero values here would mask.
+	for _, s := range Services {
+		k.Delete(s)
+	}
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	env, err := envLayer(environ)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.Load(confmap.Provider(env, "."), nil); err != nil {
+		return nil, fmt.Errorf("config: environment: %w", err)
+	}
+
+	var errs []error
+	// Each service starts from `defaults` and overrides key by key.
+	defaults := k.Cut("defaults").Raw()
+	for _, s := range Services {
+		m := koanf.New(".")
+		_ = m.Load(confmap.Provider(defaults, "."), nil)
+		_ = m.Load(confmap.Provider(k.Cut(s).Raw(), "."), nil)
+		k.Delete(s)
+		if err := k.Load(confmap.Provider(map[string]any{s: m.Raw()}, "."), nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	var c Config
+	dc := &mapstructure.DecoderConfig{
+		Result:           &c,
+		TagName:          "koanf",
+		ErrorUnused:      true,
+		WeaklyTypedInput: true,
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.TextUnmarshallerHookFunc(),
+		),
+	}
+	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc}); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+		return nil, errors.Join(errs...)
+	}
+	errs = append(errs, c.Validate()...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &c, nil
+}
+
+// envLayer maps TRIBUTARY_* variables to keys; an unknown TRIBUTARY_
+// variable is an error, so a typo does not silently do nothing.
+func envLayer(environ []string) (map[string]any, error) {
+	known := map[string]string{}
+	for _, o := range Options() {
+		known[o.Env] = o.Key
+	}
+	out := map[string]any{}
+	var errs []error
+	for _, kv := range environ {
+		name, val, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, EnvPrefix) {
+			continue
+		}
+		key, ok := known[name]
+		if !ok {
+			errs = append(errs, fmt.Errorf("config: unknown environment variable %s", name))
+			continue
+		}
+		out[key] = val
+	}
+	return out, errors.Join(errs...)
+}
+
+// Validate returns every problem with c, each naming its key.
+func (c *Config) Validate() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.ListenAddr == "" {
+		bad("listen_addr", "must not be empty")
+	}
+	if c.RequestTimeout <= 0 {
+		bad("request_timeout", "must be positive, got %s", c.RequestTimeout)
+	}
+	if c.ShutdownTimeout < 0 {
+		bad("shutdown_timeout", "must not be negative")
+	}
+	if c.MaxBodyBytes <= 0 {
+		bad("max_body_bytes", "must be positive")
+	}
+	if c.Batch.Wait < 0 || c.Batch.Wait > time.Second {
+		bad("batch.wait", "must be between 0 and 1s, got %s", c.Batch.Wait)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if !slices.Contains([]string{"json", "text", "auto"}, c.Log.Format) {
+		bad("log.format", "must be json, text or auto, got %q", c.Log.Format)
+	}
+	var set, missing []string
+	for _, s := range Services {
+		sc := c.Service(s)
+		if sc.URL == "" {
+			missing = append(missing, s)
+		} else {
+			set = append(set, s)
+			if u, err := url.Parse(sc.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad(s+".url", "must be an absolute http(s) URL, got %q", sc.URL)
+			}
+		}
+		if sc.Timeout <= 0 {
+			bad(s+".timeout", "must be positive, got %s", sc.Timeout)
+		}
+		if sc.MaxResponseBytes <= 0 {
+			bad(s+".max_response_bytes", "must be positive")
+		}
+		if sc.MaxRetries < 0 || sc.MaxRetries > 10 {
+			bad(s+".max_retries", "must be between 0 and 10, got %d", sc.MaxRetries)
+		}
+		if sc.RetryBudget < 0 || sc.RetryBudget > 1 {
+			bad(s+".retry_budget", "must be between 0 and 1, got %g", sc.RetryBudget)
+		}
+		if sc.BreakerFailureRatio < 0 || sc.BreakerFailureRatio > 1 {
+			bad(s+".breaker_failure_ratio", "must be between 0 and 1, got %g", sc.BreakerFailureRatio)
+		}
+		if sc.MaxInFlight < 0 {
+			bad(s+".max_in_flight", "must not be negative")
+		}
+	}
+	if len(set) > 0 && len(missing) > 0 {
+		envs := make([]string, len(missing))
+		for i, s := range missing {
+			envs[i] = EnvPrefix + strings.ToUpper(s) + "_URL"
+		}
+		bad("url", "some backend URLs are set but not %s (set all six, or none to run the demo backends)", strings.Join(envs, ", "))
+	}
+	if c.Demo.ErrorRate < 0 || c.Demo.ErrorRate > 1 {
+		bad("demo.error_rate", "must be between 0 and 1, got %g", c.Demo.ErrorRate)
+	}
+	return errs
+}
+
+// Option describes one configuration key for the reference.
+type Option struct {
+	Key     string
+	Env     string
+	Default string
+	Doc     string
+}
+
+// Options lists every key with its variable, default and description, in
+// declaration order.
+func Options() []Option {
+	var out []Option
+	walk(reflect.ValueOf(Default()), "", &out)
+	return out
+}
+
+func walk(v reflect.Value, prefix string, out *[]Option) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key := prefix + f.Tag.Get("koanf")
+		if f.Type.Kind() == reflect.Struct {
+			walk(v.Field(i), key+".", out)
+			continue
+		}
+		def := fmt.Sprint(v.Field(i).Interface())
+		if svc, sub, ok := strings.Cut(key, "."); ok && slices.Contains(Services, svc) && sub != "url" {
+			def = "defaults." + sub // inherited
+		}
+		if def == "" {
+			def = `""`
+		}
+		*out = append(*out, Option{
+			Key:     key,
+			Env:     EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_")),
+			Default: def,
+			Doc:     f.Tag.Get("doc"),
+		})
+	}
+}
+
+// Reference renders Options as a Markdown table.
+func Reference() string {
+	var b strings.Builder
+	b.WriteString("| Key | Environment variable | Default | Meaning |\n|---|---|---|---|\n")
+	for _, o := range Options() {
+		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s |\n", o.Key, o.Env, o.Default, o.Doc)
+	}
+	return b.String()
+}

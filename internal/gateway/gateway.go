@@ -1,0 +1,191 @@
+// Package gateway assembles Tributary: backend clients with their policies,
+// the GraphQL executor with its transports and extensions, and the HTTP
+// middleware chain. server.go adds the listener and signals; tests build a
+// Gateway directly against httptest backends.
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/upstream"
+	"github.com/tributary-gw/tributary/resolvers"
+	"github.com/tributary-gw/tributary/services/catalog"
+	"github.com/tributary-gw/tributary/services/inventory"
+	"github.com/tributary-gw/tributary/services/loaders"
+	"github.com/tributary-gw/tributary/services/orders"
+	"github.com/tributary-gw/tributary/services/pricing"
+	"github.com/tributary-gw/tributary/services/reviews"
+	"github.com/tributary-gw/tributary/services/users"
+)
+
+// Gateway is the assembled HTTP handler and what it owns.
+type Gateway struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	transport *http.Transport
+	policies  map[string]*upstream.Policy
+	handler   http.Handler
+	ready     func() bool
+}
+
+// Options are the parts a caller may supply; zero values take defaults.
+type Options struct {
+	Logger *slog.Logger
+	// Observer sees every backend call (metrics); may be nil.
+	Observer upstream.Observer
+}
+
+// New builds a gateway for cfg, whose backend URLs must all be set.
+func New(cfg *config.Config, opts Options) (*Gateway, error) {
+	g := &Gateway{
+		cfg:       cfg,
+		log:       opts.Logger,
+		transport: upstream.NewTransport(upstream.TransportConfig{}),
+		policies:  map[string]*upstream.Policy{},
+	}
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	hc := upstream.NewHTTPClient(g.transport)
+
+	clients := map[string]*upstream.Client{}
+	for _, name := range config.Services {
+		sc := cfg.Service(name)
+		p := upstream.NewPolicy(name, upstream.PolicyConfig{
+			MaxRetries:                 sc.MaxRetries,
+			RetryBackoff:               sc.RetryBackoff,
+			RetryBudget:                sc.RetryBudget,
+			RetryBurst:                 sc.RetryBurst,
+			BreakerConsecutiveFailures: sc.BreakerConsecutiveFailures,
+			BreakerFailureRatio:        sc.BreakerFailureRatio,
+			BreakerMinRequests:         sc.BreakerMinRequests,
+			BreakerWindow:              sc.BreakerWindow,
+			BreakerCooldown:            sc.BreakerCooldown,
+			BreakerProbes:              sc.BreakerProbes,
+			MaxInFlight:                sc.MaxInFlight,
+		}, upstream.PolicyHooks{})
+		g.policies[name] = p
+		c, err := upstream.New(upstream.Config{
+			Service:          name,
+			BaseURL:          sc.URL,
+			Timeout:          sc.Timeout,
+			MaxResponseBytes: sc.MaxResponseBytes,
+			Policy:           p,
+		}, hc, opts.Observer)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		clients[name] = c
+	}
+	lc := loaders.Clients{
+		Catalog:   catalog.New(clients["catalog"]),
+		Pricing:   pricing.New(clients["pricing"]),
+		Inventory: inventory.New(clients["inventory"]),
+		Reviews:   reviews.New(clients["reviews"]),
+		Users:     users.New(clients["users"]),
+		Orders:    orders.New(clients["orders"]),
+	}
+
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers: &resolvers.Resolver{Catalog: lc.Catalog},
+	}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.SetErrorPresenter(presentError(g.log))
+	srv.SetRecoverFunc(recoverPanic(g.log))
+	srv.AroundResponses(collapseErrors)
+
+	mux := http.NewServeMux()
+	gql := chain(srv,
+		limitBody(cfg.MaxBodyBytes),
+		withDeadline(cfg.RequestTimeout),
+		loaders.Middleware(lc, loaders.Config{Wait: cfg.Batch.Wait, Disabled: cfg.Batch.Disabled}),
+	)
+	mux.Handle("/graphql", gql)
+	mux.Handle("GET /{$}", playground.Handler("Tributary", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	g.handler = chain(mux, requestID)
+	return g, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.ServeHTTP(w, r) }
+
+// Close releases idle backend connections.
+func (g *Gateway) Close() { g.transport.CloseIdleConnections() }
+
+// chain wraps h in mws; the first runs outermost.
+func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// withDeadline bounds every GraphQL request: backend calls made for it get
+// the smaller of their own timeout and the time left.
+func withDeadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// limitBody caps the request body. gqlgen reads bodies whole and answers a
+// read error with 200, so the body is read here first: over the cap is a
+// clean 413 before any parsing.
+func limitBody(n int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tooLarge := func() {
+				writeRequestError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
+					fmt.Sprintf("request body is larger than %d bytes", n))
+			}
+			if r.ContentLength > n {
+				tooLarge()
+				return
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				body, err := io.ReadAll(io.LimitReader(r.Body, n+1))
+				if err != nil {
+					writeRequestError(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the request body")
+					return
+				}
+				if int64(len(body)) > n {
+					tooLarge()
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+var _ graphql.ResponseMiddleware = collapseErrors

@@ -1,0 +1,47 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+
+	"github.com/tributary-gw/tributary/internal/upstream"
+)
+
+// requestID takes the client's X-Request-ID when it is sane (else makes
+// one), echoes it, and prepares what backend calls forward: the id and the
+// client's Authorization.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		o := upstream.Outgoing{RequestID: id}
+		if auth := r.Header.Values("Authorization"); len(auth) > 0 {
+			o.Header = http.Header{"Authorization": auth}
+		}
+		next.ServeHTTP(w, r.WithContext(upstream.WithOutgoing(r.Context(), o)))
+	})
+}
+
+// validRequestID accepts up to 128 visible ASCII characters, so a hostile
+// id cannot inject into logs or headers.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
