@@ -7,8 +7,8 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
