@@ -1,0 +1,21 @@
+// Package demo implements the six demo backend REST services (catalog, pricing,
+// inventory, reviews, users, orders) described in BACKENDS.md, over a
+// deterministic, seeded, in-memory [Dataset].
+//
+// Each service is a [Server]: an http.Handler with per-endpoint counters
+// ([Stats]) and run-time fault injection ([Faults]) for tests and load
+// benchmarks. [Start] runs all six on loopback; package demotest does the same
+// with httptest for tests.
+//
+// The package has its own wire structs (ProductRecord, PriceRecord, …), as a
+// separate service would, so that a client tested against it catches JSON-tag
+// drift instead of sharing the mistake.
+//
+// Every server also answers admin requests under the reserved prefix /_demo/
+// (not counted in Stats and not subject to faults):
+//
+//	GET  /_demo/stats          Stats as JSON
+//	POST /_demo/stats/reset    reset the counters; 204
+//	GET  /_demo/faults         Faults as JSON: {"latency":"20ms","jitter":"0s","errorRate":0,"down":false,"status":503}
+//	PUT  /_demo/faults         same JSON, partial updates allowed; 200 with the new Faults (POST works too)
+package demo
