@@ -30,8 +30,10 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Dashboard() DashboardResolver
+	Order() OrderResolver
 	OrderItem() OrderItemResolver
 	Product() ProductResolver
+	ProductConnection() ProductConnectionResolver
 	Query() QueryResolver
 	Review() ReviewResolver
 	User() UserResolver
@@ -153,9 +155,13 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type DashboardResolver interface {
+	User(ctx context.Context, obj *model.Dashboard) (*model.User, error)
 	RecentOrders(ctx context.Context, obj *model.Dashboard, first int) ([]*model.Order, error)
 	Reviews(ctx context.Context, obj *model.Dashboard, first int) ([]*model.Review, error)
 	Summary(ctx context.Context, obj *model.Dashboard) (*model.DashboardSummary, error)
+}
+type OrderResolver interface {
+	Items(ctx context.Context, obj *model.Order) ([]*model.OrderItem, error)
 }
 type OrderItemResolver interface {
 	Product(ctx context.Context, objs []*model.OrderItem) ([]*model.Product, error)
@@ -166,6 +172,9 @@ type ProductResolver interface {
 	Reviews(ctx context.Context, objs []*model.Product, first int) ([][]*model.Review, error)
 	RatingSummary(ctx context.Context, objs []*model.Product) ([]*model.RatingSummary, error)
 	Related(ctx context.Context, objs []*model.Product, first int) ([][]*model.Product, error)
+}
+type ProductConnectionResolver interface {
+	Nodes(ctx context.Context, obj *model.ProductConnection) ([]*model.Product, error)
 }
 type QueryResolver interface {
 	Product(ctx context.Context, id string) (*model.Product, error)
@@ -1347,7 +1356,7 @@ func (ec *executionContext) _Dashboard_user(ctx context.Context, field graphql.C
 			return ec.fieldContext_Dashboard_user(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.User, nil
+			return ec.Resolvers.Dashboard().User(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
@@ -1361,8 +1370,8 @@ func (ec *executionContext) fieldContext_Dashboard_user(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Dashboard",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -1770,7 +1779,7 @@ func (ec *executionContext) _Order_items(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Order_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Items, nil
+			return ec.Resolvers.Order().Items(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderItem) graphql.Marshaler {
@@ -1784,8 +1793,8 @@ func (ec *executionContext) fieldContext_Order_items(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Order",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrderItem(ctx, field)
 		},
@@ -2572,7 +2581,7 @@ func (ec *executionContext) _ProductConnection_nodes(ctx context.Context, field 
 			return ec.fieldContext_ProductConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return ec.Resolvers.ProductConnection().Nodes(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Product) graphql.Marshaler {
@@ -2586,8 +2595,8 @@ func (ec *executionContext) fieldContext_ProductConnection_nodes(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "ProductConnection",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -4605,10 +4614,11 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Dashboard")
 		case "user":
-			out.Values[i] = ec._Dashboard_user(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Dashboard_user(ctx, field, obj)
+				})
 		case "recentOrders":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -4749,32 +4759,33 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 		case "id":
 			out.Values[i] = ec._Order_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Order_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Order_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "total":
 			out.Values[i] = ec._Order_total(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "items":
-			out.Values[i] = ec._Order_items(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_items(ctx, field, obj)
+				})
 		case "itemCount":
 			out.Values[i] = ec._Order_itemCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -5028,14 +5039,15 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProductConnection")
 		case "nodes":
-			out.Values[i] = ec._ProductConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProductConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._ProductConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -24,12 +24,12 @@ func (r *productResolver) Price(ctx context.Context, objs []*model.Product, curr
 	for i, p := range objs {
 		keys[i] = loaders.PriceKey{ProductID: p.ID, Currency: currency}
 	}
-	return loadAll(ctx, loaders.For(ctx).Price, keys, toPrice)
+	return loadAll(ctx, loaders.For(ctx).Price, len(objs), keys, toPrice)
 }
 
 // Stock is the batch resolver for the stock field.
 func (r *productResolver) Stock(ctx context.Context, objs []*model.Product) ([]*model.Stock, error) {
-	return loadAll(ctx, loaders.For(ctx).Stock, ids(objs, productID), toStock)
+	return loadAll(ctx, loaders.For(ctx).Stock, len(objs), ids(objs, productID), toStock)
 }
 
 // Reviews is the batch resolver for the reviews field.
@@ -37,14 +37,14 @@ func (r *productResolver) Reviews(ctx context.Context, objs []*model.Product, fi
 	if err := checkRange("first", first, 0, 100); err != nil {
 		return nil, err
 	}
-	return loadAll(ctx, loaders.For(ctx).ReviewsByProduct, ids(objs, productID), func(rs []reviews.Review) []*model.Review {
+	return loadAll(ctx, loaders.For(ctx).ReviewsByProduct, len(objs), ids(objs, productID), func(rs []reviews.Review) []*model.Review {
 		return newestReviews(rs, first)
 	})
 }
 
 // RatingSummary is the batch resolver for the ratingSummary field.
 func (r *productResolver) RatingSummary(ctx context.Context, objs []*model.Product) ([]*model.RatingSummary, error) {
-	return loadAll(ctx, loaders.For(ctx).ReviewsByProduct, ids(objs, productID), ratingSummary)
+	return loadAll(ctx, loaders.For(ctx).ReviewsByProduct, len(objs), ids(objs, productID), ratingSummary)
 }
 
 // Related is the batch resolver for the related field.
@@ -57,7 +57,7 @@ func (r *productResolver) Related(ctx context.Context, objs []*model.Product, fi
 	for _, p := range objs {
 		keys = append(keys, p.RelatedIDs[:min(first, len(p.RelatedIDs))]...)
 	}
-	found, err := loadAll(ctx, loaders.For(ctx).Product, keys, toProduct)
+	found, err := loadAll(ctx, loaders.For(ctx).Product, len(objs), keys, toProduct)
 	var perKey graphql.BatchErrorList
 	if err != nil {
 		perKey = err.(graphql.BatchErrorList)
@@ -91,7 +91,20 @@ func (r *productResolver) Related(ctx context.Context, objs []*model.Product, fi
 	return out, nil
 }
 
+// Nodes is the resolver for the nodes field.
+func (r *productConnectionResolver) Nodes(ctx context.Context, obj *model.ProductConnection) ([]*model.Product, error) {
+	return obj.Nodes, nil
+}
+
 // Product returns graph.ProductResolver implementation.
 func (r *Resolver) Product() graph.ProductResolver { return &productResolver{r} }
 
-type productResolver struct{ *Resolver }
+// ProductConnection returns graph.ProductConnectionResolver implementation.
+func (r *Resolver) ProductConnection() graph.ProductConnectionResolver {
+	return &productConnectionResolver{r}
+}
+
+type (
+	productResolver           struct{ *Resolver }
+	productConnectionResolver struct{ *Resolver }
+)

@@ -6,48 +6,38 @@ import (
 	"regexp"
 
 	"github.com/tributary-gw/tributary/graph/model"
+	"github.com/tributary-gw/tributary/services/loaders"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/graph-gophers/dataloader/v7"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// loadAll loads keys and maps each value with conv. Keys are enqueued in
-// this goroutine before any is awaited, so they all land in the same batch
-// (dataloader's LoadMany spawns a goroutine per key instead). Per-key errors
-// come back as a graphql.BatchErrorList, the shape batch resolvers return.
-func loadAll[K comparable, V, M any](ctx context.Context, l *dataloader.Loader[K, V], keys []K, conv func(V) M) ([]M, error) {
-	thunks := make([]dataloader.Thunk[V], len(keys))
-	for i, k := range keys {
-		thunks[i] = l.Load(ctx, k)
-	}
+// loadAll loads keys and maps each value with conv. weight is the number of
+// field executions waiting (len(objs) in a batch resolver, else 1), which
+// the batching scheduler needs. Per-key errors come back as a
+// graphql.BatchErrorList, the shape batch resolvers return.
+func loadAll[K comparable, V, M any](ctx context.Context, l *loaders.Loader[K, V], weight int, keys []K, conv func(V) M) ([]M, error) {
+	vals, errs := l.LoadAll(ctx, keys, weight)
 	out := make([]M, len(keys))
-	var errs graphql.BatchErrorList
-	for i, th := range thunks {
-		v, err := th()
-		if err != nil {
-			if errs == nil {
-				errs = make(graphql.BatchErrorList, len(keys))
-			}
-			errs[i] = err
-			continue
+	for i, v := range vals {
+		if errs == nil || errs[i] == nil {
+			out[i] = conv(v)
 		}
-		out[i] = conv(v)
 	}
 	if errs != nil {
-		return out, errs
+		return out, graphql.BatchErrorList(errs)
 	}
 	return out, nil
 }
 
-// loadOne loads one key.
-func loadOne[K comparable, V, M any](ctx context.Context, l *dataloader.Loader[K, V], key K, conv func(V) M) (M, error) {
-	v, err := l.Load(ctx, key)()
-	if err != nil {
+// loadOne loads one key for one field execution.
+func loadOne[K comparable, V, M any](ctx context.Context, l *loaders.Loader[K, V], key K, conv func(V) M) (M, error) {
+	vals, errs := l.LoadAll(ctx, []K{key}, 1)
+	if errs != nil {
 		var zero M
-		return zero, err
+		return zero, errs[0]
 	}
-	return conv(v), nil
+	return conv(vals[0]), nil
 }
 
 // CodeBadUserInput marks an argument the client must fix.

@@ -13,12 +13,23 @@ import (
 	"github.com/tributary-gw/tributary/services/loaders"
 )
 
+// Items is the resolver for the items field.
+func (r *orderResolver) Items(ctx context.Context, obj *model.Order) ([]*model.OrderItem, error) {
+	return obj.Items, nil
+}
+
 // Product is the batch resolver for the product field.
 func (r *orderItemResolver) Product(ctx context.Context, objs []*model.OrderItem) ([]*model.Product, error) {
-	return loadAll(ctx, loaders.For(ctx).Product, ids(objs, func(it *model.OrderItem) string { return it.ProductID }), toProduct)
+	return loadAll(ctx, loaders.For(ctx).Product, len(objs), ids(objs, func(it *model.OrderItem) string { return it.ProductID }), toProduct)
 }
+
+// Order returns graph.OrderResolver implementation.
+func (r *Resolver) Order() graph.OrderResolver { return &orderResolver{r} }
 
 // OrderItem returns graph.OrderItemResolver implementation.
 func (r *Resolver) OrderItem() graph.OrderItemResolver { return &orderItemResolver{r} }
 
-type orderItemResolver struct{ *Resolver }
+type (
+	orderResolver     struct{ *Resolver }
+	orderItemResolver struct{ *Resolver }
+)

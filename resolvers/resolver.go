@@ -3,20 +3,6 @@
 // the error presenter turns them into GraphQL errors.
 package resolvers
 
-import (
-	"context"
-
-	"github.com/tributary-gw/tributary/services/catalog"
-)
-
-// Catalog is what the resolvers need beyond the loaders: the listing, which
-// is not a look-up by key.
-type Catalog interface {
-	List(ctx context.Context, p catalog.ListParams) (catalog.Page, error)
-}
-
-// Resolver holds the long-lived dependencies; everything per request (the
-// loaders) travels in the context.
-type Resolver struct {
-	Catalog Catalog
-}
+// Resolver holds long-lived dependencies. Everything the resolvers call
+// travels per request in the context (services/loaders), so it is empty.
+type Resolver struct{}

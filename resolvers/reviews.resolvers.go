@@ -15,12 +15,12 @@ import (
 
 // Author is the batch resolver for the author field.
 func (r *reviewResolver) Author(ctx context.Context, objs []*model.Review) ([]*model.User, error) {
-	return loadAll(ctx, loaders.For(ctx).User, ids(objs, func(r *model.Review) string { return r.AuthorID }), toUser)
+	return loadAll(ctx, loaders.For(ctx).User, len(objs), ids(objs, func(r *model.Review) string { return r.AuthorID }), toUser)
 }
 
 // Product is the batch resolver for the product field.
 func (r *reviewResolver) Product(ctx context.Context, objs []*model.Review) ([]*model.Product, error) {
-	return loadAll(ctx, loaders.For(ctx).Product, ids(objs, func(r *model.Review) string { return r.ProductID }), toProduct)
+	return loadAll(ctx, loaders.For(ctx).Product, len(objs), ids(objs, func(r *model.Review) string { return r.ProductID }), toProduct)
 }
 
 // Review returns graph.ReviewResolver implementation.

@@ -25,7 +25,7 @@ func (r *queryResolver) ProductsByIds(ctx context.Context, ids []string) ([]*mod
 	if len(ids) > maxIDs {
 		return nil, inputError("at most %d ids, got %d", maxIDs, len(ids))
 	}
-	out, err := loadAll(ctx, loaders.For(ctx).Product, ids, toProduct)
+	out, err := loadAll(ctx, loaders.For(ctx).Product, 1, ids, toProduct)
 	if err != nil {
 		// A root list has no parents to spread errors over: the first
 		// failure fails the field.
@@ -50,11 +50,11 @@ func (r *queryResolver) Products(ctx context.Context, category *string, first in
 	if after != nil {
 		p.After = *after
 	}
-	page, err := r.Catalog.List(ctx, p)
+	l := loaders.For(ctx)
+	page, err := loadOne(ctx, l.ProductPage, p, func(pg catalog.Page) catalog.Page { return pg })
 	if err != nil {
 		return nil, err
 	}
-	l := loaders.For(ctx)
 	conn := &model.ProductConnection{Nodes: make([]*model.Product, len(page.Products)), PageInfo: &model.PageInfo{}}
 	for i := range page.Products {
 		l.Product.Prime(ctx, page.Products[i].Id, &page.Products[i])

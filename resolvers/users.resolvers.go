@@ -15,6 +15,11 @@ import (
 	"github.com/tributary-gw/tributary/services/reviews"
 )
 
+// User is the resolver for the user field.
+func (r *dashboardResolver) User(ctx context.Context, obj *model.Dashboard) (*model.User, error) {
+	return obj.User, nil
+}
+
 // RecentOrders is the resolver for the recentOrders field.
 func (r *dashboardResolver) RecentOrders(ctx context.Context, obj *model.Dashboard, first int) ([]*model.Order, error) {
 	if err := checkRange("first", first, 0, 100); err != nil {
@@ -45,7 +50,7 @@ func (r *userResolver) Orders(ctx context.Context, objs []*model.User, first int
 	if err := checkRange("first", first, 0, 100); err != nil {
 		return nil, err
 	}
-	return loadAll(ctx, loaders.For(ctx).OrdersByUser, ids(objs, userID), func(os []orders.Order) []*model.Order {
+	return loadAll(ctx, loaders.For(ctx).OrdersByUser, len(objs), ids(objs, userID), func(os []orders.Order) []*model.Order {
 		return newestOrders(os, first)
 	})
 }
@@ -55,7 +60,7 @@ func (r *userResolver) Reviews(ctx context.Context, objs []*model.User, first in
 	if err := checkRange("first", first, 0, 100); err != nil {
 		return nil, err
 	}
-	return loadAll(ctx, loaders.For(ctx).ReviewsByAuthor, ids(objs, userID), func(rs []reviews.Review) []*model.Review {
+	return loadAll(ctx, loaders.For(ctx).ReviewsByAuthor, len(objs), ids(objs, userID), func(rs []reviews.Review) []*model.Review {
 		return newestReviews(rs, first)
 	})
 }

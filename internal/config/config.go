@@ -51,8 +51,9 @@ type Config struct {
 
 // BatchConfig tunes the dataloaders.
 type BatchConfig struct {
-	Wait     time.Duration `koanf:"wait" doc:"How long a loader collects keys before calling its service."`
-	Disabled bool          `koanf:"disabled" doc:"Turn batching off (one backend call per key); for measuring N+1 only."`
+	Mode     string        `koanf:"mode" doc:"scheduler (dispatch each level as soon as it is complete), timer (plain dataloader window of batch.wait) or off (one call per key; for measuring N+1 only)."`
+	Wait     time.Duration `koanf:"wait" doc:"Batching window in timer mode."`
+	Backstop time.Duration `koanf:"backstop" doc:"In scheduler mode, the longest a loader waits for the scheduler before dispatching anyway."`
 }
 
 // LogConfig configures logging.
@@ -96,7 +97,7 @@ func Default() Config {
 		RequestTimeout:  5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
 		MaxBodyBytes:    1 << 20,
-		Batch:           BatchConfig{Wait: time.Millisecond},
+		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: 100 * time.Millisecond},
 		Log:             LogConfig{Level: "info", Format: "auto"},
 		Defaults: ServiceConfig{
 			Timeout:                    time.Second,
@@ -246,8 +247,14 @@ func (c *Config) Validate() []error {
 	if c.MaxBodyBytes <= 0 {
 		bad("max_body_bytes", "must be positive")
 	}
+	if !slices.Contains([]string{"scheduler", "timer", "off"}, c.Batch.Mode) {
+		bad("batch.mode", "must be scheduler, timer or off, got %q", c.Batch.Mode)
+	}
 	if c.Batch.Wait < 0 || c.Batch.Wait > time.Second {
 		bad("batch.wait", "must be between 0 and 1s, got %s", c.Batch.Wait)
+	}
+	if c.Batch.Backstop < 0 || c.Batch.Backstop > time.Second {
+		bad("batch.backstop", "must be between 0 and 1s, got %s", c.Batch.Backstop)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)

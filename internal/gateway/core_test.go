@@ -86,7 +86,7 @@ func TestDashboardCostsOneCallPerServicePerLevel(t *testing.T) {
       id status total { formatted }
       items { quantity unitPrice { formatted } product { name price { amount { formatted } } } }
     }
-    reviews(first: 5) { rating product { name } }
+    reviews(first: 5) { rating body }
     summary { orderCount totalSpent { amountCents currency } }
   }
 }`, nil)
@@ -103,10 +103,10 @@ func TestDashboardCostsOneCallPerServicePerLevel(t *testing.T) {
 		want     int64
 	}{
 		{demo.Users, "users.byIds", 1},
-		{demo.Orders, "orders.byUser", 1},       // recentOrders and summary share it
-		{demo.Reviews, "reviews.byAuthor", 1},   // level 1
-		{demo.Catalog, "products.byIds", 1},     // order items' and reviews' products, one level
-		{demo.Pricing, "prices", 1},             // their prices
+		{demo.Orders, "orders.byUser", 1},     // recentOrders and summary share it
+		{demo.Reviews, "reviews.byAuthor", 1}, // level 1
+		{demo.Catalog, "products.byIds", 1},   // every order item's product, one call
+		{demo.Pricing, "prices", 1},           // their prices
 		{demo.Reviews, "reviews.byProduct", 0},
 	}
 	for _, tt := range tests {
@@ -257,7 +257,7 @@ func TestUserWithOrdersAndReviews(t *testing.T) {
 	e := newEnv(t)
 	r := e.query(`{ user(id: "u1") { name email tier memberSince
     orders(first: 3) { id status createdAt total { formatted } itemCount items { productId quantity unitPrice { amountCents } lineTotal { amountCents } product { name } } }
-    reviews(first: 3) { rating product { name } } } }`, nil)
+    reviews(first: 3) { rating body } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
@@ -278,7 +278,8 @@ func TestUserWithOrdersAndReviews(t *testing.T) {
 			}
 		}
 	}
-	// users first, then orders+reviews prefetched in parallel, then catalog once.
+	// users with orders and reviews prefetched in parallel, then catalog
+	// once for every item of every order.
 	if got := e.calls(demo.Catalog, "products.byIds"); got != 1 {
 		t.Errorf("catalog calls: got %d, want 1", got)
 	}
@@ -313,12 +314,53 @@ func TestBadArgumentsAreClientErrors(t *testing.T) {
 
 // Batching off (for measuring N+1) really makes one call per key.
 func TestBatchingDisabledCallsPerKey(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.Batch.Disabled = true })
+	e := newEnv(t, func(c *config.Config) { c.Batch.Mode = "off" })
 	r := e.query(`{ products(first: 10) { nodes { price { amount { formatted } } } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
 	if got := e.calls(demo.Pricing, "prices"); got != 10 {
 		t.Errorf("pricing calls with batching off: got %d, want 10", got)
+	}
+}
+
+// The scheduler dispatches a level when it is complete, not after a timer,
+// so heavy concurrency (more runnable goroutines than cores) does not split
+// a level into several calls.
+func TestLevelsStayWholeUnderLoad(t *testing.T) {
+	// A generous backstop: on a loaded test machine a level can take longer
+	// than the default, and this test is about the scheduler alone.
+	e := newEnv(t, func(c *config.Config) { c.Batch.Backstop = time.Second })
+	const n = 40
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			cat := []string{"shoes", "shirts", "jackets", "bags", "hats", "watches", "books", "games"}[i%8]
+			r := e.queryNoFatal(listingQuery, map[string]any{"category": cat})
+			if r == nil {
+				errs <- fmt.Errorf("query %d failed", i)
+				return
+			}
+			if len(r.Errors) > 0 {
+				errs <- fmt.Errorf("query %d: %+v", i, r.Errors)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got, want := e.totalCalls(), int64(6*n); got != want {
+		t.Errorf("%d concurrent listings made %d backend calls, want %d (6 each)", n, got, want)
+		for _, s := range demo.AllServices() {
+			for ep, st := range e.stats(s).Endpoints {
+				if st.Calls > 0 {
+					t.Logf("%s %s: %d calls, %d errors, sizes %v", s, ep, st.Calls, st.Errors, st.BatchSizes)
+				}
+			}
+		}
 	}
 }

@@ -102,14 +102,16 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		Orders:    orders.New(clients["orders"]),
 	}
 
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{Catalog: lc.Catalog},
-	}))
+	schema := graph.NewExecutableSchema(graph.Config{
+		Resolvers: &resolvers.Resolver{},
+	})
+	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
+	srv.Use(&loaders.Batching{Schema: schema.Schema()})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.SetErrorPresenter(presentError(g.log))
 	srv.SetRecoverFunc(recoverPanic(g.log))
@@ -119,7 +121,12 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	gql := chain(srv,
 		limitBody(cfg.MaxBodyBytes),
 		withDeadline(cfg.RequestTimeout),
-		loaders.Middleware(lc, loaders.Config{Wait: cfg.Batch.Wait, Disabled: cfg.Batch.Disabled}),
+		loaders.Middleware(lc, loaders.Config{
+			Wait:     cfg.Batch.Wait,
+			Backstop: cfg.Batch.Backstop,
+			Timer:    cfg.Batch.Mode == "timer",
+			Disabled: cfg.Batch.Mode == "off",
+		}),
 	)
 	mux.Handle("/graphql", gql)
 	mux.Handle("GET /{$}", playground.Handler("Tributary", "/graphql"))

@@ -133,6 +133,22 @@ func (e *env) query(q string, vars map[string]any) gqlResponse {
 	return e.do(req)
 }
 
+// queryNoFatal is query for use off the test goroutine; nil on failure.
+func (e *env) queryNoFatal(q string, vars map[string]any) *gqlResponse {
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	resp, err := e.srv.Client().Post(e.srv.URL+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var r gqlResponse
+	if json.NewDecoder(resp.Body).Decode(&r) != nil {
+		return nil
+	}
+	r.Status = resp.StatusCode
+	return &r
+}
+
 func (e *env) do(req *http.Request) gqlResponse {
 	e.t.Helper()
 	resp, err := e.srv.Client().Do(req)

@@ -32,18 +32,29 @@ type Clients struct {
 
 // Config tunes batching.
 type Config struct {
-	// Wait is how long a loader collects keys before it calls the backend.
-	// Zero means DefaultWait.
+	// Wait is how long a loader collects keys before it calls the backend
+	// when nothing dispatches it sooner: with the Scheduler only a
+	// backstop, in timer mode the batching window. Zero means DefaultWait.
 	Wait time.Duration
+	// Timer turns the Scheduler off: loaders dispatch after Wait, like
+	// plain dataloaders (for comparison in benchmarks).
+	Timer bool
+	// Backstop is how long a loader waits for the Scheduler before it
+	// dispatches anyway. Zero means DefaultBackstop.
+	Backstop time.Duration
 	// Disabled turns batching off (one backend call per key), to measure
 	// what batching saves. Never in production.
 	Disabled bool
 }
 
-// DefaultWait is short enough to add little latency per level and long
-// enough for the goroutines of one level to enqueue their keys (see
-// bench/README.md for the measurement).
+// DefaultWait is the batching window in timer mode: short enough to add
+// little latency per level (see bench/README.md for the measurement).
 const DefaultWait = time.Millisecond
+
+// DefaultBackstop bounds the wait for the Scheduler, which dispatches every
+// level as soon as it is complete; it only matters should its count ever
+// be off.
+const DefaultBackstop = 100 * time.Millisecond
 
 // PriceKey identifies a price: a product in a currency.
 type PriceKey struct {
@@ -55,45 +66,48 @@ type PriceKey struct {
 // request on purpose: a failed service is asked once per request, not once
 // per field, and answers the same way everywhere in the response.
 type Loaders struct {
-	Product          *dataloader.Loader[string, *catalog.Product]
-	Price            *dataloader.Loader[PriceKey, *pricing.Price]
-	Stock            *dataloader.Loader[string, *inventory.Stock]
-	ReviewsByProduct *dataloader.Loader[string, []reviews.Review]
-	ReviewsByAuthor  *dataloader.Loader[string, []reviews.Review]
-	User             *dataloader.Loader[string, *users.User]
-	OrdersByUser     *dataloader.Loader[string, []orders.Order]
+	Product          *Loader[string, *catalog.Product]
+	Price            *Loader[PriceKey, *pricing.Price]
+	Stock            *Loader[string, *inventory.Stock]
+	ReviewsByProduct *Loader[string, []reviews.Review]
+	ReviewsByAuthor  *Loader[string, []reviews.Review]
+	User             *Loader[string, *users.User]
+	OrdersByUser     *Loader[string, []orders.Order]
+	// ProductPage goes through a loader too, though pages are not batched,
+	// so that its wait is known to the scheduler like every other.
+	ProductPage *Loader[catalog.ListParams, catalog.Page]
+
+	sched *Scheduler
 }
 
-// New returns fresh loaders over c.
+// MaxBatch is the loaders' batch capacity: the contract's limit per call.
+const MaxBatch = upstream.MaxBatch
+
+// New returns fresh loaders over c, dispatched by a new Scheduler unless
+// cfg.Timer asks for the plain wait window.
 func New(c Clients, cfg Config) *Loaders {
+	var s *Scheduler
+	if !cfg.Timer {
+		s = &Scheduler{}
+	}
 	return &Loaders{
-		Product: newLoader(cfg, byID(c.Catalog.Products, func(p *catalog.Product) string { return p.Id })),
-		Price:   newLoader(cfg, prices(c.Pricing)),
-		Stock:   newLoader(cfg, byID(c.Inventory.Stock, func(s *inventory.Stock) string { return s.ProductId })),
-		ReviewsByProduct: newLoader(cfg, grouped(c.Reviews.ByProducts,
+		sched:   s,
+		Product: newTracked(s, cfg, byID(c.Catalog.Products, func(p *catalog.Product) string { return p.Id })),
+		Price:   newTracked(s, cfg, prices(c.Pricing)),
+		Stock:   newTracked(s, cfg, byID(c.Inventory.Stock, func(s *inventory.Stock) string { return s.ProductId })),
+		ReviewsByProduct: newTracked(s, cfg, grouped(c.Reviews.ByProducts,
 			func(r *reviews.Review) string { return r.ProductId })),
-		ReviewsByAuthor: newLoader(cfg, grouped(c.Reviews.ByAuthors,
+		ReviewsByAuthor: newTracked(s, cfg, grouped(c.Reviews.ByAuthors,
 			func(r *reviews.Review) string { return r.AuthorId })),
-		User: newLoader(cfg, byID(c.Users.Users, func(u *users.User) string { return u.Id })),
-		OrdersByUser: newLoader(cfg, grouped(c.Orders.ByUsers,
+		User: newTracked(s, cfg, byID(c.Users.Users, func(u *users.User) string { return u.Id })),
+		OrdersByUser: newTracked(s, cfg, grouped(c.Orders.ByUsers,
 			func(o *orders.Order) string { return o.UserId })),
+		ProductPage: newTracked(s, cfg, pages(c.Catalog)),
 	}
 }
 
-func newLoader[K comparable, V any](cfg Config, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
-	wait := cfg.Wait
-	if wait <= 0 {
-		wait = DefaultWait
-	}
-	capacity := upstream.MaxBatch
-	if cfg.Disabled {
-		capacity = 1
-	}
-	return dataloader.NewBatchedLoader(fn,
-		dataloader.WithWait[K, V](wait),
-		dataloader.WithBatchCapacity[K, V](capacity),
-	)
-}
+// Scheduler returns the request's scheduler; nil in timer mode.
+func (l *Loaders) Scheduler() *Scheduler { return l.sched }
 
 type fetchFunc[T any] func(ctx context.Context, ids []string) ([]T, upstream.Failures)
 
@@ -178,6 +192,18 @@ func prices(c *pricing.Client) dataloader.BatchFunc[PriceKey, *pricing.Price] {
 			}
 			out[i] = &dataloader.Result[*pricing.Price]{Data: a.index[k.ProductID]}
 		}
+		return out
+	}
+}
+
+// pages fetches each distinct page concurrently.
+func pages(c *catalog.Client) dataloader.BatchFunc[catalog.ListParams, catalog.Page] {
+	return func(ctx context.Context, keys []catalog.ListParams) []*dataloader.Result[catalog.Page] {
+		out := make([]*dataloader.Result[catalog.Page], len(keys))
+		parallel(len(keys), func(i int) {
+			p, err := c.List(ctx, keys[i])
+			out[i] = &dataloader.Result[catalog.Page]{Data: p, Error: err}
+		})
 		return out
 	}
 }
