@@ -130,7 +130,9 @@ func (c *Client) once(ctx context.Context, req Request, attempt int, out any) er
 	u := *c.base
 	u.Path = c.base.Path + req.Path
 	u.RawQuery = req.Query.Encode()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	start := time.Now()
+	call := Call{Service: c.service, Endpoint: req.Endpoint, IDs: req.IDs, Attempt: attempt, Start: start}
+	hreq, err := http.NewRequestWithContext(context.WithValue(ctx, callKey{}, call), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return c.fail(req, CodeServiceError, 0, false, err)
 	}
@@ -143,8 +145,6 @@ func (c *Client) once(ctx context.Context, req Request, attempt int, out any) er
 		hreq.Header.Set("X-Request-ID", o.RequestID)
 	}
 
-	start := time.Now()
-	call := Call{Service: c.service, Endpoint: req.Endpoint, IDs: req.IDs, Attempt: attempt, Start: start}
 	c.obs.CallStarted(ctx, call)
 	status, err := c.exchange(ctx, hreq, req, out)
 	call.Duration = time.Since(start)

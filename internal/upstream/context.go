@@ -93,3 +93,12 @@ func (r *Recorder) Len() int {
 	defer r.mu.Unlock()
 	return len(r.calls)
 }
+
+type callKey struct{}
+
+// CallFrom returns the call an outgoing request belongs to, for transport
+// decorators (tracing); ok is false outside a backend call.
+func CallFrom(ctx context.Context) (Call, bool) {
+	c, ok := ctx.Value(callKey{}).(Call)
+	return c, ok
+}
