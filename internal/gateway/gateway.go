@@ -47,8 +47,20 @@ type Gateway struct {
 // Options are the parts a caller may supply; zero values take defaults.
 type Options struct {
 	Logger *slog.Logger
-	// Observer sees every backend call (metrics); may be nil.
+	// Observer sees every backend call attempt (metrics); may be nil.
 	Observer upstream.Observer
+	// PolicyHooks observe retries and breaker transitions (metrics).
+	PolicyHooks upstream.PolicyHooks
+	// Transport decorates the shared backend transport (tracing); may be nil.
+	Transport func(http.RoundTripper) http.RoundTripper
+	// Extensions are added to the GraphQL executor (metrics, tracing,
+	// access log), after the built-in ones.
+	Extensions []graphql.HandlerExtension
+	// Middleware wraps the whole handler, outermost first (tracing, access
+	// log); it runs after the request id is assigned.
+	Middleware []func(http.Handler) http.Handler
+	// Routes adds handlers to the mux (e.g. "GET /metrics").
+	Routes map[string]http.Handler
 }
 
 // New builds a gateway for cfg, whose backend URLs must all be set.
@@ -62,7 +74,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.log == nil {
 		g.log = slog.Default()
 	}
-	hc := upstream.NewHTTPClient(g.transport)
+	var rt http.RoundTripper = g.transport
+	if opts.Transport != nil {
+		rt = opts.Transport(rt)
+	}
+	hc := upstream.NewHTTPClient(rt)
 
 	clients := map[string]*upstream.Client{}
 	for _, name := range config.Services {
@@ -79,7 +95,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			BreakerCooldown:            sc.BreakerCooldown,
 			BreakerProbes:              sc.BreakerProbes,
 			MaxInFlight:                sc.MaxInFlight,
-		}, upstream.PolicyHooks{})
+		}, opts.PolicyHooks)
 		g.policies[name] = p
 		c, err := upstream.New(upstream.Config{
 			Service:          name,
@@ -116,6 +132,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	srv.SetErrorPresenter(presentError(g.log))
 	srv.SetRecoverFunc(recoverPanic(g.log))
 	srv.AroundResponses(collapseErrors)
+	for _, ext := range opts.Extensions {
+		srv.Use(ext)
+	}
 
 	mux := http.NewServeMux()
 	gql := chain(srv,
@@ -134,7 +153,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	g.handler = chain(mux, requestID)
+	for pattern, h := range opts.Routes {
+		mux.Handle(pattern, h)
+	}
+	g.handler = chain(chain(mux, opts.Middleware...), requestID)
 	return g, nil
 }
 
