@@ -97,6 +97,9 @@ type Request struct {
 	Query url.Values
 	// IDs is the number of ids the call asks for, for batch-size metrics.
 	IDs int
+	// Single marks a single-item path, where 404 means "no such item";
+	// elsewhere the contract has no 404 and one means a misrouted call.
+	Single bool
 	// Require names the body's top-level key the contract requires (e.g.
 	// "products"). When out decodes empty (see Lener), the key must be
 	// present, so a body of the wrong shape is not mistaken for "no rows".
@@ -178,7 +181,7 @@ func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, 
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		if resp.StatusCode == http.StatusNotFound {
+		if resp.StatusCode == http.StatusNotFound && req.Single {
 			return resp.StatusCode, c.fail(req, CodeRejected, resp.StatusCode, false, ErrNotFound)
 		}
 		code, temp := classifyStatus(resp.StatusCode)

@@ -100,7 +100,8 @@ func classifyTransport(ctx context.Context, err error) Code {
 // classifyStatus maps a non-2xx status to a code and whether it is transient.
 func classifyStatus(status int) (Code, bool) {
 	switch {
-	case status == 503:
+	case status == 502 || status == 503:
+		// 502: a proxy in front of the service could not reach it.
 		return CodeUnavailable, true
 	case status == 504:
 		return CodeTimeout, true
@@ -108,6 +109,10 @@ func classifyStatus(status int) (Code, bool) {
 		return CodeUnavailable, true
 	case status >= 500:
 		return CodeServiceError, true
+	case status == 404:
+		// Only single-item paths answer 404 (handled by the caller); on a
+		// batch path it means a wrong base URL or route.
+		return CodeServiceError, false
 	case status >= 400:
 		return CodeRejected, false
 	default: // 1xx/3xx we did not follow: the contract has none

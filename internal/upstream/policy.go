@@ -181,10 +181,10 @@ func retryable(err error) bool {
 	switch e.Status {
 	case 429, 502, 503, 504:
 		return true
-	case 0:
-		return e.Code == CodeUnavailable
 	}
-	return false
+	// A connection refused, or reset before the body was read: the
+	// request never took effect, and GETs are idempotent anyway.
+	return e.Code == CodeUnavailable && e.Status < 300
 }
 
 func (p *Policy) backoff(n int, err error) time.Duration {
