@@ -1,0 +1,132 @@
+package gateway_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/services/demo"
+)
+
+const priceQuery = `{ product(id: "p1") { name price { amount { formatted } } } }`
+
+func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
+	const cooldown = 200 * time.Millisecond
+	e := newEnv(t, func(c *config.Config) {
+		c.Pricing.MaxRetries = 0
+		c.Pricing.BreakerConsecutiveFailures = 3
+		c.Pricing.BreakerFailureRatio = 0
+		c.Pricing.BreakerCooldown = cooldown
+		c.Pricing.BreakerProbes = 1
+	})
+	pricing := e.backends.Server(demo.Pricing)
+	pricing.SetFaults(demo.Faults{Down: true})
+
+	code := func() any {
+		r := e.query(priceQuery, nil)
+		if get(r.Data, "product", "name") == nil {
+			t.Fatalf("product missing: %s", r.Raw)
+		}
+		if len(r.Errors) == 0 {
+			return nil
+		}
+		return r.Errors[0].Extensions["code"]
+	}
+	for i := range 3 {
+		if got := code(); got != "SERVICE_UNAVAILABLE" {
+			t.Fatalf("failure %d: got %v, want SERVICE_UNAVAILABLE", i, got)
+		}
+	}
+	if got := pricing.Stats().Calls("prices"); got != 3 {
+		t.Fatalf("pricing calls before opening: got %d, want 3", got)
+	}
+	for i := range 5 {
+		if got := code(); got != "CIRCUIT_OPEN" {
+			t.Fatalf("open query %d: got %v, want CIRCUIT_OPEN", i, got)
+		}
+	}
+	if got := pricing.Stats().Calls("prices"); got != 3 {
+		t.Errorf("pricing calls while open: got %d, want still 3", got)
+	}
+
+	pricing.SetFaults(demo.Faults{})
+	time.Sleep(cooldown + 50*time.Millisecond) // let the cool-down pass
+	if got := code(); got != nil {
+		t.Fatalf("probe: got %v, want success", got)
+	}
+	if got := code(); got != nil {
+		t.Fatalf("after the probe: got %v, want success (closed)", got)
+	}
+	if got := pricing.Stats().Calls("prices"); got != 5 {
+		t.Errorf("pricing calls after recovery: got %d, want 5", got)
+	}
+}
+
+// Under a service failing half its calls, retries stay within the budget.
+func TestRetriesStayWithinBudget(t *testing.T) {
+	const (
+		queries = 200
+		budget  = 0.2
+		burst   = 2
+	)
+	e := newEnv(t, func(c *config.Config) {
+		c.Pricing.MaxRetries = 3
+		c.Pricing.RetryBackoff = time.Millisecond
+		c.Pricing.RetryBudget = budget
+		c.Pricing.RetryBurst = burst
+		c.Pricing.BreakerConsecutiveFailures = 0
+		c.Pricing.BreakerFailureRatio = 0
+	})
+	pricing := e.backends.Server(demo.Pricing)
+	pricing.SetFaults(demo.Faults{ErrorRate: 0.5})
+	for range queries {
+		e.query(priceQuery, nil)
+	}
+	calls := pricing.Stats().Calls("prices")
+	retries := calls - queries
+	if max := int64(budget*queries) + burst; retries > max {
+		t.Errorf("retries: got %d, want at most %d (%.0f%% of %d calls + %d)", retries, max, budget*100, queries, burst)
+	}
+	if retries < 10 {
+		t.Errorf("retries: got %d, want the budget used (a 50%% failure rate)", retries)
+	}
+}
+
+// A 4xx other than 429 is never retried.
+func TestClientErrorsAreNotRetried(t *testing.T) {
+	e := newEnv(t)
+	pricing := e.backends.Server(demo.Pricing)
+	pricing.SetFaults(demo.Faults{ErrorRate: 1, Status: 400})
+	r := e.query(priceQuery, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_REQUEST" {
+		t.Errorf("want one BAD_REQUEST, got %s", r.Raw)
+	}
+	if got := pricing.Stats().Calls("prices"); got != 1 {
+		t.Errorf("pricing calls: got %d, want 1", got)
+	}
+}
+
+// The bulkhead caps calls in flight to one service; callers wait for a
+// slot within their deadline.
+func TestBulkheadCapsInFlightCalls(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Pricing.MaxInFlight = 2 })
+	pricing := e.backends.Server(demo.Pricing)
+	pricing.SetFaults(demo.Faults{Latency: 30 * time.Millisecond})
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			e.queryNoFatal(priceQuery, nil)
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	st := pricing.Stats()
+	if st.Calls("prices") != 8 {
+		t.Errorf("pricing calls: got %d, want 8", st.Calls("prices"))
+	}
+	if st.PeakConcurrent > 2 {
+		t.Errorf("peak concurrent pricing calls: got %d, want at most 2", st.PeakConcurrent)
+	}
+}
