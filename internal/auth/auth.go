@@ -56,6 +56,11 @@ var (
 	ErrMissingToken = errors.New("auth: missing bearer token")
 	// ErrInvalidToken means the request's credentials were refused.
 	ErrInvalidToken = errors.New("auth: invalid bearer token")
+	// ErrUnknownKey is wrapped in ErrInvalidToken when no published key
+	// fits the token: its kid is not in the JWKS (even after the refresh
+	// an unknown kid may trigger), or the key's algorithm differs from
+	// the token's.
+	ErrUnknownKey = errors.New("no verification key fits the token")
 )
 
 // Reasons a token is refused, other than those of the jwt and JWKS
@@ -194,7 +199,16 @@ func New(ctx context.Context, cfg Config, hc *http.Client, log *slog.Logger) (*A
 		if err != nil {
 			return nil, err
 		}
-		a.keys = kf.KeyfuncCtx
+		a.keys = func(ctx context.Context) jwt.Keyfunc {
+			lookup := kf.KeyfuncCtx(ctx)
+			return func(t *jwt.Token) (any, error) {
+				key, err := lookup(t)
+				if err != nil {
+					return nil, fmt.Errorf("%w: %w", ErrUnknownKey, err)
+				}
+				return key, nil
+			}
+		}
 	default:
 		if !cfg.AllowAnonymous {
 			log.LogAttrs(ctx, slog.LevelWarn, "auth: no JWKS URL or HS256 secret configured: bearer tokens are rejected and requests without one pass as anonymous")

@@ -33,8 +33,9 @@ type Config struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM."`
 	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
 
-	Batch BatchConfig `koanf:"batch"`
-	Log   LogConfig   `koanf:"log"`
+	Batch  BatchConfig  `koanf:"batch"`
+	Log    LogConfig    `koanf:"log"`
+	Limits LimitsConfig `koanf:"limits"`
 
 	// Defaults apply to every service; a service's own keys override them
 	// one by one.
@@ -54,6 +55,17 @@ type BatchConfig struct {
 	Mode     string        `koanf:"mode" doc:"scheduler (dispatch each level as soon as it is complete), timer (plain dataloader window of batch.wait) or off (one call per key; for measuring N+1 only)."`
 	Wait     time.Duration `koanf:"wait" doc:"Batching window in timer mode."`
 	Backstop time.Duration `koanf:"backstop" doc:"In scheduler mode, the longest a loader waits for the scheduler before dispatching anyway."`
+}
+
+// LimitsConfig bounds what one operation may cost; over a limit it is
+// rejected before any backend call.
+type LimitsConfig struct {
+	MaxDepth        int `koanf:"max_depth" doc:"Deepest field nesting allowed (introspection excluded; 0: no limit)."`
+	MaxAliases      int `koanf:"max_aliases" doc:"Most aliased fields in one operation (0: no limit)."`
+	MaxTokens       int `koanf:"max_tokens" doc:"Most lexical tokens in a query document (0: no limit)."`
+	MaxBackendCalls int `koanf:"max_backend_calls" doc:"Most backend calls an operation is estimated to make (0: no limit)."`
+	MaxItems        int `koanf:"max_items" doc:"Most objects an operation is estimated to fan out to (0: no limit)."`
+	DefaultListSize int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
 }
 
 // LogConfig configures logging.
@@ -99,6 +111,14 @@ func Default() Config {
 		MaxBodyBytes:    1 << 20,
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: 100 * time.Millisecond},
 		Log:             LogConfig{Level: "info", Format: "auto"},
+		Limits: LimitsConfig{
+			MaxDepth:        12,
+			MaxAliases:      30,
+			MaxTokens:       10000,
+			MaxBackendCalls: 40,
+			MaxItems:        5000,
+			DefaultListSize: 10,
+		},
 		Defaults: ServiceConfig{
 			Timeout:                    time.Second,
 			MaxResponseBytes:           8 << 20,
@@ -298,6 +318,13 @@ func (c *Config) Validate() []error {
 			envs[i] = EnvPrefix + strings.ToUpper(s) + "_URL"
 		}
 		bad("url", "some backend URLs are set but not %s (set all six, or none to run the demo backends)", strings.Join(envs, ", "))
+	}
+	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
+		"limits.max_tokens": c.Limits.MaxTokens, "limits.max_backend_calls": c.Limits.MaxBackendCalls,
+		"limits.max_items": c.Limits.MaxItems, "limits.default_list_size": c.Limits.DefaultListSize} {
+		if v < 0 {
+			bad(key, "must not be negative, got %d", v)
+		}
 	}
 	if c.Demo.ErrorRate < 0 || c.Demo.ErrorRate > 1 {
 		bad("demo.error_rate", "must be between 0 and 1, got %g", c.Demo.ErrorRate)

@@ -126,6 +126,16 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if cfg.Limits.MaxTokens > 0 {
+		srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
+	}
+	srv.Use(Limits{
+		MaxDepth:        cfg.Limits.MaxDepth,
+		MaxAliases:      cfg.Limits.MaxAliases,
+		MaxBackendCalls: cfg.Limits.MaxBackendCalls,
+		MaxItems:        cfg.Limits.MaxItems,
+		DefaultListSize: cfg.Limits.DefaultListSize,
+	})
 	srv.Use(extension.Introspection{})
 	srv.Use(&loaders.Batching{Schema: schema.Schema()})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})

@@ -104,7 +104,7 @@ func Report(changes []Change) string {
 				if b.Len() > 0 {
 					b.WriteString("\n")
 				}
-				fmt.Fprintf(&b, "%s changes:\n", strings.ToUpper(sev.String()[:1])+sev.String()[1:])
+				fmt.Fprintf(&b, "%s changes:\n", upperFirst(sev.String()))
 			}
 			counts[sev]++
 			fmt.Fprintf(&b, "  - [%s] %s\n", c.Kind, c.Message)

@@ -1,0 +1,102 @@
+package gateway_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+
+	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/gateway"
+)
+
+func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		c.Limits.MaxDepth = 6
+		c.Limits.MaxAliases = 3
+		c.Limits.MaxBackendCalls = 5
+		c.Limits.MaxItems = 400
+		c.Limits.MaxTokens = 400
+	})
+	tests := []struct {
+		name     string
+		query    string
+		wantCode string
+	}{
+		{"too deep", `{ product(id: "p1") { related { related { related { related { related { name } } } } } } }`, "QUERY_TOO_DEEP"},
+		{"too many aliases", `{ a: product(id: "p1") { name } b: product(id: "p2") { name } c: product(id: "p3") { name } d: product(id: "p4") { name } }`, "TOO_MANY_ALIASES"},
+		{"too many items", `{ products(first: 100) { nodes { reviews(first: 10) { author { name } } } } }`, "QUERY_TOO_COSTLY"},
+		{"too many calls", `{ product(id: "p1") { price { amount { formatted } } stock { available } ratingSummary { count }
+		  related { price { amount { formatted } } stock { available } } } }`, "QUERY_TOO_COSTLY"},
+		{"too many tokens", `{ product(id: "p1") { ` + strings.Repeat("name ", 500) + `} }`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.backends.ResetStats()
+			r := e.query(tt.query, nil)
+			if r.Data["product"] != nil || r.Data["products"] != nil {
+				t.Errorf("got data, want the operation rejected: %s", r.Raw)
+			}
+			if len(r.Errors) == 0 {
+				t.Fatalf("no error: %s", r.Raw)
+			}
+			if tt.wantCode != "" {
+				if got := r.Errors[0].Extensions["code"]; got != tt.wantCode {
+					t.Errorf("code: got %v, want %s (%s)", got, tt.wantCode, r.Errors[0].Message)
+				}
+			}
+			if got := e.totalCalls(); got != 0 {
+				t.Errorf("backend calls: got %d, want 0", got)
+			}
+		})
+	}
+}
+
+// The listing, page and dashboard of the README stay well inside the
+// default limits, and GraphiQL's introspection is not "too deep".
+func TestDefaultLimitsAdmitRealQueries(t *testing.T) {
+	e := newEnv(t)
+	for _, q := range []string{listingQuery, pageQuery, introspectionQuery} {
+		r := e.query(q, map[string]any{"category": "shoes"})
+		if len(r.Errors) > 0 {
+			t.Errorf("rejected: %v\n%s", r.Errors[0], q)
+		}
+	}
+}
+
+const introspectionQuery = `query IntrospectionQuery { __schema { queryType { name } types { ...FullType } directives { name args { ...InputValue } } } }
+fragment FullType on __Type { kind name fields(includeDeprecated: true) { name args { ...InputValue } type { ...TypeRef } } inputFields { ...InputValue } interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name } possibleTypes { ...TypeRef } }
+fragment InputValue on __InputValue { name type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }`
+
+// The estimate is exact for the issue's workloads: what the limit counts is
+// what the backends see.
+func TestEstimateMatchesBackendCalls(t *testing.T) {
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
+	e := newEnv(t)
+	tests := []struct {
+		name  string
+		query string
+	}{
+		{"listing", listingQuery},
+		{"dashboard", `{ dashboard(userId: "u1") { user { name } recentOrders { items { product { price { amount { formatted } } } } } reviews { rating } summary { orderCount } } }`},
+		{"page", `{ product(id: "p1") { price { amount { formatted } } stock { available } reviews { author { name } } related { name } } }`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, errs := gqlparser.LoadQuery(schema, tt.query)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			est := gateway.Estimate(doc, doc.Operations[0], map[string]any{"category": "shoes"}, 10)
+			e.backends.ResetStats()
+			if r := e.query(tt.query, map[string]any{"category": "shoes"}); len(r.Errors) > 0 {
+				t.Fatal(r.Errors)
+			}
+			if got := e.totalCalls(); int64(est.Calls) != got {
+				t.Errorf("estimated %d calls (%v), the backends saw %d", est.Calls, est.PerService, got)
+			}
+		})
+	}
+}
