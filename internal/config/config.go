@@ -32,6 +32,7 @@ type Config struct {
 	RequestTimeout  time.Duration `koanf:"request_timeout" doc:"Deadline of a whole GraphQL request; backend calls get the smaller of their timeout and the time left."`
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM."`
 	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
+	FallbackEntries int           `koanf:"fallback_entries" doc:"Size of the cache of last good values that @fallback fields serve when their service fails (0: no fallbacks)."`
 
 	Batch  BatchConfig  `koanf:"batch"`
 	Log    LogConfig    `koanf:"log"`
@@ -93,6 +94,8 @@ type ServiceConfig struct {
 	BreakerProbes              int           `koanf:"breaker_probes" doc:"Probe calls let through while half-open."`
 
 	MaxInFlight int `koanf:"max_in_flight" doc:"Most concurrent calls to the service (0: unlimited)."`
+
+	Critical bool `koanf:"critical" doc:"A failure of this service's fields fails their root field, unless the field is marked @optional (fields marked @critical always do)."`
 }
 
 // DemoConfig tunes the embedded demo backends (used when no URLs are set).
@@ -109,6 +112,7 @@ func Default() Config {
 		RequestTimeout:  5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
 		MaxBodyBytes:    1 << 20,
+		FallbackEntries: 100_000,
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: 100 * time.Millisecond},
 		Log:             LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{

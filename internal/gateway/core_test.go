@@ -330,7 +330,10 @@ func TestBatchingDisabledCallsPerKey(t *testing.T) {
 func TestLevelsStayWholeUnderLoad(t *testing.T) {
 	// A generous backstop: on a loaded test machine a level can take longer
 	// than the default, and this test is about the scheduler alone.
-	e := newEnv(t, func(c *config.Config) { c.Batch.Backstop = time.Second })
+	e := newEnv(t, func(c *config.Config) {
+		c.Batch.Backstop = time.Second
+		c.RequestTimeout = 30 * time.Second
+	}, eachService(func(_ string, sc *config.ServiceConfig) { sc.Timeout = 20 * time.Second }))
 	const n = 40
 	errs := make(chan error, n)
 	for i := range n {

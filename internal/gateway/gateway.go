@@ -41,7 +41,7 @@ type Gateway struct {
 	transport *http.Transport
 	policies  map[string]*upstream.Policy
 	handler   http.Handler
-	ready     func() bool
+	stale     *loaders.StaleCache
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -109,6 +109,13 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		}
 		clients[name] = c
 	}
+	critical := map[string]bool{}
+	for _, name := range config.Services {
+		critical[name] = cfg.Service(name).Critical
+	}
+	if cfg.FallbackEntries > 0 {
+		g.stale = loaders.NewStaleCache(cfg.FallbackEntries)
+	}
 	lc := loaders.Clients{
 		Catalog:   catalog.New(clients["catalog"]),
 		Pricing:   pricing.New(clients["pricing"]),
@@ -141,6 +148,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.SetErrorPresenter(presentError(g.log))
 	srv.SetRecoverFunc(recoverPanic(g.log))
+	srv.Use(criticalRoots{})
+	srv.AroundResponses(reportDegradation)
 	srv.AroundResponses(collapseErrors)
 	for _, ext := range opts.Extensions {
 		srv.Use(ext)
@@ -155,6 +164,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			Backstop: cfg.Batch.Backstop,
 			Timer:    cfg.Batch.Mode == "timer",
 			Disabled: cfg.Batch.Mode == "off",
+			Critical: critical,
+			Stale:    g.stale,
 		}),
 	)
 	mux.Handle("/graphql", gql)
@@ -173,8 +184,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.ServeHTTP(w, r) }
 
-// Close releases idle backend connections.
-func (g *Gateway) Close() { g.transport.CloseIdleConnections() }
+// Close releases idle backend connections and background work.
+func (g *Gateway) Close() {
+	g.transport.CloseIdleConnections()
+	g.stale.Close()
+}
 
 // chain wraps h in mws; the first runs outermost.
 func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {

@@ -5,15 +5,22 @@
 // did not expect).
 //
 // The rules follow graphql-js findBreakingChanges and graphql-inspector, with
-// two deliberate differences: an output field made nullable is breaking (a
-// client may rely on the value never being null), and the removal of a
-// directive that clients cannot write in a query (one with type-system
-// locations only) is dangerous rather than breaking.
+// these deliberate differences:
+//   - an output field made nullable is breaking: clients may rely on the value
+//     never being null;
+//   - an optional argument or input field added is safe, not dangerous;
+//   - a directive that clients cannot write in a query (one with type-system
+//     locations only) is at most dangerous to remove or change: that affects
+//     tools reading the SDL, not queries;
+//   - directives applied in the schema are compared, and a use added, removed
+//     or changed is dangerous: the gateway's own directives (@critical,
+//     @fallback, ...) change what clients receive. @deprecated has its own,
+//     safe, kinds.
 //
 // Only the public contract is compared: built-in scalars and directives,
 // introspection types and gqlgen's code-generation directives (goField,
-// goModel, goTag, goExtraField, goEnum) are ignored, and of the directives
-// applied in the schema only @deprecated is looked at.
+// goModel, goTag, goExtraField, goEnum; their definitions and uses) are
+// ignored.
 package schemadiff
 
 import (

@@ -2,6 +2,9 @@ package loaders
 
 import (
 	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 	"sync"
 	"sync/atomic"
 
@@ -12,6 +15,11 @@ import (
 type Loader[K comparable, V any] struct {
 	dl    *dataloader.Loader[K, V]
 	sched *Scheduler
+	req   *request
+	name  string // loader name, for the stale cache
+	// service answers this loader; critical is its configured default.
+	service  string
+	critical bool
 
 	// byScheduler is set when the scheduler flushes, so a batch can tell
 	// whether the backstop timer sent it instead.
@@ -22,8 +30,12 @@ type Loader[K comparable, V any] struct {
 	done    map[K]struct{} // keys whose batch has answered (or were primed)
 }
 
-func newTracked[K comparable, V any](s *Scheduler, cfg Config, fn dataloader.BatchFunc[K, V]) *Loader[K, V] {
-	l := &Loader[K, V]{sched: s, waiting: map[K][]*waiter{}, done: map[K]struct{}{}}
+func newTracked[K comparable, V any](req *request, cfg Config, name, service string, fn dataloader.BatchFunc[K, V]) *Loader[K, V] {
+	s := req.sched
+	l := &Loader[K, V]{
+		sched: s, req: req, name: name, service: service, critical: cfg.Critical[service],
+		waiting: map[K][]*waiter{}, done: map[K]struct{}{},
+	}
 	wait := cfg.Wait
 	if wait <= 0 {
 		wait = DefaultWait
@@ -94,27 +106,23 @@ func (l *Loader[K, V]) Prime(ctx context.Context, key K, v V) {
 // LoadAll enqueues every key, then waits for all of them. weight is how
 // many field executions this wait stands for: len(parents) in a batch
 // resolver, 1 elsewhere. Values and errors are in key order.
+//
+// Failures follow the current field's schema directives: a @fallback field
+// gets the last good value when it is fresh enough; a critical field (by
+// @critical, or by its service's default unless @optional) fails its root
+// field, and nothing more is fetched for that root field.
 func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, []error) {
+	vals := make([]V, len(keys))
+	root, _ := ctx.Value(rootKey{}).(*RootState)
+	if root != nil && root.Err() != nil {
+		// The root field is failing anyway; its nulls need no errors.
+		return vals, nil
+	}
 	thunks := make([]dataloader.Thunk[V], len(keys))
 	for i, k := range keys {
 		thunks[i] = l.dl.Load(ctx, k)
 	}
-	if l.sched != nil {
-		w := &waiter{weight: int64(weight), s: l.sched}
-		w.remaining.Store(1) // held while registering, so it cannot fire early
-		l.mu.Lock()
-		for _, k := range keys {
-			if _, ok := l.done[k]; !ok {
-				l.waiting[k] = append(l.waiting[k], w)
-				w.remaining.Add(1)
-			}
-		}
-		l.mu.Unlock()
-		if w.remaining.Add(-1) > 0 {
-			l.sched.add(-w.weight) // blocked: may be the moment to dispatch
-		}
-	}
-	vals := make([]V, len(keys))
+	l.block(keys, weight)
 	var errs []error
 	for i, th := range thunks {
 		v, err := th()
@@ -127,5 +135,78 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 		}
 		vals[i] = v
 	}
+
+	pol := policyOf(ctx)
+	if pol.staleFor > 0 && l.req.stale != nil {
+		l.fallback(ctx, pol, keys, weight, vals, errs)
+		errs = compact(errs)
+	}
+	if errs != nil && root != nil {
+		critical := l.critical
+		if pol.critical != nil {
+			critical = *pol.critical
+		}
+		if critical {
+			for _, err := range errs {
+				if err != nil {
+					root.fail(err)
+					break
+				}
+			}
+		}
+	}
 	return vals, errs
+}
+
+// block tells the scheduler this resolver waits, unless every key is
+// already answered.
+func (l *Loader[K, V]) block(keys []K, weight int) {
+	if l.sched == nil {
+		return
+	}
+	w := &waiter{weight: int64(weight), s: l.sched}
+	w.remaining.Store(1) // held while registering, so it cannot fire early
+	l.mu.Lock()
+	for _, k := range keys {
+		if _, ok := l.done[k]; !ok {
+			l.waiting[k] = append(l.waiting[k], w)
+			w.remaining.Add(1)
+		}
+	}
+	l.mu.Unlock()
+	if w.remaining.Add(-1) > 0 {
+		l.sched.add(-w.weight) // blocked: may be the moment to dispatch
+	}
+}
+
+// fallback remembers fresh values and stands in stale ones for failures.
+func (l *Loader[K, V]) fallback(ctx context.Context, pol fieldPolicy, keys []K, weight int, vals []V, errs []error) {
+	now := time.Now()
+	for i, k := range keys {
+		sk := staleKey{l.name, k}
+		if errs == nil || errs[i] == nil {
+			l.req.stale.c.Set(sk, staleEntry{v: vals[i], at: now})
+			continue
+		}
+		e, ok := l.req.stale.c.GetIfPresent(sk)
+		if !ok || now.Sub(e.at) > pol.staleFor {
+			continue
+		}
+		vals[i], errs[i] = e.v.(V), nil
+		path := graphql.GetPath(ctx)
+		if weight == len(keys) && weight > 1 {
+			path = graphql.BatchPathWithIndex(ctx, i)
+		}
+		l.req.deg.addStale(StaleServed{Path: path, Service: l.service, AgeSeconds: now.Sub(e.at).Seconds()})
+	}
+}
+
+// compact returns nil when no error is left.
+func compact(errs []error) []error {
+	for _, e := range errs {
+		if e != nil {
+			return errs
+		}
+	}
+	return nil
 }

@@ -42,6 +42,11 @@ type Config struct {
 	// Backstop is how long a loader waits for the Scheduler before it
 	// dispatches anyway. Zero means DefaultBackstop.
 	Backstop time.Duration
+	// Critical says which services' failures fail the root field by
+	// default (fields override it with @critical / @optional).
+	Critical map[string]bool
+	// Stale serves @fallback fields; nil disables fallbacks.
+	Stale *StaleCache
 	// Disabled turns batching off (one backend call per key), to measure
 	// what batching saves. Never in production.
 	Disabled bool
@@ -77,37 +82,47 @@ type Loaders struct {
 	// so that its wait is known to the scheduler like every other.
 	ProductPage *Loader[catalog.ListParams, catalog.Page]
 
+	req *request
+}
+
+// request is what a request's loaders share.
+type request struct {
 	sched *Scheduler
+	stale *StaleCache
+	deg   *Degradation
 }
 
 // MaxBatch is the loaders' batch capacity: the contract's limit per call.
 const MaxBatch = upstream.MaxBatch
 
-// New returns fresh loaders over c, dispatched by a new Scheduler unless
-// cfg.Timer asks for the plain wait window.
+// New returns fresh loaders over c for one request, dispatched by a new
+// Scheduler unless cfg.Timer asks for the plain wait window.
 func New(c Clients, cfg Config) *Loaders {
-	var s *Scheduler
+	r := &request{stale: cfg.Stale, deg: &Degradation{}}
 	if !cfg.Timer {
-		s = &Scheduler{}
+		r.sched = &Scheduler{}
 	}
 	return &Loaders{
-		sched:   s,
-		Product: newTracked(s, cfg, byID(c.Catalog.Products, func(p *catalog.Product) string { return p.Id })),
-		Price:   newTracked(s, cfg, prices(c.Pricing)),
-		Stock:   newTracked(s, cfg, byID(c.Inventory.Stock, func(s *inventory.Stock) string { return s.ProductId })),
-		ReviewsByProduct: newTracked(s, cfg, grouped(c.Reviews.ByProducts,
+		req:     r,
+		Product: newTracked(r, cfg, "product", "catalog", byID(c.Catalog.Products, func(p *catalog.Product) string { return p.Id })),
+		Price:   newTracked(r, cfg, "price", "pricing", prices(c.Pricing)),
+		Stock:   newTracked(r, cfg, "stock", "inventory", byID(c.Inventory.Stock, func(s *inventory.Stock) string { return s.ProductId })),
+		ReviewsByProduct: newTracked(r, cfg, "reviewsByProduct", "reviews", grouped(c.Reviews.ByProducts,
 			func(r *reviews.Review) string { return r.ProductId })),
-		ReviewsByAuthor: newTracked(s, cfg, grouped(c.Reviews.ByAuthors,
+		ReviewsByAuthor: newTracked(r, cfg, "reviewsByAuthor", "reviews", grouped(c.Reviews.ByAuthors,
 			func(r *reviews.Review) string { return r.AuthorId })),
-		User: newTracked(s, cfg, byID(c.Users.Users, func(u *users.User) string { return u.Id })),
-		OrdersByUser: newTracked(s, cfg, grouped(c.Orders.ByUsers,
+		User: newTracked(r, cfg, "user", "users", byID(c.Users.Users, func(u *users.User) string { return u.Id })),
+		OrdersByUser: newTracked(r, cfg, "ordersByUser", "orders", grouped(c.Orders.ByUsers,
 			func(o *orders.Order) string { return o.UserId })),
-		ProductPage: newTracked(s, cfg, pages(c.Catalog)),
+		ProductPage: newTracked(r, cfg, "productPage", "catalog", pages(c.Catalog)),
 	}
 }
 
+// Degradation returns what the request served stale.
+func (l *Loaders) Degradation() *Degradation { return l.req.deg }
+
 // Scheduler returns the request's scheduler; nil in timer mode.
-func (l *Loaders) Scheduler() *Scheduler { return l.sched }
+func (l *Loaders) Scheduler() *Scheduler { return l.req.sched }
 
 type fetchFunc[T any] func(ctx context.Context, ids []string) ([]T, upstream.Failures)
 
@@ -213,6 +228,12 @@ type ctxKey struct{}
 // NewContext returns ctx carrying l.
 func NewContext(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// From returns the request's loaders, if any.
+func From(ctx context.Context) (*Loaders, bool) {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	return l, ok
 }
 
 // For returns the request's loaders. It panics when the middleware did not

@@ -101,7 +101,7 @@ func (b *Batching) InterceptOperation(ctx context.Context, next graphql.Operatio
 	if l, ok := ctx.Value(ctxKey{}).(*Loaders); ok {
 		oc := graphql.GetOperationContext(ctx)
 		if oc.Operation != nil && oc.Operation.Operation == ast.Query {
-			l.sched.add(b.fieldsPerObject(oc, oc.Operation.SelectionSet, "Query"))
+			l.req.sched.add(b.fieldsPerObject(oc, oc.Operation.SelectionSet, "Query"))
 		}
 	}
 	return next(ctx)
@@ -115,7 +115,7 @@ func (b *Batching) InterceptField(ctx context.Context, next graphql.Resolver) (r
 		return next(ctx)
 	}
 	children := int64(0)
-	defer func() { l.sched.add(children - 1) }()
+	defer func() { l.req.sched.add(children - 1) }()
 	res, err = next(ctx)
 	if err != nil || res == nil {
 		return res, err

@@ -1,0 +1,133 @@
+package loaders
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/maypok86/otter/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// StaleCache keeps the last value each loader fetched for each key, for
+// @fallback(staleFor) fields to serve when their service fails. It is
+// shared by all requests and bounded in entries; how old a value may be is
+// the field's business, so entries carry their fetch time.
+type StaleCache struct {
+	c *otter.Cache[staleKey, staleEntry]
+}
+
+type staleKey struct {
+	loader string
+	key    any
+}
+
+type staleEntry struct {
+	v  any
+	at time.Time
+}
+
+// NewStaleCache returns a cache of at most size entries (S3-FIFO eviction).
+func NewStaleCache(size int) *StaleCache {
+	return &StaleCache{c: otter.Must(&otter.Options[staleKey, staleEntry]{MaximumSize: size})}
+}
+
+// Close stops the cache's background work, if any.
+func (s *StaleCache) Close() {
+	if s != nil {
+		s.c.StopAllGoroutines()
+	}
+}
+
+// Degradation is what the request did instead of failing: values served
+// stale, root fields failed by a critical field. It goes to the response's
+// extensions.
+type Degradation struct {
+	mu    sync.Mutex
+	Stale []StaleServed
+}
+
+// StaleServed is one field answered from the stale cache.
+type StaleServed struct {
+	Path       ast.Path `json:"path"`
+	Service    string   `json:"service"`
+	AgeSeconds float64  `json:"ageSeconds"`
+}
+
+func (d *Degradation) addStale(s StaleServed) {
+	d.mu.Lock()
+	d.Stale = append(d.Stale, s)
+	d.mu.Unlock()
+}
+
+// StaleServed returns a copy of the stale answers recorded so far.
+func (d *Degradation) StaleAnswers() []StaleServed {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]StaleServed(nil), d.Stale...)
+}
+
+// RootState tracks one root field: a failed critical field below it fails
+// it, and no further backend call is made for it.
+type RootState struct {
+	mu  sync.Mutex
+	err error
+}
+
+type rootKey struct{}
+
+// WithRoot returns ctx for resolving one root field.
+func WithRoot(ctx context.Context) (context.Context, *RootState) {
+	s := &RootState{}
+	return context.WithValue(ctx, rootKey{}, s), s
+}
+
+// Err returns the critical failure of the root field, if any.
+func (s *RootState) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *RootState) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+// ErrRootFailed is returned for look-ups skipped because a critical field
+// of the same root field already failed.
+var ErrRootFailed = errors.New("skipped: a critical field of this root field failed")
+
+// fieldPolicy is what the current field's schema directives say about
+// failures.
+type fieldPolicy struct {
+	staleFor time.Duration // 0: no fallback
+	critical *bool         // nil: the service's default
+}
+
+func policyOf(ctx context.Context) fieldPolicy {
+	var p fieldPolicy
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Definition == nil {
+		return p
+	}
+	dirs := fc.Field.Definition.Directives
+	if d := dirs.ForName("fallback"); d != nil {
+		if a := d.Arguments.ForName("staleFor"); a != nil && a.Value != nil {
+			p.staleFor, _ = time.ParseDuration(a.Value.Raw) // checked by a schema test
+		}
+	}
+	t, f := true, false
+	switch {
+	case dirs.ForName("critical") != nil:
+		p.critical = &t
+	case dirs.ForName("optional") != nil:
+		p.critical = &f
+	}
+	return p
+}
