@@ -73,7 +73,7 @@ func (cl *Client) List(ctx context.Context, p ListParams) (Page, error) {
 // exist.
 func (cl *Client) Product(ctx context.Context, id string) (*Product, error) {
 	var out Product
-	err := cl.c.Get(ctx, upstream.Request{Endpoint: "products.get", Path: "/products/" + url.PathEscape(id), IDs: 1}, &out)
+	err := cl.c.Get(ctx, upstream.Request{Endpoint: "products.get", Path: "/products/" + url.PathEscape(id), IDs: 1, Single: true}, &out)
 	if errors.Is(err, upstream.ErrNotFound) {
 		return nil, nil
 	}

@@ -33,7 +33,7 @@ func (cl *Client) ByUsers(ctx context.Context, ids []string) ([]Order, upstream.
 // Order returns one order, or nil without an error when it does not exist.
 func (cl *Client) Order(ctx context.Context, id string) (*Order, error) {
 	var out Order
-	err := cl.c.Get(ctx, upstream.Request{Endpoint: "orders.get", Path: "/orders/" + url.PathEscape(id), IDs: 1}, &out)
+	err := cl.c.Get(ctx, upstream.Request{Endpoint: "orders.get", Path: "/orders/" + url.PathEscape(id), IDs: 1, Single: true}, &out)
 	if errors.Is(err, upstream.ErrNotFound) {
 		return nil, nil
 	}

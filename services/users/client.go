@@ -32,7 +32,7 @@ func (cl *Client) Users(ctx context.Context, ids []string) ([]User, upstream.Fai
 // User returns one user, or nil without an error when it does not exist.
 func (cl *Client) User(ctx context.Context, id string) (*User, error) {
 	var out User
-	err := cl.c.Get(ctx, upstream.Request{Endpoint: "users.get", Path: "/users/" + url.PathEscape(id), IDs: 1}, &out)
+	err := cl.c.Get(ctx, upstream.Request{Endpoint: "users.get", Path: "/users/" + url.PathEscape(id), IDs: 1, Single: true}, &out)
 	if errors.Is(err, upstream.ErrNotFound) {
 		return nil, nil
 	}
