@@ -277,8 +277,8 @@ func (c *Config) Validate() []error {
 	if c.Batch.Wait < 0 || c.Batch.Wait > time.Second {
 		bad("batch.wait", "must be between 0 and 1s, got %s", c.Batch.Wait)
 	}
-	if c.Batch.Backstop < 0 || c.Batch.Backstop > time.Second {
-		bad("batch.backstop", "must be between 0 and 1s, got %s", c.Batch.Backstop)
+	if c.Batch.Backstop < 0 || c.Batch.Backstop > time.Minute {
+		bad("batch.backstop", "must be between 0 and 1m, got %s", c.Batch.Backstop)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)

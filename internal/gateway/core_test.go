@@ -328,10 +328,11 @@ func TestBatchingDisabledCallsPerKey(t *testing.T) {
 // so heavy concurrency (more runnable goroutines than cores) does not split
 // a level into several calls.
 func TestLevelsStayWholeUnderLoad(t *testing.T) {
-	// A generous backstop: on a loaded test machine a level can take longer
-	// than the default, and this test is about the scheduler alone.
+	// The backstop as long as the request deadline: the scheduler alone
+	// must dispatch every level (a counting leak would hang the requests
+	// and fail the test), however loaded the machine.
 	e := newEnv(t, func(c *config.Config) {
-		c.Batch.Backstop = time.Second
+		c.Batch.Backstop = 30 * time.Second
 		c.RequestTimeout = 30 * time.Second
 	}, eachService(func(_ string, sc *config.ServiceConfig) { sc.Timeout = 20 * time.Second }))
 	const n = 40

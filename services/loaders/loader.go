@@ -46,7 +46,10 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 			wait = DefaultBackstop
 		}
 	}
-	capacity := MaxBatch
+	// No capacity: a level's keys go to the batch function together, and
+	// the client splits them into chunks of 100 sent in parallel (a
+	// capacity of 100 would send the first chunk early, the rest later).
+	capacity := 0
 	if cfg.Disabled {
 		capacity = 1
 	}
@@ -68,7 +71,7 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 // is counted in full before any of it can run.
 func (l *Loader[K, V]) wrap(fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
 	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
-		if l.sched != nil && !l.byScheduler.Swap(false) && len(keys) < MaxBatch {
+		if l.sched != nil && !l.byScheduler.Swap(false) {
 			l.sched.backstops.Add(1)
 		}
 		defer l.answered(keys)

@@ -92,9 +92,6 @@ type request struct {
 	deg   *Degradation
 }
 
-// MaxBatch is the loaders' batch capacity: the contract's limit per call.
-const MaxBatch = upstream.MaxBatch
-
 // New returns fresh loaders over c for one request, dispatched by a new
 // Scheduler unless cfg.Timer asks for the plain wait window.
 func New(c Clients, cfg Config) *Loaders {

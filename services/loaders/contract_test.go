@@ -1,0 +1,196 @@
+package loaders_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tributary-gw/tributary/internal/upstream"
+	"github.com/tributary-gw/tributary/services/catalog"
+	"github.com/tributary-gw/tributary/services/inventory"
+	"github.com/tributary-gw/tributary/services/loaders"
+	"github.com/tributary-gw/tributary/services/orders"
+	"github.com/tributary-gw/tributary/services/pricing"
+	"github.com/tributary-gw/tributary/services/reviews"
+	"github.com/tributary-gw/tributary/services/users"
+)
+
+// minimal is a second, independent implementation of the backend contract,
+// written from BACKENDS.md alone and deliberately awkward: results come in
+// shuffled order, duplicated, with fields the contract does not know.
+type minimal struct {
+	calls    atomic.Int64
+	mu       sync.Mutex
+	batches  []int
+	inFlight atomic.Int64
+	peak     atomic.Int64
+	delay    time.Duration
+}
+
+func (m *minimal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.calls.Add(1)
+	n := m.inFlight.Add(1)
+	defer m.inFlight.Add(-1)
+	for p := m.peak.Load(); n > p && !m.peak.CompareAndSwap(p, n); p = m.peak.Load() {
+	}
+	if m.delay > 0 {
+		time.Sleep(m.delay)
+	}
+	q := r.URL.Query()
+	var ids []string
+	for _, k := range []string{"ids", "productIds", "authorIds", "userIds"} {
+		if v := q.Get(k); v != "" {
+			ids = strings.Split(v, ",")
+		}
+	}
+	m.mu.Lock()
+	m.batches = append(m.batches, len(ids))
+	m.mu.Unlock()
+	if len(ids) > 100 {
+		w.WriteHeader(400)
+		fmt.Fprint(w, `{"error":"too many ids"}`)
+		return
+	}
+	var items []map[string]any
+	for _, id := range ids {
+		if strings.HasPrefix(id, "unknown") {
+			continue
+		}
+		items = append(items, m.item(r.URL.Path, q, id))
+	}
+	// Shuffle, and send some items twice.
+	rand.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+	if len(items) > 1 {
+		items = append(items, items[0])
+	}
+	key := map[string]string{"/products": "products", "/prices": "prices", "/inventory": "items",
+		"/reviews": "reviews", "/users": "users", "/orders": "orders"}[r.URL.Path]
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(map[string]any{key: items, "servedBy": "minimal", "version": 7})
+}
+
+func (m *minimal) item(path string, q map[string][]string, id string) map[string]any {
+	switch path {
+	case "/products":
+		return map[string]any{"id": id, "name": "N" + id, "description": "d", "category": "c", "imageUrl": "u", "relatedIds": []string{}, "colour": "blue"}
+	case "/prices":
+		cur := "USD"
+		if c := q["currency"]; len(c) > 0 {
+			cur = c[0]
+		}
+		return map[string]any{"productId": id, "currency": cur, "amountCents": 100, "listAmountCents": 200, "tax": 19}
+	case "/inventory":
+		return map[string]any{"productId": id, "available": 3, "warehouse": "w", "bin": "A1"}
+	case "/reviews":
+		if _, ok := q["authorIds"]; ok {
+			return map[string]any{"id": "r-" + id, "productId": "p1", "authorId": id, "rating": 5, "body": "b", "createdAt": "2026-01-01T00:00:00Z", "helpful": 3}
+		}
+		return map[string]any{"id": "r-" + id, "productId": id, "authorId": "u1", "rating": 4, "body": "b", "createdAt": "2026-01-01T00:00:00Z"}
+	case "/users":
+		return map[string]any{"id": id, "name": "N" + id, "email": "not-an-email", "tier": "diamond", "memberSince": "2020-01-01T00:00:00Z", "locale": "nl"}
+	case "/orders":
+		return map[string]any{"id": "o-" + id, "userId": id, "status": "paid", "createdAt": "2026-01-01T00:00:00Z", "currency": "EUR", "totalCents": 10,
+			"items": []map[string]any{{"productId": "p1", "quantity": 1, "unitPriceCents": 10, "sku": "x"}}}
+	}
+	return nil
+}
+
+func clients(t *testing.T, url string) loaders.Clients {
+	t.Helper()
+	hc := upstream.NewHTTPClient(upstream.NewTransport(upstream.TransportConfig{}))
+	mk := func(name string) *upstream.Client {
+		c, err := upstream.New(upstream.Config{Service: name, BaseURL: url, Timeout: 5 * time.Second}, hc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	return loaders.Clients{
+		Catalog: catalog.New(mk("catalog")), Pricing: pricing.New(mk("pricing")), Inventory: inventory.New(mk("inventory")),
+		Reviews: reviews.New(mk("reviews")), Users: users.New(mk("users")), Orders: orders.New(mk("orders")),
+	}
+}
+
+// Every loader answers in key order, with nil for unknown ids, whatever
+// order, duplication or extra fields the backend sends.
+func TestLoadersAgainstAnIndependentImplementation(t *testing.T) {
+	m := &minimal{}
+	ts := httptest.NewServer(m)
+	defer ts.Close()
+	l := loaders.New(clients(t, ts.URL), loaders.Config{Timer: true})
+	ctx := context.Background()
+	keys := []string{"k3", "unknown1", "k1", "k2", "k1"}
+
+	products, errs := l.Product.LoadAll(ctx, keys, 1)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	for i, k := range keys {
+		switch {
+		case strings.HasPrefix(k, "unknown") && products[i] != nil:
+			t.Errorf("product %d (%s): got %+v, want nil", i, k, products[i])
+		case !strings.HasPrefix(k, "unknown") && (products[i] == nil || products[i].Id != k):
+			t.Errorf("product %d: got %+v, want id %s", i, products[i], k)
+		}
+	}
+	prices, errs := l.Price.LoadAll(ctx, []loaders.PriceKey{{ProductID: "k2", Currency: "EUR"}, {ProductID: "k1", Currency: "USD"}, {ProductID: "unknown", Currency: "USD"}}, 1)
+	if errs != nil || prices[0].Currency != "EUR" || prices[0].ProductId != "k2" || prices[1].ProductId != "k1" || prices[2] != nil {
+		t.Errorf("prices: got %+v %v", prices, errs)
+	}
+	stock, errs := l.Stock.LoadAll(ctx, []string{"k2", "k9"}, 1)
+	if errs != nil || stock[0].ProductId != "k2" || stock[1].ProductId != "k9" {
+		t.Errorf("stock: got %+v %v", stock, errs)
+	}
+	revs, errs := l.ReviewsByProduct.LoadAll(ctx, []string{"k5", "unknown"}, 1)
+	// The duplicated item is the same review twice; grouping keeps what the
+	// service sent, so at least one, and nothing for the unknown key.
+	if errs != nil || len(revs[0]) == 0 || revs[0][0].ProductId != "k5" || len(revs[1]) != 0 {
+		t.Errorf("reviews: got %+v %v", revs, errs)
+	}
+	us, errs := l.User.LoadAll(ctx, []string{"u2", "u1"}, 1)
+	if errs != nil || us[0].Id != "u2" || us[1].Tier != "diamond" || us[1].Email != "not-an-email" {
+		t.Errorf("users: got %+v %v", us, errs)
+	}
+	os, errs := l.OrdersByUser.LoadAll(ctx, []string{"u7"}, 1)
+	if errs != nil || len(os[0]) == 0 || os[0][0].UserId != "u7" || os[0][0].Items[0].Quantity != 1 {
+		t.Errorf("orders: got %+v %v", os, errs)
+	}
+}
+
+// 150 ids needed at once become two calls, 100 and 50, made concurrently.
+func TestBatchesSplitAt100AndRunConcurrently(t *testing.T) {
+	m := &minimal{delay: 50 * time.Millisecond}
+	ts := httptest.NewServer(m)
+	defer ts.Close()
+	l := loaders.New(clients(t, ts.URL), loaders.Config{Timer: true})
+	keys := make([]string, 150)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("p%d", i+1)
+	}
+	got, errs := l.Product.LoadAll(context.Background(), keys, 1)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	for i, p := range got {
+		if p == nil || p.Id != keys[i] {
+			t.Fatalf("product %d: got %+v, want %s", i, p, keys[i])
+		}
+	}
+	m.mu.Lock()
+	batches := append([]int(nil), m.batches...)
+	m.mu.Unlock()
+	if len(batches) != 2 || batches[0]+batches[1] != 150 || max(batches[0], batches[1]) != 100 {
+		t.Errorf("batches: got %v, want 100 and 50", batches)
+	}
+	if got := m.peak.Load(); got != 2 {
+		t.Errorf("peak concurrent calls: got %d, want 2", got)
+	}
+}
