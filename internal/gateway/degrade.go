@@ -26,7 +26,7 @@ var (
 	_ graphql.RootFieldInterceptor = criticalRoots{}
 )
 
-func (criticalRoots) ExtensionName() string                  { return "CriticalRoots" }
+func (criticalRoots) ExtensionName() string                   { return "CriticalRoots" }
 func (criticalRoots) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (criticalRoots) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
