@@ -32,6 +32,7 @@ type Config struct {
 	RequestTimeout  time.Duration `koanf:"request_timeout" doc:"Deadline of a whole GraphQL request; backend calls get the smaller of their timeout and the time left."`
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM."`
 	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
+	FanoutReport    bool          `koanf:"fanout_report" doc:"Allow clients to ask for the fan-out report (header X-Tributary-Report: 1) in extensions.tributary.fanout."`
 	FallbackEntries int           `koanf:"fallback_entries" doc:"Size of the cache of last good values that @fallback fields serve when their service fails (0: no fallbacks)."`
 
 	Batch  BatchConfig  `koanf:"batch"`

@@ -131,6 +131,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
+	// Streaming transports for @defer come before POST, which would
+	// otherwise claim their requests.
+	srv.AddTransport(transport.MultipartMixed{Boundary: "-", DeliveryTimeout: 5 * time.Millisecond})
+	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if cfg.Limits.MaxTokens > 0 {
@@ -150,6 +154,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	srv.SetRecoverFunc(recoverPanic(g.log))
 	srv.Use(criticalRoots{})
 	srv.AroundResponses(reportDegradation)
+	srv.AroundResponses(fanoutReport(cfg.Batch.Mode))
 	srv.AroundResponses(collapseErrors)
 	for _, ext := range opts.Extensions {
 		srv.Use(ext)
@@ -157,7 +162,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 
 	mux := http.NewServeMux()
 	gql := chain(srv,
+		spec,
 		limitBody(cfg.MaxBodyBytes),
+		withCallLog(cfg.FanoutReport),
 		withDeadline(cfg.RequestTimeout),
 		loaders.Middleware(lc, loaders.Config{
 			Wait:     cfg.Batch.Wait,

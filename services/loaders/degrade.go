@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -130,4 +131,53 @@ func policyOf(ctx context.Context) fieldPolicy {
 		p.critical = &f
 	}
 	return p
+}
+
+// Waits records, when a fan-out report was asked for, which fields waited
+// on each service.
+type Waits struct {
+	mu     sync.Mutex
+	fields map[string]map[string]struct{} // service → field shapes
+}
+
+type waitsKey struct{}
+
+// WithWaits returns ctx recording into w which fields wait on which
+// service.
+func WithWaits(ctx context.Context, w *Waits) context.Context {
+	return context.WithValue(ctx, waitsKey{}, w)
+}
+
+func (w *Waits) add(service string, path ast.Path) {
+	var b []byte
+	for _, el := range path {
+		if name, ok := el.(ast.PathName); ok {
+			if len(b) > 0 {
+				b = append(b, '.')
+			}
+			b = append(b, name...)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fields == nil {
+		w.fields = map[string]map[string]struct{}{}
+	}
+	if w.fields[service] == nil {
+		w.fields[service] = map[string]struct{}{}
+	}
+	w.fields[service][string(b)] = struct{}{}
+}
+
+// Fields returns the field shapes (list indices dropped) that waited on
+// service, sorted.
+func (w *Waits) Fields(service string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]string, 0, len(w.fields[service]))
+	for f := range w.fields[service] {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
 }

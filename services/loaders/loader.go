@@ -126,6 +126,9 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 		thunks[i] = l.dl.Load(ctx, k)
 	}
 	l.block(keys, weight)
+	if w, ok := ctx.Value(waitsKey{}).(*Waits); ok {
+		w.add(l.service, graphql.GetPath(ctx))
+	}
 	var errs []error
 	for i, th := range thunks {
 		v, err := th()

@@ -114,6 +114,12 @@ func (b *Batching) InterceptField(ctx context.Context, next graphql.Resolver) (r
 	if !ok {
 		return next(ctx)
 	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.IsDeferred() {
+		// Deferred fields run after the rest of their object, so they are
+		// not counted in advance (that would hold the levels before them
+		// back); they count themselves in as they start.
+		l.req.sched.add(1)
+	}
 	children := int64(0)
 	defer func() { l.req.sched.add(children - 1) }()
 	res, err = next(ctx)
@@ -146,7 +152,7 @@ func (b *Batching) fieldsPerObject(oc *graphql.OperationContext, sel ast.Selecti
 	satisfies := append([]string{typeName}, def.Interfaces...)
 	n := int64(0)
 	for _, f := range graphql.CollectFields(oc, sel, satisfies) {
-		if f.Name != "__typename" {
+		if f.Name != "__typename" && !f.IsDeferred() {
 			n++
 		}
 	}

@@ -1,0 +1,7 @@
+package playground
+
+// Exported for playground_test.
+var (
+	NewHandlerFS = newHandler
+	AcceptsGzip  = acceptsGzip
+)

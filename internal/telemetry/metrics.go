@@ -1,0 +1,210 @@
+package telemetry
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/upstream"
+)
+
+// Metrics records the gateway's Prometheus metrics in one registry. It is
+// the Observer of backend calls, provides the policy hooks, the GraphQL
+// extension and the /metrics handler. It is safe for concurrent use.
+//
+// Label values are bounded: services and endpoints are the gateway's own
+// names, status classes are 2xx/3xx/4xx/5xx/error, and operation names are
+// client input, so a name is used only when it matches
+// ^[A-Za-z_][A-Za-z0-9_]{0,63}$ and is among the first 200 distinct names
+// of executed operations; other names are "other", no name "anonymous".
+type Metrics struct {
+	handler http.Handler
+	ops     opNames
+
+	requests           *prometheus.CounterVec
+	requestDuration    *prometheus.HistogramVec
+	partial            *prometheus.CounterVec
+	calls              *prometheus.CounterVec
+	callDuration       *prometheus.HistogramVec
+	batchSize          *prometheus.HistogramVec
+	inFlight           *prometheus.GaugeVec
+	retries            *prometheus.CounterVec
+	breakerState       *prometheus.GaugeVec
+	breakerTransitions *prometheus.CounterVec
+}
+
+// NewMetrics registers the gateway's metrics in reg; it panics if they are
+// already registered there (a wiring bug). Series per service start at zero
+// for the services in config.Services.
+func NewMetrics(reg *prometheus.Registry) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_graphql_requests_total",
+			Help: "GraphQL requests by operation name and outcome (ok, partial, error, rejected).",
+		}, []string{"operation", "outcome"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tributary_graphql_request_duration_seconds",
+			Help:    "Time from receiving a GraphQL request to its response being ready, by operation name.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"operation"}),
+		partial: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_graphql_partial_responses_total",
+			Help: "GraphQL responses with at least one error from the service, by service.",
+		}, []string{"service"}),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_backend_calls_total",
+			Help: "Backend call attempts (retries included) by service, endpoint and status class (error: no response).",
+		}, []string{"service", "endpoint", "status_class"}),
+		callDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tributary_backend_call_duration_seconds",
+			Help: "Duration of backend call attempts by service and endpoint.",
+			// Backend calls time out after a second by default.
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"service", "endpoint"}),
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tributary_backend_batch_size",
+			Help: "Ids asked for per backend call (first attempts of calls that take ids), by service and endpoint.",
+			// The contract allows at most 100 ids per call.
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100},
+		}, []string{"service", "endpoint"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tributary_backend_in_flight",
+			Help: "Backend call attempts in flight, by service.",
+		}, []string{"service"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_backend_retries_total",
+			Help: "Backend call retries, by service.",
+		}, []string{"service"}),
+		breakerState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tributary_breaker_state",
+			Help: "Circuit breaker state by service: 0 closed, 1 half-open, 2 open.",
+		}, []string{"service"}),
+		breakerTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_breaker_transitions_total",
+			Help: "Circuit breaker state changes by service, from and to state.",
+		}, []string{"service", "from", "to"}),
+	}
+	reg.MustRegister(m.requests, m.requestDuration, m.partial, m.calls, m.callDuration,
+		m.batchSize, m.inFlight, m.retries, m.breakerState, m.breakerTransitions)
+	for _, s := range config.Services {
+		m.partial.WithLabelValues(s)
+		m.inFlight.WithLabelValues(s)
+		m.retries.WithLabelValues(s)
+		m.breakerState.WithLabelValues(s)
+	}
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	return m
+}
+
+var _ upstream.Observer = (*Metrics)(nil)
+
+// CallStarted implements upstream.Observer.
+func (m *Metrics) CallStarted(_ context.Context, c upstream.Call) {
+	m.inFlight.WithLabelValues(c.Service).Inc()
+}
+
+// CallFinished implements upstream.Observer. The batch size is observed
+// once per call, on its first attempt, so retries do not skew it.
+func (m *Metrics) CallFinished(_ context.Context, c upstream.Call) {
+	m.inFlight.WithLabelValues(c.Service).Dec()
+	m.calls.WithLabelValues(c.Service, c.Endpoint, statusClass(c.Status)).Inc()
+	m.callDuration.WithLabelValues(c.Service, c.Endpoint).Observe(c.Duration.Seconds())
+	if c.IDs > 0 && c.Attempt == 0 {
+		m.batchSize.WithLabelValues(c.Service, c.Endpoint).Observe(float64(c.IDs))
+	}
+}
+
+// statusClass is "2xx" … "5xx", or "error" when no response arrived.
+func statusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "error"
+	}
+	return strconv.Itoa(status/100) + "xx"
+}
+
+// PolicyHooks counts retries and follows breaker transitions.
+func (m *Metrics) PolicyHooks() upstream.PolicyHooks {
+	return upstream.PolicyHooks{
+		OnRetry: func(service string) { m.retries.WithLabelValues(service).Inc() },
+		OnBreakerState: func(service string, from, to gobreaker.State) {
+			m.breakerState.WithLabelValues(service).Set(breakerValue(to))
+			m.breakerTransitions.WithLabelValues(service, from.String(), to.String()).Inc()
+		},
+	}
+}
+
+func breakerValue(s gobreaker.State) float64 {
+	switch s {
+	case gobreaker.StateHalfOpen:
+		return 1
+	case gobreaker.StateOpen:
+		return 2
+	}
+	return 0
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler { return m.handler }
+
+// Extension returns the gqlgen extension that counts GraphQL requests,
+// their outcomes and durations, and partial responses per service.
+func (m *Metrics) Extension() graphql.HandlerExtension { return metricsExtension{m} }
+
+type metricsExtension struct{ m *Metrics }
+
+var (
+	_ graphql.OperationInterceptor = metricsExtension{}
+	_ graphql.ResponseInterceptor  = metricsExtension{}
+)
+
+type metricsOpKey struct{}
+
+func (metricsExtension) ExtensionName() string                   { return "TributaryMetrics" }
+func (metricsExtension) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptOperation observes an executed operation once its response is
+// final.
+func (e metricsExtension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	name, _ := operationOf(ctx)
+	op := e.m.ops.label(name, true)
+	ctx = context.WithValue(ctx, metricsOpKey{}, struct{}{})
+	return onFirst(next(ctx), func(resp *graphql.Response) {
+		outcome := outcomeOf(resp)
+		e.m.observeRequest(ctx, op, outcome)
+		if outcome == outcomeOK || resp == nil {
+			return
+		}
+		seen := make(map[string]bool, 2)
+		for _, err := range resp.Errors {
+			if s, ok := err.Extensions["service"].(string); ok && validOpName(s) && !seen[s] {
+				seen[s] = true
+				e.m.partial.WithLabelValues(s).Inc()
+			}
+		}
+	})
+}
+
+// InterceptResponse observes requests that never became an operation: the
+// response middleware runs for them, the operation middleware does not.
+func (e metricsExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if ctx.Value(metricsOpKey{}) == nil {
+		name, _ := operationOf(ctx)
+		e.m.observeRequest(ctx, e.m.ops.label(name, false), outcomeRejected)
+	}
+	return resp
+}
+
+func (m *Metrics) observeRequest(ctx context.Context, op, outcome string) {
+	m.requests.WithLabelValues(op, outcome).Inc()
+	if start := graphql.GetStartTime(ctx); !start.IsZero() {
+		m.requestDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	}
+}
