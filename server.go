@@ -2,7 +2,12 @@
 
 // Command tributary is a GraphQL gateway over six backend REST services.
 //
-//	tributary [-config file.yaml] [-check-config] [-print-config-reference]
+//	tributary [-config file.yaml]      run the gateway
+//	tributary -check-config            validate the configuration and exit
+//	tributary -print-config-reference  print the configuration reference (Markdown)
+//	tributary -print-schema            print the public schema (SDL)
+//	tributary -check-schema [-baseline api/schema.graphql]
+//	                                   compare the schema with the baseline; exit 1 on breaking changes
 //
 // With no backend URLs configured it starts the embedded demo backends.
 package main
@@ -24,32 +29,45 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/schemadiff"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "tributary:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+// errBreaking makes -check-schema exit non-zero after its report.
+var errBreaking = errors.New("the schema has breaking changes against the baseline")
+
+// run is the whole program; ctx ends on SIGINT/SIGTERM. onListen, if set,
+// is told the listening address and the gateway (tests use it).
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, onListen func(net.Addr, *gateway.Gateway)) error {
 	fs := flag.NewFlagSet("tributary", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration file (environment variables TRIBUTARY_* override it)")
 	checkConfig := fs.Bool("check-config", false, "validate the configuration and exit")
 	printRef := fs.Bool("print-config-reference", false, "print the configuration reference as Markdown and exit")
+	printSchema := fs.Bool("print-schema", false, "print the public schema (SDL) and exit")
+	checkSchema := fs.Bool("check-schema", false, "compare the schema with -baseline, print the changes, exit 1 on breaking ones")
+	baseline := fs.String("baseline", "api/schema.graphql", "baseline schema for -check-schema")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *printRef {
 		_, err := io.WriteString(stdout, config.Reference())
 		return err
+	}
+	if *printSchema || *checkSchema {
+		return schemaCommand(*checkSchema, *baseline, stdout)
 	}
 	cfg, err := config.Load(*configPath, environ)
 	if err != nil {
@@ -91,6 +109,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if onListen != nil {
+		onListen(ln.Addr(), gw)
+	}
 	srv := &http.Server{
 		Handler:           gw,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -111,7 +132,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	// Readiness fails first so load balancers stop routing here, then the
+	// listener closes and in-flight requests get the drain time to finish.
+	gw.Drain()
+	log.Info("draining: /readyz now fails", "drain_delay", cfg.DrainDelay, "shutdown_timeout", cfg.ShutdownTimeout)
+	if cfg.DrainDelay > 0 {
+		time.Sleep(cfg.DrainDelay)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -119,6 +146,30 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// schemaCommand prints the public schema, or checks it against a baseline.
+func schemaCommand(check bool, baseline string, stdout io.Writer) error {
+	current := graph.NewExecutableSchema(graph.Config{}).Schema()
+	if !check {
+		_, err := io.WriteString(stdout, schemadiff.PublicSDL(current))
+		return err
+	}
+	b, err := os.ReadFile(baseline)
+	if err != nil {
+		return fmt.Errorf("read baseline: %w", err)
+	}
+	old, err := schemadiff.Load(baseline, string(b))
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	changes := schemadiff.Compare(old, current)
+	fmt.Fprintln(stdout, schemadiff.Report(changes))
+	if schemadiff.HasBreaking(changes) {
+		fmt.Fprintf(stdout, "\nIf the breaking change is intended, accept it in the same commit:\n  go run . -print-schema > %s\n", baseline)
+		return errBreaking
 	}
 	return nil
 }

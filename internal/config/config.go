@@ -30,7 +30,10 @@ var Services = []string{"catalog", "pricing", "inventory", "reviews", "users", "
 type Config struct {
 	ListenAddr      string        `koanf:"listen_addr" doc:"Address the gateway listens on."`
 	RequestTimeout  time.Duration `koanf:"request_timeout" doc:"Deadline of a whole GraphQL request; backend calls get the smaller of their timeout and the time left."`
-	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM."`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM (the drain time)."`
+	DrainDelay      time.Duration `koanf:"drain_delay" doc:"After SIGTERM, how long /readyz reports not ready before the listener closes, so load balancers stop sending traffic first."`
+	Introspection   bool          `koanf:"introspection" doc:"Answer introspection queries (turn off in production)."`
+	SchemaEndpoint  bool          `koanf:"schema_endpoint" doc:"Serve the schema as SDL at GET /schema.graphql (for trusted networks; independent of introspection)."`
 	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
 	FanoutReport    bool          `koanf:"fanout_report" doc:"Allow clients to ask for the fan-out report (header X-Tributary-Report: 1) in extensions.tributary.fanout."`
 	FallbackEntries int           `koanf:"fallback_entries" doc:"Size of the cache of last good values that @fallback fields serve when their service fails (0: no fallbacks)."`
@@ -112,6 +115,9 @@ func Default() Config {
 		ListenAddr:      ":8080",
 		RequestTimeout:  5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
+		DrainDelay:      0,
+		Introspection:   true,
+		SchemaEndpoint:  true,
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: 100 * time.Millisecond},
@@ -268,6 +274,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("shutdown_timeout", "must not be negative")
+	}
+	if c.DrainDelay < 0 {
+		bad("drain_delay", "must not be negative")
 	}
 	if c.MaxBodyBytes <= 0 {
 		bad("max_body_bytes", "must be positive")

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/schemadiff"
 	"github.com/tributary-gw/tributary/internal/upstream"
 	"github.com/tributary-gw/tributary/resolvers"
 	"github.com/tributary-gw/tributary/services/catalog"
@@ -42,6 +44,10 @@ type Gateway struct {
 	policies  map[string]*upstream.Policy
 	handler   http.Handler
 	stale     *loaders.StaleCache
+	sdl       string
+	// draining is set on shutdown: /readyz fails first, so load balancers
+	// stop sending traffic before the listener closes.
+	draining atomic.Bool
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -147,7 +153,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		MaxItems:        cfg.Limits.MaxItems,
 		DefaultListSize: cfg.Limits.DefaultListSize,
 	})
-	srv.Use(extension.Introspection{})
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
 	srv.Use(&loaders.Batching{Schema: schema.Schema()})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.SetErrorPresenter(presentError(g.log))
@@ -178,14 +186,42 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	mux.Handle("/graphql", gql)
 	mux.Handle("GET /{$}", playground.Handler("Tributary", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
+		writeText(w, http.StatusOK, "ok\n")
 	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if g.draining.Load() {
+			writeText(w, http.StatusServiceUnavailable, "draining\n")
+			return
+		}
+		writeText(w, http.StatusOK, "ready\n")
+	})
+	g.sdl = schemadiff.PublicSDL(schema.Schema())
+	if cfg.SchemaEndpoint {
+		mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Header().Set("Content-Type", "application/graphql; charset=utf-8")
+			_, _ = w.Write([]byte(g.sdl))
+		})
+	}
 	for pattern, h := range opts.Routes {
 		mux.Handle(pattern, h)
 	}
 	g.handler = chain(chain(mux, opts.Middleware...), requestID)
 	return g, nil
+}
+
+// SDL is the public schema.
+func (g *Gateway) SDL() string { return g.sdl }
+
+// Drain makes /readyz fail from now on; in-flight and new requests are
+// still served until the server shuts down.
+func (g *Gateway) Drain() { g.draining.Store(true) }
+
+func writeText(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
 }
 
 // ServeHTTP implements http.Handler.

@@ -109,10 +109,6 @@ func TestBrowserGraphiQL(t *testing.T) {
 		t.Errorf("GET /: got Content-Security-Policy %q, want %q", got, playground.ContentSecurityPolicy)
 	}
 
-	{
-		v, err := chromedp.Run(ctx, chromedp.Poll[bool](`true`, chromedp.WithPollingTimeout(3*time.Second)))
-		t.Logf("EXPERIMENT chromedp.Poll(true): %v, %v", v, err)
-	}
 	// GraphiQL rendered, with Monaco's query editor showing the first tab.
 	if err := chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.CSS(".graphiql-container")),
@@ -120,10 +116,10 @@ func TestBrowserGraphiQL(t *testing.T) {
 	); err != nil {
 		t.Fatalf("wait for GraphiQL to render: %v", err)
 	}
-	tabs, err := waitFor[[]string](ctx, 20*time.Second, `(() => {
+	tabs, err := chromedp.Run(ctx, chromedp.Poll[[]string](`(() => {
 		const tabs = [...document.querySelectorAll('.graphiql-tab')].map((el) => el.textContent.trim());
 		return tabs.length >= 3 ? tabs : false;
-	})()`)
+	})()`, chromedp.WithPollingTimeout(20*time.Second)))
 	if err != nil {
 		t.Fatalf("wait for the tabs: %v", err)
 	}
@@ -132,7 +128,8 @@ func TestBrowserGraphiQL(t *testing.T) {
 			t.Errorf("tabs: got %q, want one titled %q", tabs, want)
 		}
 	}
-	if _, err := waitFor[bool](ctx, 20*time.Second, editorHas(".graphiql-query-editor", "query ProductPage")); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](editorHas(".graphiql-query-editor", "query ProductPage"),
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("wait for the ProductPage query in the editor: %v", err)
 	}
 
@@ -144,17 +141,16 @@ func TestBrowserGraphiQL(t *testing.T) {
 	); err != nil {
 		t.Fatalf("open the docs explorer: %v", err)
 	}
-	rootTypes, err := waitFor[string](ctx, 20*time.Second, `(() => {
+	_, err = chromedp.Run(ctx, chromedp.Poll[string](`(() => {
 		const el = document.querySelector('.graphiql-doc-explorer');
 		const text = el ? el.innerText : '';
 		return text.includes('Root Types') && text.includes('query: Query') ? text : false;
-	})()`)
+	})()`, chromedp.WithPollingTimeout(20*time.Second)))
 	if err != nil {
 		docs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](
 			`[...document.querySelectorAll('.graphiql-doc-explorer')].map((el) => el.innerText).join('\n---\n')`))
 		t.Fatalf("wait for the root query type in the docs explorer: %v; it shows:\n%s", err, docs)
 	}
-	t.Logf("docs explorer:\n%s", rootTypes)
 
 	// Run the selected query and read the result pane.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".graphiql-execute-button"))); err != nil {
@@ -164,11 +160,11 @@ func TestBrowserGraphiQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	result, err := waitFor[string](ctx, 30*time.Second, fmt.Sprintf(`(() => {
+	result, err := chromedp.Run(ctx, chromedp.Poll[string](fmt.Sprintf(`(() => {
 		const el = document.querySelector('.graphiql-response .view-lines');
 		const text = el ? el.innerText.replace(/\u00a0/g, ' ') : '';
 		return text.includes('"data"') && text.includes(%s) ? text : false;
-	})()`, name))
+	})()`, name), chromedp.WithPollingTimeout(30*time.Second)))
 	if err != nil {
 		pane, _ := chromedp.Run(ctx, chromedp.Evaluate[string](
 			`(document.querySelector('.graphiql-response') || {}).innerText || ''`))
@@ -255,47 +251,6 @@ func newBrowser(ctx context.Context, t *testing.T) context.Context {
 		t.Fatalf("start %s: %v", chromiumPath, err)
 	}
 	return bctx
-}
-
-// waitFor evaluates the JavaScript expression expr in the page every 100ms
-// until it returns a truthy value, and decodes that value. (chromedp.Poll
-// builds its predicate with new Function, which the page's CSP forbids.)
-func waitFor[T any](ctx context.Context, timeout time.Duration, expr string) (T, error) {
-	var zero T
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var last error
-	for {
-		raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr))
-		switch {
-		case err != nil:
-			last = err
-		case truthy(raw):
-			var v T
-			if err := json.Unmarshal(raw, &v); err != nil {
-				return zero, fmt.Errorf("decode %s: %w", raw, err)
-			}
-			return v, nil
-		}
-		select {
-		case <-ctx.Done():
-			if last != nil {
-				return zero, fmt.Errorf("%w (last error: %v)", ctx.Err(), last)
-			}
-			return zero, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// truthy reports whether a JSON value is truthy in JavaScript.
-func truthy(raw []byte) bool {
-	switch s := strings.TrimSpace(string(raw)); s {
-	case "", "false", "null", "0", `""`:
-		return false
-	default:
-		return true
-	}
 }
 
 // editorHas is a JavaScript predicate: the Monaco editor under sel shows want.

@@ -41,6 +41,7 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			rw := &responseRecorder{ResponseWriter: w}
 			r2 := r.WithContext(ctx)
 			next.ServeHTTP(rw, r2)
+			rec.end()
 
 			status := rw.Status()
 			attrs := make([]slog.Attr, 0, 16)
@@ -104,8 +105,8 @@ type accessOpKey struct{}
 func (accessLogExtension) ExtensionName() string                   { return "TributaryAccessLog" }
 func (accessLogExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
-// InterceptOperation records an executed operation once its response is
-// final, so errors merged by the gateway's response middleware count once.
+// InterceptOperation records an executed operation once its last payload
+// is out, counting errors as the client sees them.
 func (accessLogExtension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	rec := recordFrom(ctx)
 	if rec == nil {
@@ -113,8 +114,8 @@ func (accessLogExtension) InterceptOperation(ctx context.Context, next graphql.O
 	}
 	name, _ := operationOf(ctx)
 	ctx = context.WithValue(ctx, accessOpKey{}, struct{}{})
-	return onFirst(next(ctx), func(resp *graphql.Response) {
-		rec.setOperation(name, outcomeOf(resp), errorCount(resp))
+	return track(next(ctx), func(sum opSummary) {
+		rec.setOperation(name, sum.outcome(), sum.errors)
 	})
 }
 
@@ -123,7 +124,11 @@ func (accessLogExtension) InterceptResponse(ctx context.Context, next graphql.Re
 	resp := next(ctx)
 	if rec := recordFrom(ctx); rec != nil && ctx.Value(accessOpKey{}) == nil {
 		name, _ := operationOf(ctx)
-		rec.setOperation(name, outcomeRejected, errorCount(resp))
+		n := 0
+		if resp != nil {
+			n = len(resp.Errors)
+		}
+		rec.setOperation(name, outcomeRejected, n)
 	}
 	return resp
 }

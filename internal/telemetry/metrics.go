@@ -169,24 +169,17 @@ type metricsOpKey struct{}
 func (metricsExtension) ExtensionName() string                   { return "TributaryMetrics" }
 func (metricsExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
-// InterceptOperation observes an executed operation once its response is
-// final.
+// InterceptOperation observes an executed operation once its last payload
+// is out (see track): its outcome, its duration, and each service named by
+// its errors.
 func (e metricsExtension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	name, _ := operationOf(ctx)
 	op := e.m.ops.label(name, true)
 	ctx = context.WithValue(ctx, metricsOpKey{}, struct{}{})
-	return onFirst(next(ctx), func(resp *graphql.Response) {
-		outcome := outcomeOf(resp)
-		e.m.observeRequest(ctx, op, outcome)
-		if outcome == outcomeOK || resp == nil {
-			return
-		}
-		seen := make(map[string]bool, 2)
-		for _, err := range resp.Errors {
-			if s, ok := err.Extensions["service"].(string); ok && validOpName(s) && !seen[s] {
-				seen[s] = true
-				e.m.partial.WithLabelValues(s).Inc()
-			}
+	return track(next(ctx), func(sum opSummary) {
+		e.m.observeRequest(ctx, op, sum.outcome())
+		for _, svc := range sum.services {
+			e.m.partial.WithLabelValues(svc).Inc()
 		}
 	})
 }

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -107,47 +108,107 @@ func operationOf(ctx context.Context) (string, *ast.OperationDefinition) {
 	return oc.OperationName, nil
 }
 
-// outcomeOf classifies an executed operation's response. A nil response
-// (the client went away before execution) is an error.
-func outcomeOf(resp *graphql.Response) string {
+// opSummary is what an operation's responses said: the first (initial)
+// payload and any @defer payloads after it.
+type opSummary struct {
+	responded bool
+	data      bool     // the initial payload had data
+	errors    int      // errors in all payloads, as the client sees them
+	services  []string // services named by those errors, once each
+}
+
+func (s *opSummary) add(resp *graphql.Response) {
+	if !s.responded {
+		s.responded = true
+		d := strings.TrimSpace(string(resp.Data))
+		s.data = d != "" && d != "null"
+	}
+	s.errors += len(resp.Errors)
+	for _, e := range resp.Errors {
+		// extensions.service is set by the gateway's error presenter from
+		// its own service names; check the shape all the same, it
+		// becomes a label.
+		if svc, ok := e.Extensions["service"].(string); ok && validOpName(svc) && !slices.Contains(s.services, svc) {
+			s.services = append(s.services, svc)
+		}
+	}
+}
+
+// outcome classifies an executed operation. No payload at all (the client
+// went away first) is an error.
+func (s opSummary) outcome() string {
 	switch {
-	case resp == nil:
+	case !s.responded:
 		return outcomeError
-	case len(resp.Errors) == 0:
+	case s.errors == 0:
 		return outcomeOK
-	case hasData(resp):
+	case s.data:
 		return outcomePartial
 	default:
 		return outcomeError
 	}
 }
 
-func hasData(resp *graphql.Response) bool {
-	d := strings.TrimSpace(string(resp.Data))
-	return d != "" && d != "null"
+// opTracker collects an operation's payloads and reports them once.
+type opTracker struct {
+	mu     sync.Mutex
+	sum    opSummary
+	closed bool
+	armed  bool
+	stop   func() bool
+	done   func(opSummary)
 }
 
-func errorCount(resp *graphql.Response) int {
-	if resp == nil {
-		return 0
-	}
-	return len(resp.Errors)
-}
-
-// onFirst wraps an operation's response handler so that f sees the first
-// response (after every response middleware, so errors are counted as the
-// client sees them). The gateway serves queries and mutations, which yield
-// one response.
-func onFirst(h graphql.ResponseHandler, f func(*graphql.Response)) graphql.ResponseHandler {
-	done := false
+// track wraps an operation's response handler so that done runs once, with
+// every payload counted (after all response middleware, so errors are
+// counted as the client sees them): after the final payload (one without
+// hasNext, or with hasNext false), or when the handler yields nil. A
+// transport may stop asking early — a @defer query over plain POST gets its
+// first payload only — so once a payload says more will follow, the
+// operation is also closed when the request ends: by TraceMiddleware or
+// AccessLog when either is installed, else when the context is done.
+func track(h graphql.ResponseHandler, done func(opSummary)) graphql.ResponseHandler {
+	t := &opTracker{done: done}
 	return func(ctx context.Context) *graphql.Response {
 		resp := h(ctx)
-		if !done {
-			done = true
-			f(resp)
+		t.mu.Lock()
+		if t.closed {
+			t.mu.Unlock()
+			return resp
+		}
+		if resp != nil {
+			t.sum.add(resp)
+		}
+		final := resp == nil || resp.HasNext == nil || !*resp.HasNext
+		if !final && !t.armed {
+			t.armed = true
+			if rec := recordFrom(ctx); rec != nil {
+				rec.atEnd(t.close)
+			} else {
+				t.stop = context.AfterFunc(ctx, t.close)
+			}
+		}
+		t.mu.Unlock()
+		if final {
+			t.close()
 		}
 		return resp
 	}
+}
+
+func (t *opTracker) close() {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.closed = true
+	sum, stop := t.sum, t.stop
+	t.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	t.done(sum)
 }
 
 // requestRecord is what the telemetry middleware and extensions learn about
@@ -160,6 +221,7 @@ type requestRecord struct {
 	op      string // logOpName of the operation
 	outcome string
 	errors  int
+	ends    []func() // run once the request is served
 }
 
 type recordKey struct{}
@@ -188,6 +250,25 @@ func (rec *requestRecord) notePattern(r *http.Request) string {
 		rec.pattern = r.Pattern
 	}
 	return rec.pattern
+}
+
+// atEnd runs f when the request has been served (see end).
+func (rec *requestRecord) atEnd(f func()) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.ends = append(rec.ends, f)
+}
+
+// end runs what atEnd registered; the middleware call it once the handler
+// has returned, before reading the record.
+func (rec *requestRecord) end() {
+	rec.mu.Lock()
+	ends := rec.ends
+	rec.ends = nil
+	rec.mu.Unlock()
+	for _, f := range ends {
+		f()
+	}
 }
 
 func (rec *requestRecord) setOperation(name, outcome string, errors int) {

@@ -56,6 +56,7 @@ func TraceMiddleware(tp trace.TracerProvider) func(http.Handler) http.Handler {
 			rw := &responseRecorder{ResponseWriter: w}
 			r2 := r.WithContext(ctx)
 			next.ServeHTTP(rw, r2)
+			rec.end()
 
 			if route := routeOf(rec.notePattern(r2)); route != "" {
 				span.SetName(method + " " + route)
@@ -100,8 +101,8 @@ type traceOpKey struct{}
 func (*tracingExtension) ExtensionName() string                   { return "TributaryTracing" }
 func (*tracingExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
-// InterceptOperation starts the operation span; the response handler ends
-// it once the response is final.
+// InterceptOperation starts the operation span; it ends once the last
+// payload is out (see track).
 func (t *tracingExtension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	name, def := operationOf(ctx)
 	label := t.ops.label(name, true)
@@ -114,11 +115,11 @@ func (t *tracingExtension) InterceptOperation(ctx context.Context, next graphql.
 	}
 	ctx, span := t.tracer.Start(ctx, "graphql.operation "+label, trace.WithAttributes(attrs...))
 	ctx = context.WithValue(ctx, traceOpKey{}, struct{}{})
-	return onFirst(next(ctx), func(resp *graphql.Response) {
-		span.SetAttributes(attrErrorCount.Int(errorCount(resp)))
+	return track(next(ctx), func(sum opSummary) {
+		span.SetAttributes(attrErrorCount.Int(sum.errors))
 		// A partial response is a result (the failed backend calls carry
 		// the error status); only a response without data fails the span.
-		if outcomeOf(resp) == outcomeError {
+		if sum.outcome() == outcomeError {
 			span.SetStatus(codes.Error, "no data")
 		}
 		span.End()
@@ -129,8 +130,11 @@ func (t *tracingExtension) InterceptOperation(ctx context.Context, next graphql.
 func (t *tracingExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if ctx.Value(traceOpKey{}) == nil {
-		trace.SpanFromContext(ctx).AddEvent("graphql.rejected",
-			trace.WithAttributes(attrErrorCount.Int(errorCount(resp))))
+		n := 0
+		if resp != nil {
+			n = len(resp.Errors)
+		}
+		trace.SpanFromContext(ctx).AddEvent("graphql.rejected", trace.WithAttributes(attrErrorCount.Int(n)))
 	}
 	return resp
 }

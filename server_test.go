@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/schemadiff"
+)
+
+// startRun runs the program with environ and returns its address, a way to
+// stop it (as SIGTERM would) and its result.
+func startRun(t *testing.T, environ []string) (string, context.CancelFunc, <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, nil, environ, io.Discard, io.Discard, func(a net.Addr, _ *gateway.Gateway) { addrc <- a.String() })
+	}()
+	select {
+	case a := <-addrc:
+		return "http://" + a, cancel, errc
+	case err := <-errc:
+		cancel()
+		t.Fatalf("run: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("gateway did not start")
+	}
+	return "", cancel, errc
+}
+
+// On SIGTERM, /readyz fails at once while a slow in-flight query still
+// completes; then the program exits cleanly.
+func TestDrainFinishesInFlightQueries(t *testing.T) {
+	url, stop, errc := startRun(t, []string{
+		"TRIBUTARY_LISTEN_ADDR=127.0.0.1:0",
+		"TRIBUTARY_DEMO_LATENCY=300ms",
+		"TRIBUTARY_DRAIN_DELAY=200ms",
+		"TRIBUTARY_SHUTDOWN_TIMEOUT=20s",
+		"TRIBUTARY_LOG_LEVEL=error",
+	})
+	if got := status(t, url+"/readyz"); got != 200 {
+		t.Fatalf("/readyz before shutdown: got %d, want 200", got)
+	}
+
+	var sawNotReady atomic.Bool
+	type result struct {
+		status int
+		body   string
+	}
+	done := make(chan result, 1)
+	go func() {
+		// Two levels of 300 ms each: product, then its price.
+		body, _ := json.Marshal(map[string]string{"query": `{ product(id: "p1") { name price { amount { formatted } } } }`})
+		resp, err := http.Post(url+"/graphql", "application/json", bytes.NewReader(body))
+		if err != nil {
+			done <- result{0, err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- result{resp.StatusCode, string(b)}
+	}()
+	time.Sleep(100 * time.Millisecond) // let the query reach the gateway
+	stop()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if status(t, url+"/readyz") == http.StatusServiceUnavailable {
+			sawNotReady.Store(true)
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r := <-done
+	if !sawNotReady.Load() {
+		t.Error("/readyz never reported not ready during the drain")
+	}
+	if r.status != 200 || !strings.Contains(r.body, `"formatted"`) {
+		t.Errorf("in-flight query: got %d %s, want 200 with the price", r.status, r.body)
+	}
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("run did not return after the drain")
+	}
+}
+
+func status(t *testing.T, url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestStartupRejectsBadConfiguration(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ []string
+		want    []string
+	}{
+		{"some URLs", []string{"TRIBUTARY_CATALOG_URL=http://127.0.0.1:1"}, []string{"TRIBUTARY_PRICING_URL", "TRIBUTARY_ORDERS_URL"}},
+		{"bad duration", []string{"TRIBUTARY_REQUEST_TIMEOUT=soon"}, []string{"request_timeout"}},
+		{"unknown variable", []string{"TRIBUTARY_LISTEN_ADRES=:1"}, []string{"TRIBUTARY_LISTEN_ADRES"}},
+		{"bad value", []string{"TRIBUTARY_PRICING_RETRY_BUDGET=3"}, []string{"pricing.retry_budget"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), []string{"-check-config"}, tt.environ, io.Discard, io.Discard, nil)
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %s", err, w)
+				}
+			}
+		})
+	}
+	if err := run(context.Background(), []string{"-check-config"}, nil, io.Discard, io.Discard, nil); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+}
+
+// The SDL endpoint serves the schema the gateway was generated from.
+func TestSchemaEndpointAndBaseline(t *testing.T) {
+	url, stop, errc := startRun(t, []string{"TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_LEVEL=error"})
+	defer func() { stop(); <-errc }()
+	resp, err := http.Get(url + "/schema.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sdl, _ := io.ReadAll(resp.Body)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-print-schema"}, nil, &out, io.Discard, nil); err != nil {
+		t.Fatal(err)
+	}
+	if string(sdl) != out.String() || !strings.Contains(string(sdl), "type Product") {
+		t.Errorf("/schema.graphql differs from -print-schema")
+	}
+	parsed, err := schemadiff.Load("schema.graphql", string(sdl))
+	if err != nil {
+		t.Fatalf("/schema.graphql does not parse: %v", err)
+	}
+	if changes := schemadiff.Compare(graph.NewExecutableSchema(graph.Config{}).Schema(), parsed); len(changes) > 0 {
+		t.Errorf("/schema.graphql differs from the generated schema:\n%s", schemadiff.Report(changes))
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"-check-schema"}, nil, &out, io.Discard, nil); err != nil {
+		t.Errorf("-check-schema against the committed baseline: %v\n%s", err, out.String())
+	}
+}
