@@ -27,12 +27,17 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"golang.org/x/term"
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/schemadiff"
+	"github.com/tributary-gw/tributary/internal/telemetry"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -99,7 +104,29 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		log.Info("no backend URLs configured: started the demo backends", "urls", urls)
 	}
 
-	gw, err := gateway.New(cfg, gateway.Options{Logger: log})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := telemetry.NewMetrics(reg)
+	tp, shutdownTracing, err := telemetry.NewTracerProvider(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = shutdownTracing(sctx)
+	}()
+
+	gw, err := gateway.New(cfg, gateway.Options{
+		Logger:      log,
+		Observer:    metrics,
+		PolicyHooks: metrics.PolicyHooks(),
+		Transport:   telemetry.TraceTransport(tp),
+		Extensions:  []graphql.HandlerExtension{metrics.Extension(), telemetry.TracingExtension(tp), telemetry.AccessLogExtension()},
+		// Tracing outside the access log, so log lines carry the trace id.
+		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp), telemetry.AccessLog(log)},
+		Routes:     map[string]http.Handler{"GET /metrics": metrics.Handler()},
+	})
 	if err != nil {
 		return err
 	}

@@ -335,7 +335,7 @@ func TestLevelsStayWholeUnderLoad(t *testing.T) {
 		c.Batch.Backstop = 30 * time.Second
 		c.RequestTimeout = 30 * time.Second
 	}, eachService(func(_ string, sc *config.ServiceConfig) { sc.Timeout = 20 * time.Second }))
-	const n = 40
+	const n = 24
 	errs := make(chan error, n)
 	for i := range n {
 		go func() {

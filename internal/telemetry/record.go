@@ -30,10 +30,11 @@ const (
 	maxOpNameLen = 64
 )
 
-// validOpName reports whether s matches ^[A-Za-z_][A-Za-z0-9_]{0,63}$. Every
-// parsed operation name matches but for its length; a name the client sent
-// for an operation that does not exist may be anything.
-func validOpName(s string) bool {
+// validName reports whether s matches ^[A-Za-z_][A-Za-z0-9_]{0,63}$, the
+// shape of a label taken from a response or a request. Every parsed
+// operation name matches but for its length; a name the client sent for an
+// operation that does not exist may be anything.
+func validName(s string) bool {
 	if s == "" || len(s) > maxOpNameLen {
 		return false
 	}
@@ -64,7 +65,7 @@ func (n *opNames) label(name string, admit bool) string {
 	if name == "" {
 		return opAnonymous
 	}
-	if !validOpName(name) {
+	if !validName(name) {
 		return opOther
 	}
 	n.mu.Lock()
@@ -88,7 +89,7 @@ func logOpName(name string) string {
 	switch {
 	case name == "":
 		return opAnonymous
-	case !validOpName(name):
+	case !validName(name):
 		return opOther
 	}
 	return name
@@ -128,7 +129,7 @@ func (s *opSummary) add(resp *graphql.Response) {
 		// extensions.service is set by the gateway's error presenter from
 		// its own service names; check the shape all the same, it
 		// becomes a label.
-		if svc, ok := e.Extensions["service"].(string); ok && validOpName(svc) && !slices.Contains(s.services, svc) {
+		if svc, ok := e.Extensions["service"].(string); ok && validName(svc) && !slices.Contains(s.services, svc) {
 			s.services = append(s.services, svc)
 		}
 	}
