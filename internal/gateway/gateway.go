@@ -19,11 +19,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
+	selfhosted "github.com/tributary-gw/tributary/internal/playground"
 	"github.com/tributary-gw/tributary/internal/schemadiff"
 	"github.com/tributary-gw/tributary/internal/upstream"
 	"github.com/tributary-gw/tributary/resolvers"
@@ -184,7 +184,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		}),
 	)
 	mux.Handle("/graphql", gql)
-	mux.Handle("GET /{$}", playground.Handler("Tributary", "/graphql"))
+	pg := selfhosted.Handler("/graphql", g.log)
+	mux.Handle("GET /{$}", pg)
+	mux.Handle("GET "+selfhosted.AssetPrefix, pg)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "ok\n")
 	})

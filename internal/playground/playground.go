@@ -37,13 +37,13 @@ const AssetPrefix = "/playground/"
 // script and Monaco's web workers (script-src, worker-src), the GraphQL
 // endpoint (connect-src) and the stylesheet, whose fonts and images are
 // data: URLs. No inline or eval'd script runs. Styles alone allow
-// 'unsafe-inline': GraphiQL and Monaco set inline styles and add <style>
-// elements at run time, dozens of them with contents that vary, so neither
-// hashes nor nonces can list them (the browser test, run without it, sees
-// them blocked and the editors broken).
+// 'unsafe-inline': Monaco lays out every line with a style attribute and
+// adds its theme as a <style> element at run time, with contents that vary,
+// so neither hashes nor nonces can list them. Without it Chromium blocks
+// hundreds of them and the result pane renders as overlapping text.
 const ContentSecurityPolicy = "default-src 'self'; " +
 	"script-src 'self'; " +
-	"style-src 'self'; " +
+	"style-src 'self' 'unsafe-inline'; " +
 	"connect-src 'self'; " +
 	"img-src 'self' data:; " +
 	"font-src 'self' data:; " +
@@ -89,13 +89,13 @@ func newHandler(endpoint string, logger *slog.Logger, fsys fs.FS) http.Handler {
 		logger = slog.Default()
 	}
 	if !built(fsys) {
-		logger.Warn("playground: self-hosted GraphiQL assets were not built; serving gqlgen's playground, which loads GraphiQL from a CDN",
-			"build", buildHint)
+		logger.Warn("playground: the self-hosted GraphiQL assets were not built, so / serves gqlgen's playground, which loads GraphiQL from a CDN; "+
+			"to serve it from the gateway, run `"+buildHint+"` and rebuild", "build", buildHint)
 		return newFallback(endpoint)
 	}
 	s, err := newSite(endpoint, fsys)
 	if err != nil {
-		logger.Error("playground: cannot load the embedded GraphiQL assets; serving gqlgen's playground, which loads GraphiQL from a CDN",
+		logger.Error("playground: cannot load the embedded GraphiQL assets, so / serves gqlgen's playground, which loads GraphiQL from a CDN",
 			"err", err, "build", buildHint)
 		return newFallback(endpoint)
 	}

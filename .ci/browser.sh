@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Real-browser test of the self-hosted GraphiQL playground (internal/playground):
+# installs Debian's Chromium if it is missing, builds the GraphiQL bundle
+# (web/graphiql/build.sh: npm ci + esbuild into internal/playground/dist), then
+# runs the `browser`-tagged test, which loads the page in headless Chromium
+# against a real gateway over the demo backends, runs a query, checks that no
+# request left the test server's origin and saves a screenshot.
+#
+#   bash .ci/browser.sh
+#
+# BROWSER_ARTIFACTS_DIR (default .ci/artifacts, relative to the repository
+# root) receives graphiql.png. Exits non-zero if any step fails.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+chromium=/usr/bin/chromium
+
+if [[ ! -x $chromium ]]; then
+	echo "$chromium not found: installing Debian's chromium"
+	sudo=()
+	if [[ $(id -u) -ne 0 ]]; then
+		if ! command -v sudo >/dev/null 2>&1; then
+			echo "need root (or sudo) to apt-get install chromium" >&2
+			exit 1
+		fi
+		sudo=(sudo)
+	fi
+	log=$(mktemp)
+	trap 'rm -f "$log"' EXIT
+	if ! { "${sudo[@]}" apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium; } >"$log" 2>&1; then
+		cat "$log" >&2
+		echo "apt-get install chromium failed" >&2
+		exit 1
+	fi
+fi
+# Debian's wrapper script prints a harmless shell warning on stderr.
+echo "chromium: $("$chromium" --version 2>/dev/null)"
+
+bash web/graphiql/build.sh
+
+artifacts=${BROWSER_ARTIFACTS_DIR:-.ci/artifacts}
+# go test runs in the package's directory: make the path absolute.
+if [[ $artifacts != /* ]]; then
+	artifacts=$root/$artifacts
+fi
+mkdir -p "$artifacts"
+# Keep the artifacts out of git when they land inside the work tree.
+if [[ $artifacts == "$root"/* && ! -e $artifacts/.gitignore ]]; then
+	printf '*\n' >"$artifacts/.gitignore"
+fi
+
+BROWSER_ARTIFACTS_DIR=$artifacts go test -tags browser -run Browser -count=1 -v ./internal/playground/

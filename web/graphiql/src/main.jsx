@@ -1,0 +1,39 @@
+// Tributary's self-hosted GraphiQL. The page (internal/playground) renders
+//
+//   <div id="graphiql" data-endpoint="/graphql" data-assets="/playground/" data-version="…">
+//
+// and loads this bundle; everything, including Monaco's web workers, comes
+// from the gateway's own origin, so the page works under a strict
+// Content-Security-Policy and without access to any CDN.
+import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { GraphiQL } from 'graphiql';
+import { createRoot } from 'react-dom/client';
+
+import 'graphiql/style.css';
+import './main.css';
+
+import { defaultTabs } from './operations.js';
+
+const root = document.getElementById('graphiql');
+const endpoint = root.dataset.endpoint || '/graphql';
+const assets = root.dataset.assets || '/playground/';
+const version = root.dataset.version ? `?v=${encodeURIComponent(root.dataset.version)}` : '';
+
+// Monaco runs its language services in web workers; build.sh bundles each
+// as a classic script next to graphiql.js.
+const workers = { json: 'json.worker.js', graphql: 'graphql.worker.js' };
+globalThis.MonacoEnvironment = {
+  getWorker(_workerId, label) {
+    const file = workers[label] || 'editor.worker.js';
+    return new Worker(`${assets}${file}${version}`, { name: label });
+  },
+};
+
+const fetcher = createGraphiQLFetcher({
+  // Absolute URL on this origin: the toolkit hands it to fetch() as is.
+  url: new URL(endpoint, window.location.href).toString(),
+});
+
+createRoot(root).render(
+  <GraphiQL fetcher={fetcher} defaultTabs={defaultTabs} shouldPersistHeaders={false} />,
+);
