@@ -5,6 +5,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/tributary-gw/tributary/graph/model"
+
 	"github.com/tributary-gw/tributary/services/loaders"
 )
 
@@ -23,4 +25,28 @@ func prefetchUserFields(ctx context.Context, userID string) {
 			l.ReviewsByAuthor.Load(ctx, userID)
 		}
 	}
+}
+
+// dashboardFor is a user's dashboard, or nil when the user does not exist;
+// the orders and reviews it shows are fetched alongside the user.
+func dashboardFor(ctx context.Context, userID string) (*model.Dashboard, error) {
+	prefetchUserFields(ctx, userID)
+	u, err := loadOne(ctx, loaders.For(ctx).User, userID, toUser)
+	if err != nil || u == nil {
+		return nil, err
+	}
+	return &model.Dashboard{UserID: userID, User: u}, nil
+}
+
+type subjectKey struct{}
+
+// WithSubject returns ctx for a caller authenticated as subject (a user id).
+func WithSubject(ctx context.Context, subject string) context.Context {
+	return context.WithValue(ctx, subjectKey{}, subject)
+}
+
+// Subject returns the authenticated caller's user id.
+func Subject(ctx context.Context) (string, bool) {
+	s, ok := ctx.Value(subjectKey{}).(string)
+	return s, ok && s != ""
 }

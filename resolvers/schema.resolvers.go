@@ -75,12 +75,16 @@ func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error
 
 // Dashboard is the resolver for the dashboard field.
 func (r *queryResolver) Dashboard(ctx context.Context, userID string) (*model.Dashboard, error) {
-	prefetchUserFields(ctx, userID)
-	u, err := loadOne(ctx, loaders.For(ctx).User, userID, toUser)
-	if err != nil || u == nil {
-		return nil, err
+	return dashboardFor(ctx, userID)
+}
+
+// Me is the resolver for the me field.
+func (r *queryResolver) Me(ctx context.Context) (*model.Viewer, error) {
+	subject, ok := Subject(ctx)
+	if !ok {
+		return nil, nil
 	}
-	return &model.Dashboard{UserID: userID, User: u}, nil
+	return &model.Viewer{UserID: subject}, nil
 }
 
 // Query returns graph.QueryResolver implementation.

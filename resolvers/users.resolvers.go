@@ -45,12 +45,12 @@ func (r *dashboardResolver) Summary(ctx context.Context, obj *model.Dashboard) (
 	return loadOne(ctx, loaders.For(ctx).OrdersByUser, obj.UserID, dashboardSummary)
 }
 
-// Orders is the batch resolver for the orders field.
-func (r *userResolver) Orders(ctx context.Context, objs []*model.User, first int) ([][]*model.Order, error) {
+// Orders is the resolver for the orders field.
+func (r *userResolver) Orders(ctx context.Context, obj *model.User, first int) ([]*model.Order, error) {
 	if err := checkRange("first", first, 0, 100); err != nil {
 		return nil, err
 	}
-	return loadAll(ctx, loaders.For(ctx).OrdersByUser, len(objs), ids(objs, userID), func(os []orders.Order) []*model.Order {
+	return loadOne(ctx, loaders.For(ctx).OrdersByUser, obj.ID, func(os []orders.Order) []*model.Order {
 		return newestOrders(os, first)
 	})
 }
@@ -65,13 +65,28 @@ func (r *userResolver) Reviews(ctx context.Context, objs []*model.User, first in
 	})
 }
 
+// User is the resolver for the user field.
+func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*model.User, error) {
+	prefetchUserFields(ctx, obj.UserID)
+	return loadOne(ctx, loaders.For(ctx).User, obj.UserID, toUser)
+}
+
+// Dashboard is the resolver for the dashboard field.
+func (r *viewerResolver) Dashboard(ctx context.Context, obj *model.Viewer) (*model.Dashboard, error) {
+	return dashboardFor(ctx, obj.UserID)
+}
+
 // Dashboard returns graph.DashboardResolver implementation.
 func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolver{r} }
 
 // User returns graph.UserResolver implementation.
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
+// Viewer returns graph.ViewerResolver implementation.
+func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
+
 type (
 	dashboardResolver struct{ *Resolver }
 	userResolver      struct{ *Resolver }
+	viewerResolver    struct{ *Resolver }
 )

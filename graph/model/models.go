@@ -120,3 +120,8 @@ type Dashboard struct {
 	UserID string
 	User   *User
 }
+
+// Viewer is the authenticated caller, by user id (the token's subject).
+type Viewer struct {
+	UserID string
+}

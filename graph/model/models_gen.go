@@ -44,6 +44,65 @@ type RatingSummary struct {
 	Average *float64 `json:"average,omitempty"`
 }
 
+// Authorization rules of @auth.
+type AuthRule string
+
+const (
+	// Any authenticated caller.
+	AuthRuleAuthenticated AuthRule = "AUTHENTICATED"
+	// The user the data belongs to (the field's `userId`/`id` argument, or the
+	// User it is a field of), or a caller with the staff role.
+	AuthRuleOwnerOrStaff AuthRule = "OWNER_OR_STAFF"
+)
+
+var AllAuthRule = []AuthRule{
+	AuthRuleAuthenticated,
+	AuthRuleOwnerOrStaff,
+}
+
+func (e AuthRule) IsValid() bool {
+	switch e {
+	case AuthRuleAuthenticated, AuthRuleOwnerOrStaff:
+		return true
+	}
+	return false
+}
+
+func (e AuthRule) String() string {
+	return string(e)
+}
+
+func (e *AuthRule) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuthRule(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuthRule", str)
+	}
+	return nil
+}
+
+func (e AuthRule) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuthRule) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuthRule) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type OrderStatus string
 
 const (

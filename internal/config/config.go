@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -20,6 +21,8 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
 // Services are the backends, in the order they are reported.
@@ -33,14 +36,23 @@ type Config struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM (the drain time)."`
 	DrainDelay      time.Duration `koanf:"drain_delay" doc:"After SIGTERM, how long /readyz reports not ready before the listener closes, so load balancers stop sending traffic first."`
 	Introspection   bool          `koanf:"introspection" doc:"Answer introspection queries (turn off in production)."`
+	Playground      bool          `koanf:"playground" doc:"Serve GraphiQL at /."`
 	SchemaEndpoint  bool          `koanf:"schema_endpoint" doc:"Serve the schema as SDL at GET /schema.graphql (for trusted networks; independent of introspection)."`
 	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
 	FanoutReport    bool          `koanf:"fanout_report" doc:"Allow clients to ask for the fan-out report (header X-Tributary-Report: 1) in extensions.tributary.fanout."`
 	FallbackEntries int           `koanf:"fallback_entries" doc:"Size of the cache of last good values that @fallback fields serve when their service fails (0: no fallbacks)."`
 
-	Batch  BatchConfig  `koanf:"batch"`
-	Log    LogConfig    `koanf:"log"`
-	Limits LimitsConfig `koanf:"limits"`
+	// Profile "production" changes defaults: introspection, the schema
+	// endpoint, the playground and the fan-out report off, JSON logs.
+	Profile string `koanf:"profile" doc:"development or production (production: introspection, /schema.graphql, the playground and the fan-out report default to off, logs to JSON)."`
+
+	Batch     BatchConfig     `koanf:"batch"`
+	Log       LogConfig       `koanf:"log"`
+	Limits    LimitsConfig    `koanf:"limits"`
+	Auth      AuthConfig      `koanf:"auth"`
+	RateLimit RateLimitConfig `koanf:"rate_limit"`
+	CORS      CORSConfig      `koanf:"cors"`
+	Persisted PersistedConfig `koanf:"persisted"`
 
 	// Defaults apply to every service; a service's own keys override them
 	// one by one.
@@ -73,6 +85,42 @@ type LimitsConfig struct {
 	DefaultListSize int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
 }
 
+// AuthConfig configures authentication (JWT bearer tokens) and the
+// authorization rules of the schema's @auth directives.
+type AuthConfig struct {
+	Mode           string        `koanf:"mode" doc:"off (no authentication; @auth rules not enforced — development only) or jwt."`
+	JWKSURL        string        `koanf:"jwks_url" doc:"JWKS URL with the RS256/ES256 keys, refreshed in the background and on unknown key ids."`
+	JWKSRefresh    time.Duration `koanf:"jwks_refresh" doc:"How often the JWKS is refetched."`
+	HS256Secret    string        `koanf:"hs256_secret" doc:"Shared secret for HS256 tokens (development; at least 32 bytes); instead of jwks_url."`
+	Issuer         string        `koanf:"issuer" doc:"Required iss claim, when set."`
+	Audience       string        `koanf:"audience" doc:"Required aud claim, when set."`
+	Leeway         time.Duration `koanf:"leeway" doc:"Clock skew tolerated on exp/nbf/iat."`
+	RolesClaim     string        `koanf:"roles_claim" doc:"Claim holding the caller's roles (array, or space-separated string like scope)."`
+	StaffRole      string        `koanf:"staff_role" doc:"Role that may read other users' dashboards, orders and emails."`
+	AllowAnonymous bool          `koanf:"allow_anonymous" doc:"Let requests without a token read public fields."`
+	IdentityHeader string        `koanf:"identity_header" doc:"Header that carries the validated subject to the backends (e.g. X-User-Id); a client's own copy is never forwarded."`
+}
+
+// RateLimitConfig bounds each client (authenticated subject, else IP).
+type RateLimitConfig struct {
+	RPS            float64  `koanf:"rps" doc:"Sustained requests per second per client (0: no rate limit)."`
+	Burst          int      `koanf:"burst" doc:"Requests a client may make at once after being idle."`
+	MaxConcurrent  int      `koanf:"max_concurrent" doc:"Requests of one client in flight at once (0: no limit)."`
+	TrustedProxies []string `koanf:"trusted_proxies" doc:"CIDRs of proxies whose X-Forwarded-For is believed for the client IP."`
+}
+
+// CORSConfig configures cross-origin requests to /graphql.
+type CORSConfig struct {
+	AllowedOrigins []string `koanf:"allowed_origins" doc:"Origins allowed to call /graphql from a browser (empty: none; \"*\": any, without credentials)."`
+}
+
+// PersistedConfig configures trusted documents.
+type PersistedConfig struct {
+	Manifest string `koanf:"manifest" doc:"JSON file of sha256 hash → document (GraphQL Codegen persisted-documents format)."`
+	Only     bool   `koanf:"only" doc:"Execute only operations in the manifest, rejecting any other query."`
+	APQ      bool   `koanf:"apq" doc:"Accept automatic persisted queries (hash-only requests, registered on first use); ignored when only is set."`
+}
+
 // LogConfig configures logging.
 type LogConfig struct {
 	Level  string `koanf:"level" doc:"debug, info, warn or error."`
@@ -99,6 +147,8 @@ type ServiceConfig struct {
 
 	MaxInFlight int `koanf:"max_in_flight" doc:"Most concurrent calls to the service (0: unlimited)."`
 
+	ForwardHeaders []string `koanf:"forward_headers" doc:"Client headers passed on to the service (an allow-list; hop-by-hop and internal headers never pass)."`
+
 	Critical bool `koanf:"critical" doc:"A failure of this service's fields fails their root field, unless the field is marked @optional (fields marked @critical always do)."`
 }
 
@@ -116,8 +166,15 @@ func Default() Config {
 		RequestTimeout:  5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
 		DrainDelay:      0,
+		Profile:         "development",
 		Introspection:   true,
+		Playground:      true,
 		SchemaEndpoint:  true,
+		Auth: AuthConfig{
+			Mode: "off", JWKSRefresh: 5 * time.Minute, Leeway: 30 * time.Second,
+			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
+		},
+		Persisted:       PersistedConfig{APQ: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: 100 * time.Millisecond},
@@ -144,6 +201,7 @@ func Default() Config {
 			BreakerCooldown:            5 * time.Second,
 			BreakerProbes:              1,
 			MaxInFlight:                256,
+			ForwardHeaders:             []string{"Authorization"},
 		},
 	}
 }
@@ -176,29 +234,20 @@ const EnvPrefix = "TRIBUTARY_"
 // (environ as os.Environ returns it). It reports every problem at once,
 // naming the key.
 func Load(path string, environ []string) (*Config, error) {
-	k := koanf.New(".")
-	if err := k.Load(structs.Provider(Default(), "koanf"), nil); err != nil {
-		return nil, fmt.Errorf("config: defaults: %w", err)
-	}
-	// Services have no built-in values of their own: they inherit
-	// `defaults` below, which zero values here would mask.
-	for _, s := range Services {
-		k.Delete(s)
-	}
-	if path != "" {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
-		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
-			return nil, fmt.Errorf("config: %s: %w", path, err)
-		}
-	}
 	env, err := envLayer(environ)
 	if err != nil {
 		return nil, err
 	}
-	if err := k.Load(confmap.Provider(env, "."), nil); err != nil {
-		return nil, fmt.Errorf("config: environment: %w", err)
+	k, err := layers(path, env, nil)
+	if err != nil {
+		return nil, err
+	}
+	// The production profile changes defaults, not explicit settings: so
+	// load again with its defaults under the file and the environment.
+	if k.String("profile") == "production" {
+		if k, err = layers(path, env, productionDefaults); err != nil {
+			return nil, err
+		}
 	}
 
 	var errs []error
@@ -222,18 +271,65 @@ func Load(path string, environ []string) (*Config, error) {
 		WeaklyTypedInput: true,
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
 			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(","),
 			mapstructure.TextUnmarshallerHookFunc(),
 		),
 	}
 	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc}); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
-		return nil, errors.Join(errs...)
+		// Decode what can be decoded, to report bad values too.
+		var rest Config
+		dc.Result, dc.ErrorUnused = &rest, false
+		if k.UnmarshalWithConf("", &rest, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc}) != nil {
+			return nil, errors.Join(errs...)
+		}
+		c = rest
 	}
 	errs = append(errs, c.Validate()...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return &c, nil
+}
+
+// productionDefaults are the defaults of the production profile.
+var productionDefaults = map[string]any{
+	"introspection":   false,
+	"schema_endpoint": false,
+	"playground":      false,
+	"fanout_report":   false,
+	"log.format":      "json",
+}
+
+// layers loads built-in defaults, then the profile's (if any), then the
+// file, then the environment.
+func layers(path string, env, profile map[string]any) (*koanf.Koanf, error) {
+	k := koanf.New(".")
+	if err := k.Load(structs.Provider(Default(), "koanf"), nil); err != nil {
+		return nil, fmt.Errorf("config: defaults: %w", err)
+	}
+	// Services have no built-in values of their own: they inherit
+	// `defaults` below, which zero values here would mask.
+	for _, s := range Services {
+		k.Delete(s)
+	}
+	if profile != nil {
+		if err := k.Load(confmap.Provider(profile, "."), nil); err != nil {
+			return nil, err
+		}
+	}
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := k.Load(confmap.Provider(env, "."), nil); err != nil {
+		return nil, fmt.Errorf("config: environment: %w", err)
+	}
+	return k, nil
 }
 
 // envLayer maps TRIBUTARY_* variables to keys; an unknown TRIBUTARY_
@@ -265,6 +361,29 @@ func (c *Config) Validate() []error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if !slices.Contains([]string{"development", "production"}, c.Profile) {
+		bad("profile", "must be development or production, got %q", c.Profile)
+	}
+	switch c.Auth.Mode {
+	case "off":
+	case "jwt":
+		if (c.Auth.JWKSURL == "") == (c.Auth.HS256Secret == "") {
+			bad("auth", "mode jwt needs exactly one of jwks_url and hs256_secret")
+		}
+		if c.Auth.HS256Secret != "" && len(c.Auth.HS256Secret) < 32 {
+			bad("auth.hs256_secret", "must be at least 32 bytes")
+		}
+	default:
+		bad("auth.mode", "must be off or jwt, got %q", c.Auth.Mode)
+	}
+	for _, p := range c.RateLimit.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			bad("rate_limit.trusted_proxies", "%q is not a CIDR", p)
+		}
+	}
+	if c.Persisted.Only && c.Persisted.Manifest == "" {
+		bad("persisted.only", "needs persisted.manifest")
 	}
 	if c.ListenAddr == "" {
 		bad("listen_addr", "must not be empty")
@@ -324,6 +443,9 @@ func (c *Config) Validate() []error {
 		}
 		if sc.MaxInFlight < 0 {
 			bad(s+".max_in_flight", "must not be negative")
+		}
+		if err := upstream.CheckForward(sc.ForwardHeaders); err != nil {
+			bad(s+".forward_headers", "%v", err)
 		}
 	}
 	if len(set) > 0 && len(missing) > 0 {

@@ -45,6 +45,8 @@ type Gateway struct {
 	handler   http.Handler
 	stale     *loaders.StaleCache
 	sdl       string
+	// stop ends the gateway's background work (JWKS refresh).
+	stop context.CancelFunc
 	// draining is set on shutdown: /readyz fails first, so load balancers
 	// stop sending traffic before the listener closes.
 	draining atomic.Bool
@@ -85,6 +87,13 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		rt = opts.Transport(rt)
 	}
 	hc := upstream.NewHTTPClient(rt)
+	bg, stop := context.WithCancel(context.Background())
+	g.stop = stop
+	secure, err := g.security(bg, cfg, upstream.NewHTTPClient(g.transport))
+	if err != nil {
+		stop()
+		return nil, err
+	}
 
 	clients := map[string]*upstream.Client{}
 	for _, name := range config.Services {
@@ -109,8 +118,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			Timeout:          sc.Timeout,
 			MaxResponseBytes: sc.MaxResponseBytes,
 			Policy:           p,
+			Forward:          sc.ForwardHeaders,
+			IdentityHeader:   cfg.Auth.IdentityHeader,
 		}, hc, opts.Observer)
 		if err != nil {
+			stop()
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
 		clients[name] = c
@@ -160,6 +172,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.SetErrorPresenter(presentError(g.log))
 	srv.SetRecoverFunc(recoverPanic(g.log))
+	if cfg.Auth.Mode != "off" {
+		srv.Use(authorizer{staffRole: cfg.Auth.StaffRole})
+	}
 	srv.Use(criticalRoots{})
 	srv.AroundResponses(reportDegradation)
 	srv.AroundResponses(fanoutReport(cfg.Batch.Mode))
@@ -169,7 +184,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 
 	mux := http.NewServeMux()
-	gql := chain(srv,
+	gql := chain(srv, append(secure,
 		spec,
 		limitBody(cfg.MaxBodyBytes),
 		withCallLog(cfg.FanoutReport),
@@ -182,11 +197,13 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			Critical: critical,
 			Stale:    g.stale,
 		}),
-	)
+	)...)
 	mux.Handle("/graphql", gql)
-	pg := selfhosted.Handler("/graphql", g.log)
-	mux.Handle("GET /{$}", pg)
-	mux.Handle("GET "+selfhosted.AssetPrefix, pg)
+	if cfg.Playground {
+		pg := selfhosted.Handler("/graphql", g.log)
+		mux.Handle("GET /{$}", pg)
+		mux.Handle("GET "+selfhosted.AssetPrefix, pg)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "ok\n")
 	})
@@ -231,6 +248,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.
 
 // Close releases idle backend connections and background work.
 func (g *Gateway) Close() {
+	g.stop()
 	g.transport.CloseIdleConnections()
 	g.stale.Close()
 }

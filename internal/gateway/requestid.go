@@ -9,8 +9,8 @@ import (
 )
 
 // requestID takes the client's X-Request-ID when it is sane (else makes
-// one), echoes it, and prepares what backend calls forward: the id and the
-// client's Authorization.
+// one), echoes it, and makes the client's headers available to the
+// backend clients, which forward what their policy allows.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
@@ -18,10 +18,7 @@ func requestID(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
-		o := upstream.Outgoing{RequestID: id}
-		if auth := r.Header.Values("Authorization"); len(auth) > 0 {
-			o.Header = http.Header{"Authorization": auth}
-		}
+		o := upstream.Outgoing{RequestID: id, Incoming: r.Header}
 		next.ServeHTTP(w, r.WithContext(upstream.WithOutgoing(r.Context(), o)))
 	})
 }

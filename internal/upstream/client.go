@@ -41,6 +41,34 @@ type Config struct {
 	MaxResponseBytes int64
 	// Policy adds retries, a circuit breaker and a bulkhead; nil calls once.
 	Policy *Policy
+	// Forward lists the client headers passed on to this service (an
+	// allow-list; hop-by-hop and gateway-internal headers never pass).
+	Forward []string
+	// IdentityHeader, when set, carries the authenticated subject; a
+	// client's own copy of it is never forwarded.
+	IdentityHeader string
+}
+
+// neverForwarded are headers that describe the client's connection to the
+// gateway, or that the gateway itself sets, so forwarding them would be
+// wrong or a spoofing vector.
+var neverForwarded = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
+	"Proxy-Connection": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Host": true, "Content-Length": true, "Content-Type": true, "Accept-Encoding": true,
+	"X-Request-Id": true, "Traceparent": true, "Tracestate": true,
+	"X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true, "Forwarded": true,
+}
+
+// CheckForward reports a header that may not be forwarded, for config
+// validation.
+func CheckForward(names []string) error {
+	for _, n := range names {
+		if c := http.CanonicalHeaderKey(n); neverForwarded[c] || strings.HasPrefix(c, "X-Tributary-") {
+			return fmt.Errorf("header %s is never forwarded", c)
+		}
+	}
+	return nil
 }
 
 // Client makes calls to one backend. It is safe for concurrent use.
@@ -49,6 +77,8 @@ type Client struct {
 	base    *url.URL
 	timeout time.Duration
 	maxBody int64
+	forward []string
+	ident   string
 	http    *http.Client
 	policy  *Policy
 	obs     Observer
@@ -72,6 +102,15 @@ func New(cfg Config, hc *http.Client, obs Observer) (*Client, error) {
 		http:    hc,
 		policy:  cfg.Policy,
 		obs:     obs,
+		ident:   http.CanonicalHeaderKey(cfg.IdentityHeader),
+	}
+	if err := CheckForward(cfg.Forward); err != nil {
+		return nil, fmt.Errorf("upstream: %s: %w", cfg.Service, err)
+	}
+	for _, h := range cfg.Forward {
+		if h := http.CanonicalHeaderKey(h); h != c.ident {
+			c.forward = append(c.forward, h)
+		}
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -141,8 +180,13 @@ func (c *Client) once(ctx context.Context, req Request, attempt int, out any) er
 	}
 	hreq.Header.Set("Accept", "application/json")
 	o := OutgoingFrom(ctx)
-	for k, vs := range o.Header {
-		hreq.Header[k] = vs
+	for _, k := range c.forward {
+		if vs := o.Incoming[k]; len(vs) > 0 {
+			hreq.Header[k] = vs
+		}
+	}
+	if c.ident != "" && o.Identity != "" {
+		hreq.Header.Set(c.ident, o.Identity)
 	}
 	if o.RequestID != "" {
 		hreq.Header.Set("X-Request-ID", o.RequestID)

@@ -7,11 +7,15 @@ import (
 	"time"
 )
 
-// Outgoing is what a client request passes on to every backend call.
+// Outgoing is what a client request passes on to backend calls. Which of
+// the client's headers reach which service is each client's Config.
 type Outgoing struct {
 	RequestID string
-	// Header holds client headers to forward, already filtered by policy.
-	Header http.Header
+	// Incoming holds the client's request headers; read only.
+	Incoming http.Header
+	// Identity is the authenticated subject, sent in the configured
+	// identity header; empty for anonymous callers.
+	Identity string
 }
 
 type outgoingKey struct{}

@@ -1,0 +1,76 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tributary-gw/tributary/internal/config"
+)
+
+func TestLayersOverrideInOrder(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte(`
+request_timeout: 3s
+defaults:
+  timeout: 700ms
+  max_retries: 1
+pricing:
+  timeout: 200ms
+catalog:
+  forward_headers: [Authorization, Accept-Language]
+`), 0o600)
+	c, err := config.Load(file, []string{"TRIBUTARY_PRICING_MAX_RETRIES=0", "TRIBUTARY_REQUEST_TIMEOUT=4s", "OTHER=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"env over file", c.RequestTimeout, 4 * time.Second},
+		{"service over defaults", c.Pricing.Timeout, 200 * time.Millisecond},
+		{"defaults inherited", c.Users.Timeout, 700 * time.Millisecond},
+		{"env over service file", c.Pricing.MaxRetries, 0},
+		{"file defaults over built-in", c.Orders.MaxRetries, 1},
+		{"built-in default", c.Orders.BreakerConsecutiveFailures, 5},
+		{"list", strings.Join(c.Catalog.ForwardHeaders, ","), "Authorization,Accept-Language"},
+		{"inherited list", strings.Join(c.Users.ForwardHeaders, ","), "Authorization"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestProductionProfileChangesDefaultsOnly(t *testing.T) {
+	c, err := config.Load("", []string{"TRIBUTARY_PROFILE=production", "TRIBUTARY_PLAYGROUND=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Introspection || c.SchemaEndpoint || c.FanoutReport || c.Log.Format != "json" {
+		t.Errorf("production defaults not applied: %+v", c)
+	}
+	if !c.Playground {
+		t.Error("an explicit setting must win over the profile")
+	}
+}
+
+func TestInvalidConfigurationNamesEveryBadKey(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("pricing:\n  timout: 1s\n"), 0o600)
+	_, err := config.Load(file, []string{"TRIBUTARY_LOG_LEVEL=loud", "TRIBUTARY_USERS_FORWARD_HEADERS=Host"})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"timout", "log.level", "users.forward_headers"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+
+	"github.com/rs/cors"
+
+	"github.com/tributary-gw/tributary/internal/auth"
+	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/ratelimit"
+	"github.com/tributary-gw/tributary/internal/upstream"
+	"github.com/tributary-gw/tributary/resolvers"
+)
+
+// security builds the /graphql middleware that establishes who is calling
+// and bounds them: CORS, authentication, identity for the backends, rate
+// and concurrency limits. The returned slice runs outermost first.
+func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Client) ([]func(http.Handler) http.Handler, error) {
+	var mws []func(http.Handler) http.Handler
+	if len(cfg.CORS.AllowedOrigins) > 0 {
+		c := cors.New(cors.Options{
+			AllowedOrigins:   cfg.CORS.AllowedOrigins,
+			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "X-Request-ID", ReportHeader},
+			ExposedHeaders:   []string{"X-Request-ID", "Retry-After"},
+			AllowCredentials: !containsStar(cfg.CORS.AllowedOrigins),
+			MaxAge:           600,
+		})
+		mws = append(mws, c.Handler)
+	}
+	if cfg.Auth.Mode == "jwt" {
+		a, err := auth.New(ctx, auth.Config{
+			JWKSURL:        cfg.Auth.JWKSURL,
+			JWKSRefresh:    cfg.Auth.JWKSRefresh,
+			HS256Secret:    cfg.Auth.HS256Secret,
+			Issuer:         cfg.Auth.Issuer,
+			Audience:       cfg.Auth.Audience,
+			Leeway:         cfg.Auth.Leeway,
+			RolesClaim:     cfg.Auth.RolesClaim,
+			AllowAnonymous: cfg.Auth.AllowAnonymous,
+		}, hc, g.log)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: auth: %w", err)
+		}
+		mws = append(mws, a.Middleware, identity)
+	} else {
+		g.log.Warn("auth.mode is off: requests are anonymous and @auth rules are not enforced (development only)")
+	}
+	if cfg.RateLimit.RPS > 0 || cfg.RateLimit.MaxConcurrent > 0 {
+		var proxies []netip.Prefix
+		for _, p := range cfg.RateLimit.TrustedProxies {
+			proxies = append(proxies, netip.MustParsePrefix(p)) // validated by config
+		}
+		l := ratelimit.New(ratelimit.Config{
+			RPS:           cfg.RateLimit.RPS,
+			Burst:         cfg.RateLimit.Burst,
+			MaxConcurrent: cfg.RateLimit.MaxConcurrent,
+		}, func(r *http.Request) string {
+			if p, ok := auth.PrincipalFrom(r.Context()); ok && p.Subject != "" {
+				return "sub:" + p.Subject
+			}
+			return "ip:" + ratelimit.ClientIP(r, proxies)
+		})
+		mws = append(mws, l.Middleware)
+	}
+	return mws, nil
+}
+
+// identity passes the authenticated subject on: to the backends (in the
+// configured identity header) and to the resolvers (for `me`).
+func identity(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if p, ok := auth.PrincipalFrom(ctx); ok && p.Subject != "" {
+			o := upstream.OutgoingFrom(ctx)
+			o.Identity = p.Subject
+			ctx = resolvers.WithSubject(upstream.WithOutgoing(ctx, o), p.Subject)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func containsStar(origins []string) bool {
+	for _, o := range origins {
+		if o == "*" {
+			return true
+		}
+	}
+	return false
+}
