@@ -18,6 +18,11 @@ import (
 func prefetchUserFields(ctx context.Context, userID string) {
 	l := loaders.For(ctx)
 	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Definition != nil && f.Definition.Directives.ForName("auth") != nil {
+			// Fetched only once authorized, when it resolves: a prefetch
+			// would call the backend for a field the caller may not read.
+			continue
+		}
 		switch f.Name {
 		case "orders", "recentOrders", "summary":
 			l.OrdersByUser.Load(ctx, userID)

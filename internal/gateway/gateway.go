@@ -169,7 +169,18 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(&loaders.Batching{Schema: schema.Schema()})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	if cfg.Persisted.Manifest != "" {
+		docs, err := loadManifest(cfg.Persisted.Manifest)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		srv.Use(trustedDocuments{docs: docs, only: cfg.Persisted.Only})
+	}
+	if cfg.Persisted.APQ && !cfg.Persisted.Only {
+		// Bounded: a client cannot grow the cache past 1000 documents.
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	}
 	srv.SetErrorPresenter(presentError(g.log))
 	srv.SetRecoverFunc(recoverPanic(g.log))
 	if cfg.Auth.Mode != "off" {

@@ -25,6 +25,8 @@ type env struct {
 	srv      *httptest.Server
 	// inFlight/peak count backend calls across all six services at once.
 	inFlight, peak atomic.Int64
+	// onRequest, when set, sees every backend request.
+	onRequest func(demo.Service, *http.Request)
 }
 
 // newEnv starts the demo backends and a gateway over them; mods adjust the
@@ -65,9 +67,12 @@ func newEnv(t *testing.T, mods ...func(*config.Config)) *env {
 
 // mount serves a demo backend on httptest, counting calls in flight across
 // all services (the demo's own counters are per service).
-func (e *env) mount(_ demo.Service, h http.Handler) (string, func(context.Context) error, error) {
+func (e *env) mount(svc demo.Service, h http.Handler) (string, func(context.Context) error, error) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/_demo/") {
+			if e.onRequest != nil {
+				e.onRequest(svc, r)
+			}
 			n := e.inFlight.Add(1)
 			defer e.inFlight.Add(-1)
 			for {

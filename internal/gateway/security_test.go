@@ -1,0 +1,284 @@
+package gateway_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tributary-gw/tributary/internal/auth/authtest"
+	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/services/demo"
+)
+
+const secret = "a-development-secret-of-32-bytes!!"
+
+func withJWT(c *config.Config) {
+	c.Auth.Mode = "jwt"
+	c.Auth.HS256Secret = secret
+	c.Auth.Issuer = "https://id.example"
+	c.Auth.Audience = "tributary"
+	c.Auth.StaffRole = "support"
+}
+
+func token(t *testing.T, subject string, roles ...string) string {
+	claims := authtest.Claims("https://id.example", "tributary", subject)
+	if len(roles) > 0 {
+		claims["roles"] = roles
+	}
+	return authtest.SignHS256(t, []byte(secret), claims)
+}
+
+func (e *env) queryAs(tok, q string, header http.Header) gqlResponse {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q})
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return e.do(req)
+}
+
+const dashboardOf = `{ dashboard(userId: "u2") { user { name } recentOrders { id } } }`
+
+func TestDashboardsAreOwnersAndStaffOnly(t *testing.T) {
+	e := newEnv(t, withJWT)
+	tests := []struct {
+		name      string
+		token     string
+		wantCode  string // "" means allowed
+		wantCalls int64
+	}{
+		{"owner", token(t, "u2"), "", 2},
+		{"another user", token(t, "u1"), "FORBIDDEN", 0},
+		{"staff", token(t, "u1", "support"), "", 2},
+		{"anonymous", "", "UNAUTHENTICATED", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.backends.ResetStats()
+			r := e.queryAs(tt.token, dashboardOf, nil)
+			if tt.wantCode == "" {
+				if len(r.Errors) > 0 || get(r.Data, "dashboard", "user", "name") == nil {
+					t.Errorf("want the dashboard, got %s", r.Raw)
+				}
+			} else {
+				if v, ok := r.Data["dashboard"]; !ok || v != nil {
+					t.Errorf("dashboard: got %v, want null", v)
+				}
+				if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != tt.wantCode {
+					t.Errorf("want one %s, got %s", tt.wantCode, r.Raw)
+				}
+			}
+			if got := e.totalCalls(); got != tt.wantCalls {
+				t.Errorf("backend calls: got %d, want %d", got, tt.wantCalls)
+			}
+		})
+	}
+}
+
+// A user's public profile is readable; their email and orders are not,
+// and forbidding them costs no backend call.
+func TestPrivateFieldsOfAnotherUser(t *testing.T) {
+	e := newEnv(t, withJWT)
+	r := e.queryAs(token(t, "u1"), `{ user(id: "u2") { name email orders { id } } }`, nil)
+	if get(r.Data, "user", "name") == nil {
+		t.Fatalf("public name missing: %s", r.Raw)
+	}
+	if get(r.Data, "user", "email") != nil || get(r.Data, "user", "orders") != nil {
+		t.Errorf("private fields leaked: %s", r.Raw)
+	}
+	for _, er := range r.Errors {
+		if er.Extensions["code"] != "FORBIDDEN" {
+			t.Errorf("code: got %v, want FORBIDDEN", er.Extensions["code"])
+		}
+	}
+	if got := e.calls(demo.Orders, "orders.byUser"); got != 0 {
+		t.Errorf("orders calls for a forbidden field: got %d, want 0", got)
+	}
+}
+
+func TestMeIsTheCaller(t *testing.T) {
+	e := newEnv(t, withJWT)
+	r := e.queryAs(token(t, "u3"), `{ me { user { id email } dashboard { user { id } summary { orderCount } } } }`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Raw)
+	}
+	if get(r.Data, "me", "user", "id") != "u3" || get(r.Data, "me", "dashboard", "user", "id") != "u3" {
+		t.Errorf("me: got %s", r.Raw)
+	}
+	if r := e.queryAs("", `{ me { user { id } } }`, nil); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
+		t.Errorf("anonymous me: got %s", r.Raw)
+	}
+}
+
+func TestBadTokensAreRefused(t *testing.T) {
+	e := newEnv(t, withJWT)
+	expired := authtest.Claims("https://id.example", "tributary", "u1")
+	expired["exp"] = time.Now().Add(-time.Hour).Unix()
+	wrongAud := authtest.Claims("https://id.example", "someone-else", "u1")
+	for name, tok := range map[string]string{
+		"expired":        authtest.SignHS256(t, []byte(secret), expired),
+		"wrong audience": authtest.SignHS256(t, []byte(secret), wrongAud),
+		"wrong secret":   authtest.SignHS256(t, []byte("another-secret-that-is-32-bytes-long"), authtest.Claims("https://id.example", "tributary", "u1")),
+		"alg none":       noneToken(t),
+		"garbage":        "not.a.jwt",
+	} {
+		r := e.queryAs(tok, `{ product(id: "p1") { name } }`, nil)
+		if r.Status != http.StatusUnauthorized || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
+			t.Errorf("%s: got %d %s, want 401 UNAUTHENTICATED", name, r.Status, r.Raw)
+		}
+	}
+	if got := e.totalCalls(); got != 0 {
+		t.Errorf("backend calls for refused requests: got %d, want 0", got)
+	}
+}
+
+func noneToken(t *testing.T) string {
+	s, err := jwt.NewWithClaims(jwt.SigningMethodNone, authtest.Claims("https://id.example", "tributary", "u1")).
+		SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Backends see exactly the headers their policy allows, the identity of
+// the validated caller, and never a client's forged identity header.
+func TestHeaderPolicy(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]http.Header{}
+	e := newEnv(t, withJWT, func(c *config.Config) {
+		c.Auth.IdentityHeader = "X-User-Id"
+		c.Catalog.ForwardHeaders = []string{"Accept-Language"}
+		c.Pricing.ForwardHeaders = []string{"Authorization", "X-Client-Version"}
+	})
+	e.onRequest = func(svc demo.Service, r *http.Request) {
+		mu.Lock()
+		seen[string(svc)] = r.Header.Clone()
+		mu.Unlock()
+	}
+	tok := token(t, "u7")
+	r := e.queryAs(tok, `{ product(id: "p1") { name price { amount { formatted } } } }`, http.Header{
+		"Accept-Language":  {"nl-NL"},
+		"X-Client-Version": {"3.1"},
+		"X-User-Id":        {"u1"}, // forged
+		"Cookie":           {"session=secret"},
+		"Connection":       {"keep-alive, X-Client-Version"},
+	})
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Raw)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	catalog, pricing := seen["catalog"], seen["pricing"]
+	for _, tt := range []struct {
+		name      string
+		got, want any
+	}{
+		{"catalog Accept-Language", catalog.Get("Accept-Language"), "nl-NL"},
+		{"catalog Authorization", catalog.Get("Authorization"), ""},
+		{"catalog X-Client-Version", catalog.Get("X-Client-Version"), ""},
+		{"catalog identity", catalog.Get("X-User-Id"), "u7"},
+		{"catalog Cookie", catalog.Get("Cookie"), ""},
+		{"pricing Authorization", pricing.Get("Authorization"), "Bearer " + tok},
+		{"pricing X-Client-Version", pricing.Get("X-Client-Version"), "3.1"},
+		{"pricing Accept-Language", pricing.Get("Accept-Language"), ""},
+		{"pricing identity", pricing.Get("X-User-Id"), "u7"},
+		{"one request id", pricing.Get("X-Request-Id") != "" && catalog.Get("X-Request-Id") == pricing.Get("X-Request-Id"), true},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+
+	// Anonymous callers cannot smuggle an identity either.
+	seen = map[string]http.Header{}
+	mu.Unlock()
+	e.queryAs("", `{ product(id: "p1") { name } }`, http.Header{"X-User-Id": {"u1"}})
+	mu.Lock()
+	if got := seen["catalog"].Get("X-User-Id"); got != "" {
+		t.Errorf("anonymous request forwarded X-User-Id %q", got)
+	}
+}
+
+func TestTrustedDocumentsOnly(t *testing.T) {
+	registered := `query Registered { product(id: "p1") { name } }`
+	sum := sha256.Sum256([]byte(registered))
+	hash := hex.EncodeToString(sum[:])
+	manifest := filepath.Join(t.TempDir(), "persisted-documents.json")
+	b, _ := json.Marshal(map[string]string{hash: registered})
+	if err := os.WriteFile(manifest, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *config.Config) {
+		c.Persisted.Manifest = manifest
+		c.Persisted.Only = true
+	})
+	send := func(body map[string]any) gqlResponse {
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		return e.do(req)
+	}
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}
+	if r := send(map[string]any{"extensions": ext}); get(r.Data, "product", "name") == nil {
+		t.Errorf("registered operation by hash: got %s", r.Raw)
+	}
+	if r := send(map[string]any{"query": registered}); get(r.Data, "product", "name") == nil {
+		t.Errorf("registered operation by text: got %s", r.Raw)
+	}
+	e.backends.ResetStats()
+	for name, body := range map[string]map[string]any{
+		"unregistered text": {"query": `{ product(id: "p2") { name } }`},
+		"unknown hash":      {"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": "00" + hash[2:]}}},
+	} {
+		r := send(body)
+		if len(r.Errors) != 1 || r.Data["product"] != nil {
+			t.Errorf("%s: got %s, want a rejection", name, r.Raw)
+		}
+	}
+	if got := e.totalCalls(); got != 0 {
+		t.Errorf("backend calls for rejected operations: got %d, want 0", got)
+	}
+}
+
+func TestRateLimitPerClient(t *testing.T) {
+	e := newEnv(t, withJWT, func(c *config.Config) {
+		c.RateLimit.RPS = 1
+		c.RateLimit.Burst = 3
+	})
+	greedy, other := token(t, "u1"), token(t, "u2")
+	var limited gqlResponse
+	for i := range 6 {
+		r := e.queryAs(greedy, `{ product(id: "p1") { name } }`, nil)
+		if r.Status == http.StatusTooManyRequests {
+			limited = r
+			if i < 3 {
+				t.Errorf("request %d limited within the burst of 3", i)
+			}
+			break
+		}
+	}
+	if limited.Status != http.StatusTooManyRequests {
+		t.Fatal("no request was limited")
+	}
+	if len(limited.Errors) != 1 || limited.Errors[0].Extensions["code"] != "RATE_LIMITED" {
+		t.Errorf("limited body: %s", limited.Raw)
+	}
+	if r := e.queryAs(other, `{ product(id: "p1") { name } }`, nil); r.Status != http.StatusOK {
+		t.Errorf("another client was limited too: %d", r.Status)
+	}
+}
