@@ -57,7 +57,7 @@ func hashOf(doc string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (trustedDocuments) ExtensionName() string                  { return "TrustedDocuments" }
+func (trustedDocuments) ExtensionName() string                   { return "TrustedDocuments" }
 func (trustedDocuments) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (t trustedDocuments) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
