@@ -107,6 +107,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := telemetry.NewMetrics(reg)
+	overBudget := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tributary_fanout_budget_exceeded_total",
+		Help: "Operations that wanted more backend calls than their fan-out budget (names are in the log).",
+	})
+	reg.MustRegister(overBudget)
 	tp, shutdownTracing, err := telemetry.NewTracerProvider(ctx)
 	if err != nil {
 		return err
@@ -126,6 +131,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		// Tracing outside the access log, so log lines carry the trace id.
 		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp), telemetry.AccessLog(log)},
 		Routes:     map[string]http.Handler{"GET /metrics": metrics.Handler()},
+		// The operation name is in the log line; a label would be unbounded.
+		OnBudgetExceeded: func(string) { overBudget.Inc() },
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +54,7 @@ type Config struct {
 	RateLimit RateLimitConfig `koanf:"rate_limit"`
 	CORS      CORSConfig      `koanf:"cors"`
 	Persisted PersistedConfig `koanf:"persisted"`
+	Budget    BudgetConfig    `koanf:"budget"`
 
 	// Defaults apply to every service; a service's own keys override them
 	// one by one.
@@ -112,6 +114,14 @@ type RateLimitConfig struct {
 // CORSConfig configures cross-origin requests to /graphql.
 type CORSConfig struct {
 	AllowedOrigins []string `koanf:"allowed_origins" doc:"Origins allowed to call /graphql from a browser (empty: none; \"*\": any, without credentials)."`
+}
+
+// BudgetConfig bounds the backend calls of one operation, so an accidental
+// N+1 shows up: as an error in development, as a metric in production.
+type BudgetConfig struct {
+	DefaultCalls int      `koanf:"default_calls" doc:"Backend calls an operation may make (0: no budget)."`
+	Operations   []string `koanf:"operations" doc:"Per-operation budgets as Name=calls, e.g. [ProductPage=6, Listing=6]."`
+	Enforce      bool     `koanf:"enforce" doc:"Fail calls over the budget with FANOUT_BUDGET_EXCEEDED (development); otherwise only count and log them."`
 }
 
 // PersistedConfig configures trusted documents.
@@ -175,6 +185,7 @@ func Default() Config {
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
 		},
 		Persisted:       PersistedConfig{APQ: true},
+		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: 100 * time.Millisecond},
@@ -294,6 +305,7 @@ func Load(path string, environ []string) (*Config, error) {
 
 // productionDefaults are the defaults of the production profile.
 var productionDefaults = map[string]any{
+	"budget.enforce":  false,
 	"introspection":   false,
 	"schema_endpoint": false,
 	"playground":      false,
@@ -381,6 +393,12 @@ func (c *Config) Validate() []error {
 		if _, err := netip.ParsePrefix(p); err != nil {
 			bad("rate_limit.trusted_proxies", "%q is not a CIDR", p)
 		}
+	}
+	if _, err := c.Budget.Parse(); err != nil {
+		bad("budget.operations", "%v", err)
+	}
+	if c.Budget.DefaultCalls < 0 {
+		bad("budget.default_calls", "must not be negative")
 	}
 	if c.Persisted.Only && c.Persisted.Manifest == "" {
 		bad("persisted.only", "needs persisted.manifest")
@@ -517,4 +535,18 @@ func Reference() string {
 		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s |\n", o.Key, o.Env, o.Default, o.Doc)
 	}
 	return b.String()
+}
+
+// Parse returns the per-operation budgets.
+func (b BudgetConfig) Parse() (map[string]int, error) {
+	out := make(map[string]int, len(b.Operations))
+	for _, o := range b.Operations {
+		name, n, ok := strings.Cut(o, "=")
+		calls, err := strconv.Atoi(strings.TrimSpace(n))
+		if !ok || err != nil || calls < 0 || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("%q is not Name=calls", o)
+		}
+		out[strings.TrimSpace(name)] = calls
+	}
+	return out, nil
 }

@@ -69,6 +69,9 @@ type Options struct {
 	Middleware []func(http.Handler) http.Handler
 	// Routes adds handlers to the mux (e.g. "GET /metrics").
 	Routes map[string]http.Handler
+	// OnBudgetExceeded is told the name of each operation that wanted more
+	// backend calls than its budget (metrics).
+	OnBudgetExceeded func(operation string)
 }
 
 // New builds a gateway for cfg, whose backend URLs must all be set.
@@ -186,6 +189,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if cfg.Auth.Mode != "off" {
 		srv.Use(authorizer{staffRole: cfg.Auth.StaffRole})
 	}
+	perOp, _ := cfg.Budget.Parse() // validated by config
+	srv.Use(budget{defaultCalls: cfg.Budget.DefaultCalls, perOperation: perOp, enforce: cfg.Budget.Enforce,
+		log: g.log, onExceeded: opts.OnBudgetExceeded})
 	srv.Use(criticalRoots{})
 	srv.AroundResponses(reportDegradation)
 	srv.AroundResponses(fanoutReport(cfg.Batch.Mode))

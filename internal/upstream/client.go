@@ -151,6 +151,9 @@ type Lener interface{ Len() int }
 // Get performs req and decodes a 2xx JSON body into out. A 404 returns an
 // *Error wrapping ErrNotFound. Every other failure is an *Error.
 func (c *Client) Get(ctx context.Context, req Request, out any) error {
+	if rec := RecorderFrom(ctx); rec != nil && !rec.admit() {
+		return c.fail(req, CodeBudgetExceeded, 0, false, errors.New("fan-out budget exhausted"))
+	}
 	err := c.policy.do(ctx, c, req, func(ctx context.Context, attempt int) error {
 		return c.once(ctx, req, attempt, out)
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,6 +61,32 @@ func (nopObserver) CallFinished(context.Context, Call) {}
 type Recorder struct {
 	mu    sync.Mutex
 	calls []Call
+
+	// The fan-out budget: at most budget calls (0: no budget); over it,
+	// calls fail with CodeBudgetExceeded when enforce is set, and are only
+	// flagged otherwise.
+	budget   int64
+	enforce  bool
+	started  atomic.Int64
+	exceeded atomic.Bool
+}
+
+// SetBudget sets the request's fan-out budget; see Recorder.
+func (r *Recorder) SetBudget(calls int, enforce bool) {
+	r.budget, r.enforce = int64(calls), enforce
+}
+
+// Exceeded reports whether the request wanted more calls than its budget.
+func (r *Recorder) Exceeded() bool { return r.exceeded.Load() }
+
+// admit counts a call about to start against the budget.
+func (r *Recorder) admit() bool {
+	n := r.started.Add(1)
+	if r.budget > 0 && n > r.budget {
+		r.exceeded.Store(true)
+		return !r.enforce
+	}
+	return true
 }
 
 // NewRecorder returns an empty recorder.

@@ -31,6 +31,9 @@ const (
 	// CodeRejected: the service rejected the request as invalid (a 4xx such
 	// as an unknown currency); retrying will not help.
 	CodeRejected Code = "BAD_REQUEST"
+	// CodeBudgetExceeded: the operation already made as many backend calls
+	// as its fan-out budget allows (an accidental N+1, usually).
+	CodeBudgetExceeded Code = "FANOUT_BUDGET_EXCEEDED"
 	// CodeOverloaded: the gateway's own limit of in-flight calls to the
 	// service was reached and no slot freed up within the deadline.
 	CodeOverloaded Code = "SERVICE_OVERLOADED"
