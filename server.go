@@ -84,6 +84,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	}
 	log := newLogger(cfg.Log, stderr)
 
+	routes := map[string]http.Handler{}
 	if cfg.DemoMode() {
 		backends, err := demo.Start(demo.DefaultDataset(), "127.0.0.1:0")
 		if err != nil {
@@ -101,7 +102,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 			sc.URL = urls[demo.Service(s)]
 			setService(cfg, s, sc)
 		}
-		log.Info("no backend URLs configured: started the demo backends", "urls", urls)
+		// The demo backends' admin endpoints (faults, counters) through the
+		// gateway's port: /_demo/pricing/faults, /_demo/catalog/stats, …
+		routes["/_demo/{service}/{rest...}"] = demoAdmin(backends)
+		log.Info("no backend URLs configured: started the demo backends", "urls", urls,
+			"fault_injection", "PUT /_demo/{service}/faults")
 	}
 
 	reg := prometheus.NewRegistry()
@@ -122,6 +127,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		_ = shutdownTracing(sctx)
 	}()
 
+	routes["GET /metrics"] = metrics.Handler()
 	gw, err := gateway.New(cfg, gateway.Options{
 		Logger:      log,
 		Observer:    metrics,
@@ -130,7 +136,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		Extensions:  []graphql.HandlerExtension{metrics.Extension(), telemetry.TracingExtension(tp), telemetry.AccessLogExtension()},
 		// Tracing outside the access log, so log lines carry the trace id.
 		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp), telemetry.AccessLog(log)},
-		Routes:     map[string]http.Handler{"GET /metrics": metrics.Handler()},
+		Routes:     routes,
 		// The operation name is in the log line; a label would be unbounded.
 		OnBudgetExceeded: func(string) { overBudget.Inc() },
 	})
@@ -182,6 +188,22 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		return err
 	}
 	return nil
+}
+
+// demoAdmin routes /_demo/{service}/… to that demo backend's own admin
+// endpoint /_demo/….
+func demoAdmin(b *demo.Backends) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv := b.Server(demo.Service(r.PathValue("service")))
+		if srv == nil {
+			http.Error(w, `{"error":"unknown service"}`, http.StatusNotFound)
+			return
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/_demo/" + r.PathValue("rest")
+		r2.URL.RawPath = ""
+		srv.ServeHTTP(w, r2)
+	})
 }
 
 // schemaCommand prints the public schema, or checks it against a baseline.
