@@ -142,13 +142,14 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		Email       func(childComplexity int) int
-		ID          func(childComplexity int) int
-		MemberSince func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Orders      func(childComplexity int, first int) int
-		Reviews     func(childComplexity int, first int) int
-		Tier        func(childComplexity int) int
+		Email         func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LifetimeSpend func(childComplexity int) int
+		MemberSince   func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Orders        func(childComplexity int, first int) int
+		Reviews       func(childComplexity int, first int) int
+		Tier          func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -197,6 +198,7 @@ type ReviewResolver interface {
 }
 type UserResolver interface {
 	Orders(ctx context.Context, obj *model.User, first int) ([]*model.Order, error)
+	LifetimeSpend(ctx context.Context, obj *model.User) ([]*model.Money, error)
 	Reviews(ctx context.Context, objs []*model.User, first int) ([][]*model.Review, error)
 }
 type ViewerResolver interface {
@@ -646,6 +648,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.lifetimeSpend":
+		if e.ComplexityRoot.User.LifetimeSpend == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.LifetimeSpend(childComplexity), true
 	case "User.memberSince":
 		if e.ComplexityRoot.User.MemberSince == nil {
 			break
@@ -984,6 +992,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_memberSince(ctx, field)
 	case "orders":
 		return ec.fieldContext_User_orders(ctx, field)
+	case "lifetimeSpend":
+		return ec.fieldContext_User_lifetimeSpend(ctx, field)
 	case "reviews":
 		return ec.fieldContext_User_reviews(ctx, field)
 	}
@@ -3504,6 +3514,38 @@ func (ec *executionContext) fieldContext_User_orders(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _User_lifetimeSpend(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_lifetimeSpend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().LifetimeSpend(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_lifetimeSpend(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_reviews(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5454,6 +5496,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_orders(ctx, field, obj)
 				})
+		case "lifetimeSpend":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_lifetimeSpend(ctx, field, obj)
+				})
 		case "reviews":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -6337,6 +6385,25 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOMoney2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoneyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Money) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoney(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOOrder2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Order) graphql.Marshaler {

@@ -122,25 +122,34 @@ func ratingSummary(rs []reviews.Review) *model.RatingSummary {
 }
 
 func dashboardSummary(os []orders.Order) *model.DashboardSummary {
-	s := &model.DashboardSummary{OrderCount: len(os), TotalSpent: []*model.Money{}}
-	spent := map[string]int64{}
+	s := &model.DashboardSummary{OrderCount: len(os), TotalSpent: spentByCurrency(os)}
 	for i := range os {
 		o := &os[i]
 		switch o.Status {
 		case orders.Pending, orders.Paid, orders.Shipped:
 			s.OpenOrderCount++
 		}
-		if o.Status != orders.Cancelled {
-			spent[o.Currency] += o.TotalCents
-		}
 		if s.LastOrderAt == nil || o.CreatedAt.After(*s.LastOrderAt) {
 			t := o.CreatedAt
 			s.LastOrderAt = &t
 		}
 	}
-	for cur, cents := range spent {
-		s.TotalSpent = append(s.TotalSpent, &model.Money{AmountCents: cents, Currency: cur})
-	}
-	slices.SortFunc(s.TotalSpent, func(a, b *model.Money) int { return cmp.Compare(a.Currency, b.Currency) })
 	return s
+}
+
+// spentByCurrency sums the orders that were not cancelled, per currency,
+// sorted by currency code.
+func spentByCurrency(os []orders.Order) []*model.Money {
+	spent := map[string]int64{}
+	for i := range os {
+		if os[i].Status != orders.Cancelled {
+			spent[os[i].Currency] += os[i].TotalCents
+		}
+	}
+	out := make([]*model.Money, 0, len(spent))
+	for cur, cents := range spent {
+		out = append(out, &model.Money{AmountCents: cents, Currency: cur})
+	}
+	slices.SortFunc(out, func(a, b *model.Money) int { return cmp.Compare(a.Currency, b.Currency) })
+	return out
 }

@@ -55,6 +55,11 @@ func (r *userResolver) Orders(ctx context.Context, obj *model.User, first int) (
 	})
 }
 
+// LifetimeSpend is the resolver for the lifetimeSpend field.
+func (r *userResolver) LifetimeSpend(ctx context.Context, obj *model.User) ([]*model.Money, error) {
+	return loadOne(ctx, loaders.For(ctx).OrdersByUser, obj.ID, spentByCurrency)
+}
+
 // Reviews is the batch resolver for the reviews field.
 func (r *userResolver) Reviews(ctx context.Context, objs []*model.User, first int) ([][]*model.Review, error) {
 	if err := checkRange("first", first, 0, 100); err != nil {
