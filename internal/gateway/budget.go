@@ -24,7 +24,7 @@ var (
 	_ graphql.OperationInterceptor = budget{}
 )
 
-func (budget) ExtensionName() string                  { return "FanoutBudget" }
+func (budget) ExtensionName() string                   { return "FanoutBudget" }
 func (budget) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (b budget) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
