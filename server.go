@@ -100,7 +100,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		for _, s := range config.Services {
 			sc := cfg.Service(s)
 			sc.URL = urls[demo.Service(s)]
-			setService(cfg, s, sc)
+			cfg.SetService(s, sc)
 		}
 		// The demo backends' admin endpoints (faults, counters) through the
 		// gateway's port: /_demo/pricing/faults, /_demo/catalog/stats, …
@@ -230,23 +230,6 @@ func schemaCommand(check bool, baseline string, stdout io.Writer) error {
 	return nil
 }
 
-// setService writes the service's configuration back by name.
-func setService(cfg *config.Config, name string, sc config.ServiceConfig) {
-	switch name {
-	case "catalog":
-		cfg.Catalog = sc
-	case "pricing":
-		cfg.Pricing = sc
-	case "inventory":
-		cfg.Inventory = sc
-	case "reviews":
-		cfg.Reviews = sc
-	case "users":
-		cfg.Users = sc
-	case "orders":
-		cfg.Orders = sc
-	}
-}
 
 func displayAddr(a net.Addr) string {
 	s := a.String()

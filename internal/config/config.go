@@ -218,11 +218,16 @@ func Default() Config {
 }
 
 // Service returns the merged configuration of the named service.
-func (c *Config) Service(name string) ServiceConfig {
+func (c *Config) Service(name string) ServiceConfig { return *c.service(name) }
+
+// SetService replaces the configuration of the named service.
+func (c *Config) SetService(name string, sc ServiceConfig) { *c.service(name) = sc }
+
+func (c *Config) service(name string) *ServiceConfig {
 	v := reflect.ValueOf(c).Elem()
 	for i := range v.NumField() {
 		if v.Type().Field(i).Tag.Get("koanf") == name {
-			return v.Field(i).Interface().(ServiceConfig)
+			return v.Field(i).Addr().Interface().(*ServiceConfig)
 		}
 	}
 	panic("config: unknown service " + name)

@@ -26,7 +26,7 @@ func FuzzRequests(f *testing.F) {
 	for _, s := range config.Services {
 		sc := cfg.Defaults
 		sc.URL = b.URL(demo.Service(s))
-		setService(&cfg, s, sc)
+		cfg.SetService(s, sc)
 	}
 	cfg.MaxBodyBytes = 64 << 10
 	gw, err := gateway.New(&cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

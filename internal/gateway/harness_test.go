@@ -48,7 +48,7 @@ func newEnv(t *testing.T, mods ...func(*config.Config)) *env {
 	for _, s := range config.Services {
 		sc := cfg.Defaults
 		sc.URL = b.URL(demo.Service(s))
-		setService(&cfg, s, sc)
+		cfg.SetService(s, sc)
 	}
 	for _, m := range mods {
 		m(&cfg)
@@ -87,22 +87,6 @@ func (e *env) mount(svc demo.Service, h http.Handler) (string, func(context.Cont
 	return ts.URL, func(context.Context) error { ts.Close(); return nil }, nil
 }
 
-func setService(c *config.Config, name string, sc config.ServiceConfig) {
-	switch name {
-	case "catalog":
-		c.Catalog = sc
-	case "pricing":
-		c.Pricing = sc
-	case "inventory":
-		c.Inventory = sc
-	case "reviews":
-		c.Reviews = sc
-	case "users":
-		c.Users = sc
-	case "orders":
-		c.Orders = sc
-	}
-}
 
 // eachService applies f to every service's configuration.
 func eachService(f func(name string, sc *config.ServiceConfig)) func(*config.Config) {
@@ -110,7 +94,7 @@ func eachService(f func(name string, sc *config.ServiceConfig)) func(*config.Con
 		for _, s := range config.Services {
 			sc := c.Service(s)
 			f(s, &sc)
-			setService(c, s, sc)
+			c.SetService(s, sc)
 		}
 	}
 }

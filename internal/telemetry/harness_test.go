@@ -54,7 +54,7 @@ func newEnv(t *testing.T, opts gateway.Options, mods ...func(*config.Config)) *e
 	for _, s := range config.Services {
 		sc := cfg.Defaults
 		sc.URL = b.URL(demo.Service(s))
-		setService(&cfg, s, sc)
+		cfg.SetService(s, sc)
 	}
 	for _, m := range mods {
 		m(&cfg)
@@ -95,29 +95,13 @@ func (e *env) received(svc demo.Service) []string {
 	return append([]string(nil), e.traceparents[svc]...)
 }
 
-func setService(c *config.Config, name string, sc config.ServiceConfig) {
-	switch name {
-	case "catalog":
-		c.Catalog = sc
-	case "pricing":
-		c.Pricing = sc
-	case "inventory":
-		c.Inventory = sc
-	case "reviews":
-		c.Reviews = sc
-	case "users":
-		c.Users = sc
-	case "orders":
-		c.Orders = sc
-	}
-}
 
 // withService applies f to one service's configuration.
 func withService(name string, f func(sc *config.ServiceConfig)) func(*config.Config) {
 	return func(c *config.Config) {
 		sc := c.Service(name)
 		f(&sc)
-		setService(c, name, sc)
+		c.SetService(name, sc)
 	}
 }
 
