@@ -230,7 +230,6 @@ func schemaCommand(check bool, baseline string, stdout io.Writer) error {
 	return nil
 }
 
-
 func displayAddr(a net.Addr) string {
 	s := a.String()
 	if strings.HasPrefix(s, "[::]:") || strings.HasPrefix(s, "0.0.0.0:") {

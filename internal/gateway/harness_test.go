@@ -87,7 +87,6 @@ func (e *env) mount(svc demo.Service, h http.Handler) (string, func(context.Cont
 	return ts.URL, func(context.Context) error { ts.Close(); return nil }, nil
 }
 
-
 // eachService applies f to every service's configuration.
 func eachService(f func(name string, sc *config.ServiceConfig)) func(*config.Config) {
 	return func(c *config.Config) {

@@ -95,7 +95,6 @@ func (e *env) received(svc demo.Service) []string {
 	return append([]string(nil), e.traceparents[svc]...)
 }
 
-
 // withService applies f to one service's configuration.
 func withService(name string, f func(sc *config.ServiceConfig)) func(*config.Config) {
 	return func(c *config.Config) {
