@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // Defaults for Config's zero values.
@@ -282,14 +284,12 @@ func (c *Client) fail(req Request, code Code, status int, temp bool, err error) 
 	return &Error{Service: c.service, Endpoint: req.Endpoint, Code: code, Status: status, Temp: temp, Err: err}
 }
 
-// decodeJSON decodes exactly one JSON value; trailing data is an error.
+// decodeJSON decodes exactly one JSON value (trailing data is an error)
+// with goccy/go-json: a drop-in for encoding/json that decodes our
+// payloads about 3-4x faster (BenchmarkDecode; numbers in bench/README.md).
 func decodeJSON(body []byte, out any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(out); err != nil {
+	if err := gojson.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("decode: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("decode: trailing data after JSON value")
 	}
 	return nil
 }

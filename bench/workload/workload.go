@@ -1,0 +1,79 @@
+// Package workload names the three benchmark workloads and holds, for each,
+// the GraphQL query sent to the gateway and the path of the same answer on
+// the hand-written floor aggregator (bench/floor). The go test benchmarks,
+// the load generator and the floor's equivalence test all take the queries
+// from here, so they cannot drift apart.
+package workload
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Workload is one kind of page a frontend asks for.
+type Workload struct {
+	// Name is the short name used in flags and result tables.
+	Name string
+	// Query is the GraphQL document sent to the gateway.
+	Query string
+	// FloorPath is the floor's path and query string for the same answer.
+	FloorPath string
+	// WantCalls is the number of backend calls the gateway makes for Query
+	// with batching on (over the demo dataset), as the core tests assert.
+	WantCalls int
+}
+
+// Listing is a catalog page of 20 shoes with prices, stock, the newest
+// reviews with their authors, rating summaries and related products.
+var Listing = Workload{
+	Name: "listing",
+	Query: `{ products(category: "shoes", first: 20) { nodes { id name price { amount { formatted } } ` +
+		`stock { available inStock } reviews(first: 5) { rating author { name } } ratingSummary { count average } ` +
+		`related { name } } pageInfo { endCursor hasNextPage } } }`,
+	FloorPath: "/listing?category=shoes",
+	WantCalls: 6,
+}
+
+// Dashboard is a user's home page: the user, recent orders with their items'
+// products and prices, the user's reviews and an order summary.
+var Dashboard = Workload{
+	Name: "dashboard",
+	Query: `{ dashboard(userId: "u1") { user { name tier } recentOrders(first: 5) { id status total { formatted } ` +
+		`items { quantity unitPrice { formatted } product { name price { amount { formatted } } } } } ` +
+		`reviews(first: 5) { rating body } summary { orderCount totalSpent { formatted } } } }`,
+	FloorPath: "/dashboard?user=u1",
+	WantCalls: 5,
+}
+
+// ProductPage is one product with its price, stock, newest reviews with
+// authors, rating summary and related products with their prices.
+var ProductPage = Workload{
+	Name: "product",
+	Query: `{ product(id: "p1") { name price { amount { formatted } } stock { available inStock } ` +
+		`reviews(first: 5) { rating author { name } } ratingSummary { count average } ` +
+		`related { name price { amount { formatted } } } } }`,
+	FloorPath: "/product?id=p1",
+	WantCalls: 7,
+}
+
+// All returns the workloads in report order.
+func All() []Workload { return []Workload{Listing, Dashboard, ProductPage} }
+
+// ByName returns the workload called name.
+func ByName(name string) (Workload, error) {
+	for _, w := range All() {
+		if w.Name == name {
+			return w, nil
+		}
+	}
+	return Workload{}, fmt.Errorf("workload: unknown workload %q (want listing, dashboard or product)", name)
+}
+
+// Body returns the JSON body of a GraphQL POST for w.
+func (w Workload) Body() []byte {
+	b, err := json.Marshal(map[string]string{"query": w.Query})
+	if err != nil { // a map of strings always encodes
+		panic(err)
+	}
+	return b
+}
