@@ -57,6 +57,7 @@ func (r *productResolver) Related(ctx context.Context, objs []*model.Product, fi
 	for _, p := range objs {
 		keys = append(keys, p.RelatedIDs[:min(first, len(p.RelatedIDs))]...)
 	}
+	prefetchProductFields(ctx, keys)
 	found, err := loadAll(ctx, loaders.For(ctx).Product, len(objs), keys, toProduct)
 	var perKey graphql.BatchErrorList
 	if err != nil {

@@ -20,7 +20,9 @@ func (r *orderResolver) Items(ctx context.Context, obj *model.Order) ([]*model.O
 
 // Product is the batch resolver for the product field.
 func (r *orderItemResolver) Product(ctx context.Context, objs []*model.OrderItem) ([]*model.Product, error) {
-	return loadAll(ctx, loaders.For(ctx).Product, len(objs), ids(objs, func(it *model.OrderItem) string { return it.ProductID }), toProduct)
+	keys := ids(objs, func(it *model.OrderItem) string { return it.ProductID })
+	prefetchProductFields(ctx, keys)
+	return loadAll(ctx, loaders.For(ctx).Product, len(objs), keys, toProduct)
 }
 
 // Order returns graph.OrderResolver implementation.

@@ -20,7 +20,9 @@ func (r *reviewResolver) Author(ctx context.Context, objs []*model.Review) ([]*m
 
 // Product is the batch resolver for the product field.
 func (r *reviewResolver) Product(ctx context.Context, objs []*model.Review) ([]*model.Product, error) {
-	return loadAll(ctx, loaders.For(ctx).Product, len(objs), ids(objs, func(r *model.Review) string { return r.ProductID }), toProduct)
+	keys := ids(objs, func(r *model.Review) string { return r.ProductID })
+	prefetchProductFields(ctx, keys)
+	return loadAll(ctx, loaders.For(ctx).Product, len(objs), keys, toProduct)
 }
 
 // Review returns graph.ReviewResolver implementation.

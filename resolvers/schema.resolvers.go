@@ -17,6 +17,7 @@ import (
 
 // Product is the resolver for the product field.
 func (r *queryResolver) Product(ctx context.Context, id string) (*model.Product, error) {
+	prefetchProductFields(ctx, []string{id})
 	return loadOne(ctx, loaders.For(ctx).Product, id, toProduct)
 }
 
@@ -25,6 +26,7 @@ func (r *queryResolver) ProductsByIds(ctx context.Context, ids []string) ([]*mod
 	if len(ids) > maxIDs {
 		return nil, inputError("at most %d ids, got %d", maxIDs, len(ids))
 	}
+	prefetchProductFields(ctx, ids)
 	out, err := loadAll(ctx, loaders.For(ctx).Product, 1, ids, toProduct)
 	if err != nil {
 		// A root list has no parents to spread errors over: the first

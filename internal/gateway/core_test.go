@@ -368,3 +368,32 @@ func TestLevelsStayWholeUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// Fields that need only a product's id (price, stock, reviews) are fetched
+// alongside the catalog call, not one round trip after it.
+func TestProductFieldsGoOutWithTheCatalogCall(t *testing.T) {
+	e := newEnv(t)
+	e.backends.SetFaults(demo.Faults{Latency: 60 * time.Millisecond})
+	r := e.query(`{ dashboard(userId: "u1") { recentOrders { items { product { name price { amount { formatted } } } } } } }`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	// Level 1: users and orders; level 2: catalog and pricing together.
+	if got := e.stats(demo.Pricing).Calls("prices"); got != 1 {
+		t.Errorf("pricing calls: got %d, want 1", got)
+	}
+	if got := e.peak.Load(); got != 2 {
+		t.Errorf("peak concurrent backend calls: got %d, want 2 (users+orders, then catalog+pricing)", got)
+	}
+
+	// A product page with its related products' prices: one pricing call
+	// for the product and its related products, made with the catalog's.
+	e.backends.ResetStats()
+	r = e.query(`{ product(id: "p1") { price { amount { formatted } } related { name price { amount { formatted } } } } }`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	if got := e.stats(demo.Pricing).Calls("prices"); got != 2 {
+		t.Errorf("pricing calls: got %d, want 2 (p1 with the catalog, related with the related look-up)", got)
+	}
+}
