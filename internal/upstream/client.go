@@ -220,7 +220,9 @@ func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, 
 	}
 	defer resp.Body.Close()
 
-	body, err := c.readBody(resp)
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	body, err := c.readBody(resp, buf)
 	if err != nil {
 		code := classifyTransport(ctx, err)
 		if errors.Is(err, errTooLarge) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -262,14 +264,14 @@ var errTooLarge = errors.New("response body over the size cap")
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// readBody reads at most maxBody bytes; it fails rather than truncate.
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+// readBody reads at most maxBody bytes into buf; it fails rather than
+// truncate. The bytes are valid until buf is reused: decoding copies what
+// it keeps.
+func (c *Client) readBody(resp *http.Response, buf *bytes.Buffer) ([]byte, error) {
 	if resp.ContentLength > c.maxBody {
 		return nil, fmt.Errorf("%w: Content-Length %d > %d", errTooLarge, resp.ContentLength, c.maxBody)
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer bufPool.Put(buf)
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
 		return nil, err
@@ -277,7 +279,7 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	if n > c.maxBody {
 		return nil, fmt.Errorf("%w: more than %d bytes", errTooLarge, c.maxBody)
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	return buf.Bytes(), nil
 }
 
 func (c *Client) fail(req Request, code Code, status int, temp bool, err error) *Error {

@@ -6,6 +6,7 @@ package loaders
 
 import (
 	"context"
+	"sync"
 	"net/http"
 	"time"
 
@@ -58,8 +59,9 @@ const DefaultWait = time.Millisecond
 
 // DefaultBackstop bounds the wait for the Scheduler, which dispatches every
 // level as soon as it is complete; it only matters should its count ever
-// be off.
-const DefaultBackstop = 100 * time.Millisecond
+// be off. It is long on purpose: at saturation a level can take longer
+// than a short timer, which would then split it (measured in bench/).
+const DefaultBackstop = time.Second
 
 // PriceKey identifies a price: a product in a currency.
 type PriceKey struct {
@@ -87,6 +89,9 @@ type Loaders struct {
 
 // request is what a request's loaders share.
 type request struct {
+	mu     sync.Mutex
+	counts map[selKey]int64 // see fieldsPerObject
+
 	sched *Scheduler
 	stale *StaleCache
 	deg   *Degradation

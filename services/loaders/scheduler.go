@@ -130,11 +130,41 @@ func (b *Batching) InterceptField(ctx context.Context, next graphql.Resolver) (r
 	if fc == nil || fc.Field.Field == nil || len(fc.Field.Selections) == 0 || fc.Field.Definition == nil {
 		return res, err
 	}
-	per := b.fieldsPerObject(graphql.GetOperationContext(ctx), fc.Field.Selections, fc.Field.Definition.Type.Name())
+	per := l.req.fieldsPerObject(b, graphql.GetOperationContext(ctx), fc.Field.Selections, fc.Field.Definition.Type.Name())
 	if per > 0 {
 		children = per * countObjects(reflect.ValueOf(res))
 	}
 	return res, err
+}
+
+// selKey identifies a selection set of a request's (immutable) document.
+type selKey struct {
+	first    ast.Selection
+	n        int
+	typeName string
+}
+
+// fieldsPerObject memoizes Batching.fieldsPerObject for one request: the
+// same selection is counted once, not once per object that has it.
+func (r *request) fieldsPerObject(b *Batching, oc *graphql.OperationContext, sel ast.SelectionSet, typeName string) int64 {
+	if len(sel) == 0 {
+		return 0
+	}
+	k := selKey{sel[0], len(sel), typeName}
+	r.mu.Lock()
+	n, ok := r.counts[k]
+	r.mu.Unlock()
+	if ok {
+		return n
+	}
+	n = b.fieldsPerObject(oc, sel, typeName)
+	r.mu.Lock()
+	if r.counts == nil {
+		r.counts = map[selKey]int64{}
+	}
+	r.counts[k] = n
+	r.mu.Unlock()
+	return n
 }
 
 // fieldsPerObject is how many fields (other than __typename, which gqlgen
