@@ -282,3 +282,25 @@ func TestRateLimitPerClient(t *testing.T) {
 		t.Errorf("another client was limited too: %d", r.Status)
 	}
 }
+
+func TestCORSAllowList(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.CORS.AllowedOrigins = []string{"https://shop.example"} })
+	preflight := func(origin string) http.Header {
+		req, _ := http.NewRequest(http.MethodOptions, e.srv.URL+"/graphql", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type, authorization")
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header
+	}
+	if got := preflight("https://shop.example").Get("Access-Control-Allow-Origin"); got != "https://shop.example" {
+		t.Errorf("allowed origin: Access-Control-Allow-Origin %q", got)
+	}
+	if got := preflight("https://evil.example").Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("other origin: Access-Control-Allow-Origin %q, want none", got)
+	}
+}
