@@ -208,7 +208,8 @@ func parseRetryAfter(v string) time.Duration {
 	return 0
 }
 
-// retryBudget earns ratio of a retry per call and spends one per retry.
+// retryBudget earns ratio of a retry per call and spends one per retry;
+// it starts with, and never holds more than, max (the burst).
 type retryBudget struct {
 	mu      sync.Mutex
 	ratio   float64
@@ -221,7 +222,9 @@ func (b *retryBudget) deposit() {
 		return
 	}
 	b.mu.Lock()
-	b.balance = min(b.balance+b.ratio, b.max+b.ratio*100)
+	// Capped, so a long healthy spell cannot bank a retry storm for the
+	// next outage: at most max retries in a row, then ratio per call.
+	b.balance = min(b.balance+b.ratio, b.max)
 	b.mu.Unlock()
 }
 
