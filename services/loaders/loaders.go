@@ -6,8 +6,8 @@ package loaders
 
 import (
 	"context"
-	"sync"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
