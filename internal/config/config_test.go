@@ -74,3 +74,20 @@ func TestInvalidConfigurationNamesEveryBadKey(t *testing.T) {
 		}
 	}
 }
+
+// The example file of the docs stays valid.
+func TestExampleConfigurationLoads(t *testing.T) {
+	c, err := config.Load("../../deploy/tributary.example.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Pricing.Timeout != 300*time.Millisecond || c.Users.Timeout != 800*time.Millisecond || !c.Catalog.Critical {
+		t.Errorf("per-service settings not applied: %+v %+v", c.Pricing, c.Catalog)
+	}
+	if len(c.Orders.ForwardHeaders) != 0 || len(c.Users.ForwardHeaders) != 2 {
+		t.Errorf("forward_headers: orders %v, users %v", c.Orders.ForwardHeaders, c.Users.ForwardHeaders)
+	}
+	if c.Introspection {
+		t.Error("production profile should turn introspection off")
+	}
+}
