@@ -110,12 +110,12 @@ func New(c Clients, cfg Config) *Loaders {
 		Price:   newTracked(r, cfg, "price", "pricing", prices(c.Pricing)),
 		Stock:   newTracked(r, cfg, "stock", "inventory", byID(c.Inventory.Stock, func(s *inventory.Stock) string { return s.ProductId })),
 		ReviewsByProduct: newTracked(r, cfg, "reviewsByProduct", "reviews", grouped(c.Reviews.ByProducts,
-			func(r *reviews.Review) string { return r.ProductId })),
+			func(r *reviews.Review) string { return r.ProductId }, reviewID)),
 		ReviewsByAuthor: newTracked(r, cfg, "reviewsByAuthor", "reviews", grouped(c.Reviews.ByAuthors,
-			func(r *reviews.Review) string { return r.AuthorId })),
+			func(r *reviews.Review) string { return r.AuthorId }, reviewID)),
 		User: newTracked(r, cfg, "user", "users", byID(c.Users.Users, func(u *users.User) string { return u.Id })),
 		OrdersByUser: newTracked(r, cfg, "ordersByUser", "orders", grouped(c.Orders.ByUsers,
-			func(o *orders.Order) string { return o.UserId })),
+			func(o *orders.Order) string { return o.UserId }, func(o *orders.Order) string { return o.Id })),
 		ProductPage: newTracked(r, cfg, "productPage", "catalog", pages(c.Catalog)),
 	}
 }
@@ -150,12 +150,18 @@ func byID[T any](fetch fetchFunc[T], id func(*T) string) dataloader.BatchFunc[st
 }
 
 // grouped adapts a batch fetch of many items per key (reviews of a
-// product): an unknown key gets an empty list.
-func grouped[T any](fetch fetchFunc[T], key func(*T) string) dataloader.BatchFunc[string, []T] {
+// product): an unknown key gets an empty list. An item a service sends
+// twice (by id) is kept once, so counts and sums stay right.
+func grouped[T any](fetch fetchFunc[T], key, id func(*T) string) dataloader.BatchFunc[string, []T] {
 	return func(ctx context.Context, keys []string) []*dataloader.Result[[]T] {
 		items, failed := fetch(ctx, keys)
 		index := make(map[string][]T, len(keys))
+		seen := make(map[string]struct{}, len(items))
 		for i := range items {
+			if _, dup := seen[id(&items[i])]; dup {
+				continue
+			}
+			seen[id(&items[i])] = struct{}{}
 			k := key(&items[i])
 			index[k] = append(index[k], items[i])
 		}
@@ -224,6 +230,8 @@ func pages(c *catalog.Client) dataloader.BatchFunc[catalog.ListParams, catalog.P
 		return out
 	}
 }
+
+func reviewID(r *reviews.Review) string { return r.Id }
 
 type ctxKey struct{}
 
