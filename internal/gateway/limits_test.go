@@ -29,7 +29,7 @@ func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
 		{"too many items", `{ products(first: 100) { nodes { reviews(first: 10) { author { name } } } } }`, "QUERY_TOO_COSTLY"},
 		{"too many calls", `{ product(id: "p1") { price { amount { formatted } } stock { available } ratingSummary { count }
 		  related { price { amount { formatted } } stock { available } } } }`, "QUERY_TOO_COSTLY"},
-		{"deep introspection", `{ __schema { types { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { name } } } } } } } } } } } } } } } } } } } } }`, "QUERY_TOO_DEEP"},
+		{"deep introspection", `{ __schema { types { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { name } } } } } } } } } } } } } } } } } } } } }`, "GRAPHQL_VALIDATION_FAILED"}, // gqlgen's own rule bounds introspection nesting
 		{"too many tokens", `{ product(id: "p1") { ` + strings.Repeat("name ", 500) + `} }`, ""},
 	}
 	for _, tt := range tests {
