@@ -35,6 +35,7 @@ type Config struct {
 	ListenAddr      string        `koanf:"listen_addr" doc:"Address the gateway listens on."`
 	RequestTimeout  time.Duration `koanf:"request_timeout" doc:"Deadline of a whole GraphQL request; backend calls get the smaller of their timeout and the time left."`
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM (the drain time)."`
+	ReadyzBackends  bool          `koanf:"readyz_backends" doc:"/readyz also fails while the circuit of a critical service is open (otherwise it only lists breaker states)."`
 	DrainDelay      time.Duration `koanf:"drain_delay" doc:"After SIGTERM, how long /readyz reports not ready before the listener closes, so load balancers stop sending traffic first."`
 	Introspection   bool          `koanf:"introspection" doc:"Answer introspection queries (turn off in production)."`
 	Playground      bool          `koanf:"playground" doc:"Serve GraphiQL at /."`

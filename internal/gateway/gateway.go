@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/sony/gobreaker/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/graph"
@@ -229,7 +231,23 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			writeText(w, http.StatusServiceUnavailable, "draining\n")
 			return
 		}
-		writeText(w, http.StatusOK, "ready\n")
+		// Each service's breaker, for people; readiness depends on them
+		// only for critical services when configured, since a replica that
+		// serves partial data is better than none.
+		var b strings.Builder
+		ready := true
+		for _, name := range config.Services {
+			state := g.policies[name].BreakerState()
+			fmt.Fprintf(&b, "%s: %s\n", name, state)
+			if cfg.ReadyzBackends && cfg.Service(name).Critical && state == gobreaker.StateOpen {
+				ready = false
+			}
+		}
+		if !ready {
+			writeText(w, http.StatusServiceUnavailable, "not ready: a critical service's circuit is open\n"+b.String())
+			return
+		}
+		writeText(w, http.StatusOK, "ready\n"+b.String())
 	})
 	g.sdl = schemadiff.PublicSDL(schema.Schema())
 	if cfg.SchemaEndpoint {

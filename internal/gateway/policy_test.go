@@ -130,3 +130,31 @@ func TestBulkheadCapsInFlightCalls(t *testing.T) {
 		t.Errorf("peak concurrent pricing calls: got %d, want at most 2", st.PeakConcurrent)
 	}
 }
+
+// /readyz lists each breaker; with readyz_backends it fails while a
+// critical service's circuit is open.
+func TestReadyzReflectsCriticalBreakers(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		c.ReadyzBackends = true
+		c.Pricing.Critical = true
+		c.Pricing.MaxRetries = 0
+		c.Pricing.BreakerConsecutiveFailures = 1
+		c.Pricing.BreakerCooldown = time.Minute
+	})
+	readyz := func() int {
+		resp, err := e.srv.Client().Get(e.srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := readyz(); got != 200 {
+		t.Fatalf("before: got %d, want 200", got)
+	}
+	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
+	e.query(priceQuery, nil)
+	if got := readyz(); got != 503 {
+		t.Errorf("with pricing's circuit open: got %d, want 503", got)
+	}
+}
