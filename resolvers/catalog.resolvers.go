@@ -17,79 +17,89 @@ import (
 
 // Price is the batch resolver for the price field.
 func (r *productResolver) Price(ctx context.Context, objs []*model.Product, currency string) ([]*model.Price, error) {
-	if err := checkCurrency(currency); err != nil {
-		return nil, err
-	}
-	keys := make([]loaders.PriceKey, len(objs))
-	for i, p := range objs {
-		keys[i] = loaders.PriceKey{ProductID: p.ID, Currency: currency}
-	}
-	return loadAll(ctx, loaders.For(ctx).Price, len(objs), keys, toPrice)
+	return presentParents(objs, func(objs []*model.Product) ([]*model.Price, error) {
+		if err := checkCurrency(currency); err != nil {
+			return nil, err
+		}
+		keys := make([]loaders.PriceKey, len(objs))
+		for i, p := range objs {
+			keys[i] = loaders.PriceKey{ProductID: p.ID, Currency: currency}
+		}
+		return loadAll(ctx, loaders.For(ctx).Price, len(objs), keys, toPrice)
+	})
 }
 
 // Stock is the batch resolver for the stock field.
 func (r *productResolver) Stock(ctx context.Context, objs []*model.Product) ([]*model.Stock, error) {
-	return loadAll(ctx, loaders.For(ctx).Stock, len(objs), ids(objs, productID), toStock)
+	return presentParents(objs, func(objs []*model.Product) ([]*model.Stock, error) {
+		return loadAll(ctx, loaders.For(ctx).Stock, len(objs), ids(objs, productID), toStock)
+	})
 }
 
 // Reviews is the batch resolver for the reviews field.
 func (r *productResolver) Reviews(ctx context.Context, objs []*model.Product, first int) ([][]*model.Review, error) {
-	if err := checkRange("first", first, 0, 100); err != nil {
-		return nil, err
-	}
-	return loadAll(ctx, loaders.For(ctx).ReviewsByProduct, len(objs), ids(objs, productID), func(rs []reviews.Review) []*model.Review {
-		return newestReviews(rs, first)
+	return presentParents(objs, func(objs []*model.Product) ([][]*model.Review, error) {
+		if err := checkRange("first", first, 0, 100); err != nil {
+			return nil, err
+		}
+		return loadAll(ctx, loaders.For(ctx).ReviewsByProduct, len(objs), ids(objs, productID), func(rs []reviews.Review) []*model.Review {
+			return newestReviews(rs, first)
+		})
 	})
 }
 
 // RatingSummary is the batch resolver for the ratingSummary field.
 func (r *productResolver) RatingSummary(ctx context.Context, objs []*model.Product) ([]*model.RatingSummary, error) {
-	return loadAll(ctx, loaders.For(ctx).ReviewsByProduct, len(objs), ids(objs, productID), ratingSummary)
+	return presentParents(objs, func(objs []*model.Product) ([]*model.RatingSummary, error) {
+		return loadAll(ctx, loaders.For(ctx).ReviewsByProduct, len(objs), ids(objs, productID), ratingSummary)
+	})
 }
 
 // Related is the batch resolver for the related field.
 func (r *productResolver) Related(ctx context.Context, objs []*model.Product, first int) ([][]*model.Product, error) {
-	if err := checkRange("first", first, 0, 20); err != nil {
-		return nil, err
-	}
-	// One look-up for the related ids of every product in the list.
-	var keys []string
-	for _, p := range objs {
-		keys = append(keys, p.RelatedIDs[:min(first, len(p.RelatedIDs))]...)
-	}
-	prefetchProductFields(ctx, keys)
-	found, err := loadAll(ctx, loaders.For(ctx).Product, len(objs), keys, toProduct)
-	var perKey graphql.BatchErrorList
-	if err != nil {
-		perKey = err.(graphql.BatchErrorList)
-	}
-	out := make([][]*model.Product, len(objs))
-	var errs graphql.BatchErrorList
-	k := 0
-	for i, p := range objs {
-		n := min(first, len(p.RelatedIDs))
-		related := make([]*model.Product, 0, n)
-		for j := k; j < k+n; j++ {
-			if perKey != nil && perKey[j] != nil {
-				if errs == nil {
-					errs = make(graphql.BatchErrorList, len(objs))
+	return presentParents(objs, func(objs []*model.Product) ([][]*model.Product, error) {
+		if err := checkRange("first", first, 0, 20); err != nil {
+			return nil, err
+		}
+		// One look-up for the related ids of every product in the list.
+		var keys []string
+		for _, p := range objs {
+			keys = append(keys, p.RelatedIDs[:min(first, len(p.RelatedIDs))]...)
+		}
+		prefetchProductFields(ctx, keys)
+		found, err := loadAll(ctx, loaders.For(ctx).Product, len(objs), keys, toProduct)
+		var perKey graphql.BatchErrorList
+		if err != nil {
+			perKey = err.(graphql.BatchErrorList)
+		}
+		out := make([][]*model.Product, len(objs))
+		var errs graphql.BatchErrorList
+		k := 0
+		for i, p := range objs {
+			n := min(first, len(p.RelatedIDs))
+			related := make([]*model.Product, 0, n)
+			for j := k; j < k+n; j++ {
+				if perKey != nil && perKey[j] != nil {
+					if errs == nil {
+						errs = make(graphql.BatchErrorList, len(objs))
+					}
+					errs[i] = perKey[j]
+					break
 				}
-				errs[i] = perKey[j]
-				break
+				if found[j] != nil { // unknown related ids are skipped
+					related = append(related, found[j])
+				}
 			}
-			if found[j] != nil { // unknown related ids are skipped
-				related = append(related, found[j])
+			k += n
+			if errs == nil || errs[i] == nil {
+				out[i] = related
 			}
 		}
-		k += n
-		if errs == nil || errs[i] == nil {
-			out[i] = related
+		if errs != nil {
+			return out, errs
 		}
-	}
-	if errs != nil {
-		return out, errs
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 // Nodes is the resolver for the nodes field.

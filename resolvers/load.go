@@ -78,3 +78,36 @@ const maxIDs = 100
 
 func productID(p *model.Product) string { return p.ID }
 func userID(u *model.User) string       { return u.ID }
+
+// presentParents runs a batch resolver body on the non-nil parents only and
+// spreads its answers back: a list with nullable items (productsByIds)
+// hands batch resolvers nil parents for its null entries, and gqlgen runs
+// no field of those.
+func presentParents[P, R any](objs []*P, fn func(present []*P) ([]R, error)) ([]R, error) {
+	present := make([]*P, 0, len(objs))
+	at := make([]int, 0, len(objs))
+	for i, o := range objs {
+		if o != nil {
+			present = append(present, o)
+			at = append(at, i)
+		}
+	}
+	if len(present) == len(objs) {
+		return fn(objs)
+	}
+	res, err := fn(present)
+	out := make([]R, len(objs))
+	for j, i := range at {
+		if j < len(res) {
+			out[i] = res[j]
+		}
+	}
+	if list, ok := err.(graphql.BatchErrorList); ok {
+		spread := make(graphql.BatchErrorList, len(objs))
+		for j, i := range at {
+			spread[i] = list[j]
+		}
+		return out, spread
+	}
+	return out, err
+}

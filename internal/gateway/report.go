@@ -76,6 +76,9 @@ type BatchingReport struct {
 	// and dispatched the loaders; Backstops the batches its timer sent.
 	Dispatches int64 `json:"dispatches"`
 	Backstops  int64 `json:"backstops"`
+	// Anomalies counts the scheduler's count going negative: a bug if
+	// ever non-zero.
+	Anomalies int64 `json:"anomalies"`
 }
 
 // fanoutReport adds the report to responses that asked for it.
@@ -121,6 +124,7 @@ func fanoutReport(mode string) graphql.ResponseMiddleware {
 			if s := l.Scheduler(); s != nil {
 				rep.Batching.Dispatches = s.Flushes()
 				rep.Batching.Backstops = s.Backstops()
+				rep.Batching.Anomalies = s.Anomalies()
 			}
 		}
 		tributaryExtensions(resp)["fanout"] = rep

@@ -84,6 +84,8 @@ func TestSchedulerNeverNeedsTheBackstop(t *testing.T) {
 		`{ dashboard(userId: "u1") { user { name } recentOrders { items { product { name price { amount { formatted } } } } } reviews { rating product { name } } summary { orderCount } } }`,
 		`{ product(id: "p1") { name price { amount { formatted } } stock { available } reviews { author { name } } related { name price { amount { formatted } } } } user(id: "u2") { orders { items { product { name } } } } }`,
 		`{ products(first: 3) { nodes { name ... @defer { reviews { author { name } } } } } }`,
+		`{ user(id: "u1") { lifetimeSpend { formatted } reviews { product { price { amount { formatted } } } } } me { user { name } } }`,
+		`{ __schema { queryType { name } } product(id: "nope") { name price { amount { formatted } } } productsByIds(ids: ["p1", "p1", "zz"]) { stock { available } } }`,
 	} {
 		r := e.queryWithReport(q, map[string]any{"category": "shoes"})
 		if len(r.Errors) > 0 {
@@ -91,6 +93,9 @@ func TestSchedulerNeverNeedsTheBackstop(t *testing.T) {
 		}
 		if got := get(r.Extensions, "tributary", "fanout", "batching", "backstops"); got != float64(0) {
 			t.Errorf("backstops: got %v, want 0 for %s", got, q)
+		}
+		if got := get(r.Extensions, "tributary", "fanout", "batching", "anomalies"); got != float64(0) {
+			t.Errorf("scheduler anomalies: got %v, want 0 for %s", got, q)
 		}
 	}
 }

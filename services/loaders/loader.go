@@ -125,6 +125,9 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 	for i, k := range keys {
 		thunks[i] = l.dl.Load(ctx, k)
 	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.IsDeferred() {
+		weight = 1 // a deferred field's executions share one unit
+	}
 	l.block(keys, weight)
 	if w, ok := ctx.Value(waitsKey{}).(*Waits); ok {
 		w.add(l.service, graphql.GetPath(ctx))

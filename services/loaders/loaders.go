@@ -89,8 +89,9 @@ type Loaders struct {
 
 // request is what a request's loaders share.
 type request struct {
-	mu     sync.Mutex
-	counts map[selKey]int64 // see fieldsPerObject
+	mu       sync.Mutex
+	counts   map[selKey]int64 // see fieldsPerObject
+	deferred sync.Map         // deferredKey → started; see firstOfDeferredGroup
 
 	sched *Scheduler
 	stale *StaleCache

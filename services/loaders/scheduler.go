@@ -23,7 +23,14 @@ import (
 //   - a resolver waiting on a loader gives up its weight (for a batch
 //     resolver, one unit per parent: gqlgen runs it once for all of them and
 //     the others wait on that call), and gets it back from the batch that
-//     answers its last key, before that batch wakes anybody up.
+//     answers its last key, before that batch wakes anybody up;
+//   - a field under @defer runs after the rest of its object, so it is not
+//     counted in advance but counts itself in when it starts.
+//
+// It relies on one property of the graph, checked by a test in resolvers/:
+// a field gqlgen runs inline (one without a resolver) never has a loader
+// below it, since inline fields run one after another and a blocked one
+// would hold its counted siblings back.
 //
 // When the count reaches zero every loader is flushed. The loaders' own
 // wait remains only as a backstop should the count ever be wrong.
@@ -31,7 +38,8 @@ type Scheduler struct {
 	pending  atomic.Int64
 	flushers []func()
 	// anomalies counts the count going negative, which would mean the
-	// bookkeeping above is wrong; tests assert it stays zero.
+	// bookkeeping above is wrong; the fan-out report shows it and tests
+	// assert it stays zero.
 	anomalies atomic.Int64
 	// flushes counts zero crossings that flushed, for tests and reports.
 	flushes atomic.Int64
@@ -114,14 +122,23 @@ func (b *Batching) InterceptField(ctx context.Context, next graphql.Resolver) (r
 	if !ok {
 		return next(ctx)
 	}
+	// A field holds one unit from when it is counted until it returns.
+	self := int64(1)
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.IsDeferred() {
 		// Deferred fields run after the rest of their object, so they are
 		// not counted in advance (that would hold the levels before them
-		// back); they count themselves in as they start.
-		l.req.sched.add(1)
+		// back); they count themselves in as they start. The executions of
+		// a deferred batch field share one unit, held by the first to
+		// start: the others may start after the shared resolver already
+		// waits (see Loader.LoadAll, which waits with weight 1 for them).
+		if l.req.firstOfDeferredGroup(ctx, fc) {
+			l.req.sched.add(1)
+		} else {
+			self = 0
+		}
 	}
 	children := int64(0)
-	defer func() { l.req.sched.add(children - 1) }()
+	defer func() { l.req.sched.add(children - self) }()
 	res, err = next(ctx)
 	if err != nil || res == nil {
 		return res, err
@@ -135,6 +152,40 @@ func (b *Batching) InterceptField(ctx context.Context, next graphql.Resolver) (r
 		children = per * countObjects(reflect.ValueOf(res))
 	}
 	return res, err
+}
+
+type deferredKey struct {
+	group *graphql.BatchParentGroup
+	field string
+}
+
+// firstOfDeferredGroup reports whether this execution of a deferred field
+// holds its group's unit: always for a field resolved per parent, only the
+// first to start for a batch resolver (whose parents share one call).
+func (r *request) firstOfDeferredGroup(ctx context.Context, fc *graphql.FieldContext) bool {
+	if !isBatchField(fc) {
+		return true
+	}
+	g := graphql.GetBatchParentGroup(ctx, fc.Object)
+	if _, inList := graphql.BatchParentIndex(ctx); g == nil || !inList {
+		return true
+	}
+	_, started := r.deferred.LoadOrStore(deferredKey{g, fc.Field.Alias}, struct{}{})
+	return !started
+}
+
+// isBatchField reports whether gqlgen resolves the field once for all its
+// sibling parents (@goField(batch: true)).
+func isBatchField(fc *graphql.FieldContext) bool {
+	if fc.Field.Definition == nil {
+		return false
+	}
+	d := fc.Field.Definition.Directives.ForName("goField")
+	if d == nil {
+		return false
+	}
+	b := d.Arguments.ForName("batch")
+	return b != nil && b.Value != nil && b.Value.Raw == "true"
 }
 
 // selKey identifies a selection set of a request's (immutable) document.
