@@ -397,3 +397,27 @@ func TestProductFieldsGoOutWithTheCatalogCall(t *testing.T) {
 		t.Errorf("pricing calls: got %d, want 2 (p1 with the catalog, related with the related look-up)", got)
 	}
 }
+
+// A list with null entries (unknown ids) still batches its products'
+// fields, and the nulls stay in place without errors.
+func TestProductsByIdsWithUnknownIdsKeepFields(t *testing.T) {
+	e := newEnv(t)
+	r := e.query(`{ productsByIds(ids: ["p1", "zz", "p2"]) { id price { amount { amountCents } } stock { available } related(first: 1) { id } } }`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatalf("errors: %s", r.Raw)
+	}
+	list := r.Data["productsByIds"].([]any)
+	if len(list) != 3 || list[1] != nil {
+		t.Fatalf("got %v, want [p1, null, p2]", list)
+	}
+	ds := e.backends.Dataset()
+	for i, id := range map[int]string{0: "p1", 2: "p2"} {
+		p, _ := ds.Price(id, "USD")
+		if got := get(list[i], "price", "amount", "amountCents"); got != float64(p.AmountCents) {
+			t.Errorf("%s price: got %v, want %d", id, got, p.AmountCents)
+		}
+	}
+	if got := e.calls(demo.Pricing, "prices"); got != 1 {
+		t.Errorf("pricing calls: got %d, want 1", got)
+	}
+}
