@@ -169,7 +169,9 @@ func TestBatchesSplitAt100AndRunConcurrently(t *testing.T) {
 	m := &minimal{delay: 50 * time.Millisecond}
 	ts := httptest.NewServer(m)
 	defer ts.Close()
-	l := loaders.New(clients(t, ts.URL), loaders.Config{Timer: true})
+	// A window long enough to enqueue 150 keys on a slow (race-detector)
+	// machine: this test is about splitting in the client, not the timer.
+	l := loaders.New(clients(t, ts.URL), loaders.Config{Timer: true, Wait: 200 * time.Millisecond})
 	keys := make([]string, 150)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("p%d", i+1)
