@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -135,8 +136,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		Transport:   telemetry.TraceTransport(tp),
 		Extensions:  []graphql.HandlerExtension{metrics.Extension(), telemetry.TracingExtension(tp), telemetry.AccessLogExtension()},
 		// Tracing outside the access log, so log lines carry the trace id.
-		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp), telemetry.AccessLog(log)},
-		Routes:     routes,
+		// Probes and scrapes every few seconds would drown the access log.
+		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp),
+			except(telemetry.AccessLog(log), "/healthz", "/readyz", "/metrics")},
+		Routes: routes,
 		// The operation name is in the log line; a label would be unbounded.
 		OnBudgetExceeded: func(string) { overBudget.Inc() },
 	})
@@ -188,6 +191,20 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		return err
 	}
 	return nil
+}
+
+// except applies mw to every request but those for the given paths.
+func except(mw func(http.Handler) http.Handler, paths ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		wrapped := mw(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if slices.Contains(paths, r.URL.Path) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			wrapped.ServeHTTP(w, r)
+		})
+	}
 }
 
 // demoAdmin routes /_demo/{service}/… to that demo backend's own admin
