@@ -98,11 +98,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		}()
 		backends.SetFaults(demo.Faults{Latency: cfg.Demo.Latency, Jitter: cfg.Demo.Jitter, ErrorRate: cfg.Demo.ErrorRate})
 		urls := backends.URLs()
-		for _, s := range config.Services {
-			sc := cfg.Service(s)
-			sc.URL = urls[demo.Service(s)]
-			cfg.SetService(s, sc)
-		}
+		cfg.SetBackendURLs(func(s string) string { return urls[demo.Service(s)] })
 		// The demo backends' admin endpoints (faults, counters) through the
 		// gateway's port: /_demo/pricing/faults, /_demo/catalog/stats, …
 		routes["/_demo/{service}/{rest...}"] = demoAdmin(backends)

@@ -172,7 +172,7 @@ type DemoConfig struct {
 
 // Default returns the built-in defaults.
 func Default() Config {
-	return Config{
+	c := Config{
 		ListenAddr:      ":8080",
 		RequestTimeout:  5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
@@ -216,10 +216,23 @@ func Default() Config {
 			ForwardHeaders:             []string{"Authorization"},
 		},
 	}
+	// Every service starts as the defaults, as Load would merge them.
+	for _, name := range Services {
+		c.SetService(name, c.Defaults)
+	}
+	return c
 }
 
 // Service returns the merged configuration of the named service.
 func (c *Config) Service(name string) ServiceConfig { return *c.service(name) }
+
+// SetBackendURLs points every service at url(service), keeping the rest of
+// its configuration.
+func (c *Config) SetBackendURLs(url func(service string) string) {
+	for _, name := range Services {
+		c.service(name).URL = url(name)
+	}
+}
 
 // SetService replaces the configuration of the named service.
 func (c *Config) SetService(name string, sc ServiceConfig) { *c.service(name) = sc }

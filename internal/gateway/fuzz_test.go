@@ -23,11 +23,7 @@ import (
 func FuzzRequests(f *testing.F) {
 	b := demotest.Start(f)
 	cfg := config.Default()
-	for _, s := range config.Services {
-		sc := cfg.Defaults
-		sc.URL = b.URL(demo.Service(s))
-		cfg.SetService(s, sc)
-	}
+	cfg.SetBackendURLs(func(s string) string { return b.URL(demo.Service(s)) })
 	cfg.MaxBodyBytes = 64 << 10
 	gw, err := gateway.New(&cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -45,11 +45,7 @@ func newEnv(t *testing.T, mods ...func(*config.Config)) *env {
 		_ = b.Close(ctx)
 	})
 	cfg := config.Default()
-	for _, s := range config.Services {
-		sc := cfg.Defaults
-		sc.URL = b.URL(demo.Service(s))
-		cfg.SetService(s, sc)
-	}
+	cfg.SetBackendURLs(func(s string) string { return b.URL(demo.Service(s)) })
 	for _, m := range mods {
 		m(&cfg)
 	}

@@ -26,21 +26,7 @@ func newGateway(t *testing.T, logger *slog.Logger) http.Handler {
 	t.Helper()
 	b := demotest.Start(t)
 	cfg := config.Default()
-	for _, s := range []struct {
-		svc demo.Service
-		dst *config.ServiceConfig
-	}{
-		{demo.Catalog, &cfg.Catalog},
-		{demo.Pricing, &cfg.Pricing},
-		{demo.Inventory, &cfg.Inventory},
-		{demo.Reviews, &cfg.Reviews},
-		{demo.Users, &cfg.Users},
-		{demo.Orders, &cfg.Orders},
-	} {
-		sc := cfg.Defaults
-		sc.URL = b.URL(s.svc)
-		*s.dst = sc
-	}
+	cfg.SetBackendURLs(func(s string) string { return b.URL(demo.Service(s)) })
 	gw, err := gateway.New(&cfg, gateway.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
