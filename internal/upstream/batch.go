@@ -2,6 +2,8 @@ package upstream
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"sync"
 )
 
@@ -102,4 +104,29 @@ func chunk(ids []string, size int) [][]string {
 		ids = ids[size:]
 	}
 	return append(out, ids)
+}
+
+// BatchRequest is a batch look-up: GET Path?Param=a,b,c (plus Query), the
+// answer an envelope whose Require key holds the items.
+type BatchRequest struct {
+	Endpoint string
+	Path     string
+	Param    string
+	Require  string
+	Query    url.Values
+}
+
+// GetBatch fetches ids with req — in chunks of MaxBatch sent in parallel,
+// see Batch — decoding each answer into an envelope E and collecting its
+// items.
+func GetBatch[E, T any](ctx context.Context, c *Client, req BatchRequest, ids []string, items func(*E) []T) ([]T, Failures) {
+	return Batch(ctx, ids, MaxBatch, func(ctx context.Context, chunk []string) ([]T, error) {
+		q := url.Values{req.Param: {strings.Join(chunk, ",")}}
+		for k, v := range req.Query {
+			q[k] = v
+		}
+		var out E
+		err := c.Get(ctx, Request{Endpoint: req.Endpoint, Path: req.Path, Query: q, IDs: len(chunk), Require: req.Require}, &out)
+		return items(&out), err
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
@@ -23,17 +22,9 @@ func New(c *upstream.Client) *Client { return &Client{c: c} }
 // order; unknown ids are absent. More than 100 ids are fetched in concurrent
 // chunks; Failures says which ids' chunks failed.
 func (cl *Client) Products(ctx context.Context, ids []string) ([]Product, upstream.Failures) {
-	return upstream.Batch(ctx, ids, upstream.MaxBatch, func(ctx context.Context, chunk []string) ([]Product, error) {
-		var out ProductList
-		err := cl.c.Get(ctx, upstream.Request{
-			Endpoint: "products.byIds",
-			Path:     "/products",
-			Query:    url.Values{"ids": {strings.Join(chunk, ",")}},
-			IDs:      len(chunk),
-			Require:  "products",
-		}, &out)
-		return out.Products, err
-	})
+	return upstream.GetBatch(ctx, cl.c, upstream.BatchRequest{
+		Endpoint: "products.byIds", Path: "/products", Param: "ids", Require: "products",
+	}, ids, func(l *ProductList) []Product { return l.Products })
 }
 
 // ListParams selects a page of the catalog.

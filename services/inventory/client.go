@@ -4,8 +4,6 @@ package inventory
 import (
 	"context"
 	"errors"
-	"net/url"
-	"strings"
 
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
@@ -18,15 +16,9 @@ func New(c *upstream.Client) *Client { return &Client{c: c} }
 
 // Stock returns the stock of the products among ids that inventory tracks.
 func (cl *Client) Stock(ctx context.Context, ids []string) ([]Stock, upstream.Failures) {
-	return upstream.Batch(ctx, ids, upstream.MaxBatch, func(ctx context.Context, chunk []string) ([]Stock, error) {
-		var out StockList
-		err := cl.c.Get(ctx, upstream.Request{
-			Endpoint: "inventory", Path: "/inventory",
-			Query: url.Values{"productIds": {strings.Join(chunk, ",")}},
-			IDs:   len(chunk), Require: "items",
-		}, &out)
-		return out.Items, err
-	})
+	return upstream.GetBatch(ctx, cl.c, upstream.BatchRequest{
+		Endpoint: "inventory", Path: "/inventory", Param: "productIds", Require: "items",
+	}, ids, func(l *StockList) []Stock { return l.Items })
 }
 
 // Len implements upstream.Lener.

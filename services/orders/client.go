@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
@@ -19,15 +18,9 @@ func New(c *upstream.Client) *Client { return &Client{c: c} }
 
 // ByUsers returns the orders of the users among ids, newest first per user.
 func (cl *Client) ByUsers(ctx context.Context, ids []string) ([]Order, upstream.Failures) {
-	return upstream.Batch(ctx, ids, upstream.MaxBatch, func(ctx context.Context, chunk []string) ([]Order, error) {
-		var out OrderList
-		err := cl.c.Get(ctx, upstream.Request{
-			Endpoint: "orders.byUser", Path: "/orders",
-			Query: url.Values{"userIds": {strings.Join(chunk, ",")}},
-			IDs:   len(chunk), Require: "orders",
-		}, &out)
-		return out.Orders, err
-	})
+	return upstream.GetBatch(ctx, cl.c, upstream.BatchRequest{
+		Endpoint: "orders.byUser", Path: "/orders", Param: "userIds", Require: "orders",
+	}, ids, func(l *OrderList) []Order { return l.Orders })
 }
 
 // Order returns one order, or nil without an error when it does not exist.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"strings"
 
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
@@ -20,15 +19,11 @@ func New(c *upstream.Client) *Client { return &Client{c: c} }
 // service's default, USD) of the products among ids that pricing knows.
 // An unknown currency fails every id with a non-transient error.
 func (cl *Client) Prices(ctx context.Context, currency string, ids []string) ([]Price, upstream.Failures) {
-	return upstream.Batch(ctx, ids, upstream.MaxBatch, func(ctx context.Context, chunk []string) ([]Price, error) {
-		q := url.Values{"productIds": {strings.Join(chunk, ",")}}
-		if currency != "" {
-			q.Set("currency", currency)
-		}
-		var out PriceList
-		err := cl.c.Get(ctx, upstream.Request{Endpoint: "prices", Path: "/prices", Query: q, IDs: len(chunk), Require: "prices"}, &out)
-		return out.Prices, err
-	})
+	req := upstream.BatchRequest{Endpoint: "prices", Path: "/prices", Param: "productIds", Require: "prices"}
+	if currency != "" {
+		req.Query = url.Values{"currency": {currency}}
+	}
+	return upstream.GetBatch(ctx, cl.c, req, ids, func(l *PriceList) []Price { return l.Prices })
 }
 
 // Len implements upstream.Lener.

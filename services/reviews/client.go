@@ -4,8 +4,6 @@ package reviews
 import (
 	"context"
 	"errors"
-	"net/url"
-	"strings"
 
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
@@ -27,15 +25,9 @@ func (cl *Client) ByAuthors(ctx context.Context, ids []string) ([]Review, upstre
 }
 
 func (cl *Client) batch(ctx context.Context, endpoint, param string, ids []string) ([]Review, upstream.Failures) {
-	return upstream.Batch(ctx, ids, upstream.MaxBatch, func(ctx context.Context, chunk []string) ([]Review, error) {
-		var out ReviewList
-		err := cl.c.Get(ctx, upstream.Request{
-			Endpoint: endpoint, Path: "/reviews",
-			Query: url.Values{param: {strings.Join(chunk, ",")}},
-			IDs:   len(chunk), Require: "reviews",
-		}, &out)
-		return out.Reviews, err
-	})
+	return upstream.GetBatch(ctx, cl.c, upstream.BatchRequest{
+		Endpoint: endpoint, Path: "/reviews", Param: param, Require: "reviews",
+	}, ids, func(l *ReviewList) []Review { return l.Reviews })
 }
 
 // Len implements upstream.Lener.

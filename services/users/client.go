@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"strings"
 
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
@@ -18,15 +17,9 @@ func New(c *upstream.Client) *Client { return &Client{c: c} }
 
 // Users returns the users among ids that exist.
 func (cl *Client) Users(ctx context.Context, ids []string) ([]User, upstream.Failures) {
-	return upstream.Batch(ctx, ids, upstream.MaxBatch, func(ctx context.Context, chunk []string) ([]User, error) {
-		var out UserList
-		err := cl.c.Get(ctx, upstream.Request{
-			Endpoint: "users.byIds", Path: "/users",
-			Query: url.Values{"ids": {strings.Join(chunk, ",")}},
-			IDs:   len(chunk), Require: "users",
-		}, &out)
-		return out.Users, err
-	})
+	return upstream.GetBatch(ctx, cl.c, upstream.BatchRequest{
+		Endpoint: "users.byIds", Path: "/users", Param: "ids", Require: "users",
+	}, ids, func(l *UserList) []User { return l.Users })
 }
 
 // User returns one user, or nil without an error when it does not exist.
