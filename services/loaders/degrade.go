@@ -2,7 +2,6 @@ package loaders
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -47,7 +46,7 @@ func (s *StaleCache) Close() {
 // extensions.
 type Degradation struct {
 	mu    sync.Mutex
-	Stale []StaleServed
+	stale []StaleServed
 }
 
 // StaleServed is one field answered from the stale cache.
@@ -59,15 +58,15 @@ type StaleServed struct {
 
 func (d *Degradation) addStale(s StaleServed) {
 	d.mu.Lock()
-	d.Stale = append(d.Stale, s)
+	d.stale = append(d.stale, s)
 	d.mu.Unlock()
 }
 
-// StaleServed returns a copy of the stale answers recorded so far.
+// StaleAnswers returns a copy of the stale answers recorded so far.
 func (d *Degradation) StaleAnswers() []StaleServed {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]StaleServed(nil), d.Stale...)
+	return append([]StaleServed(nil), d.stale...)
 }
 
 // RootState tracks one root field: a failed critical field below it fails
@@ -99,10 +98,6 @@ func (s *RootState) fail(err error) {
 	}
 	s.mu.Unlock()
 }
-
-// ErrRootFailed is returned for look-ups skipped because a critical field
-// of the same root field already failed.
-var ErrRootFailed = errors.New("skipped: a critical field of this root field failed")
 
 // fieldPolicy is what the current field's schema directives say about
 // failures.
