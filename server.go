@@ -1,4 +1,4 @@
-//go:generate go run github.com/99designs/gqlgen generate
+//go:generate go run ./internal/compose/cmd/compose
 
 // Command tributary is a GraphQL gateway over six backend REST services.
 //

@@ -6,5 +6,4 @@ package main
 
 import (
 	_ "github.com/99designs/gqlgen"
-	_ "github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen"
 )

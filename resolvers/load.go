@@ -2,15 +2,15 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
-	"regexp"
-
-	"github.com/tributary-gw/tributary/graph/model"
-	"github.com/tributary-gw/tributary/services/loaders"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/services/loaders"
 )
+
+// The helpers below are what the generated resolvers (connect.gen.go) are
+// made of; hand-written resolvers use them too.
 
 // loadAll loads keys and maps each value with conv. weight is the number of
 // field executions waiting (len(objs) in a batch resolver, else 1), which
@@ -40,44 +40,67 @@ func loadOne[K comparable, V, M any](ctx context.Context, l *loaders.Loader[K, V
 	return conv(vals[0]), nil
 }
 
-// CodeBadUserInput marks an argument the client must fix.
-const CodeBadUserInput = "BAD_USER_INPUT"
-
-func inputError(format string, args ...any) error {
-	return &gqlerror.Error{
-		Message:    fmt.Sprintf(format, args...),
-		Extensions: map[string]any{"code": CodeBadUserInput},
+// loadLists resolves a list field keyed by a list property of each parent
+// (a product's related ids): one look-up for the keys of every parent, the
+// answers regrouped per parent in key order, unknown keys skipped. plan,
+// when set, starts the look-ups the keys already allow.
+func loadLists[P, T any](ctx context.Context, l *loaders.Loader[connect.Key, *T], parents []*P, query string, keysOf func(*P) []string, plan func(context.Context, []string)) ([][]*T, error) {
+	var ids []string
+	counts := make([]int, len(parents))
+	for i, p := range parents {
+		k := keysOf(p)
+		counts[i] = len(k)
+		ids = append(ids, k...)
 	}
+	if plan != nil {
+		plan(ctx, ids)
+	}
+	keys := make([]connect.Key, len(ids))
+	for i, id := range ids {
+		keys[i] = connect.Key{ID: id, Query: query}
+	}
+	found, perKey := l.LoadAll(ctx, keys, len(parents))
+	out := make([][]*T, len(parents))
+	var errs graphql.BatchErrorList
+	k := 0
+	for i, n := range counts {
+		list := make([]*T, 0, n)
+		for j := k; j < k+n; j++ {
+			if perKey != nil && perKey[j] != nil {
+				if errs == nil {
+					errs = make(graphql.BatchErrorList, len(parents))
+				}
+				errs[i] = perKey[j]
+				list = nil
+				break
+			}
+			if found[j] != nil {
+				list = append(list, found[j])
+			}
+		}
+		k += n
+		out[i] = list
+	}
+	if errs != nil {
+		return out, errs
+	}
+	return out, nil
 }
 
-func checkRange(name string, v, lo, hi int) error {
-	if v < lo || v > hi {
-		return inputError("%s must be between %d and %d, got %d", name, lo, hi, v)
+func same[V any](v V) V { return v }
+
+// firstError is the first error of a batch.
+func firstError(err error) error {
+	if list, ok := err.(graphql.BatchErrorList); ok {
+		for _, e := range list {
+			if e != nil {
+				return e
+			}
+		}
+		return nil
 	}
-	return nil
+	return err
 }
-
-var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
-
-func checkCurrency(c string) error {
-	if !currencyCode.MatchString(c) {
-		return inputError("currency must be an ISO-4217 code such as USD, got %q", c)
-	}
-	return nil
-}
-
-func ids[T any](objs []*T, id func(*T) string) []string {
-	out := make([]string, len(objs))
-	for i, o := range objs {
-		out[i] = id(o)
-	}
-	return out
-}
-
-const maxIDs = 100
-
-func productID(p *model.Product) string { return p.ID }
-func userID(u *model.User) string       { return u.ID }
 
 // presentParents runs a batch resolver body on the non-nil parents only and
 // spreads its answers back: a list with nullable items (productsByIds)

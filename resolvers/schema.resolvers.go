@@ -8,72 +8,9 @@ package resolvers
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/graph/model"
-	"github.com/tributary-gw/tributary/services/catalog"
-	"github.com/tributary-gw/tributary/services/loaders"
 )
-
-// Product is the resolver for the product field.
-func (r *queryResolver) Product(ctx context.Context, id string) (*model.Product, error) {
-	prefetchProductFields(ctx, []string{id})
-	return loadOne(ctx, loaders.For(ctx).Product, id, toProduct)
-}
-
-// ProductsByIds is the resolver for the productsByIds field.
-func (r *queryResolver) ProductsByIds(ctx context.Context, ids []string) ([]*model.Product, error) {
-	if len(ids) > maxIDs {
-		return nil, inputError("at most %d ids, got %d", maxIDs, len(ids))
-	}
-	prefetchProductFields(ctx, ids)
-	out, err := loadAll(ctx, loaders.For(ctx).Product, 1, ids, toProduct)
-	if err != nil {
-		// A root list has no parents to spread errors over: the first
-		// failure fails the field.
-		for _, e := range err.(graphql.BatchErrorList) {
-			if e != nil {
-				return nil, e
-			}
-		}
-	}
-	return out, nil
-}
-
-// Products is the resolver for the products field.
-func (r *queryResolver) Products(ctx context.Context, category *string, first int, after *string) (*model.ProductConnection, error) {
-	if err := checkRange("first", first, 1, 100); err != nil {
-		return nil, err
-	}
-	p := catalog.ListParams{First: first}
-	if category != nil {
-		p.Category = *category
-	}
-	if after != nil {
-		p.After = *after
-	}
-	l := loaders.For(ctx)
-	page, err := loadOne(ctx, l.ProductPage, p, func(pg catalog.Page) catalog.Page { return pg })
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.ProductConnection{Nodes: make([]*model.Product, len(page.Products)), PageInfo: &model.PageInfo{}}
-	for i := range page.Products {
-		l.Product.Prime(ctx, page.Products[i].Id, &page.Products[i])
-		conn.Nodes[i] = toProduct(&page.Products[i])
-	}
-	if page.NextCursor != "" {
-		conn.PageInfo.EndCursor = &page.NextCursor
-		conn.PageInfo.HasNextPage = true
-	}
-	return conn, nil
-}
-
-// User is the resolver for the user field.
-func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error) {
-	prefetchUserFields(ctx, id)
-	return loadOne(ctx, loaders.For(ctx).User, id, toUser)
-}
 
 // Dashboard is the resolver for the dashboard field.
 func (r *queryResolver) Dashboard(ctx context.Context, userID string) (*model.Dashboard, error) {

@@ -10,88 +10,14 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/graph/model"
-	"github.com/tributary-gw/tributary/services/loaders"
-	"github.com/tributary-gw/tributary/services/orders"
-	"github.com/tributary-gw/tributary/services/reviews"
 )
-
-// User is the resolver for the user field.
-func (r *dashboardResolver) User(ctx context.Context, obj *model.Dashboard) (*model.User, error) {
-	return obj.User, nil
-}
-
-// RecentOrders is the resolver for the recentOrders field.
-func (r *dashboardResolver) RecentOrders(ctx context.Context, obj *model.Dashboard, first int) ([]*model.Order, error) {
-	if err := checkRange("first", first, 0, 100); err != nil {
-		return nil, err
-	}
-	return loadOne(ctx, loaders.For(ctx).OrdersByUser, obj.UserID, func(os []orders.Order) []*model.Order {
-		return newestOrders(os, first)
-	})
-}
-
-// Reviews is the resolver for the reviews field.
-func (r *dashboardResolver) Reviews(ctx context.Context, obj *model.Dashboard, first int) ([]*model.Review, error) {
-	if err := checkRange("first", first, 0, 100); err != nil {
-		return nil, err
-	}
-	return loadOne(ctx, loaders.For(ctx).ReviewsByAuthor, obj.UserID, func(rs []reviews.Review) []*model.Review {
-		return newestReviews(rs, first)
-	})
-}
-
-// Summary is the resolver for the summary field.
-func (r *dashboardResolver) Summary(ctx context.Context, obj *model.Dashboard) (*model.DashboardSummary, error) {
-	return loadOne(ctx, loaders.For(ctx).OrdersByUser, obj.UserID, dashboardSummary)
-}
-
-// Orders is the resolver for the orders field.
-func (r *userResolver) Orders(ctx context.Context, obj *model.User, first int) ([]*model.Order, error) {
-	if err := checkRange("first", first, 0, 100); err != nil {
-		return nil, err
-	}
-	return loadOne(ctx, loaders.For(ctx).OrdersByUser, obj.ID, func(os []orders.Order) []*model.Order {
-		return newestOrders(os, first)
-	})
-}
-
-// LifetimeSpend is the resolver for the lifetimeSpend field.
-func (r *userResolver) LifetimeSpend(ctx context.Context, obj *model.User) ([]*model.Money, error) {
-	return loadOne(ctx, loaders.For(ctx).OrdersByUser, obj.ID, spentByCurrency)
-}
-
-// Reviews is the batch resolver for the reviews field.
-func (r *userResolver) Reviews(ctx context.Context, objs []*model.User, first int) ([][]*model.Review, error) {
-	if err := checkRange("first", first, 0, 100); err != nil {
-		return nil, err
-	}
-	return loadAll(ctx, loaders.For(ctx).ReviewsByAuthor, len(objs), ids(objs, userID), func(rs []reviews.Review) []*model.Review {
-		return newestReviews(rs, first)
-	})
-}
-
-// User is the resolver for the user field.
-func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*model.User, error) {
-	prefetchUserFields(ctx, obj.UserID)
-	return loadOne(ctx, loaders.For(ctx).User, obj.UserID, toUser)
-}
 
 // Dashboard is the resolver for the dashboard field.
 func (r *viewerResolver) Dashboard(ctx context.Context, obj *model.Viewer) (*model.Dashboard, error) {
 	return dashboardFor(ctx, obj.UserID)
 }
 
-// Dashboard returns graph.DashboardResolver implementation.
-func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolver{r} }
-
-// User returns graph.UserResolver implementation.
-func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
-
 // Viewer returns graph.ViewerResolver implementation.
 func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
 
-type (
-	dashboardResolver struct{ *Resolver }
-	userResolver      struct{ *Resolver }
-	viewerResolver    struct{ *Resolver }
-)
+type viewerResolver struct{ *Resolver }

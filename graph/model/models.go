@@ -1,87 +1,46 @@
-// Package model holds the graph's Go types. Hand-written types here carry the
-// ids that lazily resolved fields need (a Review knows its AuthorID, not its
-// author); gqlgen generates the rest into models_gen.go.
+// Package model holds the graph's Go types. Most are generated from the
+// schema (models_gen.go), including the contract properties that connectors
+// and computed fields read; the JSON decoding of backend answers fills them
+// directly. The hand-written ones here are the types with Go of their own:
+// money, orders (whose items share the order's currency) and the computed
+// fields' methods (price.go).
 package model
 
-import "time"
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
 
-// Product is a catalog product. Price, stock, reviews and related products
-// are resolved from other services, keyed by ID and RelatedIDs.
-type Product struct {
-	ID          string
-	Name        string
-	Description string
-	Category    string
-	ImageURL    string
-	RelatedIDs  []string
-}
+	gojson "github.com/goccy/go-json"
+)
 
-// Price is a product's price in one currency, in minor units.
-type Price struct {
-	ProductID       string
-	Currency        string
-	AmountCents     int64
-	ListAmountCents int64
-}
-
-// Amount is the current price.
-func (p *Price) Amount() *Money { return &Money{AmountCents: p.AmountCents, Currency: p.Currency} }
-
-// ListAmount is the undiscounted price.
-func (p *Price) ListAmount() *Money {
-	return &Money{AmountCents: p.ListAmountCents, Currency: p.Currency}
-}
-
-// OnSale reports whether the current price is below the list price.
-func (p *Price) OnSale() bool { return p.AmountCents < p.ListAmountCents }
-
-// DiscountPercent is the discount off the list price, rounded down.
-func (p *Price) DiscountPercent() int {
-	if !p.OnSale() || p.ListAmountCents <= 0 {
-		return 0
-	}
-	return int((p.ListAmountCents - p.AmountCents) * 100 / p.ListAmountCents)
-}
-
-// Stock is a product's stock level.
-type Stock struct {
-	ProductID   string
-	Available   int
-	Warehouse   string
-	RestockDate *time.Time
-}
-
-// InStock reports whether at least one unit is available.
-func (s *Stock) InStock() bool { return s.Available > 0 }
-
-// Review is a product review; Author and Product are resolved by id.
-type Review struct {
-	ID        string
-	ProductID string
-	AuthorID  string
-	Rating    int
-	Body      string
-	CreatedAt time.Time
-}
-
-// User is a customer; orders and reviews are resolved by ID.
-type User struct {
-	ID          string
-	Name        string
-	Email       string
-	Tier        string
-	MemberSince time.Time
-}
-
-// Order is a user's order.
+// Order is a user's order, as the orders service answers it.
 type Order struct {
-	ID         string
-	UserID     string
-	Status     OrderStatus
-	CreatedAt  time.Time
-	Currency   string
-	TotalCents int64
-	Items      []*OrderItem
+	ID         string       `json:"id"`
+	UserID     string       `json:"userId"`
+	Status     OrderStatus  `json:"status"`
+	CreatedAt  time.Time    `json:"createdAt"`
+	Currency   string       `json:"currency"`
+	TotalCents int64        `json:"totalCents"`
+	Items      []*OrderItem `json:"items"`
+}
+
+// UnmarshalJSON decodes an order and hands its currency to its items,
+// whose prices are in it.
+func (o *Order) UnmarshalJSON(b []byte) error {
+	type plain Order
+	if err := gojson.Unmarshal(b, (*plain)(o)); err != nil {
+		return err
+	}
+	for i, it := range o.Items {
+		if it == nil {
+			return fmt.Errorf("order %s: items[%d] is null", o.ID, i)
+		}
+		it.Currency = o.Currency
+	}
+	return nil
 }
 
 // Total is the order total.
@@ -98,10 +57,11 @@ func (o *Order) ItemCount() int {
 
 // OrderItem is one line of an order; Product is resolved by ProductID.
 type OrderItem struct {
-	ProductID      string
-	Quantity       int
-	UnitPriceCents int64
-	Currency       string
+	ProductID      string `json:"productId"`
+	Quantity       int    `json:"quantity"`
+	UnitPriceCents int64  `json:"unitPriceCents"`
+	// Currency is the order's.
+	Currency string `json:"-"`
 }
 
 // UnitPrice is the price of one unit.
@@ -114,14 +74,61 @@ func (i *OrderItem) LineTotal() *Money {
 	return &Money{AmountCents: int64(i.Quantity) * i.UnitPriceCents, Currency: i.Currency}
 }
 
-// Dashboard is a user's home page; everything but the user is resolved from
-// UserID.
-type Dashboard struct {
-	UserID string
-	User   *User
+// OrderStatus is an order's state. The orders service names it in lower
+// case; the schema's enum in upper case.
+type OrderStatus string
+
+// The order states.
+const (
+	OrderStatusPending   OrderStatus = "PENDING"
+	OrderStatusPaid      OrderStatus = "PAID"
+	OrderStatusShipped   OrderStatus = "SHIPPED"
+	OrderStatusDelivered OrderStatus = "DELIVERED"
+	OrderStatusCancelled OrderStatus = "CANCELLED"
+)
+
+// IsValid reports whether s is a known state.
+func (s OrderStatus) IsValid() bool {
+	switch s {
+	case OrderStatusPending, OrderStatusPaid, OrderStatusShipped, OrderStatusDelivered, OrderStatusCancelled:
+		return true
+	}
+	return false
 }
 
-// Viewer is the authenticated caller, by user id (the token's subject).
-type Viewer struct {
-	UserID string
+// Open reports whether the order is neither delivered nor cancelled.
+func (s OrderStatus) Open() bool {
+	return s == OrderStatusPending || s == OrderStatusPaid || s == OrderStatusShipped
 }
+
+// UnmarshalJSON reads the service's name of the state; an unknown one is
+// an error (the backend broke the contract), not a made-up value.
+func (s *OrderStatus) UnmarshalJSON(b []byte) error {
+	str, err := strconv.Unquote(string(b))
+	if err != nil {
+		return fmt.Errorf("order status: %w", err)
+	}
+	*s = OrderStatus(strings.ToUpper(str))
+	if !s.IsValid() {
+		return fmt.Errorf("unknown order status %q", str)
+	}
+	return nil
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (s *OrderStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+	*s = OrderStatus(str)
+	if !s.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderStatus", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler.
+func (s OrderStatus) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(s))) }
+
+// Dashboard, Viewer and the connector types are generated (models_gen.go).

@@ -10,6 +10,12 @@ import (
 	"time"
 )
 
+// Everything a user's home page shows, in one query.
+type Dashboard struct {
+	// UserID is the contract's userId, which the schema reads but does not expose.
+	UserID string `json:"userId"`
+}
+
 // Totals over a user's orders.
 type DashboardSummary struct {
 	OrderCount int `json:"orderCount"`
@@ -28,10 +34,36 @@ type PageInfo struct {
 	HasNextPage bool    `json:"hasNextPage"`
 }
 
+// A product's price in one currency.
+type Price struct {
+	// AmountCents is the contract's amountCents, which the schema reads but does not expose.
+	AmountCents int64 `json:"amountCents"`
+	// Currency is the contract's currency, which the schema reads but does not expose.
+	Currency string `json:"currency"`
+	// ListAmountCents is the contract's listAmountCents, which the schema reads but does not expose.
+	ListAmountCents int64 `json:"listAmountCents"`
+	// ProductID is the contract's productId, which the schema reads but does not expose.
+	ProductID string `json:"productId"`
+}
+
+// A product from the catalog. Fields served by other services (price, stock,
+// reviews) are nullable: when that service fails, only its fields are null and
+// the response carries an error naming the service.
+type Product struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Category    string `json:"category"`
+	ImageURL    string `json:"imageUrl"`
+	// RelatedIds is the contract's relatedIds, which the schema reads but does not expose.
+	RelatedIds []string `json:"relatedIds"`
+}
+
 // A page of products.
 type ProductConnection struct {
-	Nodes    []*Product `json:"nodes"`
-	PageInfo *PageInfo  `json:"pageInfo"`
+	Nodes []*Product `json:"products"`
+	// NextCursor is the contract's nextCursor, which the schema reads but does not expose.
+	NextCursor string `json:"nextCursor"`
 }
 
 type Query struct {
@@ -42,6 +74,50 @@ type RatingSummary struct {
 	Count int `json:"count"`
 	// Mean rating, null when there are no reviews.
 	Average *float64 `json:"average,omitempty"`
+}
+
+// A review of a product by a user.
+type Review struct {
+	ID string `json:"id"`
+	// 1..5
+	Rating    int       `json:"rating"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"createdAt"`
+	// AuthorID is the contract's authorId, which the schema reads but does not expose.
+	AuthorID string `json:"authorId"`
+	// ProductID is the contract's productId, which the schema reads but does not expose.
+	ProductID string `json:"productId"`
+}
+
+// Stock of a product.
+type Stock struct {
+	// Units available to sell now.
+	Available int `json:"available"`
+	// Warehouse code, e.g. ams-1.
+	Warehouse string `json:"warehouse"`
+	// When more stock is expected, if known.
+	RestockDate *time.Time `json:"restockDate,omitempty"`
+	// ProductID is the contract's productId, which the schema reads but does not expose.
+	ProductID string `json:"productId"`
+}
+
+// A customer.
+type User struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Visible to the user and to staff.
+	Email *string `json:"email,omitempty"`
+	// Loyalty tier as the users service names it (e.g. bronze, silver, gold).
+	Tier        string    `json:"tier"`
+	MemberSince time.Time `json:"memberSince"`
+}
+
+// The authenticated caller.
+type Viewer struct {
+	// The caller's dashboard.
+	Dashboard *Dashboard `json:"dashboard,omitempty"`
+	// UserID is the contract's userId, which the schema reads but does not expose.
+	UserID string `json:"userId"`
 }
 
 // Authorization rules of @auth.
@@ -98,67 +174,6 @@ func (e *AuthRule) UnmarshalJSON(b []byte) error {
 }
 
 func (e AuthRule) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type OrderStatus string
-
-const (
-	OrderStatusPending   OrderStatus = "PENDING"
-	OrderStatusPaid      OrderStatus = "PAID"
-	OrderStatusShipped   OrderStatus = "SHIPPED"
-	OrderStatusDelivered OrderStatus = "DELIVERED"
-	OrderStatusCancelled OrderStatus = "CANCELLED"
-)
-
-var AllOrderStatus = []OrderStatus{
-	OrderStatusPending,
-	OrderStatusPaid,
-	OrderStatusShipped,
-	OrderStatusDelivered,
-	OrderStatusCancelled,
-}
-
-func (e OrderStatus) IsValid() bool {
-	switch e {
-	case OrderStatusPending, OrderStatusPaid, OrderStatusShipped, OrderStatusDelivered, OrderStatusCancelled:
-		return true
-	}
-	return false
-}
-
-func (e OrderStatus) String() string {
-	return string(e)
-}
-
-func (e *OrderStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = OrderStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid OrderStatus", str)
-	}
-	return nil
-}
-
-func (e OrderStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *OrderStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e OrderStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -76,6 +76,11 @@ func (f Failures) Err(id string) error {
 	return nil
 }
 
+// FailAll returns Failures in which every id failed with err.
+func FailAll(ids []string, err error) Failures {
+	return Failures{chunks: []failedChunk{{ids: ids, err: err}}}
+}
+
 // Any returns the first failure, or nil when every chunk succeeded.
 func (f Failures) Any() error {
 	if len(f.chunks) == 0 {
@@ -114,13 +119,15 @@ type BatchRequest struct {
 	Param    string
 	Require  string
 	Query    url.Values
+	// Limit is the most ids per call; zero means MaxBatch.
+	Limit int
 }
 
 // GetBatch fetches ids with req — in chunks of MaxBatch sent in parallel,
 // see Batch — decoding each answer into an envelope E and collecting its
 // items.
 func GetBatch[E, T any](ctx context.Context, c *Client, req BatchRequest, ids []string, items func(*E) []T) ([]T, Failures) {
-	return Batch(ctx, ids, MaxBatch, func(ctx context.Context, chunk []string) ([]T, error) {
+	return Batch(ctx, ids, req.Limit, func(ctx context.Context, chunk []string) ([]T, error) {
 		q := url.Values{req.Param: {strings.Join(chunk, ",")}}
 		for k, v := range req.Query {
 			q[k] = v

@@ -81,6 +81,9 @@ func AsError(err error) (*Error, bool) {
 // ErrNotFound is returned by single-item look-ups for a 404.
 var ErrNotFound = errors.New("not found")
 
+// IsNotFound reports whether err is a single-item look-up's 404.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
 // classifyTransport maps an error from http.Client.Do (or from reading the
 // body) to a code.
 func classifyTransport(ctx context.Context, err error) Code {

@@ -9,6 +9,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // StaleCache keeps the last value each loader fetched for each key, for
@@ -109,20 +111,19 @@ type fieldPolicy struct {
 func policyOf(ctx context.Context) fieldPolicy {
 	var p fieldPolicy
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Definition == nil {
+	if fc == nil {
 		return p
 	}
-	dirs := fc.Field.Definition.Directives
-	if d := dirs.ForName("fallback"); d != nil {
-		if a := d.Arguments.ForName("staleFor"); a != nil && a.Value != nil {
-			p.staleFor, _ = time.ParseDuration(a.Value.Raw) // checked by a schema test
-		}
+	d := registry.Lookup(fc.Object, fc.Field.Name)
+	if d == nil {
+		return p
 	}
+	p.staleFor = d.StaleFor
 	t, f := true, false
-	switch {
-	case dirs.ForName("critical") != nil:
+	switch d.Criticality {
+	case registry.Critical:
 		p.critical = &t
-	case dirs.ForName("optional") != nil:
+	case registry.Optional:
 		p.critical = &f
 	}
 	return p

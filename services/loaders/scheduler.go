@@ -7,6 +7,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Scheduler dispatches a request's loaders without a timer: as soon as no
@@ -177,15 +179,8 @@ func (r *request) firstOfDeferredGroup(ctx context.Context, fc *graphql.FieldCon
 // isBatchField reports whether gqlgen resolves the field once for all its
 // sibling parents (@goField(batch: true)).
 func isBatchField(fc *graphql.FieldContext) bool {
-	if fc.Field.Definition == nil {
-		return false
-	}
-	d := fc.Field.Definition.Directives.ForName("goField")
-	if d == nil {
-		return false
-	}
-	b := d.Arguments.ForName("batch")
-	return b != nil && b.Value != nil && b.Value.Raw == "true"
+	d := registry.Lookup(fc.Object, fc.Field.Name)
+	return d != nil && d.Batch
 }
 
 // selKey identifies a selection set of a request's (immutable) document.

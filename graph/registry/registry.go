@@ -1,0 +1,100 @@
+// Package registry describes the graph's services and fields as the schema
+// declares them (@source, @connect, @computed and the policy directives).
+// internal/compose generates its data (registry.gen.go) from the schema, so
+// the configuration, the cost limit, the degradation rules and the
+// authorizer read what a directive means from this one place.
+package registry
+
+import (
+	"slices"
+	"time"
+)
+
+// Source is a backend service declared with @source.
+type Source struct {
+	// Name is the service's name: its configuration key, and the service
+	// of its errors, metrics and traces.
+	Name string
+	// Contract is the service's OpenAPI document, relative to the module root.
+	Contract string
+	// BatchLimit is the most ids one batch call may carry.
+	BatchLimit int
+}
+
+// Criticality says what a failure of a field does to its root field.
+type Criticality int
+
+const (
+	// ByService leaves it to the service's `critical` setting.
+	ByService Criticality = iota
+	// Critical (@critical) fails the root field.
+	Critical
+	// Optional (@optional) nulls only the field.
+	Optional
+)
+
+// ListSize is a list field's size for the cost limit (@listSize).
+type ListSize struct {
+	Assumed         int
+	SlicingArgument string
+	SizedFields     []string
+}
+
+// Range is an argument's declared bounds (@range): for an integer its
+// value, for a list its length.
+type Range struct {
+	Min, Max int64
+	HasMin   bool
+	List     bool
+}
+
+// Field is what the schema declares about one field.
+type Field struct {
+	// Service serves the field (its connector's source, or the source of
+	// the connector a computed field reads); empty when no backend does.
+	Service string
+	// Endpoint names the connector's endpoint (metrics and report label).
+	Endpoint string
+	// Criticality is @critical / @optional.
+	Criticality Criticality
+	// StaleFor is @fallback(staleFor); zero without a fallback.
+	StaleFor time.Duration
+	// Auth is @auth(requires); empty for a public field.
+	Auth string
+	// ListSize is @listSize; nil without.
+	ListSize *ListSize
+	// Args are the declared bounds of the field's arguments.
+	Args map[string]Range
+	// Batch is set when gqlgen resolves the field once for all its parents.
+	Batch bool
+}
+
+// Lookup returns the description of typeName.field, or nil for a field
+// the schema declares nothing about.
+func Lookup(typeName, field string) *Field {
+	if m := fields[typeName]; m != nil {
+		return m[field]
+	}
+	return nil
+}
+
+// Sources returns the declared services, in declaration order.
+func Sources() []Source { return slices.Clone(sources) }
+
+// Services returns the names of the declared services, in declaration order.
+func Services() []string {
+	out := make([]string, len(sources))
+	for i, s := range sources {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// Fields calls f for every described field.
+func Fields(f func(typeName, field string, d *Field)) {
+	for t, m := range fields {
+		for n, d := range m {
+			f(t, n, d)
+		}
+	}
+}
