@@ -86,7 +86,12 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	log := newLogger(cfg.Log, stderr)
 
 	routes := map[string]http.Handler{}
-	if cfg.DemoMode() {
+	if missing := cfg.MissingURLs(); len(missing) > 0 {
+		// Development: the demo backends serve the services without a URL.
+		// (config.Validate refuses missing URLs in production.)
+		if err := demoServes(missing); err != nil {
+			return err
+		}
 		backends, err := demo.Start(demo.DefaultDataset(), "127.0.0.1:0")
 		if err != nil {
 			return fmt.Errorf("start demo backends: %w", err)
@@ -98,11 +103,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		}()
 		backends.SetFaults(demo.Faults{Latency: cfg.Demo.Latency, Jitter: cfg.Demo.Jitter, ErrorRate: cfg.Demo.ErrorRate})
 		urls := backends.URLs()
-		cfg.SetBackendURLs(func(s string) string { return urls[demo.Service(s)] })
+		for _, s := range missing {
+			sc := cfg.Service(s)
+			sc.URL = urls[demo.Service(s)]
+			cfg.SetService(s, sc)
+		}
 		// The demo backends' admin endpoints (faults, counters) through the
 		// gateway's port: /_demo/pricing/faults, /_demo/catalog/stats, …
 		routes["/_demo/{service}/{rest...}"] = demoAdmin(backends)
-		log.Info("no backend URLs configured: started the demo backends", "urls", urls,
+		log.Info("started the demo backends for the services without a URL", "services", missing, "urls", urls,
 			"fault_injection", "PUT /_demo/{service}/faults")
 	}
 
@@ -185,6 +194,22 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// demoServes checks that the demo backends implement every service in
+// missing: a declared service without a demo implementation needs its URL.
+func demoServes(missing []string) error {
+	var names, keys []string
+	for _, s := range missing {
+		if !slices.Contains(demo.AllServices(), demo.Service(s)) {
+			names = append(names, s)
+			keys = append(keys, fmt.Sprintf("%s.url (%s%s_URL)", s, config.EnvPrefix, strings.ToUpper(s)))
+		}
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("no demo backend implements %s: set %s", strings.Join(names, ", "), strings.Join(keys, ", "))
 	}
 	return nil
 }

@@ -114,7 +114,6 @@ func TestStartupRejectsBadConfiguration(t *testing.T) {
 		environ []string
 		want    []string
 	}{
-		{"some URLs", []string{"TRIBUTARY_CATALOG_URL=http://127.0.0.1:1"}, []string{"TRIBUTARY_PRICING_URL", "TRIBUTARY_ORDERS_URL"}},
 		{"bad duration", []string{"TRIBUTARY_REQUEST_TIMEOUT=soon"}, []string{"request_timeout"}},
 		{"unknown variable", []string{"TRIBUTARY_LISTEN_ADRES=:1"}, []string{"TRIBUTARY_LISTEN_ADRES"}},
 		{"bad value", []string{"TRIBUTARY_PRICING_RETRY_BUDGET=3"}, []string{"pricing.retry_budget"}},
@@ -164,5 +163,25 @@ func TestSchemaEndpointAndBaseline(t *testing.T) {
 	out.Reset()
 	if err := run(context.Background(), []string{"-check-schema"}, nil, &out, io.Discard, nil); err != nil {
 		t.Errorf("-check-schema against the committed baseline: %v\n%s", err, out.String())
+	}
+}
+
+// A declared service that the demo backends do not implement needs its URL;
+// the error names the key and the variable.
+func TestServiceWithoutDemoNeedsItsURL(t *testing.T) {
+	if err := demoServes([]string{"catalog", "pricing"}); err != nil {
+		t.Fatalf("demo services: %v", err)
+	}
+	err := demoServes([]string{"catalog", "loyalty"})
+	if err == nil {
+		t.Fatal("got no error for a service without a demo implementation")
+	}
+	for _, want := range []string{"loyalty.url", "TRIBUTARY_LOYALTY_URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "catalog") {
+		t.Errorf("error %q names catalog, which the demo serves", err)
 	}
 }

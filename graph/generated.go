@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -42,11 +41,6 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	Computed func(ctx context.Context, obj any, next graphql.Resolver, needs []string, from *string) (res any, err error)
-	Connect  func(ctx context.Context, obj any, next graphql.Resolver, source string, get string, batch *string, key *string, match *string, params []string, items *string, sort *string, limit *string) (res any, err error)
-	Map      func(ctx context.Context, obj any, next graphql.Resolver, from string) (res any, err error)
-	Range    func(ctx context.Context, obj any, next graphql.Resolver, min *int, max *int) (res any, err error)
-	Source   func(ctx context.Context, obj any, next graphql.Resolver, name string, contract string, batchLimit *int) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -169,7 +163,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type DashboardResolver interface {
-	User(ctx context.Context, objs []*model.Dashboard) ([]*model.User, error)
+	User(ctx context.Context, obj *model.Dashboard) (*model.User, error)
 	RecentOrders(ctx context.Context, objs []*model.Dashboard, first int) ([][]*model.Order, error)
 	Reviews(ctx context.Context, objs []*model.Dashboard, first int) ([][]*model.Review, error)
 	Summary(ctx context.Context, objs []*model.Dashboard) ([]*model.DashboardSummary, error)
@@ -1132,294 +1126,32 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
-func (ec *executionContext) dir_computed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "needs",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["needs"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["from"] = arg1
-	return args, nil
-}
-
-func (ec *executionContext) dir_connect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "source",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["source"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "get",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["get"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "batch",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["batch"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "key",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["key"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "match",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["match"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "params",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["params"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "items",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["items"] = arg6
-	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["sort"] = arg7
-	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["limit"] = arg8
-	return args, nil
-}
-
-func (ec *executionContext) dir_map_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["from"] = arg0
-	return args, nil
-}
-
-func (ec *executionContext) dir_range_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "min",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["min"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "max",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["max"] = arg1
-	return args, nil
-}
-
-func (ec *executionContext) dir_source_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["name"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "contract",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["contract"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "batchLimit",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["batchLimit"] = arg2
-	return args, nil
-}
-
 func (ec *executionContext) field_Dashboard_recentOrders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-
-	arg0, err := ec.field_Dashboard_recentOrders_argsFirst(ctx, rawArgs)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
 	if err != nil {
 		return nil, err
 	}
 	args["first"] = arg0
 	return args, nil
-}
-
-func (ec *executionContext) field_Dashboard_recentOrders_argsFirst(
-	ctx context.Context,
-	rawArgs map[string]any,
-) (int, error) {
-	if _, ok := rawArgs["first"]; !ok {
-		var zeroVal int
-		return zeroVal, nil
-	}
-
-	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("first"))
-	directive0 := func(ctx context.Context) (any, error) {
-		tmp, ok := rawArgs["first"]
-		if !ok {
-			var zeroVal int
-			return zeroVal, nil
-		}
-		return ec.unmarshalNInt2int(ctx, tmp)
-	}
-
-	directive1 := func(ctx context.Context) (any, error) {
-		min, err := ec.unmarshalOInt2ᚖint(ctx, 0)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		max, err := ec.unmarshalOInt2ᚖint(ctx, 100)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		if ec.Directives.Range == nil {
-			var zeroVal int
-			return zeroVal, errors.New("directive range is not implemented")
-		}
-		return ec.Directives.Range(ctx, rawArgs, directive0, min, max)
-	}
-
-	tmp, err := directive1(ctx)
-	if err != nil {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, err)
-	}
-	if data, ok := tmp.(int); ok {
-		return data, nil
-	} else {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be int`, tmp))
-	}
 }
 
 func (ec *executionContext) field_Dashboard_reviews_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-
-	arg0, err := ec.field_Dashboard_reviews_argsFirst(ctx, rawArgs)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
 	if err != nil {
 		return nil, err
 	}
 	args["first"] = arg0
 	return args, nil
-}
-
-func (ec *executionContext) field_Dashboard_reviews_argsFirst(
-	ctx context.Context,
-	rawArgs map[string]any,
-) (int, error) {
-	if _, ok := rawArgs["first"]; !ok {
-		var zeroVal int
-		return zeroVal, nil
-	}
-
-	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("first"))
-	directive0 := func(ctx context.Context) (any, error) {
-		tmp, ok := rawArgs["first"]
-		if !ok {
-			var zeroVal int
-			return zeroVal, nil
-		}
-		return ec.unmarshalNInt2int(ctx, tmp)
-	}
-
-	directive1 := func(ctx context.Context) (any, error) {
-		min, err := ec.unmarshalOInt2ᚖint(ctx, 0)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		max, err := ec.unmarshalOInt2ᚖint(ctx, 100)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		if ec.Directives.Range == nil {
-			var zeroVal int
-			return zeroVal, errors.New("directive range is not implemented")
-		}
-		return ec.Directives.Range(ctx, rawArgs, directive0, min, max)
-	}
-
-	tmp, err := directive1(ctx)
-	if err != nil {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, err)
-	}
-	if data, ok := tmp.(int); ok {
-		return data, nil
-	} else {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be int`, tmp))
-	}
 }
 
 func (ec *executionContext) field_Product_price_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
@@ -1439,125 +1171,29 @@ func (ec *executionContext) field_Product_price_args(ctx context.Context, rawArg
 func (ec *executionContext) field_Product_related_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-
-	arg0, err := ec.field_Product_related_argsFirst(ctx, rawArgs)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
 	if err != nil {
 		return nil, err
 	}
 	args["first"] = arg0
 	return args, nil
-}
-
-func (ec *executionContext) field_Product_related_argsFirst(
-	ctx context.Context,
-	rawArgs map[string]any,
-) (int, error) {
-	if _, ok := rawArgs["first"]; !ok {
-		var zeroVal int
-		return zeroVal, nil
-	}
-
-	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("first"))
-	directive0 := func(ctx context.Context) (any, error) {
-		tmp, ok := rawArgs["first"]
-		if !ok {
-			var zeroVal int
-			return zeroVal, nil
-		}
-		return ec.unmarshalNInt2int(ctx, tmp)
-	}
-
-	directive1 := func(ctx context.Context) (any, error) {
-		min, err := ec.unmarshalOInt2ᚖint(ctx, 0)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		max, err := ec.unmarshalOInt2ᚖint(ctx, 20)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		if ec.Directives.Range == nil {
-			var zeroVal int
-			return zeroVal, errors.New("directive range is not implemented")
-		}
-		return ec.Directives.Range(ctx, rawArgs, directive0, min, max)
-	}
-
-	tmp, err := directive1(ctx)
-	if err != nil {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, err)
-	}
-	if data, ok := tmp.(int); ok {
-		return data, nil
-	} else {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be int`, tmp))
-	}
 }
 
 func (ec *executionContext) field_Product_reviews_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-
-	arg0, err := ec.field_Product_reviews_argsFirst(ctx, rawArgs)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
 	if err != nil {
 		return nil, err
 	}
 	args["first"] = arg0
 	return args, nil
-}
-
-func (ec *executionContext) field_Product_reviews_argsFirst(
-	ctx context.Context,
-	rawArgs map[string]any,
-) (int, error) {
-	if _, ok := rawArgs["first"]; !ok {
-		var zeroVal int
-		return zeroVal, nil
-	}
-
-	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("first"))
-	directive0 := func(ctx context.Context) (any, error) {
-		tmp, ok := rawArgs["first"]
-		if !ok {
-			var zeroVal int
-			return zeroVal, nil
-		}
-		return ec.unmarshalNInt2int(ctx, tmp)
-	}
-
-	directive1 := func(ctx context.Context) (any, error) {
-		min, err := ec.unmarshalOInt2ᚖint(ctx, 0)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		max, err := ec.unmarshalOInt2ᚖint(ctx, 100)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		if ec.Directives.Range == nil {
-			var zeroVal int
-			return zeroVal, errors.New("directive range is not implemented")
-		}
-		return ec.Directives.Range(ctx, rawArgs, directive0, min, max)
-	}
-
-	tmp, err := directive1(ctx)
-	if err != nil {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, err)
-	}
-	if data, ok := tmp.(int); ok {
-		return data, nil
-	} else {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be int`, tmp))
-	}
 }
 
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
@@ -1605,61 +1241,15 @@ func (ec *executionContext) field_Query_product_args(ctx context.Context, rawArg
 func (ec *executionContext) field_Query_productsByIds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-
-	arg0, err := ec.field_Query_productsByIds_argsIds(ctx, rawArgs)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
 	if err != nil {
 		return nil, err
 	}
 	args["ids"] = arg0
 	return args, nil
-}
-
-func (ec *executionContext) field_Query_productsByIds_argsIds(
-	ctx context.Context,
-	rawArgs map[string]any,
-) ([]string, error) {
-	if _, ok := rawArgs["ids"]; !ok {
-		var zeroVal []string
-		return zeroVal, nil
-	}
-
-	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
-	directive0 := func(ctx context.Context) (any, error) {
-		tmp, ok := rawArgs["ids"]
-		if !ok {
-			var zeroVal []string
-			return zeroVal, nil
-		}
-		return ec.unmarshalNID2ᚕstringᚄ(ctx, tmp)
-	}
-
-	directive1 := func(ctx context.Context) (any, error) {
-		max, err := ec.unmarshalOInt2ᚖint(ctx, 100)
-		if err != nil {
-			var zeroVal []string
-			return zeroVal, err
-		}
-		if ec.Directives.Range == nil {
-			var zeroVal []string
-			return zeroVal, errors.New("directive range is not implemented")
-		}
-		return ec.Directives.Range(ctx, rawArgs, directive0, nil, max)
-	}
-
-	tmp, err := directive1(ctx)
-	if err != nil {
-		var zeroVal []string
-		return zeroVal, graphql.ErrorOnPath(ctx, err)
-	}
-	if data, ok := tmp.([]string); ok {
-		return data, nil
-	} else if tmp == nil {
-		var zeroVal []string
-		return zeroVal, nil
-	} else {
-		var zeroVal []string
-		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be []string`, tmp))
-	}
 }
 
 func (ec *executionContext) field_Query_products_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
@@ -1709,125 +1299,29 @@ func (ec *executionContext) field_Query_user_args(ctx context.Context, rawArgs m
 func (ec *executionContext) field_User_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-
-	arg0, err := ec.field_User_orders_argsFirst(ctx, rawArgs)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
 	if err != nil {
 		return nil, err
 	}
 	args["first"] = arg0
 	return args, nil
-}
-
-func (ec *executionContext) field_User_orders_argsFirst(
-	ctx context.Context,
-	rawArgs map[string]any,
-) (int, error) {
-	if _, ok := rawArgs["first"]; !ok {
-		var zeroVal int
-		return zeroVal, nil
-	}
-
-	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("first"))
-	directive0 := func(ctx context.Context) (any, error) {
-		tmp, ok := rawArgs["first"]
-		if !ok {
-			var zeroVal int
-			return zeroVal, nil
-		}
-		return ec.unmarshalNInt2int(ctx, tmp)
-	}
-
-	directive1 := func(ctx context.Context) (any, error) {
-		min, err := ec.unmarshalOInt2ᚖint(ctx, 0)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		max, err := ec.unmarshalOInt2ᚖint(ctx, 100)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		if ec.Directives.Range == nil {
-			var zeroVal int
-			return zeroVal, errors.New("directive range is not implemented")
-		}
-		return ec.Directives.Range(ctx, rawArgs, directive0, min, max)
-	}
-
-	tmp, err := directive1(ctx)
-	if err != nil {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, err)
-	}
-	if data, ok := tmp.(int); ok {
-		return data, nil
-	} else {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be int`, tmp))
-	}
 }
 
 func (ec *executionContext) field_User_reviews_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-
-	arg0, err := ec.field_User_reviews_argsFirst(ctx, rawArgs)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
 	if err != nil {
 		return nil, err
 	}
 	args["first"] = arg0
 	return args, nil
-}
-
-func (ec *executionContext) field_User_reviews_argsFirst(
-	ctx context.Context,
-	rawArgs map[string]any,
-) (int, error) {
-	if _, ok := rawArgs["first"]; !ok {
-		var zeroVal int
-		return zeroVal, nil
-	}
-
-	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("first"))
-	directive0 := func(ctx context.Context) (any, error) {
-		tmp, ok := rawArgs["first"]
-		if !ok {
-			var zeroVal int
-			return zeroVal, nil
-		}
-		return ec.unmarshalNInt2int(ctx, tmp)
-	}
-
-	directive1 := func(ctx context.Context) (any, error) {
-		min, err := ec.unmarshalOInt2ᚖint(ctx, 0)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		max, err := ec.unmarshalOInt2ᚖint(ctx, 100)
-		if err != nil {
-			var zeroVal int
-			return zeroVal, err
-		}
-		if ec.Directives.Range == nil {
-			var zeroVal int
-			return zeroVal, errors.New("directive range is not implemented")
-		}
-		return ec.Directives.Range(ctx, rawArgs, directive0, min, max)
-	}
-
-	tmp, err := directive1(ctx)
-	if err != nil {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, err)
-	}
-	if data, ok := tmp.(int); ok {
-		return data, nil
-	} else {
-		var zeroVal int
-		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be int`, tmp))
-	}
 }
 
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
@@ -1913,52 +1407,9 @@ func (ec *executionContext) _Dashboard_user(ctx context.Context, field graphql.C
 			return ec.fieldContext_Dashboard_user(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Dashboard_user(ctx, field, obj)
+			return ec.Resolvers.Dashboard().User(ctx, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "ids")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.userId")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "id")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.User
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
 			return ec.marshalNUser2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐUser(ctx, selections, v)
 		},
@@ -1978,29 +1429,6 @@ func (ec *executionContext) fieldContext_Dashboard_user(_ context.Context, field
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Dashboard_user(ctx context.Context, field graphql.CollectedField, obj *model.Dashboard) (any, error) {
-	resolver := ec.Resolvers.Dashboard()
-	if batch, ok := graphql.BatchParentsFor[*model.Dashboard](ctx, "Dashboard"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.User(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*model.User](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Dashboard.user",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.User(ctx, []*model.Dashboard{obj})
-	return graphql.ResolveBatchSingleResult[*model.User](
-		ctx,
-		results,
-		err,
-		"Dashboard.user",
-	)
-}
 
 func (ec *executionContext) _Dashboard_recentOrders(ctx context.Context, field graphql.CollectedField, obj *model.Dashboard) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -2013,60 +1441,7 @@ func (ec *executionContext) _Dashboard_recentOrders(ctx context.Context, field g
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Dashboard_recentOrders(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "orders")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/orders")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "userIds")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.userId")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "userId")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "orders")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				sort, err := ec.unmarshalOString2ᚖstring(ctx, "-createdAt")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				limit, err := ec.unmarshalOString2ᚖstring(ctx, "$args.first")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal []*model.Order
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, sort, limit)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Order) graphql.Marshaler {
 			return ec.marshalOOrder2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐOrderᚄ(ctx, selections, v)
 		},
@@ -2133,60 +1508,7 @@ func (ec *executionContext) _Dashboard_reviews(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Dashboard_reviews(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "reviews")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/reviews")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "authorIds")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.userId")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "authorId")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "reviews")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				sort, err := ec.unmarshalOString2ᚖstring(ctx, "-createdAt,id")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				limit, err := ec.unmarshalOString2ᚖstring(ctx, "$args.first")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal []*model.Review
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, sort, limit)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Review) graphql.Marshaler {
 			return ec.marshalOReview2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐReviewᚄ(ctx, selections, v)
 		},
@@ -2253,25 +1575,7 @@ func (ec *executionContext) _Dashboard_summary(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Dashboard_summary(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				from, err := ec.unmarshalOString2ᚖstring(ctx, "recentOrders")
-				if err != nil {
-					var zeroVal *model.DashboardSummary
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal *model.DashboardSummary
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, nil, from)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DashboardSummary) graphql.Marshaler {
 			return ec.marshalODashboardSummary2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐDashboardSummary(ctx, selections, v)
 		},
@@ -2565,25 +1869,7 @@ func (ec *executionContext) _Order_total(ctx context.Context, field graphql.Coll
 		func(ctx context.Context) (any, error) {
 			return obj.Total(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"totalCents", "currency"})
-				if err != nil {
-					var zeroVal *model.Money
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal *model.Money
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
 			return ec.marshalNMoney2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoney(ctx, selections, v)
 		},
@@ -2647,25 +1933,7 @@ func (ec *executionContext) _Order_itemCount(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return obj.ItemCount(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"items"})
-				if err != nil {
-					var zeroVal int
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal int
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -2734,25 +2002,7 @@ func (ec *executionContext) _OrderItem_unitPrice(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return obj.UnitPrice(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"unitPriceCents"})
-				if err != nil {
-					var zeroVal *model.Money
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal *model.Money
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
 			return ec.marshalNMoney2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoney(ctx, selections, v)
 		},
@@ -2784,25 +2034,7 @@ func (ec *executionContext) _OrderItem_lineTotal(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return obj.LineTotal(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"unitPriceCents", "quantity"})
-				if err != nil {
-					var zeroVal *model.Money
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal *model.Money
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
 			return ec.marshalNMoney2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoney(ctx, selections, v)
 		},
@@ -2834,50 +2066,7 @@ func (ec *executionContext) _OrderItem_product(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_OrderItem_product(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "catalog")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/products")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "ids")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.productId")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "id")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "products")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.Product
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
 			return ec.marshalOProduct2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProduct(ctx, selections, v)
 		},
@@ -2978,25 +2167,7 @@ func (ec *executionContext) _Price_amount(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return obj.Amount(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"amountCents", "currency"})
-				if err != nil {
-					var zeroVal *model.Money
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal *model.Money
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
 			return ec.marshalNMoney2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoney(ctx, selections, v)
 		},
@@ -3028,25 +2199,7 @@ func (ec *executionContext) _Price_listAmount(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return obj.ListAmount(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"listAmountCents", "currency"})
-				if err != nil {
-					var zeroVal *model.Money
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal *model.Money
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
 			return ec.marshalNMoney2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoney(ctx, selections, v)
 		},
@@ -3078,25 +2231,7 @@ func (ec *executionContext) _Price_onSale(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return obj.OnSale(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"amountCents", "listAmountCents"})
-				if err != nil {
-					var zeroVal bool
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal bool
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -3119,25 +2254,7 @@ func (ec *executionContext) _Price_discountPercent(ctx context.Context, field gr
 		func(ctx context.Context) (any, error) {
 			return obj.DiscountPercent(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"amountCents", "listAmountCents"})
-				if err != nil {
-					var zeroVal int
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal int
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -3275,55 +2392,7 @@ func (ec *executionContext) _Product_price(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Product_price(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "pricing")
-				if err != nil {
-					var zeroVal *model.Price
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/prices")
-				if err != nil {
-					var zeroVal *model.Price
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "productIds")
-				if err != nil {
-					var zeroVal *model.Price
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.id")
-				if err != nil {
-					var zeroVal *model.Price
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "productId")
-				if err != nil {
-					var zeroVal *model.Price
-					return zeroVal, err
-				}
-				params, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"currency: $args.currency"})
-				if err != nil {
-					var zeroVal *model.Price
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "prices")
-				if err != nil {
-					var zeroVal *model.Price
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.Price
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, params, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Price) graphql.Marshaler {
 			return ec.marshalOPrice2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐPrice(ctx, selections, v)
 		},
@@ -3390,50 +2459,7 @@ func (ec *executionContext) _Product_stock(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Product_stock(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "inventory")
-				if err != nil {
-					var zeroVal *model.Stock
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/inventory")
-				if err != nil {
-					var zeroVal *model.Stock
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "productIds")
-				if err != nil {
-					var zeroVal *model.Stock
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.id")
-				if err != nil {
-					var zeroVal *model.Stock
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "productId")
-				if err != nil {
-					var zeroVal *model.Stock
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "items")
-				if err != nil {
-					var zeroVal *model.Stock
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.Stock
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Stock) graphql.Marshaler {
 			return ec.marshalOStock2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐStock(ctx, selections, v)
 		},
@@ -3488,60 +2514,7 @@ func (ec *executionContext) _Product_reviews(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Product_reviews(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "reviews")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/reviews")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "productIds")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.id")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "productId")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "reviews")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				sort, err := ec.unmarshalOString2ᚖstring(ctx, "-createdAt,id")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				limit, err := ec.unmarshalOString2ᚖstring(ctx, "$args.first")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal []*model.Review
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, sort, limit)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Review) graphql.Marshaler {
 			return ec.marshalOReview2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐReviewᚄ(ctx, selections, v)
 		},
@@ -3608,25 +2581,7 @@ func (ec *executionContext) _Product_ratingSummary(ctx context.Context, field gr
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Product_ratingSummary(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				from, err := ec.unmarshalOString2ᚖstring(ctx, "reviews")
-				if err != nil {
-					var zeroVal *model.RatingSummary
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal *model.RatingSummary
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, nil, from)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RatingSummary) graphql.Marshaler {
 			return ec.marshalORatingSummary2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐRatingSummary(ctx, selections, v)
 		},
@@ -3681,55 +2636,7 @@ func (ec *executionContext) _Product_related(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Product_related(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "catalog")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/products")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "ids")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.relatedIds")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "id")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "products")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				limit, err := ec.unmarshalOString2ᚖstring(ctx, "$args.first")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal []*model.Product
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, nil, limit)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Product) graphql.Marshaler {
 			return ec.marshalOProduct2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProductᚄ(ctx, selections, v)
 		},
@@ -3796,25 +2703,7 @@ func (ec *executionContext) _ProductConnection_nodes(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.ProductConnection().Nodes(ctx, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				from, err := ec.unmarshalNString2string(ctx, "products")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				if ec.Directives.Map == nil {
-					var zeroVal []*model.Product
-					return zeroVal, errors.New("directive map is not implemented")
-				}
-				return ec.Directives.Map(ctx, obj, directive0, from)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Product) graphql.Marshaler {
 			return ec.marshalNProduct2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProductᚄ(ctx, selections, v)
 		},
@@ -3846,25 +2735,7 @@ func (ec *executionContext) _ProductConnection_pageInfo(ctx context.Context, fie
 		func(ctx context.Context) (any, error) {
 			return obj.PageInfo(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"nextCursor"})
-				if err != nil {
-					var zeroVal *model.PageInfo
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal *model.PageInfo
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
 		},
@@ -3897,50 +2768,7 @@ func (ec *executionContext) _Query_product(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Product(ctx, fc.Args["id"].(string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "catalog")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/products")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "ids")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$args.id")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "id")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "products")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.Product
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, nil, directive0, source, get, batch, key, match, nil, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
 			return ec.marshalOProduct2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProduct(ctx, selections, v)
 		},
@@ -3984,50 +2812,7 @@ func (ec *executionContext) _Query_productsByIds(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().ProductsByIds(ctx, fc.Args["ids"].([]string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "catalog")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/products")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "ids")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$args.ids")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "id")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "products")
-				if err != nil {
-					var zeroVal []*model.Product
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal []*model.Product
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, nil, directive0, source, get, batch, key, match, nil, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Product) graphql.Marshaler {
 			return ec.marshalOProduct2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProduct(ctx, selections, v)
 		},
@@ -4071,35 +2856,7 @@ func (ec *executionContext) _Query_products(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Products(ctx, fc.Args["category"].(*string), fc.Args["first"].(int), fc.Args["after"].(*string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "catalog")
-				if err != nil {
-					var zeroVal *model.ProductConnection
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/products")
-				if err != nil {
-					var zeroVal *model.ProductConnection
-					return zeroVal, err
-				}
-				params, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"first: $args.first", "after: $args.after", "category: $args.category"})
-				if err != nil {
-					var zeroVal *model.ProductConnection
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.ProductConnection
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, nil, directive0, source, get, nil, nil, nil, params, nil, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductConnection) graphql.Marshaler {
 			return ec.marshalOProductConnection2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProductConnection(ctx, selections, v)
 		},
@@ -4143,50 +2900,7 @@ func (ec *executionContext) _Query_user(ctx context.Context, field graphql.Colle
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().User(ctx, fc.Args["id"].(string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "ids")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$args.id")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "id")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.User
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, nil, directive0, source, get, batch, key, match, nil, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
 			return ec.marshalOUser2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐUser(ctx, selections, v)
 		},
@@ -4519,50 +3233,7 @@ func (ec *executionContext) _Review_author(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Review_author(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "ids")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.authorId")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "id")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.User
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
 			return ec.marshalOUser2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐUser(ctx, selections, v)
 		},
@@ -4617,50 +3288,7 @@ func (ec *executionContext) _Review_product(ctx context.Context, field graphql.C
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Review_product(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "catalog")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/products")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "ids")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.productId")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "id")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "products")
-				if err != nil {
-					var zeroVal *model.Product
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.Product
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
 			return ec.marshalOProduct2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProduct(ctx, selections, v)
 		},
@@ -4738,25 +3366,7 @@ func (ec *executionContext) _Stock_inStock(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return obj.InStock(), nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				needs, err := ec.unmarshalOString2ᚕstringᚄ(ctx, []any{"available"})
-				if err != nil {
-					var zeroVal bool
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal bool
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, needs, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -4941,60 +3551,7 @@ func (ec *executionContext) _User_orders(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.User().Orders(ctx, obj, fc.Args["first"].(int))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "orders")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/orders")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "userIds")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.id")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "userId")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "orders")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				sort, err := ec.unmarshalOString2ᚖstring(ctx, "-createdAt")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				limit, err := ec.unmarshalOString2ᚖstring(ctx, "$args.first")
-				if err != nil {
-					var zeroVal []*model.Order
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal []*model.Order
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, sort, limit)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Order) graphql.Marshaler {
 			return ec.marshalOOrder2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐOrderᚄ(ctx, selections, v)
 		},
@@ -5037,25 +3594,7 @@ func (ec *executionContext) _User_lifetimeSpend(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.User().LifetimeSpend(ctx, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				from, err := ec.unmarshalOString2ᚖstring(ctx, "orders")
-				if err != nil {
-					var zeroVal []*model.Money
-					return zeroVal, err
-				}
-				if ec.Directives.Computed == nil {
-					var zeroVal []*model.Money
-					return zeroVal, errors.New("directive computed is not implemented")
-				}
-				return ec.Directives.Computed(ctx, obj, directive0, nil, from)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Money) graphql.Marshaler {
 			return ec.marshalOMoney2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoneyᚄ(ctx, selections, v)
 		},
@@ -5087,60 +3626,7 @@ func (ec *executionContext) _User_reviews(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_User_reviews(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "reviews")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/reviews")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "authorIds")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.id")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "authorId")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "reviews")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				sort, err := ec.unmarshalOString2ᚖstring(ctx, "-createdAt,id")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				limit, err := ec.unmarshalOString2ᚖstring(ctx, "$args.first")
-				if err != nil {
-					var zeroVal []*model.Review
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal []*model.Review
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, sort, limit)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Review) graphql.Marshaler {
 			return ec.marshalOReview2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐReviewᚄ(ctx, selections, v)
 		},
@@ -5207,50 +3693,7 @@ func (ec *executionContext) _Viewer_user(ctx context.Context, field graphql.Coll
 		func(ctx context.Context) (any, error) {
 			return ec.resolveBatch_Viewer_user(ctx, field, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				source, err := ec.unmarshalNString2string(ctx, "users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				get, err := ec.unmarshalNString2string(ctx, "/users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				batch, err := ec.unmarshalOString2ᚖstring(ctx, "ids")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				key, err := ec.unmarshalOString2ᚖstring(ctx, "$this.userId")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				match, err := ec.unmarshalOString2ᚖstring(ctx, "id")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				items, err := ec.unmarshalOString2ᚖstring(ctx, "users")
-				if err != nil {
-					var zeroVal *model.User
-					return zeroVal, err
-				}
-				if ec.Directives.Connect == nil {
-					var zeroVal *model.User
-					return zeroVal, errors.New("directive connect is not implemented")
-				}
-				return ec.Directives.Connect(ctx, obj, directive0, source, get, batch, key, match, nil, items, nil, nil)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
 			return ec.marshalOUser2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐUser(ctx, selections, v)
 		},

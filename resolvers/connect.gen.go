@@ -17,11 +17,6 @@ import (
 	"github.com/tributary-gw/tributary/services/loaders"
 )
 
-// Dashboard returns graph.DashboardResolver implementation.
-func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolver{r} }
-
-type dashboardResolver struct{ *Resolver }
-
 // Order returns graph.OrderResolver implementation.
 func (r *Resolver) Order() graph.OrderResolver { return &orderResolver{r} }
 
@@ -53,13 +48,6 @@ type reviewResolver struct{ *Resolver }
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type userResolver struct{ *Resolver }
-
-// prepDashboardUser checks the arguments of Dashboard.user and encodes its parameters.
-func prepDashboardUser(args map[string]any) (string, error) {
-	_ = args
-	var kv []string
-	return connect.Query(kv...), nil
-}
 
 // prepDashboardRecentOrders checks the arguments of Dashboard.recentOrders and encodes its parameters.
 func prepDashboardRecentOrders(args map[string]any) (string, error) {
@@ -249,7 +237,7 @@ func orderUserReviews(a, b *model.Review) int {
 }
 
 // planDashboardByUserID starts, for Dashboards whose userId is known before they are fetched, the
-// look-ups of their selected fields keyed by it: user, recentOrders, reviews, summary.
+// look-ups of their selected fields keyed by it: recentOrders, reviews, summary.
 func planDashboardByUserID(ctx context.Context, ids []string) {
 	if len(ids) == 0 {
 		return
@@ -281,14 +269,6 @@ func planDashboardByUserID(ctx context.Context, ids []string) {
 			}
 			for _, id := range ids {
 				l.OrdersOrdersByUserIds.Load(ctx, connect.Key{ID: id, Query: q})
-			}
-		case "user":
-			q, err := prepDashboardUser(f.ArgumentMap(vars))
-			if err != nil {
-				continue // the resolver reports it
-			}
-			for _, id := range ids {
-				l.UsersUsersByIds.Load(ctx, connect.Key{ID: id, Query: q})
 			}
 		}
 	}
@@ -470,25 +450,6 @@ func planViewerByUserID(ctx context.Context, ids []string) {
 			}
 		}
 	}
-}
-
-// User is the batch resolver of Dashboard.user.
-func (r *dashboardResolver) User(ctx context.Context, objs []*model.Dashboard) ([]*model.User, error) {
-	return presentParents(objs, func(objs []*model.Dashboard) ([]*model.User, error) {
-		fieldArgs := graphql.GetFieldContext(ctx).Args
-		q, err := prepDashboardUser(fieldArgs)
-		if err != nil {
-			return nil, err
-		}
-		keys := make([]connect.Key, len(objs))
-		keyIDs := make([]string, len(objs))
-		for i, o := range objs {
-			keys[i] = connect.Key{ID: o.UserID, Query: q}
-			keyIDs[i] = o.UserID
-		}
-		planUserByID(ctx, keyIDs)
-		return loadAll(ctx, loaders.For(ctx).UsersUsersByIds, len(objs), keys, same)
-	})
 }
 
 // RecentOrders is the batch resolver of Dashboard.recentOrders.

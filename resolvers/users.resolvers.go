@@ -12,12 +12,23 @@ import (
 	"github.com/tributary-gw/tributary/graph/model"
 )
 
+// User is the resolver for the user field.
+func (r *dashboardResolver) User(ctx context.Context, obj *model.Dashboard) (*model.User, error) {
+	return obj.User, nil
+}
+
 // Dashboard is the resolver for the dashboard field.
 func (r *viewerResolver) Dashboard(ctx context.Context, obj *model.Viewer) (*model.Dashboard, error) {
 	return dashboardFor(ctx, obj.UserID)
 }
 
+// Dashboard returns graph.DashboardResolver implementation.
+func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolver{r} }
+
 // Viewer returns graph.ViewerResolver implementation.
 func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
 
-type viewerResolver struct{ *Resolver }
+type (
+	dashboardResolver struct{ *Resolver }
+	viewerResolver    struct{ *Resolver }
+)

@@ -16,7 +16,7 @@ func dashboardFor(ctx context.Context, userID string) (*model.Dashboard, error) 
 	if err != nil || u == nil {
 		return nil, err
 	}
-	return &model.Dashboard{UserID: userID}, nil
+	return &model.Dashboard{UserID: userID, User: u}, nil
 }
 
 type subjectKey struct{}

@@ -12,6 +12,7 @@ import (
 
 // Everything a user's home page shows, in one query.
 type Dashboard struct {
+	User *User `json:"user"`
 	// UserID is the contract's userId, which the schema reads but does not expose.
 	UserID string `json:"userId"`
 }

@@ -18,7 +18,6 @@ var fields = map[string]map[string]*Field{
 		"recentOrders": {Service: "orders", Endpoint: "orders", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
 		"reviews":      {Service: "reviews", Endpoint: "reviews.byAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
 		"summary":      {Service: "orders", Endpoint: "orders", Batch: true},
-		"user":         {Service: "users", Endpoint: "users", Batch: true},
 	},
 	"DashboardSummary": {
 		"totalSpent": {ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}},

@@ -749,6 +749,12 @@ func (a *analyzer) registry() {
 				}
 				fi.Args[arg.Name], useful = r, true
 			}
+			if fi.Service != "" && f.Type.NonNull && fi.Criticality != "Critical" {
+				a.errorf(f.Position, "%s.%s is served by %s on its own but non-null: a failure would null its parent; make it nullable (or @critical)", name, f.Name, fi.Service)
+			}
+			if fi.StaleFor > 0 && fi.Service == "" {
+				a.errorf(f.Position, "%s.%s has @fallback but no service serves it", name, f.Name)
+			}
 			if useful {
 				if a.g.Fields[name] == nil {
 					a.g.Fields[name] = map[string]*FieldInfo{}

@@ -23,11 +23,13 @@ import (
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
 
+	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
-// Services are the backends, in the order they are reported.
-var Services = []string{"catalog", "pricing", "inventory", "reviews", "users", "orders"}
+// Services are the backends the schema declares (@source), in declaration
+// order: each has its own keys (`<service>.url`, …), merged over `defaults`.
+var Services = registry.Services()
 
 // Config is the whole configuration. The `doc` tags feed the configuration
 // reference in the README (a test keeps them in sync).
@@ -59,13 +61,10 @@ type Config struct {
 
 	// Defaults apply to every service; a service's own keys override them
 	// one by one.
-	Defaults  ServiceConfig `koanf:"defaults"`
-	Catalog   ServiceConfig `koanf:"catalog"`
-	Pricing   ServiceConfig `koanf:"pricing"`
-	Inventory ServiceConfig `koanf:"inventory"`
-	Reviews   ServiceConfig `koanf:"reviews"`
-	Users     ServiceConfig `koanf:"users"`
-	Orders    ServiceConfig `koanf:"orders"`
+	Defaults ServiceConfig `koanf:"defaults"`
+	// Services are the merged configurations of the declared services, by
+	// name; their keys sit at the top level (`catalog.url`).
+	Services map[string]*ServiceConfig `koanf:"-"`
 
 	Demo DemoConfig `koanf:"demo"`
 }
@@ -140,7 +139,7 @@ type LogConfig struct {
 
 // ServiceConfig configures one backend. Under `defaults` the URL is ignored.
 type ServiceConfig struct {
-	URL              string        `koanf:"url" doc:"Base URL of the service. Leave all six unset to run the embedded demo backends."`
+	URL              string        `koanf:"url" doc:"Base URL of the service. Unset in development: the embedded demo backend serves it (a service without one needs its URL)."`
 	Timeout          time.Duration `koanf:"timeout" doc:"Timeout of one call to the service."`
 	MaxResponseBytes int64         `koanf:"max_response_bytes" doc:"Largest accepted response body, in bytes."`
 
@@ -217,20 +216,31 @@ func Default() Config {
 		},
 	}
 	// Every service starts as the defaults, as Load would merge them.
+	c.Services = make(map[string]*ServiceConfig, len(Services))
 	for _, name := range Services {
-		c.SetService(name, c.Defaults)
+		sc := c.Defaults
+		sc.ForwardHeaders = slices.Clone(sc.ForwardHeaders)
+		c.Services[name] = &sc
 	}
 	return c
 }
 
-// Service returns the merged configuration of the named service.
-func (c *Config) Service(name string) ServiceConfig { return *c.service(name) }
+// Service returns the merged configuration of the named service (the
+// defaults for a service the configuration does not know).
+func (c *Config) Service(name string) ServiceConfig {
+	if sc := c.Services[name]; sc != nil {
+		return *sc
+	}
+	return c.Defaults
+}
 
 // SetBackendURLs points every service at url(service), keeping the rest of
-// its configuration.
+// its configuration; an empty answer leaves the service's URL as it is.
 func (c *Config) SetBackendURLs(url func(service string) string) {
 	for _, name := range Services {
-		c.service(name).URL = url(name)
+		if u := url(name); u != "" {
+			c.service(name).URL = u
+		}
 	}
 }
 
@@ -238,23 +248,28 @@ func (c *Config) SetBackendURLs(url func(service string) string) {
 func (c *Config) SetService(name string, sc ServiceConfig) { *c.service(name) = sc }
 
 func (c *Config) service(name string) *ServiceConfig {
-	v := reflect.ValueOf(c).Elem()
-	for i := range v.NumField() {
-		if v.Type().Field(i).Tag.Get("koanf") == name {
-			return v.Field(i).Addr().Interface().(*ServiceConfig)
-		}
+	if c.Services == nil {
+		c.Services = map[string]*ServiceConfig{}
 	}
-	panic("config: unknown service " + name)
+	sc := c.Services[name]
+	if sc == nil {
+		d := c.Defaults
+		sc = &d
+		c.Services[name] = sc
+	}
+	return sc
 }
 
-// DemoMode reports whether no backend URL is configured.
-func (c *Config) DemoMode() bool {
+// MissingURLs lists the services without a base URL: in development the
+// embedded demo backends serve them.
+func (c *Config) MissingURLs() []string {
+	var out []string
 	for _, s := range Services {
-		if c.Service(s).URL != "" {
-			return false
+		if c.Service(s).URL == "" {
+			out = append(out, s)
 		}
 	}
-	return true
+	return out
 }
 
 // EnvPrefix starts every environment variable.
@@ -281,21 +296,42 @@ func Load(path string, environ []string) (*Config, error) {
 	}
 
 	var errs []error
-	// Each service starts from `defaults` and overrides key by key.
+	// Each service starts from `defaults` and overrides key by key; its
+	// keys are decoded on their own, the rest into Config.
 	defaults := k.Cut("defaults").Raw()
+	services := make(map[string]*koanf.Koanf, len(Services))
 	for _, s := range Services {
 		m := koanf.New(".")
 		_ = m.Load(confmap.Provider(defaults, "."), nil)
 		_ = m.Load(confmap.Provider(k.Cut(s).Raw(), "."), nil)
 		k.Delete(s)
-		if err := k.Load(confmap.Provider(map[string]any{s: m.Raw()}, "."), nil); err != nil {
-			errs = append(errs, err)
-		}
+		services[s] = m
 	}
 
 	var c Config
+	if err := decode(k, &c); err != nil {
+		errs = append(errs, err)
+	}
+	c.Services = make(map[string]*ServiceConfig, len(Services))
+	for _, s := range Services {
+		var sc ServiceConfig
+		if err := decode(services[s], &sc); err != nil {
+			errs = append(errs, fmt.Errorf("config: %s: %w", s, err))
+		}
+		c.Services[s] = &sc
+	}
+	errs = append(errs, c.Validate()...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &c, nil
+}
+
+// decode unmarshals k into out, naming unknown keys; on an error it still
+// decodes what it can, so bad values are reported too.
+func decode[T any](k *koanf.Koanf, out *T) error {
 	dc := &mapstructure.DecoderConfig{
-		Result:           &c,
+		Result:           out,
 		TagName:          "koanf",
 		ErrorUnused:      true,
 		WeaklyTypedInput: true,
@@ -305,21 +341,16 @@ func Load(path string, environ []string) (*Config, error) {
 			mapstructure.TextUnmarshallerHookFunc(),
 		),
 	}
-	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc}); err != nil {
-		errs = append(errs, fmt.Errorf("config: %w", err))
-		// Decode what can be decoded, to report bad values too.
-		var rest Config
-		dc.Result, dc.ErrorUnused = &rest, false
-		if k.UnmarshalWithConf("", &rest, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc}) != nil {
-			return nil, errors.Join(errs...)
-		}
-		c = rest
+	err := k.UnmarshalWithConf("", out, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc})
+	if err == nil {
+		return nil
 	}
-	errs = append(errs, c.Validate()...)
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	var rest T
+	dc.Result, dc.ErrorUnused = &rest, false
+	if k.UnmarshalWithConf("", &rest, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc}) == nil {
+		*out = rest
 	}
-	return &c, nil
+	return fmt.Errorf("config: %w", err)
 }
 
 // productionDefaults are the defaults of the production profile.
@@ -452,13 +483,12 @@ func (c *Config) Validate() []error {
 	if !slices.Contains([]string{"json", "text", "auto"}, c.Log.Format) {
 		bad("log.format", "must be json, text or auto, got %q", c.Log.Format)
 	}
-	var set, missing []string
+	var missing []string
 	for _, s := range Services {
 		sc := c.Service(s)
 		if sc.URL == "" {
 			missing = append(missing, s)
 		} else {
-			set = append(set, s)
 			if u, err := url.Parse(sc.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				bad(s+".url", "must be an absolute http(s) URL, got %q", sc.URL)
 			}
@@ -485,13 +515,7 @@ func (c *Config) Validate() []error {
 			bad(s+".forward_headers", "%v", err)
 		}
 	}
-	if len(set) > 0 && len(missing) > 0 {
-		envs := make([]string, len(missing))
-		for i, s := range missing {
-			envs[i] = EnvPrefix + strings.ToUpper(s) + "_URL"
-		}
-		bad("url", "some backend URLs are set but not %s (set all six, or none to run the demo backends)", strings.Join(envs, ", "))
-	}
+	_ = missing // served by the demo backends where they implement the service (server.go)
 	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_tokens": c.Limits.MaxTokens, "limits.max_backend_calls": c.Limits.MaxBackendCalls,
 		"limits.max_items": c.Limits.MaxItems, "limits.default_list_size": c.Limits.DefaultListSize} {
@@ -517,7 +541,11 @@ type Option struct {
 // declaration order.
 func Options() []Option {
 	var out []Option
-	walk(reflect.ValueOf(Default()), "", &out)
+	d := Default()
+	walk(reflect.ValueOf(d), "", &out)
+	for _, s := range Services {
+		walk(reflect.ValueOf(*d.Services[s]), s+".", &out)
+	}
 	return out
 }
 
@@ -525,6 +553,9 @@ func walk(v reflect.Value, prefix string, out *[]Option) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if f.Tag.Get("koanf") == "-" {
+			continue
+		}
 		key := prefix + f.Tag.Get("koanf")
 		if f.Type.Kind() == reflect.Struct {
 			walk(v.Field(i), key+".", out)

@@ -32,13 +32,13 @@ catalog:
 		got, want any
 	}{
 		{"env over file", c.RequestTimeout, 4 * time.Second},
-		{"service over defaults", c.Pricing.Timeout, 200 * time.Millisecond},
-		{"defaults inherited", c.Users.Timeout, 700 * time.Millisecond},
-		{"env over service file", c.Pricing.MaxRetries, 0},
-		{"file defaults over built-in", c.Orders.MaxRetries, 1},
-		{"built-in default", c.Orders.BreakerConsecutiveFailures, 5},
-		{"list", strings.Join(c.Catalog.ForwardHeaders, ","), "Authorization,Accept-Language"},
-		{"inherited list", strings.Join(c.Users.ForwardHeaders, ","), "Authorization"},
+		{"service over defaults", c.Services["pricing"].Timeout, 200 * time.Millisecond},
+		{"defaults inherited", c.Services["users"].Timeout, 700 * time.Millisecond},
+		{"env over service file", c.Services["pricing"].MaxRetries, 0},
+		{"file defaults over built-in", c.Services["orders"].MaxRetries, 1},
+		{"built-in default", c.Services["orders"].BreakerConsecutiveFailures, 5},
+		{"list", strings.Join(c.Services["catalog"].ForwardHeaders, ","), "Authorization,Accept-Language"},
+		{"inherited list", strings.Join(c.Services["users"].ForwardHeaders, ","), "Authorization"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -81,11 +81,11 @@ func TestExampleConfigurationLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Pricing.Timeout != 300*time.Millisecond || c.Users.Timeout != 800*time.Millisecond || !c.Catalog.Critical {
-		t.Errorf("per-service settings not applied: %+v %+v", c.Pricing, c.Catalog)
+	if c.Services["pricing"].Timeout != 300*time.Millisecond || c.Services["users"].Timeout != 800*time.Millisecond || !c.Services["catalog"].Critical {
+		t.Errorf("per-service settings not applied: %+v %+v", c.Services["pricing"], c.Services["catalog"])
 	}
-	if len(c.Orders.ForwardHeaders) != 0 || len(c.Users.ForwardHeaders) != 2 {
-		t.Errorf("forward_headers: orders %v, users %v", c.Orders.ForwardHeaders, c.Users.ForwardHeaders)
+	if len(c.Services["orders"].ForwardHeaders) != 0 || len(c.Services["users"].ForwardHeaders) != 2 {
+		t.Errorf("forward_headers: orders %v, users %v", c.Services["orders"].ForwardHeaders, c.Services["users"].ForwardHeaders)
 	}
 	if c.Introspection {
 		t.Error("production profile should turn introspection off")

@@ -108,7 +108,11 @@ func Group[E, T any](c *upstream.Client, ep Endpoint, items func(*E) []*T, match
 					out[i] = &dataloader.Result[[]*T]{Error: err}
 					continue
 				}
-				out[i] = &dataloader.Result[[]*T]{Data: index[keys[i].ID]}
+				list := index[keys[i].ID]
+				if list == nil {
+					list = []*T{} // a known-empty answer, not a missing one
+				}
+				out[i] = &dataloader.Result[[]*T]{Data: list}
 			}
 		})
 		return out
@@ -209,7 +213,8 @@ func parallel(n int, f func(i int)) {
 // (stable; as answered when cmp is nil), without reordering the loader's
 // cached slice.
 func Sorted[T any](items []*T, limit int, cmp func(a, b *T) int) []*T {
-	out := slices.Clone(items)
+	out := make([]*T, len(items)) // never nil: no items is an empty list
+	copy(out, items)
 	if cmp != nil {
 		slices.SortStableFunc(out, cmp)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/auth"
 )
 
@@ -34,14 +35,14 @@ func (authorizer) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (a authorizer) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Definition == nil {
+	if fc == nil {
 		return next(ctx)
 	}
-	d := fc.Field.Definition.Directives.ForName("auth")
-	if d == nil {
+	d := registry.Lookup(fc.Object, fc.Field.Name)
+	if d == nil || d.Auth == "" {
 		return next(ctx)
 	}
-	rule := d.Arguments.ForName("requires").Value.Raw
+	rule := d.Auth
 	p, _ := auth.PrincipalFrom(ctx)
 	if p.Subject == "" {
 		return nil, &gqlerror.Error{
@@ -61,6 +62,21 @@ func (a authorizer) InterceptField(ctx context.Context, next graphql.Resolver) (
 		Message:    fmt.Sprintf("not allowed to read %s.%s", fc.Object, fc.Field.Name),
 		Extensions: map[string]any{"code": CodeForbidden},
 	}
+}
+
+// allowed decides rule for the caller of ctx ahead of the field's
+// resolver, for the fetch plan; owner is the user the data belongs to.
+func (a authorizer) allowed(ctx context.Context, rule, owner string) bool {
+	p, _ := auth.PrincipalFrom(ctx)
+	switch {
+	case p.Subject == "":
+		return false
+	case rule == "AUTHENTICATED":
+		return true
+	case rule == "OWNER_OR_STAFF":
+		return p.HasRole(a.staffRole) || (owner != "" && owner == p.Subject)
+	}
+	return false
 }
 
 // owner is the user the field's data belongs to: its userId or id argument,

@@ -10,7 +10,7 @@ import (
 // A @fallback field serves its last good value when its service fails,
 // and the response says so.
 func TestFallbackServesStaleValues(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.Reviews.MaxRetries = 0 })
+	e := newEnv(t, func(c *config.Config) { c.Services["reviews"].MaxRetries = 0 })
 	const q = `{ product(id: "p1") { name ratingSummary { count } reviews(first: 2) { rating } stock { available } } }`
 	fresh := e.query(q, nil)
 	if len(fresh.Errors) > 0 {
@@ -68,8 +68,8 @@ func joinPath(ps []string) string {
 // the error; other root fields of the same query still resolve.
 func TestCriticalFailureNullsOnlyItsRootField(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) {
-		c.Pricing.Critical = true
-		c.Pricing.MaxRetries = 0
+		c.Services["pricing"].Critical = true
+		c.Services["pricing"].MaxRetries = 0
 	})
 	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
 	r := e.query(`{ product(id: "p1") { name price { amount { formatted } } } user(id: "u1") { name } }`, nil)
@@ -88,7 +88,7 @@ func TestCriticalFailureNullsOnlyItsRootField(t *testing.T) {
 	}
 
 	// Without the setting the same failure only nulls the price.
-	e2 := newEnv(t, func(c *config.Config) { c.Pricing.MaxRetries = 0 })
+	e2 := newEnv(t, func(c *config.Config) { c.Services["pricing"].MaxRetries = 0 })
 	e2.backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
 	r = e2.query(`{ product(id: "p1") { name price { amount { formatted } } } }`, nil)
 	if get(r.Data, "product", "name") == nil || get(r.Data, "product", "price") != nil {

@@ -129,12 +129,12 @@ func TestBackendFaults(t *testing.T) {
 			}
 			e := newEnv(t, func(c *config.Config) {
 				fs.real = nil // set below, once the backends exist
-				c.Pricing.URL = ts.URL
-				c.Pricing.Timeout = 300 * time.Millisecond
-				c.Pricing.MaxResponseBytes = 2048
-				c.Pricing.RetryBackoff = time.Millisecond
-				c.Pricing.BreakerConsecutiveFailures = 0
-				c.Pricing.BreakerFailureRatio = 0
+				c.Services["pricing"].URL = ts.URL
+				c.Services["pricing"].Timeout = 300 * time.Millisecond
+				c.Services["pricing"].MaxResponseBytes = 2048
+				c.Services["pricing"].RetryBackoff = time.Millisecond
+				c.Services["pricing"].BreakerConsecutiveFailures = 0
+				c.Services["pricing"].BreakerFailureRatio = 0
 			})
 			fs.real = e.backends.Server(demo.Pricing)
 
@@ -199,7 +199,7 @@ func pathStrings(p []any) []string {
 // one SERVICE_TIMEOUT error, and no backend call outlives the request.
 func TestSlowServiceIsCutOffAtItsTimeout(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) {
-		c.Pricing.Timeout = 200 * time.Millisecond
+		c.Services["pricing"].Timeout = 200 * time.Millisecond
 		c.RequestTimeout = 2 * time.Second
 	})
 	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
@@ -256,7 +256,7 @@ func waitFor(t *testing.T, cond func() bool, msg string) {
 
 // One failed batch for a whole list is one error, not one per item.
 func TestFailedBatchIsOneError(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.Pricing.MaxRetries = 0 })
+	e := newEnv(t, func(c *config.Config) { c.Services["pricing"].MaxRetries = 0 })
 	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
 	r := e.query(`{ products(first: 20) { nodes { name price { amount { formatted } } } } }`, nil)
 	if len(r.Errors) != 1 {

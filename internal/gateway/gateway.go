@@ -29,13 +29,7 @@ import (
 	"github.com/tributary-gw/tributary/internal/schemadiff"
 	"github.com/tributary-gw/tributary/internal/upstream"
 	"github.com/tributary-gw/tributary/resolvers"
-	"github.com/tributary-gw/tributary/services/catalog"
-	"github.com/tributary-gw/tributary/services/inventory"
 	"github.com/tributary-gw/tributary/services/loaders"
-	"github.com/tributary-gw/tributary/services/orders"
-	"github.com/tributary-gw/tributary/services/pricing"
-	"github.com/tributary-gw/tributary/services/reviews"
-	"github.com/tributary-gw/tributary/services/users"
 )
 
 // Gateway is the assembled HTTP handler and what it owns.
@@ -100,7 +94,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		return nil, err
 	}
 
-	clients := map[string]*upstream.Client{}
+	clients := loaders.Clients{}
 	for _, name := range config.Services {
 		sc := cfg.Service(name)
 		p := upstream.NewPolicy(name, upstream.PolicyConfig{
@@ -138,14 +132,6 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	if cfg.FallbackEntries > 0 {
 		g.stale = loaders.NewStaleCache(cfg.FallbackEntries)
-	}
-	lc := loaders.Clients{
-		Catalog:   catalog.New(clients["catalog"]),
-		Pricing:   pricing.New(clients["pricing"]),
-		Inventory: inventory.New(clients["inventory"]),
-		Reviews:   reviews.New(clients["reviews"]),
-		Users:     users.New(clients["users"]),
-		Orders:    orders.New(clients["orders"]),
 	}
 
 	schema := graph.NewExecutableSchema(graph.Config{
@@ -188,8 +174,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	srv.SetErrorPresenter(presentError(g.log))
 	srv.SetRecoverFunc(recoverPanic(g.log))
+	var authorize func(ctx context.Context, rule, owner string) bool
 	if cfg.Auth.Mode != "off" {
-		srv.Use(authorizer{staffRole: cfg.Auth.StaffRole})
+		az := authorizer{staffRole: cfg.Auth.StaffRole}
+		srv.Use(az)
+		authorize = az.allowed
 	}
 	perOp, _ := cfg.Budget.Parse() // validated by config
 	srv.Use(budget{defaultCalls: cfg.Budget.DefaultCalls, perOperation: perOp, enforce: cfg.Budget.Enforce,
@@ -208,13 +197,14 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		limitBody(cfg.MaxBodyBytes),
 		withCallLog(cfg.FanoutReport),
 		withDeadline(cfg.RequestTimeout),
-		loaders.Middleware(lc, loaders.Config{
-			Wait:     cfg.Batch.Wait,
-			Backstop: cfg.Batch.Backstop,
-			Timer:    cfg.Batch.Mode == "timer",
-			Disabled: cfg.Batch.Mode == "off",
-			Critical: critical,
-			Stale:    g.stale,
+		loaders.Middleware(clients, loaders.Config{
+			Wait:      cfg.Batch.Wait,
+			Backstop:  cfg.Batch.Backstop,
+			Timer:     cfg.Batch.Mode == "timer",
+			Disabled:  cfg.Batch.Mode == "off",
+			Critical:  critical,
+			Stale:     g.stale,
+			Authorize: authorize,
 		}),
 	)...)
 	mux.Handle("/graphql", gql)

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -133,27 +134,26 @@ func (e *estimator) field(f *ast.Field, mult, depth, level int, sized map[string
 	if f.Definition == nil {
 		return
 	}
-	dirs := f.Definition.Directives
-	if d := dirs.ForName("service"); d != nil {
-		if name := d.Arguments.ForName("name"); name != nil && name.Value != nil {
-			level++
-			e.keys[levelKey{name.Value.Raw, level}] += mult
-		}
+	var info *registry.Field
+	if f.ObjectDefinition != nil {
+		info = registry.Lookup(f.ObjectDefinition.Name, f.Name)
 	}
-	size, hasSize := e.listSize(f, dirs)
+	if info != nil && info.Service != "" {
+		level++
+		e.keys[levelKey{info.Service, level}] += mult
+	}
+	size, hasSize := e.listSize(f, info)
 	if n, ok := sized[f.Name]; ok {
 		size, hasSize = n, true
 	}
 	childMult := mult
 	var childSized map[string]int
-	if ls := dirs.ForName("listSize"); ls != nil {
-		if sf := ls.Arguments.ForName("sizedFields"); sf != nil && sf.Value != nil && len(sf.Value.Children) > 0 {
-			childSized = map[string]int{}
-			for _, c := range sf.Value.Children {
-				childSized[c.Value.Raw] = size
-			}
-			hasSize = false // the size applies to the named children
+	if info != nil && info.ListSize != nil && len(info.ListSize.SizedFields) > 0 {
+		childSized = map[string]int{}
+		for _, c := range info.ListSize.SizedFields {
+			childSized[c] = size
 		}
+		hasSize = false // the size applies to the named children
 	}
 	if f.Definition.Type.Elem != nil { // a list
 		if !hasSize {
@@ -171,14 +171,13 @@ func (e *estimator) field(f *ast.Field, mult, depth, level int, sized map[string
 
 // listSize reads @listSize: the slicing argument's value (or length), else
 // the assumed size.
-func (e *estimator) listSize(f *ast.Field, dirs ast.DirectiveList) (int, bool) {
-	d := dirs.ForName("listSize")
-	if d == nil {
+func (e *estimator) listSize(f *ast.Field, info *registry.Field) (int, bool) {
+	if info == nil || info.ListSize == nil {
 		return 0, false
 	}
-	if arg := d.Arguments.ForName("slicingArgument"); arg != nil && arg.Value != nil {
+	if arg := info.ListSize.SlicingArgument; arg != "" {
 		args := f.ArgumentMap(e.vars)
-		switch v := args[arg.Value.Raw].(type) {
+		switch v := args[arg].(type) {
 		case int64:
 			return max(int(v), 0), true
 		case int:
@@ -187,11 +186,8 @@ func (e *estimator) listSize(f *ast.Field, dirs ast.DirectiveList) (int, bool) {
 			return len(v), true
 		}
 	}
-	if a := d.Arguments.ForName("assumed"); a != nil && a.Value != nil {
-		var n int
-		if _, err := fmt.Sscan(a.Value.Raw, &n); err == nil {
-			return n, true
-		}
+	if info.ListSize.Assumed > 0 {
+		return info.ListSize.Assumed, true
 	}
 	return 0, false
 }

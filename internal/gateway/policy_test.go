@@ -13,11 +13,11 @@ const priceQuery = `{ product(id: "p1") { name price { amount { formatted } } } 
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	const cooldown = 200 * time.Millisecond
 	e := newEnv(t, func(c *config.Config) {
-		c.Pricing.MaxRetries = 0
-		c.Pricing.BreakerConsecutiveFailures = 3
-		c.Pricing.BreakerFailureRatio = 0
-		c.Pricing.BreakerCooldown = cooldown
-		c.Pricing.BreakerProbes = 1
+		c.Services["pricing"].MaxRetries = 0
+		c.Services["pricing"].BreakerConsecutiveFailures = 3
+		c.Services["pricing"].BreakerFailureRatio = 0
+		c.Services["pricing"].BreakerCooldown = cooldown
+		c.Services["pricing"].BreakerProbes = 1
 	})
 	pricing := e.backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{Down: true})
@@ -70,12 +70,12 @@ func TestRetriesStayWithinBudget(t *testing.T) {
 		burst   = 2
 	)
 	e := newEnv(t, func(c *config.Config) {
-		c.Pricing.MaxRetries = 3
-		c.Pricing.RetryBackoff = time.Millisecond
-		c.Pricing.RetryBudget = budget
-		c.Pricing.RetryBurst = burst
-		c.Pricing.BreakerConsecutiveFailures = 0
-		c.Pricing.BreakerFailureRatio = 0
+		c.Services["pricing"].MaxRetries = 3
+		c.Services["pricing"].RetryBackoff = time.Millisecond
+		c.Services["pricing"].RetryBudget = budget
+		c.Services["pricing"].RetryBurst = burst
+		c.Services["pricing"].BreakerConsecutiveFailures = 0
+		c.Services["pricing"].BreakerFailureRatio = 0
 	})
 	pricing := e.backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{ErrorRate: 0.5})
@@ -109,7 +109,7 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 // The bulkhead caps calls in flight to one service; callers wait for a
 // slot within their deadline.
 func TestBulkheadCapsInFlightCalls(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.Pricing.MaxInFlight = 2 })
+	e := newEnv(t, func(c *config.Config) { c.Services["pricing"].MaxInFlight = 2 })
 	pricing := e.backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{Latency: 30 * time.Millisecond})
 	done := make(chan struct{})
@@ -136,10 +136,10 @@ func TestBulkheadCapsInFlightCalls(t *testing.T) {
 func TestReadyzReflectsCriticalBreakers(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) {
 		c.ReadyzBackends = true
-		c.Pricing.Critical = true
-		c.Pricing.MaxRetries = 0
-		c.Pricing.BreakerConsecutiveFailures = 1
-		c.Pricing.BreakerCooldown = time.Minute
+		c.Services["pricing"].Critical = true
+		c.Services["pricing"].MaxRetries = 0
+		c.Services["pricing"].BreakerConsecutiveFailures = 1
+		c.Services["pricing"].BreakerCooldown = time.Minute
 	})
 	readyz := func() int {
 		resp, err := e.srv.Client().Get(e.srv.URL + "/readyz")

@@ -162,8 +162,8 @@ func TestHeaderPolicy(t *testing.T) {
 	seen := map[string]http.Header{}
 	e := newEnv(t, withJWT, func(c *config.Config) {
 		c.Auth.IdentityHeader = "X-User-Id"
-		c.Catalog.ForwardHeaders = []string{"Accept-Language"}
-		c.Pricing.ForwardHeaders = []string{"Authorization", "X-Client-Version"}
+		c.Services["catalog"].ForwardHeaders = []string{"Accept-Language"}
+		c.Services["pricing"].ForwardHeaders = []string{"Authorization", "X-Client-Version"}
 	})
 	e.onRequest = func(svc demo.Service, r *http.Request) {
 		mu.Lock()

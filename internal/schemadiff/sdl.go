@@ -11,8 +11,9 @@ import (
 
 // PublicSDL prints s as SDL for clients: without built-in scalars and
 // directives, introspection types, comments, and gqlgen's code-generation
-// directives (goField, goModel, goTag, goExtraField, goEnum: neither their
-// definitions nor their uses). Descriptions are kept. The output is
+// directives (goField, goModel, goTag, goExtraField, goEnum) and composition
+// directives (source, connect, computed, map): neither their definitions nor
+// their uses. Descriptions are kept. The output is
 // deterministic: a schema block only when needed (non-default root names, a
 // schema description or directives), then directive definitions by name, then
 // the Query, Mutation and Subscription types, then all other types by name;
@@ -117,10 +118,13 @@ func publicDirectives(s *ast.Schema) map[string]*ast.DirectiveDefinition {
 }
 
 // isCodegenDirective reports whether name is one of gqlgen's code-generation
-// directives, which steer Go code generation and mean nothing to clients.
+// directives or of the composition directives (internal/compose), which
+// steer Go code generation and mean nothing to clients (a connector's
+// backend paths are the gateway's business).
 func isCodegenDirective(name string) bool {
 	switch name {
-	case "goField", "goModel", "goTag", "goExtraField", "goEnum":
+	case "goField", "goModel", "goTag", "goExtraField", "goEnum",
+		"source", "connect", "computed", "map":
 		return true
 	}
 	return false

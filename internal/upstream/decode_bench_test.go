@@ -9,9 +9,8 @@ import (
 
 	gojson "github.com/goccy/go-json"
 
-	"github.com/tributary-gw/tributary/services/catalog"
+	"github.com/tributary-gw/tributary/graph/model"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/reviews"
 )
 
 // payloads are real demo answers: 100 products, and the reviews of 20.
@@ -48,10 +47,14 @@ func BenchmarkDecode(b *testing.B) {
 				for b.Loop() {
 					var err error
 					if name == "products100" {
-						var out catalog.ProductList
+						var out struct {
+							Products []*model.Product `json:"products"`
+						}
 						err = dec(body, &out)
 					} else {
-						var out reviews.ReviewList
+						var out struct {
+							Reviews []*model.Review `json:"reviews"`
+						}
 						err = dec(body, &out)
 					}
 					if err != nil {

@@ -6,8 +6,7 @@ import (
 	jsonv2 "encoding/json/v2"
 	"testing"
 
-	"github.com/tributary-gw/tributary/services/catalog"
-	"github.com/tributary-gw/tributary/services/reviews"
+	"github.com/tributary-gw/tributary/graph/model"
 )
 
 // Run with GOEXPERIMENT=jsonv2 to compare encoding/json/v2.
@@ -19,10 +18,14 @@ func BenchmarkDecodeJSONv2(b *testing.B) {
 			for b.Loop() {
 				var err error
 				if name == "products100" {
-					var out catalog.ProductList
+					var out struct {
+						Products []*model.Product `json:"products"`
+					}
 					err = jsonv2.Unmarshal(body, &out)
 				} else {
-					var out reviews.ReviewList
+					var out struct {
+						Reviews []*model.Review `json:"reviews"`
+					}
 					err = jsonv2.Unmarshal(body, &out)
 				}
 				if err != nil {

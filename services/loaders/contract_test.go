@@ -13,14 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-gw/tributary/graph/registry"
+	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/internal/upstream"
-	"github.com/tributary-gw/tributary/services/catalog"
-	"github.com/tributary-gw/tributary/services/inventory"
 	"github.com/tributary-gw/tributary/services/loaders"
-	"github.com/tributary-gw/tributary/services/orders"
-	"github.com/tributary-gw/tributary/services/pricing"
-	"github.com/tributary-gw/tributary/services/reviews"
-	"github.com/tributary-gw/tributary/services/users"
 )
 
 // minimal is a second, independent implementation of the backend contract,
@@ -113,10 +109,11 @@ func clients(t *testing.T, url string) loaders.Clients {
 		}
 		return c
 	}
-	return loaders.Clients{
-		Catalog: catalog.New(mk("catalog")), Pricing: pricing.New(mk("pricing")), Inventory: inventory.New(mk("inventory")),
-		Reviews: reviews.New(mk("reviews")), Users: users.New(mk("users")), Orders: orders.New(mk("orders")),
+	out := loaders.Clients{}
+	for _, s := range registry.Services() {
+		out[s] = mk(s)
 	}
+	return out
 }
 
 // Every loader answers in key order, with nil for unknown ids, whatever
@@ -129,7 +126,7 @@ func TestLoadersAgainstAnIndependentImplementation(t *testing.T) {
 	ctx := context.Background()
 	keys := []string{"k3", "unknown1", "k1", "k2", "k1"}
 
-	products, errs := l.Product.LoadAll(ctx, keys, 1)
+	products, errs := l.CatalogProductsByIds.LoadAll(ctx, ids(keys...), 1)
 	if errs != nil {
 		t.Fatal(errs)
 	}
@@ -137,29 +134,30 @@ func TestLoadersAgainstAnIndependentImplementation(t *testing.T) {
 		switch {
 		case strings.HasPrefix(k, "unknown") && products[i] != nil:
 			t.Errorf("product %d (%s): got %+v, want nil", i, k, products[i])
-		case !strings.HasPrefix(k, "unknown") && (products[i] == nil || products[i].Id != k):
+		case !strings.HasPrefix(k, "unknown") && (products[i] == nil || products[i].ID != k):
 			t.Errorf("product %d: got %+v, want id %s", i, products[i], k)
 		}
 	}
-	prices, errs := l.Price.LoadAll(ctx, []loaders.PriceKey{{ProductID: "k2", Currency: "EUR"}, {ProductID: "k1", Currency: "USD"}, {ProductID: "unknown", Currency: "USD"}}, 1)
-	if errs != nil || prices[0].Currency != "EUR" || prices[0].ProductId != "k2" || prices[1].ProductId != "k1" || prices[2] != nil {
+	eur, usd := connect.Query("currency", "EUR"), connect.Query("currency", "USD")
+	prices, errs := l.PricingPricesByProductIds.LoadAll(ctx, []connect.Key{{ID: "k2", Query: eur}, {ID: "k1", Query: usd}, {ID: "unknown", Query: usd}}, 1)
+	if errs != nil || prices[0].Currency != "EUR" || prices[0].ProductID != "k2" || prices[1].ProductID != "k1" || prices[2] != nil {
 		t.Errorf("prices: got %+v %v", prices, errs)
 	}
-	stock, errs := l.Stock.LoadAll(ctx, []string{"k2", "k9"}, 1)
-	if errs != nil || stock[0].ProductId != "k2" || stock[1].ProductId != "k9" {
+	stock, errs := l.InventoryInventoryByProductIds.LoadAll(ctx, ids("k2", "k9"), 1)
+	if errs != nil || stock[0].ProductID != "k2" || stock[1].ProductID != "k9" {
 		t.Errorf("stock: got %+v %v", stock, errs)
 	}
-	revs, errs := l.ReviewsByProduct.LoadAll(ctx, []string{"k5", "k6", "unknown"}, 1)
+	revs, errs := l.ReviewsReviewsByProductIds.LoadAll(ctx, ids("k5", "k6", "unknown"), 1)
 	// The service sends one review twice: it counts once.
-	if errs != nil || len(revs[0]) != 1 || revs[0][0].ProductId != "k5" || len(revs[1]) != 1 || len(revs[2]) != 0 {
+	if errs != nil || len(revs[0]) != 1 || revs[0][0].ProductID != "k5" || len(revs[1]) != 1 || len(revs[2]) != 0 {
 		t.Errorf("reviews: got %+v %v", revs, errs)
 	}
-	us, errs := l.User.LoadAll(ctx, []string{"u2", "u1"}, 1)
-	if errs != nil || us[0].Id != "u2" || us[1].Tier != "diamond" || us[1].Email != "not-an-email" {
+	us, errs := l.UsersUsersByIds.LoadAll(ctx, ids("u2", "u1"), 1)
+	if errs != nil || us[0].ID != "u2" || us[1].Tier != "diamond" || us[1].Email == nil || *us[1].Email != "not-an-email" {
 		t.Errorf("users: got %+v %v", us, errs)
 	}
-	os, errs := l.OrdersByUser.LoadAll(ctx, []string{"u7"}, 1)
-	if errs != nil || len(os[0]) == 0 || os[0][0].UserId != "u7" || os[0][0].Items[0].Quantity != 1 {
+	os, errs := l.OrdersOrdersByUserIds.LoadAll(ctx, ids("u7"), 1)
+	if errs != nil || len(os[0]) == 0 || os[0][0].UserID != "u7" || os[0][0].Items[0].Quantity != 1 || os[0][0].Items[0].Currency != "EUR" {
 		t.Errorf("orders: got %+v %v", os, errs)
 	}
 }
@@ -176,12 +174,12 @@ func TestBatchesSplitAt100AndRunConcurrently(t *testing.T) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("p%d", i+1)
 	}
-	got, errs := l.Product.LoadAll(context.Background(), keys, 1)
+	got, errs := l.CatalogProductsByIds.LoadAll(context.Background(), ids(keys...), 1)
 	if errs != nil {
 		t.Fatal(errs)
 	}
 	for i, p := range got {
-		if p == nil || p.Id != keys[i] {
+		if p == nil || p.ID != keys[i] {
 			t.Fatalf("product %d: got %+v, want %s", i, p, keys[i])
 		}
 	}
@@ -194,4 +192,12 @@ func TestBatchesSplitAt100AndRunConcurrently(t *testing.T) {
 	if got := m.peak.Load(); got != 2 {
 		t.Errorf("peak concurrent calls: got %d, want 2", got)
 	}
+}
+
+func ids(ids ...string) []connect.Key {
+	out := make([]connect.Key, len(ids))
+	for i, id := range ids {
+		out[i] = connect.Key{ID: id}
+	}
+	return out
 }

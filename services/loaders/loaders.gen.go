@@ -32,7 +32,7 @@ type Loaders struct {
 	ReviewsReviewsByAuthorIds *Loader[connect.Key, []*model.Review]
 	// ReviewsReviewsByProductIds serves Product.reviews, Product.ratingSummary.
 	ReviewsReviewsByProductIds *Loader[connect.Key, []*model.Review]
-	// UsersUsersByIds serves Dashboard.user, Query.user, Review.author, Viewer.user.
+	// UsersUsersByIds serves Query.user, Review.author, Viewer.user.
 	UsersUsersByIds *Loader[connect.Key, *model.User]
 
 	req *request
