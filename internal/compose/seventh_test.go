@@ -1,0 +1,298 @@
+package compose_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// loyaltyBackend is an independent implementation of
+// testdata/loyalty/loyalty.yaml: it records every call.
+type loyaltyBackend struct {
+	mu    sync.Mutex
+	calls []url.Values // query of each call
+	down  bool
+}
+
+func (b *loyaltyBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	b.calls = append(b.calls, r.URL.Query())
+	down := b.down
+	b.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path != "/balances" {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"error":"no such path"}`)
+		return
+	}
+	if down {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"error":"down"}`)
+		return
+	}
+	ids := strings.Split(r.URL.Query().Get("userIds"), ",")
+	if len(ids) > 100 {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"error":"at most 100 ids"}`)
+		return
+	}
+	program := r.URL.Query().Get("program")
+	if program == "" {
+		program = "default"
+	}
+	var out []map[string]any
+	for i := len(ids) - 1; i >= 0; i-- { // any order, per the contract
+		out = append(out, map[string]any{"userId": ids[i], "program": program, "points": points(ids[i]), "tier": "extra"})
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"balances": out})
+}
+
+func (b *loyaltyBackend) snapshot() []url.Values {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.calls)
+}
+
+func points(userID string) int { return len(userID) * 100 }
+
+// A seventh backend declared only in fixture files — an OpenAPI document
+// and a schema file with a connector, plus its URL in the configuration —
+// is composed by `go generate` in a copy of the repository and queried
+// through the built gateway: batched, in the plan's rounds, failing as
+// partial data. No Go is written for it.
+func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a copy of the gateway")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	copyTree(t, root, dir)
+	copyFile(t, "testdata/loyalty/loyalty.yaml", filepath.Join(dir, "api", "loyalty.yaml"))
+	copyFile(t, "testdata/loyalty/loyalty.graphqls", filepath.Join(dir, "graph", "loyalty.graphqls"))
+
+	goCmd(t, dir, "generate", "./...")
+	goCmd(t, dir, "build", "-o", "tributary-test", ".")
+	bin := filepath.Join(dir, "tributary-test")
+
+	// Without its URL the gateway refuses to start, naming the key.
+	out, err := exec.Command(bin, "-check-config").CombinedOutput()
+	if err != nil {
+		t.Fatalf("-check-config: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "TRIBUTARY_LISTEN_ADDR=127.0.0.1:0")
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "TRIBUTARY_LOYALTY_URL") {
+		t.Errorf("start without a loyalty URL: got %v, %s; want an error naming TRIBUTARY_LOYALTY_URL", err, out)
+	}
+
+	lb := &loyaltyBackend{}
+	ts := httptest.NewServer(lb)
+	defer ts.Close()
+	gw := startGateway(t, bin, "TRIBUTARY_LOYALTY_URL="+ts.URL, "TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_FORMAT=json")
+
+	// Review authors of a whole listing: one loyalty call for all of them.
+	var listing struct {
+		Data struct {
+			Products struct {
+				Nodes []struct {
+					Reviews []struct {
+						Author struct {
+							ID      string
+							Loyalty *struct {
+								Program string
+								Points  int
+							}
+						}
+					}
+				}
+			}
+		}
+		Errors []any
+	}
+	query(t, gw, `{ products(first: 20) { nodes { reviews(first: 5) { author { id loyalty { program points } } } } } }`, &listing)
+	if len(listing.Errors) > 0 {
+		t.Fatalf("errors: %v", listing.Errors)
+	}
+	authors := map[string]bool{}
+	for _, n := range listing.Data.Products.Nodes {
+		for _, r := range n.Reviews {
+			a := r.Author
+			authors[a.ID] = true
+			if a.Loyalty == nil || a.Loyalty.Points != points(a.ID) || a.Loyalty.Program != "default" {
+				t.Errorf("author %s: got loyalty %+v, want %d default points", a.ID, a.Loyalty, points(a.ID))
+			}
+		}
+	}
+	calls := lb.snapshot()
+	if len(authors) == 0 {
+		t.Fatal("the listing has no review authors")
+	}
+	if len(calls) != 1 {
+		t.Fatalf("loyalty calls: got %d, want 1 for %d authors", len(calls), len(authors))
+	}
+	if got := strings.Split(calls[0].Get("userIds"), ","); len(got) != len(authors) {
+		t.Errorf("ids in the loyalty call: got %d, want %d (one per distinct author)", len(got), len(authors))
+	}
+
+	// A user asked for by id: loyalty goes out with the users call, with
+	// the argument as its parameter.
+	var one struct {
+		Data struct {
+			User struct{ Loyalty struct{ Program string } }
+		}
+	}
+	query(t, gw, `{ user(id: "u7") { name loyalty(program: "gold") { program } } }`, &one)
+	calls = lb.snapshot()
+	if last := calls[len(calls)-1]; last.Get("program") != "gold" || last.Get("userIds") != "u7" || one.Data.User.Loyalty.Program != "gold" {
+		t.Errorf("user loyalty: call %v, answer %+v", last, one)
+	}
+
+	// Loyalty down: partial data, an error naming the service.
+	lb.mu.Lock()
+	lb.down = true
+	lb.mu.Unlock()
+	var partial struct {
+		Data struct {
+			User *struct {
+				Name    string
+				Loyalty *struct{ Points int }
+			}
+		}
+		Errors []struct {
+			Path       []any
+			Extensions map[string]any
+		}
+	}
+	query(t, gw, `{ user(id: "u8") { name loyalty { points } } }`, &partial)
+	if partial.Data.User == nil || partial.Data.User.Name == "" || partial.Data.User.Loyalty != nil {
+		t.Errorf("with loyalty down: got %+v, want the user with loyalty null", partial.Data.User)
+	}
+	if len(partial.Errors) != 1 || partial.Errors[0].Extensions["service"] != "loyalty" || fmt.Sprint(partial.Errors[0].Path) != "[user loyalty]" {
+		t.Errorf("with loyalty down: errors %+v, want one at [user loyalty] naming loyalty", partial.Errors)
+	}
+}
+
+func goCmd(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// startGateway runs bin and returns its GraphQL URL once it listens.
+func startGateway(t *testing.T, bin string, env ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			var line struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "tributary listening" && !sent {
+				addr <- line.Addr
+				sent = true
+			}
+		}
+		if !sent {
+			close(addr)
+		}
+	}()
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			t.Fatal("the gateway exited before listening")
+		}
+		return "http://" + a + "/graphql"
+	case <-time.After(60 * time.Second):
+		t.Fatal("the gateway did not start listening")
+	}
+	return ""
+}
+
+func query(t *testing.T, endpoint, q string, out any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q})
+	resp, err := http.Post(endpoint, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+}
+
+// copyTree copies the module at src to dst, without version control or
+// build output.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", "out", "artifacts":
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() || strings.HasSuffix(d.Name(), ".test") || rel == "tributary" {
+			return nil
+		}
+		copyFile(t, path, filepath.Join(dst, rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
