@@ -285,6 +285,65 @@ func TestUserWithOrdersAndReviews(t *testing.T) {
 	}
 }
 
+// The fetch plan: a user's orders and reviews go out with the user when
+// the id is an argument (orders, under @auth, once the owner rule is
+// decided from that id), the orders' item products and their prices when
+// the orders arrive, with the reviewed products: two round trips, one call
+// per service. A caller who may not read the orders costs no orders call.
+func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
+	const q = `{ user(id: "u1") { name orders { items { product { name price { amount { formatted } } } } } reviews { product { name } } } }`
+	tests := []struct {
+		name       string
+		mods       []func(*config.Config)
+		token      func(t *testing.T) string
+		wantOrders int64
+		wantErrors int
+	}{
+		{"auth off", nil, func(*testing.T) string { return "" }, 1, 0},
+		{"owner", []func(*config.Config){withJWT}, func(t *testing.T) string { return token(t, "u1") }, 1, 0},
+		{"staff", []func(*config.Config){withJWT}, func(t *testing.T) string { return token(t, "u9", "support") }, 1, 0},
+		{"someone else", []func(*config.Config){withJWT}, func(t *testing.T) string { return token(t, "u2") }, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, tt.mods...)
+			e.withLatency(30 * time.Millisecond)
+			r := e.queryAs(tt.token(t), q, nil)
+			if len(r.Errors) != tt.wantErrors {
+				t.Fatalf("got errors %+v, want %d", r.Errors, tt.wantErrors)
+			}
+			if tt.wantErrors > 0 && r.Errors[0].Extensions["code"] != "FORBIDDEN" {
+				t.Errorf("got %+v, want FORBIDDEN", r.Errors[0])
+			}
+			if got := e.calls(demo.Orders, demo.EndpointOrdersByUser); got != tt.wantOrders {
+				t.Errorf("orders calls: got %d, want %d", got, tt.wantOrders)
+			}
+			for _, c := range []struct {
+				svc      demo.Service
+				endpoint string
+			}{{demo.Users, demo.EndpointUsersByIDs}, {demo.Reviews, demo.EndpointReviewsByAuthor}} {
+				if got := e.calls(c.svc, c.endpoint); got != 1 {
+					t.Errorf("%s %s calls: got %d, want 1", c.svc, c.endpoint, got)
+				}
+			}
+			// The reviewed products and the ordered ones are one catalog
+			// call when orders and reviews answer together; when one
+			// answers first, its products go out at once rather than wait
+			// for the other (the scheduler never holds ready work back).
+			if got := e.calls(demo.Catalog, demo.EndpointProductsByIDs); got < 1 || got > 2 {
+				t.Errorf("catalog calls: got %d, want 1 or 2", got)
+			}
+			if tt.wantOrders > 0 && e.calls(demo.Pricing, "prices") != 1 {
+				t.Errorf("pricing calls: got %d, want 1", e.calls(demo.Pricing, "prices"))
+			}
+			if got := e.rounds(); got != 2 {
+				t.Errorf("round trips: got %d, want 2", got)
+			}
+		})
+	}
+}
+
 func TestBadArgumentsAreClientErrors(t *testing.T) {
 	e := newEnv(t)
 	tests := []struct {

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +29,15 @@ type env struct {
 	inFlight, peak atomic.Int64
 	// onRequest, when set, sees every backend request.
 	onRequest func(demo.Service, *http.Request)
+
+	spansMu sync.Mutex
+	spans   []span // every backend call, for rounds()
+}
+
+// span is one backend call as the backend saw it.
+type span struct {
+	svc        demo.Service
+	start, end time.Time
 }
 
 // newEnv starts the demo backends and a gateway over them; mods adjust the
@@ -69,6 +80,12 @@ func (e *env) mount(svc demo.Service, h http.Handler) (string, func(context.Cont
 			if e.onRequest != nil {
 				e.onRequest(svc, r)
 			}
+			start := time.Now()
+			defer func() {
+				e.spansMu.Lock()
+				e.spans = append(e.spans, span{svc, start, time.Now()})
+				e.spansMu.Unlock()
+			}()
 			n := e.inFlight.Add(1)
 			defer e.inFlight.Add(-1)
 			for {
@@ -81,6 +98,37 @@ func (e *env) mount(svc demo.Service, h http.Handler) (string, func(context.Cont
 		h.ServeHTTP(w, r)
 	}))
 	return ts.URL, func(context.Context) error { ts.Close(); return nil }, nil
+}
+
+// rounds is the number of backend round trips the calls so far took one
+// after another: the longest chain of calls each of which started after
+// the one before it had answered. Calls of one round overlap; give the
+// backends some latency so that they do.
+func (e *env) rounds() int {
+	e.spansMu.Lock()
+	spans := slices.Clone(e.spans)
+	e.spansMu.Unlock()
+	slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	depth := make([]int, len(spans))
+	best := 0
+	for i, s := range spans {
+		depth[i] = 1
+		for j := range i {
+			if !spans[j].end.After(s.start) {
+				depth[i] = max(depth[i], depth[j]+1)
+			}
+		}
+		best = max(best, depth[i])
+	}
+	return best
+}
+
+// withLatency gives every demo backend a latency, so that the calls of one
+// round overlap.
+func (e *env) withLatency(d time.Duration) {
+	for _, s := range demo.AllServices() {
+		e.backends.Server(s).SetFaults(demo.Faults{Latency: d})
+	}
 }
 
 // eachService applies f to every service's configuration.
