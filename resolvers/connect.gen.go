@@ -51,36 +51,29 @@ type userResolver struct{ *Resolver }
 
 // prepDashboardRecentOrders checks the arguments of Dashboard.recentOrders and encodes its parameters.
 func prepDashboardRecentOrders(args map[string]any) (string, error) {
-	_ = args
 	if err := connect.CheckRange("first", args["first"], 0, 100); err != nil {
 		return "", err
 	}
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepDashboardReviews checks the arguments of Dashboard.reviews and encodes its parameters.
 func prepDashboardReviews(args map[string]any) (string, error) {
-	_ = args
 	if err := connect.CheckRange("first", args["first"], 0, 100); err != nil {
 		return "", err
 	}
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepOrderItemProduct checks the arguments of OrderItem.product and encodes its parameters.
 func prepOrderItemProduct(args map[string]any) (string, error) {
-	_ = args
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 var patternProductPriceCurrency = regexp.MustCompile("^[A-Z]{3}$")
 
 // prepProductPrice checks the arguments of Product.price and encodes its parameters.
 func prepProductPrice(args map[string]any) (string, error) {
-	_ = args
 	var kv []string
 	if v, ok := connect.Arg(args["currency"]); ok {
 		if err := connect.CheckPattern("currency", v, patternProductPriceCurrency, "GET /prices"); err != nil {
@@ -93,51 +86,40 @@ func prepProductPrice(args map[string]any) (string, error) {
 
 // prepProductStock checks the arguments of Product.stock and encodes its parameters.
 func prepProductStock(args map[string]any) (string, error) {
-	_ = args
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepProductReviews checks the arguments of Product.reviews and encodes its parameters.
 func prepProductReviews(args map[string]any) (string, error) {
-	_ = args
 	if err := connect.CheckRange("first", args["first"], 0, 100); err != nil {
 		return "", err
 	}
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepProductRelated checks the arguments of Product.related and encodes its parameters.
 func prepProductRelated(args map[string]any) (string, error) {
-	_ = args
 	if err := connect.CheckRange("first", args["first"], 0, 20); err != nil {
 		return "", err
 	}
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepQueryProduct checks the arguments of Query.product and encodes its parameters.
 func prepQueryProduct(args map[string]any) (string, error) {
-	_ = args
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepQueryProductsByIds checks the arguments of Query.productsByIds and encodes its parameters.
 func prepQueryProductsByIds(args map[string]any) (string, error) {
-	_ = args
 	if err := connect.CheckLen("ids", args["ids"], 100); err != nil {
 		return "", err
 	}
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepQueryProducts checks the arguments of Query.products and encodes its parameters.
 func prepQueryProducts(args map[string]any) (string, error) {
-	_ = args
 	var kv []string
 	if v, ok := connect.Arg(args["first"]); ok {
 		if err := connect.CheckRange("first", args["first"], 1, 100); err != nil {
@@ -156,50 +138,38 @@ func prepQueryProducts(args map[string]any) (string, error) {
 
 // prepQueryUser checks the arguments of Query.user and encodes its parameters.
 func prepQueryUser(args map[string]any) (string, error) {
-	_ = args
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepReviewAuthor checks the arguments of Review.author and encodes its parameters.
 func prepReviewAuthor(args map[string]any) (string, error) {
-	_ = args
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepReviewProduct checks the arguments of Review.product and encodes its parameters.
 func prepReviewProduct(args map[string]any) (string, error) {
-	_ = args
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepUserOrders checks the arguments of User.orders and encodes its parameters.
 func prepUserOrders(args map[string]any) (string, error) {
-	_ = args
 	if err := connect.CheckRange("first", args["first"], 0, 100); err != nil {
 		return "", err
 	}
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepUserReviews checks the arguments of User.reviews and encodes its parameters.
 func prepUserReviews(args map[string]any) (string, error) {
-	_ = args
 	if err := connect.CheckRange("first", args["first"], 0, 100); err != nil {
 		return "", err
 	}
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // prepViewerUser checks the arguments of Viewer.user and encodes its parameters.
 func prepViewerUser(args map[string]any) (string, error) {
-	_ = args
-	var kv []string
-	return connect.Query(kv...), nil
+	return "", nil
 }
 
 // orderDashboardRecentOrders orders Dashboard.recentOrders by createdAt descending.
@@ -263,10 +233,7 @@ func planDashboardByUserID(ctx context.Context, ids []string) {
 				l.ReviewsReviewsByAuthorIds.Load(ctx, connect.Key{ID: id, Query: q})
 			}
 		case "summary":
-			q, err := connect.Query(), error(nil)
-			if err != nil {
-				continue // the resolver reports it
-			}
+			q := ""
 			for _, id := range ids {
 				l.OrdersOrdersByUserIds.Load(ctx, connect.Key{ID: id, Query: q})
 			}
@@ -315,10 +282,7 @@ func planProductByID(ctx context.Context, ids []string) {
 				l.PricingPricesByProductIds.Load(ctx, connect.Key{ID: id, Query: q})
 			}
 		case "ratingSummary":
-			q, err := connect.Query(), error(nil)
-			if err != nil {
-				continue // the resolver reports it
-			}
+			q := ""
 			for _, id := range ids {
 				l.ReviewsReviewsByProductIds.Load(ctx, connect.Key{ID: id, Query: q})
 			}
@@ -397,10 +361,7 @@ func planUserByID(ctx context.Context, ids []string) {
 	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"User"}) {
 		switch f.Name {
 		case "lifetimeSpend":
-			q, err := connect.Query(), error(nil)
-			if err != nil {
-				continue // the resolver reports it
-			}
+			q := ""
 			for _, id := range ids {
 				if !l.Allowed(ctx, "OWNER_OR_STAFF", id) {
 					continue

@@ -203,8 +203,12 @@ func (g *Graph) genPrep(w *writer, c *Connector) {
 	}
 	w.p("\n// %s checks the arguments of %s.%s and encodes its parameters.", prepFunc(c), c.Type, c.Field)
 	w.p("func %s(args map[string]any) (string, error) {", prepFunc(c))
-	w.p("\t_ = args")
-	if fi := g.Fields[c.Type][c.Field]; fi != nil {
+	fi := g.Fields[c.Type][c.Field]
+	if len(c.Params) == 0 && (fi == nil || len(fi.Args) == 0) {
+		w.p("\treturn \"\", nil\n}")
+		return
+	}
+	if fi != nil {
 		for _, a := range sortedKeys(fi.Args) {
 			r := fi.Args[a]
 			if r.List {
@@ -220,6 +224,10 @@ func (g *Graph) genPrep(w *writer, c *Connector) {
 			}
 			w.p("\tif err := connect.CheckRange(%q, args[%q], %s, %s); err != nil {\n\t\treturn \"\", err\n\t}", a, a, lo, hi)
 		}
+	}
+	if len(c.Params) == 0 {
+		w.p("\treturn \"\", nil\n}")
+		return
 	}
 	w.p("\tvar kv []string")
 	for _, p := range c.Params {
@@ -477,10 +485,17 @@ func (g *Graph) genPlan(w *writer, k planKey, fields []string) {
 			for _, p := range c.Params {
 				kv = append(kv, lit(p.Name), lit(p.Literal))
 			}
-			q = "q, err := connect.Query(" + strings.Join(kv, ", ") + "), error(nil)"
+			q = `q := ""`
+			if len(kv) > 0 {
+				q = "q := connect.Query(" + strings.Join(kv, ", ") + ")"
+			}
 		}
 		w.p("\t\tcase %q:", name)
-		w.p("\t\t\t%s\n\t\t\tif err != nil {\n\t\t\t\tcontinue // the resolver reports it\n\t\t\t}", q)
+		if strings.HasPrefix(q, "q, err") {
+			w.p("\t\t\t%s\n\t\t\tif err != nil {\n\t\t\t\tcontinue // the resolver reports it\n\t\t\t}", q)
+		} else {
+			w.p("\t\t\t%s", q)
+		}
 		check := ""
 		if d := fd.Directives.ForName("auth"); d != nil {
 			rule := argString(d, "requires")
