@@ -79,6 +79,12 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
+	// The demo backends serve the services without a URL; one they do not
+	// implement needs its URL.
+	missing := cfg.MissingURLs()
+	if err := demoServes(missing); err != nil {
+		return err
+	}
 	if *checkConfig {
 		fmt.Fprintln(stdout, "configuration OK")
 		return nil
@@ -86,12 +92,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	log := newLogger(cfg.Log, stderr)
 
 	routes := map[string]http.Handler{}
-	if missing := cfg.MissingURLs(); len(missing) > 0 {
-		// Development: the demo backends serve the services without a URL.
-		// (config.Validate refuses missing URLs in production.)
-		if err := demoServes(missing); err != nil {
-			return err
-		}
+	if len(missing) > 0 {
 		backends, err := demo.Start(demo.DefaultDataset(), "127.0.0.1:0")
 		if err != nil {
 			return fmt.Errorf("start demo backends: %w", err)
