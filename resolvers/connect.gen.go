@@ -120,11 +120,11 @@ func prepQueryProductsByIds(args map[string]any) (string, error) {
 
 // prepQueryProducts checks the arguments of Query.products and encodes its parameters.
 func prepQueryProducts(args map[string]any) (string, error) {
+	if err := connect.CheckRange("first", args["first"], 1, 100); err != nil {
+		return "", err
+	}
 	var kv []string
 	if v, ok := connect.Arg(args["first"]); ok {
-		if err := connect.CheckRange("first", args["first"], 1, 100); err != nil {
-			return "", err
-		}
 		kv = append(kv, "first", v)
 	}
 	if v, ok := connect.Arg(args["after"]); ok {

@@ -2,7 +2,10 @@
 
 package registry
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 var sources = []Source{
 	{Name: "catalog", Contract: "api/openapi.yaml", BatchLimit: 100},
@@ -15,9 +18,9 @@ var sources = []Source{
 
 var fields = map[string]map[string]*Field{
 	"Dashboard": {
-		"recentOrders": {Service: "orders", Endpoint: "orders", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
-		"reviews":      {Service: "reviews", Endpoint: "reviews.byAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
-		"summary":      {Service: "orders", Endpoint: "orders", Batch: true},
+		"recentOrders": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
+		"reviews":      {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
+		"summary":      {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Batch: true},
 	},
 	"DashboardSummary": {
 		"totalSpent": {ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}},
@@ -26,35 +29,35 @@ var fields = map[string]map[string]*Field{
 		"items": {ListSize: &ListSize{Assumed: 5, SlicingArgument: "", SizedFields: []string(nil)}},
 	},
 	"OrderItem": {
-		"product": {Service: "catalog", Endpoint: "products.byIds", Batch: true},
+		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true},
 	},
 	"Product": {
-		"price":         {Service: "pricing", Endpoint: "prices", Batch: true},
-		"ratingSummary": {Service: "reviews", Endpoint: "reviews.byProductIds", StaleFor: 3600 * time.Second, Batch: true},
-		"related":       {Service: "catalog", Endpoint: "products.byIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 20, HasMin: true, List: false}}, Batch: true},
-		"reviews":       {Service: "reviews", Endpoint: "reviews.byProductIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
-		"stock":         {Service: "inventory", Endpoint: "inventory", Batch: true},
+		"price":         {Service: "pricing", Endpoint: "prices", Loader: "PricingPricesByProductIds", BatchArgs: []string{"currency"}, Batch: true},
+		"ratingSummary": {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, Batch: true},
+		"related":       {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 20, HasMin: true, List: false}}, Batch: true},
+		"reviews":       {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
+		"stock":         {Service: "inventory", Endpoint: "inventory", Loader: "InventoryInventoryByProductIds", Batch: true},
 	},
 	"Query": {
 		"dashboard":     {Service: "users", Auth: "OWNER_OR_STAFF"},
 		"me":            {Auth: "AUTHENTICATED"},
-		"product":       {Service: "catalog", Endpoint: "products.byIds"},
-		"products":      {Service: "catalog", Endpoint: "products.list", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string{"nodes"}}},
-		"productsByIds": {Service: "catalog", Endpoint: "products.byIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "ids", SizedFields: []string(nil)}, Args: map[string]Range{"ids": {Min: 0, Max: 100, HasMin: false, List: true}}},
-		"user":          {Service: "users", Endpoint: "users"},
+		"product":       {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds"},
+		"products":      {Service: "catalog", Endpoint: "products.list", Loader: "CatalogProductsList", BatchArgs: []string{"first", "after", "category"}, Unbatched: true, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string{"nodes"}}, Args: map[string]Range{"first": {Min: 1, Max: 100, HasMin: true, List: false}}},
+		"productsByIds": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "ids", SizedFields: []string(nil)}, Args: map[string]Range{"ids": {Min: math.MinInt64, Max: 100, HasMin: false, List: true}}},
+		"user":          {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds"},
 	},
 	"Review": {
-		"author":  {Service: "users", Endpoint: "users", StaleFor: 3600 * time.Second, Batch: true},
-		"product": {Service: "catalog", Endpoint: "products.byIds", Batch: true},
+		"author":  {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", StaleFor: 3600 * time.Second, Batch: true},
+		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true},
 	},
 	"User": {
 		"email":         {Auth: "OWNER_OR_STAFF"},
-		"lifetimeSpend": {Service: "orders", Endpoint: "orders", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}},
-		"orders":        {Service: "orders", Endpoint: "orders", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}},
-		"reviews":       {Service: "reviews", Endpoint: "reviews.byAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
+		"lifetimeSpend": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}},
+		"orders":        {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}},
+		"reviews":       {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
 	},
 	"Viewer": {
 		"dashboard": {Service: "users"},
-		"user":      {Service: "users", Endpoint: "users", Batch: true},
+		"user":      {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", Batch: true},
 	},
 }

@@ -55,6 +55,17 @@ type Field struct {
 	Service string
 	// Endpoint names the connector's endpoint (metrics and report label).
 	Endpoint string
+	// Loader names the per-request loader the field's look-ups join:
+	// fields with the same Loader (and the same BatchArgs values) at one
+	// level of a query share their batch calls. Empty for a hand-written
+	// field.
+	Loader string
+	// BatchArgs are the arguments whose values travel as parameters of the
+	// call (a currency): each distinct value is a call of its own.
+	BatchArgs []string
+	// Unbatched is set when every look-up is a call of its own (a listing
+	// page, a single-item path).
+	Unbatched bool
 	// Criticality is @critical / @optional.
 	Criticality Criticality
 	// StaleFor is @fallback(staleFor); zero without a fallback.
@@ -63,7 +74,8 @@ type Field struct {
 	Auth string
 	// ListSize is @listSize; nil without.
 	ListSize *ListSize
-	// Args are the declared bounds of the field's arguments.
+	// Args are the bounds of the field's arguments: declared with @range,
+	// or the contract's minimum/maximum of the parameter an argument feeds.
 	Args map[string]Range
 	// Batch is set when gqlgen resolves the field once for all its parents.
 	Batch bool

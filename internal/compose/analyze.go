@@ -140,6 +140,9 @@ type Graph struct {
 type FieldInfo struct {
 	Service     string
 	Endpoint    string
+	Loader      string
+	BatchArgs   []string
+	Unbatched   bool
 	Criticality string
 	StaleFor    time.Duration
 	Auth        string
@@ -684,10 +687,33 @@ func (a *analyzer) registry() {
 			useful := false
 			if c := byField[name+"."+f.Name]; c != nil {
 				fi.Service, fi.Endpoint, useful = c.Source.Name, c.Loader.Endpoint, true
+				fi.Loader = c.Loader.Name
+				fi.Unbatched = c.Kind == Call || c.Kind == Single
 				fi.Batch = batchField(c.Type, f)
+				for _, p := range c.Params {
+					if p.FromArg == "" {
+						continue
+					}
+					fi.BatchArgs = append(fi.BatchArgs, p.FromArg)
+					if p.Min != nil || p.Max != nil {
+						r := RangeInfo{Min: -1 << 63, Max: 1<<63 - 1}
+						if p.Min != nil {
+							r.Min, r.HasMin = int64(*p.Min), true
+						}
+						if p.Max != nil {
+							r.Max, r.HasMax = int64(*p.Max), true
+						}
+						if fi.Args == nil {
+							fi.Args = map[string]RangeInfo{}
+						}
+						fi.Args[p.FromArg] = r
+					}
+				}
 			}
 			if c := computed[name+"."+f.Name]; c != nil {
 				fi.Service, fi.Endpoint, useful = c.From.Source.Name, c.From.Loader.Endpoint, true
+				fi.Loader = c.From.Loader.Name
+				fi.Unbatched = c.From.Kind == Call || c.From.Kind == Single
 				fi.Batch = batchField(c.Type, f)
 			}
 			if d := f.Directives.ForName("service"); d != nil {

@@ -234,7 +234,7 @@ func (g *Graph) servedBy(l *Loader) []string {
 
 func (g *Graph) genRegistry(root string) error {
 	w := &writer{}
-	w.p("%spackage registry\n\nimport \"time\"", header)
+	w.p("%spackage registry\n\nimport (\n\t\"math\"\n\t\"time\"\n)", header)
 	w.p("\nvar sources = []Source{")
 	for _, s := range g.Sources {
 		w.p("\t{Name: %q, Contract: %q, BatchLimit: %d},", s.Name, s.Contract, s.BatchLimit)
@@ -261,6 +261,15 @@ func (g *Graph) genRegistry(root string) error {
 			if fi.Endpoint != "" {
 				parts = append(parts, fmt.Sprintf("Endpoint: %q", fi.Endpoint))
 			}
+			if fi.Loader != "" {
+				parts = append(parts, fmt.Sprintf("Loader: %q", fi.Loader))
+			}
+			if len(fi.BatchArgs) > 0 {
+				parts = append(parts, fmt.Sprintf("BatchArgs: %#v", fi.BatchArgs))
+			}
+			if fi.Unbatched {
+				parts = append(parts, "Unbatched: true")
+			}
 			if fi.Criticality != "" {
 				parts = append(parts, "Criticality: "+fi.Criticality)
 			}
@@ -277,11 +286,14 @@ func (g *Graph) genRegistry(root string) error {
 				var args []string
 				for _, a := range sortedKeys(fi.Args) {
 					r := fi.Args[a]
-					max := r.Max
-					if !r.HasMax {
-						max = 1<<63 - 1
+					lo, hi := fmt.Sprint(r.Min), fmt.Sprint(r.Max)
+					if !r.HasMin {
+						lo = "math.MinInt64"
 					}
-					args = append(args, fmt.Sprintf("%q: {Min: %d, Max: %d, HasMin: %v, List: %v}", a, r.Min, max, r.HasMin, r.List))
+					if !r.HasMax {
+						hi = "math.MaxInt64"
+					}
+					args = append(args, fmt.Sprintf("%q: {Min: %s, Max: %s, HasMin: %v, List: %v}", a, lo, hi, r.HasMin, r.List))
 				}
 				parts = append(parts, "Args: map[string]Range{"+strings.Join(args, ", ")+"}")
 			}

@@ -239,16 +239,8 @@ func (g *Graph) genPrep(w *writer, c *Connector) {
 		if p.Pattern != "" {
 			w.p("\t\tif err := connect.CheckPattern(%q, v, pattern%s%s, %q); err != nil {\n\t\t\treturn \"\", err\n\t\t}", p.FromArg, c.Type, templates.ToGo(c.Field)+templates.ToGo(p.Name), ep)
 		}
-		if p.Min != nil || p.Max != nil {
-			lo, hi := "math.MinInt64", "math.MaxInt64"
-			if p.Min != nil {
-				lo = fmt.Sprint(int64(*p.Min))
-			}
-			if p.Max != nil {
-				hi = fmt.Sprint(int64(*p.Max))
-			}
-			w.p("\t\tif err := connect.CheckRange(%q, args[%q], %s, %s); err != nil {\n\t\t\treturn \"\", err\n\t\t}", p.FromArg, p.FromArg, lo, hi)
-		}
+		// The contract's minimum and maximum are the argument's bounds in
+		// the registry, checked above.
 		if len(p.Enum) > 0 {
 			w.p("\t\tif !slices.Contains(%#v, v) {\n\t\t\treturn \"\", connect.InputError(\"%s must be one of %s, got %%q\", v)\n\t\t}", p.Enum, p.FromArg, strings.Join(p.Enum, ", "))
 		}
