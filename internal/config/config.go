@@ -85,7 +85,10 @@ type LimitsConfig struct {
 	MaxTokens       int `koanf:"max_tokens" doc:"Most lexical tokens in a query document (0: no limit)."`
 	MaxBackendCalls int `koanf:"max_backend_calls" doc:"Most backend calls an operation is estimated to make (0: no limit)."`
 	MaxItems        int `koanf:"max_items" doc:"Most objects an operation is estimated to fan out to (0: no limit)."`
-	DefaultListSize int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
+	// Introspection calls no backend, but aliases and fragments could
+	// make its answer megabytes long; GraphiQL's query is estimated at 3,072.
+	MaxIntrospectionItems int `koanf:"max_introspection_items" doc:"Most objects introspection fields are estimated to return, sized from the schema (0: no limit)."`
+	DefaultListSize       int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
 }
 
 // AuthConfig configures authentication (JWT bearer tokens) and the
@@ -192,12 +195,13 @@ func Default() Config {
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
 		Log:             LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
-			MaxDepth:        12,
-			MaxAliases:      30,
-			MaxTokens:       10000,
-			MaxBackendCalls: 40,
-			MaxItems:        5000,
-			DefaultListSize: 10,
+			MaxDepth:              12,
+			MaxAliases:            30,
+			MaxTokens:             10000,
+			MaxBackendCalls:       40,
+			MaxItems:              5000,
+			MaxIntrospectionItems: 10000,
+			DefaultListSize:       10,
 		},
 		Defaults: ServiceConfig{
 			Timeout:                    time.Second,
@@ -494,7 +498,8 @@ func (c *Config) Validate() []error {
 	}
 	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_tokens": c.Limits.MaxTokens, "limits.max_backend_calls": c.Limits.MaxBackendCalls,
-		"limits.max_items": c.Limits.MaxItems, "limits.default_list_size": c.Limits.DefaultListSize} {
+		"limits.max_items": c.Limits.MaxItems, "limits.max_introspection_items": c.Limits.MaxIntrospectionItems,
+		"limits.default_list_size": c.Limits.DefaultListSize} {
 		if v < 0 {
 			bad(key, "must not be negative, got %d", v)
 		}

@@ -164,11 +164,13 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	}
 	srv.Use(Limits{
-		MaxDepth:        cfg.Limits.MaxDepth,
-		MaxAliases:      cfg.Limits.MaxAliases,
-		MaxBackendCalls: cfg.Limits.MaxBackendCalls,
-		MaxItems:        cfg.Limits.MaxItems,
-		DefaultListSize: cfg.Limits.DefaultListSize,
+		MaxDepth:              cfg.Limits.MaxDepth,
+		MaxAliases:            cfg.Limits.MaxAliases,
+		MaxBackendCalls:       cfg.Limits.MaxBackendCalls,
+		MaxItems:              cfg.Limits.MaxItems,
+		MaxIntrospectionItems: cfg.Limits.MaxIntrospectionItems,
+		DefaultListSize:       cfg.Limits.DefaultListSize,
+		Fields:                NewSchemaFieldCost(schema.Schema()),
 	})
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})

@@ -2,30 +2,64 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/tributary-gw/tributary/internal/bounds"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
 // Limits rejects an operation before it runs — so before any backend call —
-// when it is deeper, more aliased or more costly than configured. The cost
-// is counted in what matters to the backends: the batched calls the query
-// will make (each @service field is one call per service per level, one
-// more per 100 keys) and the objects it fans out to (list sizes from the
-// `first`-style argument named by @listSize, else its assumed size).
+// when it is deeper, more aliased or more costly than configured, or when
+// a slicing argument is outside its declared range. The cost is counted in
+// what matters to the backends: the batched calls the query will make
+// (each @service field is one call per service per level, one more per 100
+// keys) and the objects it fans out to (list sizes from the `first`-style
+// argument named by @listSize, else its assumed size).
+//
+// The estimate is safe whatever the document: every figure saturates at
+// MaxFigure instead of wrapping, each fragment is analysed once per context
+// it is spread in (execution merges repeated spreads; so does the
+// estimate), and the work is counted and capped (MaxWork), so a small
+// document cannot make the gateway burn CPU before it answers.
 type Limits struct {
 	MaxDepth        int
 	MaxAliases      int
 	MaxBackendCalls int
 	MaxItems        int
+	// MaxIntrospectionItems bounds the objects introspection fields are
+	// estimated to return (0: no limit). Introspection calls no backend,
+	// but aliases and fragments can make its response huge.
+	MaxIntrospectionItems int
 	// DefaultListSize is assumed for lists without @listSize.
 	DefaultListSize int
+	// Fields describes the fields to the estimator; nil means the
+	// schema's own directives (NewSchemaFieldCost), which New sets.
+	Fields FieldCost
+	// MaxWork caps the estimator's work units per document; zero means
+	// DefaultMaxWork.
+	MaxWork int
 }
+
+// DefaultMaxWork is the estimator's work bound when Limits.MaxWork is
+// zero: orders of magnitude above what real operations need (GraphiQL's
+// introspection query takes a few hundred units), far below what would
+// take a noticeable time.
+const DefaultMaxWork = 200_000
+
+// MaxFigure is where every figure of a Cost saturates: large enough to be
+// over any configured limit, small enough to print as itself in JSON.
+const MaxFigure = math.MaxInt32
+
+// maxInt is the largest GraphQL Int (a signed 32-bit integer).
+const maxInt = math.MaxInt32
 
 var (
 	_ graphql.HandlerExtension        = Limits{}
@@ -38,14 +72,158 @@ func (Limits) ExtensionName() string { return "Limits" }
 // Validate implements graphql.HandlerExtension.
 func (Limits) Validate(graphql.ExecutableSchema) error { return nil }
 
-// Cost is what an operation is estimated to cost.
+// FieldInfo is everything the cost estimate needs to know about a field.
+// The zero value is a field that calls no backend and has no declared size.
+type FieldInfo struct {
+	// Service is the backend the field calls ("" for none): one batched
+	// call per service per level of the query.
+	Service string
+	// Size tells how many items a list field returns.
+	Size ListSize
+	// Bounds are the declared ranges of the field's arguments (an Int's
+	// value, a list's length), by argument name.
+	Bounds map[string]bounds.Range
+}
+
+// ListSize is the @listSize rule of a field.
+type ListSize struct {
+	// SlicingArgument names the argument whose value (or, for a list, its
+	// length) is the size.
+	SlicingArgument string
+	// Assumed is the size when there is no slicing argument; HasAssumed
+	// says it is set.
+	Assumed    int
+	HasAssumed bool
+	// SizedFields names the list fields of the returned object that the
+	// size applies to (connections), instead of the field itself.
+	SizedFields []string
+}
+
+// FieldCost describes fields to the estimator. It is the estimator's only
+// view of the schema's meaning, so the directives can move (e.g. into a
+// generated registry) without the estimator changing.
+type FieldCost interface {
+	// Field returns what is known of typeName.fieldName, or false for a
+	// field with nothing to say (no service, no size, no bounds).
+	Field(typeName, fieldName string) (FieldInfo, bool)
+}
+
+// SchemaFieldCost is the FieldCost read from a schema's @service and
+// @listSize directives, with argument bounds from package bounds, and
+// introspection list sizes taken from the schema itself (the number of
+// types, the most fields of any type, …).
+type SchemaFieldCost struct {
+	fields map[[2]string]FieldInfo
+}
+
+var _ FieldCost = (*SchemaFieldCost)(nil)
+
+// NewSchemaFieldCost reads s once; lookups are then a map access.
+func NewSchemaFieldCost(s *ast.Schema) *SchemaFieldCost {
+	sc := &SchemaFieldCost{fields: map[[2]string]FieldInfo{}}
+	var maxFields, maxArgs, maxInputFields, maxEnumValues, maxInterfaces, maxPossible, maxLocations int
+	for name, def := range s.Types {
+		maxFields = max(maxFields, len(def.Fields))
+		maxInterfaces = max(maxInterfaces, len(def.Interfaces))
+		maxPossible = max(maxPossible, len(s.GetPossibleTypes(def)))
+		maxEnumValues = max(maxEnumValues, len(def.EnumValues))
+		if def.Kind == ast.InputObject {
+			maxInputFields = max(maxInputFields, len(def.Fields))
+		}
+		for _, f := range def.Fields {
+			maxArgs = max(maxArgs, len(f.Arguments))
+			info, ok := fieldInfo(name, f)
+			if ok {
+				sc.fields[[2]string{name, f.Name}] = info
+			}
+		}
+	}
+	for _, d := range s.Directives {
+		maxArgs = max(maxArgs, len(d.Arguments))
+		maxLocations = max(maxLocations, len(d.Locations))
+	}
+	assumed := func(n int) FieldInfo { return FieldInfo{Size: ListSize{Assumed: n, HasAssumed: true}} }
+	for k, n := range map[[2]string]int{
+		{"__Schema", "types"}:           len(s.Types),
+		{"__Schema", "directives"}:      len(s.Directives),
+		{"__Type", "fields"}:            maxFields,
+		{"__Type", "interfaces"}:        maxInterfaces,
+		{"__Type", "possibleTypes"}:     maxPossible,
+		{"__Type", "enumValues"}:        maxEnumValues,
+		{"__Type", "inputFields"}:       maxInputFields,
+		{"__Field", "args"}:             maxArgs,
+		{"__Directive", "args"}:         maxArgs,
+		{"__Directive", "locations"}:    maxLocations,
+		{"__Type", "specifiedByURL"}:    0,
+		{"__Schema", "description"}:     0,
+		{"__Type", "isOneOf"}:           0,
+		{"__Directive", "isRepeatable"}: 0,
+	} {
+		if n > 0 {
+			sc.fields[k] = assumed(n)
+		}
+	}
+	return sc
+}
+
+// Field implements FieldCost.
+func (sc *SchemaFieldCost) Field(typeName, fieldName string) (FieldInfo, bool) {
+	info, ok := sc.fields[[2]string{typeName, fieldName}]
+	return info, ok
+}
+
+func fieldInfo(typeName string, f *ast.FieldDefinition) (FieldInfo, bool) {
+	var info FieldInfo
+	found := false
+	if d := f.Directives.ForName("service"); d != nil {
+		if a := d.Arguments.ForName("name"); a != nil && a.Value != nil {
+			info.Service, found = a.Value.Raw, true
+		}
+	}
+	if d := f.Directives.ForName("listSize"); d != nil {
+		found = true
+		if a := d.Arguments.ForName("slicingArgument"); a != nil && a.Value != nil {
+			info.Size.SlicingArgument = a.Value.Raw
+		}
+		if a := d.Arguments.ForName("assumed"); a != nil && a.Value != nil {
+			if n, err := strconv.Atoi(a.Value.Raw); err == nil && n >= 0 {
+				info.Size.Assumed, info.Size.HasAssumed = n, true
+			}
+		}
+		if a := d.Arguments.ForName("sizedFields"); a != nil && a.Value != nil {
+			for _, c := range a.Value.Children {
+				info.Size.SizedFields = append(info.Size.SizedFields, c.Value.Raw)
+			}
+		}
+	}
+	for _, a := range f.Arguments {
+		if r, ok := bounds.Lookup(typeName, f.Name, a.Name); ok {
+			if info.Bounds == nil {
+				info.Bounds = map[string]bounds.Range{}
+			}
+			info.Bounds[a.Name] = r
+			found = true
+		}
+	}
+	return info, found
+}
+
+// Cost is what an operation is estimated to cost. Every figure is between
+// 0 and MaxFigure.
 type Cost struct {
 	Depth   int
 	Aliases int
 	Calls   int
 	Items   int
+	// IntrospectionItems counts the objects of introspection fields,
+	// which are not in Items (they cost no backend call).
+	IntrospectionItems int
 	// PerService is the estimated calls per service.
 	PerService map[string]int
+	// Work is the estimator's work units for this document.
+	Work int
+	// Exhausted is set when the estimate stopped at the work bound.
+	Exhausted bool
 }
 
 // MutateOperationContext implements graphql.OperationContextMutator.
@@ -53,14 +231,24 @@ func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 	if oc.Operation == nil {
 		return nil
 	}
-	c := Estimate(oc.Doc, oc.Operation, oc.Variables, l.DefaultListSize)
+	fc := l.Fields
+	if fc == nil {
+		return nil // New always sets it; a bare Limits{} has no schema to read
+	}
+	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc); err != nil {
+		return err
+	}
+	c := EstimateWith(oc.Doc, oc.Operation, oc.Variables, l.DefaultListSize, fc, l.MaxWork)
 	reject := func(code, msg string) *gqlerror.Error {
 		return &gqlerror.Error{Message: msg, Extensions: map[string]any{
 			"code": code,
-			"cost": map[string]any{"depth": c.Depth, "aliases": c.Aliases, "backendCalls": c.Calls, "items": c.Items, "perService": c.PerService},
+			"cost": map[string]any{"depth": c.Depth, "aliases": c.Aliases, "backendCalls": c.Calls, "items": c.Items,
+				"introspectionItems": c.IntrospectionItems, "perService": c.PerService},
 		}}
 	}
 	switch {
+	case c.Exhausted:
+		return reject("QUERY_TOO_COSTLY", "query is too complex to estimate; simplify its fragments")
 	case l.MaxDepth > 0 && c.Depth > l.MaxDepth:
 		return reject("QUERY_TOO_DEEP", fmt.Sprintf("query depth %d exceeds the limit of %d", c.Depth, l.MaxDepth))
 	case l.MaxAliases > 0 && c.Aliases > l.MaxAliases:
@@ -69,129 +257,495 @@ func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("query would make about %d backend calls, the limit is %d", c.Calls, l.MaxBackendCalls))
 	case l.MaxItems > 0 && c.Items > l.MaxItems:
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("query would fan out to about %d items, the limit is %d", c.Items, l.MaxItems))
+	case l.MaxIntrospectionItems > 0 && c.IntrospectionItems > l.MaxIntrospectionItems:
+		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("introspection would return about %d objects, the limit is %d", c.IntrospectionItems, l.MaxIntrospectionItems))
 	}
 	return nil
 }
 
-// Estimate computes the cost of op. Introspection fields count for
-// aliases but not for depth (GraphiQL's own introspection query is deep).
-func Estimate(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, defaultList int) Cost {
+// CheckArguments refuses, with BAD_USER_INPUT, an operation with an Int
+// argument outside the 32-bit range GraphQL defines, or a slicing argument
+// outside its declared bounds — in literals, variables and defaults alike.
+// It runs before the estimate, so the estimate only ever sees values the
+// resolvers accept. Each fragment is checked once.
+func CheckArguments(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, fc FieldCost) *gqlerror.Error {
+	for _, v := range op.VariableDefinitions {
+		if err := checkIntValue(vars[v.Variable], v.Type, "$"+v.Variable); err != nil {
+			return err
+		}
+	}
+	ac := argChecker{vars: vars, fc: fc, seen: map[string]bool{}}
+	return ac.selections(op.SelectionSet)
+}
+
+type argChecker struct {
+	vars map[string]any
+	fc   FieldCost
+	seen map[string]bool // fragments already checked
+}
+
+func (ac *argChecker) selections(sel ast.SelectionSet) *gqlerror.Error {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if err := ac.field(s); err != nil {
+				return err
+			}
+			if err := ac.selections(s.SelectionSet); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := ac.selections(s.SelectionSet); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if s.Definition == nil || ac.seen[s.Name] {
+				continue
+			}
+			ac.seen[s.Name] = true
+			if err := ac.selections(s.Definition.SelectionSet); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (ac *argChecker) field(f *ast.Field) *gqlerror.Error {
+	if f.Definition == nil {
+		return nil
+	}
+	for _, a := range f.Arguments {
+		if a.Value == nil || a.Value.Kind == ast.Variable {
+			continue // variables were checked against their own type
+		}
+		if err := checkIntLiteral(a.Value, a.Name); err != nil {
+			return err
+		}
+	}
+	if f.ObjectDefinition == nil {
+		return nil
+	}
+	info, ok := ac.fc.Field(f.ObjectDefinition.Name, f.Name)
+	if !ok || len(info.Bounds) == 0 {
+		return nil
+	}
+	for _, ad := range f.Definition.Arguments {
+		r, ok := info.Bounds[ad.Name]
+		if !ok {
+			continue
+		}
+		n, isList, ok := argMeasure(f, ad, ac.vars)
+		if !ok || r.Contains(n) {
+			continue
+		}
+		what := fmt.Sprintf("argument %q of %s.%s", ad.Name, f.ObjectDefinition.Name, f.Name)
+		msg := fmt.Sprintf("%s must be between %d and %d, got %d", what, r.Min, r.Max, n)
+		if isList {
+			msg = fmt.Sprintf("%s may hold at most %d items, got %d", what, r.Max, n)
+			if r.Min > 0 {
+				msg = fmt.Sprintf("%s must hold %d to %d items, got %d", what, r.Min, r.Max, n)
+			}
+		}
+		return badInput(msg, f.Position)
+	}
+	return nil
+}
+
+// argMeasure returns an argument's Int value or list length (saturated to
+// the int64 range), whether it is a list, and whether it had a value.
+func argMeasure(f *ast.Field, ad *ast.ArgumentDefinition, vars map[string]any) (int64, bool, bool) {
+	var v any
+	if a := f.Arguments.ForName(ad.Name); a != nil && a.Value != nil {
+		if a.Value.Kind == ast.Variable {
+			x, ok := vars[a.Value.Raw]
+			if !ok {
+				return measureLiteral(variableDefault(a.Value))
+			}
+			v = x
+		} else {
+			return measureLiteral(a.Value)
+		}
+	} else if ad.DefaultValue != nil {
+		return measureLiteral(ad.DefaultValue)
+	} else {
+		return 0, false, false
+	}
+	switch x := v.(type) {
+	case []any:
+		return int64(len(x)), true, true
+	case nil:
+		return 0, false, false
+	}
+	if n, ok := intOf(v); ok {
+		return n, false, true
+	}
+	return 0, false, false
+}
+
+func variableDefault(v *ast.Value) *ast.Value {
+	if v.VariableDefinition != nil {
+		return v.VariableDefinition.DefaultValue
+	}
+	return nil
+}
+
+func measureLiteral(v *ast.Value) (int64, bool, bool) {
+	if v == nil {
+		return 0, false, false
+	}
+	switch v.Kind {
+	case ast.ListValue:
+		return int64(len(v.Children)), true, true
+	case ast.IntValue:
+		n, err := strconv.ParseInt(v.Raw, 10, 64)
+		if err != nil {
+			if strings.HasPrefix(v.Raw, "-") {
+				return math.MinInt64, false, true
+			}
+			return math.MaxInt64, false, true
+		}
+		return n, false, true
+	}
+	return 0, false, false
+}
+
+// intOf reads an integer variable as gqlgen may hold it.
+func intOf(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int64:
+		return x, true
+	case float64:
+		if x > math.MaxInt64 || x < math.MinInt64 || x != math.Trunc(x) {
+			return 0, false
+		}
+		return int64(x), true
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n, true
+		}
+		if f, err := x.Float64(); err == nil && f == math.Trunc(f) {
+			if f > 0 {
+				return math.MaxInt64, true
+			}
+			return math.MinInt64, true
+		}
+	}
+	return 0, false
+}
+
+// checkIntLiteral refuses Int literals outside the 32-bit range, in v and
+// in any list or object inside it.
+func checkIntLiteral(v *ast.Value, name string) *gqlerror.Error {
+	switch v.Kind {
+	case ast.IntValue:
+		if n, err := strconv.ParseInt(v.Raw, 10, 32); err != nil || n < math.MinInt32 || n > maxInt {
+			return badInput(fmt.Sprintf("argument %q: %s is not a 32-bit integer (GraphQL Int)", name, clip(v.Raw, 24)), v.Position)
+		}
+	case ast.ListValue, ast.ObjectValue:
+		for _, c := range v.Children {
+			if c.Value != nil {
+				if err := checkIntLiteral(c.Value, name); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkIntValue refuses variable values of Int type (or lists of Int)
+// outside the 32-bit range.
+func checkIntValue(v any, t *ast.Type, name string) *gqlerror.Error {
+	if v == nil || t == nil {
+		return nil
+	}
+	if t.Elem != nil {
+		if l, ok := v.([]any); ok {
+			for _, x := range l {
+				if err := checkIntValue(x, t.Elem, name); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if t.NamedType != "Int" {
+		return nil
+	}
+	n, ok := intOf(v)
+	if !ok {
+		return nil // not an integer at all: gqlgen's coercion reports it
+	}
+	if n < math.MinInt32 || n > maxInt {
+		return badInput(fmt.Sprintf("variable %s: %d is not a 32-bit integer (GraphQL Int)", name, n), nil)
+	}
+	return nil
+}
+
+func badInput(msg string, pos *ast.Position) *gqlerror.Error {
+	e := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "BAD_USER_INPUT"}}
+	if pos != nil {
+		e.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
+	}
+	return e
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Estimate computes the cost of op with the fields described by the
+// schema's directives (the schema of op's field definitions is not at hand
+// here, so fc must be given; see EstimateWith). Kept for callers that hold
+// a FieldCost already.
+func Estimate(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, defaultList int, fc FieldCost) Cost {
+	return EstimateWith(doc, op, vars, defaultList, fc, 0)
+}
+
+// EstimateWith computes the cost of op within maxWork work units (zero:
+// DefaultMaxWork). Introspection fields count for aliases and
+// IntrospectionItems but not for depth or Items (GraphiQL's own
+// introspection query is deep). A work unit is one selection visited or
+// one per-level entry merged; the work never exceeds maxWork by more than
+// one selection's merge.
+func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, defaultList int, fc FieldCost, maxWork int) Cost {
 	if defaultList <= 0 {
 		defaultList = 10
 	}
-	e := &estimator{vars: vars, defaultList: defaultList, keys: map[levelKey]int{}}
-	e.walk(op.SelectionSet, 1, 0, 0, nil)
-	c := Cost{Depth: e.depth, Aliases: e.aliases, Items: e.items, PerService: map[string]int{}}
-	for k, n := range e.keys {
-		calls := (n + upstream.MaxBatch - 1) / upstream.MaxBatch
-		c.Calls += calls
-		c.PerService[k.service] += calls
+	if maxWork <= 0 {
+		maxWork = DefaultMaxWork
 	}
+	e := &estimator{vars: vars, defaultList: int64(defaultList), fc: fc, maxWork: int64(maxWork), memo: map[memoKey]*summary{}}
+	s := e.selections(op.SelectionSet, "", false)
+	c := Cost{
+		Depth:              int(s.depth),
+		Aliases:            int(s.aliases),
+		Items:              int(s.items),
+		IntrospectionItems: int(s.introItems),
+		PerService:         map[string]int{},
+		Work:               int(min(e.work, MaxFigure)),
+		Exhausted:          e.exhausted,
+	}
+	var calls int64
+	for k, n := range s.keys {
+		per := (n + upstream.MaxBatch - 1) / upstream.MaxBatch
+		calls = satAdd(calls, per)
+		c.PerService[k.service] = int(satAdd(int64(c.PerService[k.service]), per))
+	}
+	c.Calls = int(calls)
 	return c
 }
 
 type levelKey struct {
 	service string
-	level   int
+	level   int64
+}
+
+// summary is the cost of a selection set reached by one object at fan-out
+// level 0 and depth 0. A parent reached by n objects adds n times it,
+// shifted to its own level and depth: costs are linear in the objects, so
+// a fragment's summary is computed once and reused at every spread.
+type summary struct {
+	keys       map[levelKey]int64 // keys asked per service and relative level
+	items      int64
+	introItems int64
+	depth      int64
+	aliases    int64
+}
+
+type memoKey struct {
+	fragment string
+	sized    string // the sizes a connection passed down ("" for none)
+	intro    bool
 }
 
 type estimator struct {
 	vars        map[string]any
-	defaultList int
-	depth       int
-	aliases     int
-	items       int
-	keys        map[levelKey]int // keys asked per service and fan-out level
+	defaultList int64
+	fc          FieldCost
+	memo        map[memoKey]*summary
+	work        int64
+	maxWork     int64
+	exhausted   bool
 }
 
-// walk visits sel, reached by mult objects, at the given depth and fan-out
-// level; sized maps child field names to a list size set by the parent.
-func (e *estimator) walk(sel ast.SelectionSet, mult, depth, level int, sized map[string]int) {
+// spend counts n work units and reports whether the bound still holds.
+func (e *estimator) spend(n int64) bool {
+	e.work = satAdd(e.work, n)
+	if e.work > e.maxWork {
+		e.exhausted = true
+	}
+	return !e.exhausted
+}
+
+// selections summarises sel. sized is the list size a connection gives
+// its sized child fields, encoded as "name=size,…"; intro is set below an
+// introspection field.
+func (e *estimator) selections(sel ast.SelectionSet, sized string, intro bool) *summary {
+	out := &summary{keys: map[levelKey]int64{}}
 	for _, s := range sel {
+		if !e.spend(1) {
+			return out
+		}
 		switch s := s.(type) {
 		case *ast.Field:
-			e.field(s, mult, depth, level, sized)
+			e.add(out, e.field(s, sized, intro), 1, 0, 0)
 		case *ast.InlineFragment:
-			e.walk(s.SelectionSet, mult, depth, level, sized)
+			e.add(out, e.selections(s.SelectionSet, sized, intro), 1, 0, 0)
 		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				e.walk(s.Definition.SelectionSet, mult, depth, level, sized)
+			if s.Definition == nil {
+				continue
 			}
+			k := memoKey{s.Name, sized, intro}
+			sum, ok := e.memo[k]
+			if !ok {
+				sum = e.selections(s.Definition.SelectionSet, sized, intro)
+				e.memo[k] = sum
+			}
+			e.add(out, sum, 1, 0, 0)
 		}
+	}
+	return out
+}
+
+// add adds mult times sum, shifted down by levels and depth, to out.
+func (e *estimator) add(out, sum *summary, mult, levels, depth int64) {
+	if !e.spend(int64(len(sum.keys))) {
+		return
+	}
+	for k, n := range sum.keys {
+		k.level += levels
+		out.keys[k] = satAdd(out.keys[k], satMul(n, mult))
+	}
+	out.items = satAdd(out.items, satMul(sum.items, mult))
+	out.introItems = satAdd(out.introItems, satMul(sum.introItems, mult))
+	// Aliases count once per place they appear in the expanded document,
+	// not per object: they are a property of the query's shape.
+	out.aliases = satAdd(out.aliases, sum.aliases)
+	if sum.depth > 0 || depth > 0 {
+		out.depth = max(out.depth, satAdd(sum.depth, depth))
 	}
 }
 
-func (e *estimator) field(f *ast.Field, mult, depth, level int, sized map[string]int) {
+func (e *estimator) field(f *ast.Field, sized string, intro bool) *summary {
+	out := &summary{keys: map[levelKey]int64{}}
 	if f.Alias != "" && f.Alias != f.Name {
-		e.aliases++
+		out.aliases = 1
+	}
+	if f.Name == "__typename" {
+		return out
 	}
 	if strings.HasPrefix(f.Name, "__") {
-		return // introspection: no backend calls, not counted for depth
+		intro = true // __schema, __type: no backend calls, not counted for depth
 	}
-	depth++
-	e.depth = max(e.depth, depth)
+	var depth int64
+	if !intro {
+		depth = 1
+		out.depth = 1
+	}
 	if f.Definition == nil {
-		return
+		return out
 	}
-	dirs := f.Definition.Directives
-	if d := dirs.ForName("service"); d != nil {
-		if name := d.Arguments.ForName("name"); name != nil && name.Value != nil {
-			level++
-			e.keys[levelKey{name.Value.Raw, level}] += mult
-		}
+	var info FieldInfo
+	if f.ObjectDefinition != nil {
+		info, _ = e.fc.Field(f.ObjectDefinition.Name, f.Name)
 	}
-	size, hasSize := e.listSize(f, dirs)
-	if n, ok := sized[f.Name]; ok {
+	var levels int64
+	if info.Service != "" && !intro {
+		levels = 1
+		out.keys[levelKey{info.Service, 1}] = 1
+	}
+	size, hasSize := e.listSize(f, info)
+	if n, ok := sizedLookup(sized, f.Name); ok {
 		size, hasSize = n, true
 	}
-	childMult := mult
-	var childSized map[string]int
-	if ls := dirs.ForName("listSize"); ls != nil {
-		if sf := ls.Arguments.ForName("sizedFields"); sf != nil && sf.Value != nil && len(sf.Value.Children) > 0 {
-			childSized = map[string]int{}
-			for _, c := range sf.Value.Children {
-				childSized[c.Value.Raw] = size
-			}
-			hasSize = false // the size applies to the named children
+	childMult := int64(1)
+	childSized := ""
+	if len(info.Size.SizedFields) > 0 {
+		parts := make([]string, len(info.Size.SizedFields))
+		for i, name := range info.Size.SizedFields {
+			parts[i] = name + "=" + strconv.FormatInt(size, 10)
 		}
+		childSized = strings.Join(parts, ",")
+		hasSize = false // the size applies to the named children
 	}
 	if f.Definition.Type.Elem != nil { // a list
 		if !hasSize {
 			size = e.defaultList
 		}
-		childMult = mult * size
+		childMult = size
 		if len(f.SelectionSet) > 0 {
-			e.items += childMult
+			if intro {
+				out.introItems = childMult
+			} else {
+				out.items = childMult
+			}
 		}
-	} else if len(f.SelectionSet) > 0 && childSized == nil {
-		e.items += mult
+	} else if len(f.SelectionSet) > 0 && childSized == "" && !intro {
+		out.items = 1
 	}
-	e.walk(f.SelectionSet, childMult, depth, level, childSized)
+	if len(f.SelectionSet) > 0 {
+		e.add(out, e.selections(f.SelectionSet, childSized, intro), childMult, levels, depth)
+	}
+	return out
 }
 
-// listSize reads @listSize: the slicing argument's value (or length), else
-// the assumed size.
-func (e *estimator) listSize(f *ast.Field, dirs ast.DirectiveList) (int, bool) {
-	d := dirs.ForName("listSize")
-	if d == nil {
-		return 0, false
-	}
-	if arg := d.Arguments.ForName("slicingArgument"); arg != nil && arg.Value != nil {
-		args := f.ArgumentMap(e.vars)
-		switch v := args[arg.Value.Raw].(type) {
-		case int64:
-			return max(int(v), 0), true
-		case int:
-			return max(v, 0), true
-		case []any:
-			return len(v), true
-		}
-	}
-	if a := d.Arguments.ForName("assumed"); a != nil && a.Value != nil {
-		var n int
-		if _, err := fmt.Sscan(a.Value.Raw, &n); err == nil {
-			return n, true
+// sizedLookup finds name in a "name=size,…" list.
+func sizedLookup(sized, name string) (int64, bool) {
+	for sized != "" {
+		var part string
+		part, sized, _ = strings.Cut(sized, ",")
+		if k, v, ok := strings.Cut(part, "="); ok && k == name {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return n, err == nil
 		}
 	}
 	return 0, false
+}
+
+// listSize reads the field's size rule: the slicing argument's value (or
+// length), clamped to its declared bounds and to [0, MaxInt32], else the
+// assumed size.
+func (e *estimator) listSize(f *ast.Field, info FieldInfo) (int64, bool) {
+	if arg := info.Size.SlicingArgument; arg != "" && f.Definition != nil {
+		if ad := f.Definition.Arguments.ForName(arg); ad != nil {
+			if n, _, ok := argMeasure(f, ad, e.vars); ok {
+				if r, ok := info.Bounds[arg]; ok {
+					n = min(max(n, int64(r.Min)), int64(r.Max))
+				}
+				return min(max(n, 0), maxInt), true
+			}
+		}
+	}
+	if info.Size.HasAssumed {
+		return int64(info.Size.Assumed), true
+	}
+	return 0, false
+}
+
+// satAdd and satMul are + and × on non-negative figures, saturating at
+// MaxFigure instead of overflowing.
+func satAdd(a, b int64) int64 {
+	if a >= MaxFigure-b {
+		return MaxFigure
+	}
+	return a + b
+}
+
+func satMul(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > MaxFigure/b {
+		return MaxFigure
+	}
+	return min(a*b, MaxFigure)
 }

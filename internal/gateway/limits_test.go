@@ -90,7 +90,7 @@ func TestEstimateMatchesBackendCalls(t *testing.T) {
 			if errs != nil {
 				t.Fatal(errs)
 			}
-			est := gateway.Estimate(doc, doc.Operations[0], map[string]any{"category": "shoes"}, 10)
+			est := gateway.Estimate(doc, doc.Operations[0], map[string]any{"category": "shoes"}, 10, gateway.NewSchemaFieldCost(schema))
 			e.backends.ResetStats()
 			if r := e.query(tt.query, map[string]any{"category": "shoes"}); len(r.Errors) > 0 {
 				t.Fatal(r.Errors)
