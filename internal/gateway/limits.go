@@ -523,8 +523,8 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 	if maxWork <= 0 {
 		maxWork = DefaultMaxWork
 	}
-	e := &estimator{vars: vars, defaultList: int64(defaultList), fc: fc, maxWork: int64(maxWork), memo: map[memoKey]*summary{}}
-	s := e.selections(op.SelectionSet, "", false)
+	e := &estimator{vars: vars, defaultList: int64(defaultList), fc: fc, maxWork: int64(maxWork), memo: map[memoKey]*summary{}, ids: map[ast.Selection]int{}}
+	s := e.selections([]ast.SelectionSet{op.SelectionSet}, "", false)
 	c := Cost{
 		Depth:              int(s.depth),
 		Aliases:            int(s.aliases),
@@ -552,7 +552,8 @@ type levelKey struct {
 // summary is the cost of a selection set reached by one object at fan-out
 // level 0 and depth 0. A parent reached by n objects adds n times it,
 // shifted to its own level and depth: costs are linear in the objects, so
-// a fragment's summary is computed once and reused at every spread.
+// a selection set's summary is computed once and reused wherever it
+// appears again (a fragment spread in many places).
 type summary struct {
 	keys       map[levelKey]int64 // keys asked per service and relative level
 	items      int64
@@ -561,10 +562,12 @@ type summary struct {
 	aliases    int64
 }
 
+// memoKey names the merged selection sets of one collected field (usually
+// one set) in the context that changes their cost.
 type memoKey struct {
-	fragment string
-	sized    string // the sizes a connection passed down ("" for none)
-	intro    bool
+	sets  string // the sets' identities
+	sized string // the sizes a connection passed down ("" for none)
+	intro bool
 }
 
 type estimator struct {
@@ -572,6 +575,7 @@ type estimator struct {
 	defaultList int64
 	fc          FieldCost
 	memo        map[memoKey]*summary
+	ids         map[ast.Selection]int // stable identities for memo keys
 	work        int64
 	maxWork     int64
 	exhausted   bool
@@ -586,33 +590,88 @@ func (e *estimator) spend(n int64) bool {
 	return !e.exhausted
 }
 
-// selections summarises sel. sized is the list size a connection gives
-// its sized child fields, encoded as "name=size,…"; intro is set below an
-// introspection field.
-func (e *estimator) selections(sel ast.SelectionSet, sized string, intro bool) *summary {
-	out := &summary{keys: map[levelKey]int64{}}
-	for _, s := range sel {
-		if !e.spend(1) {
-			return out
-		}
-		switch s := s.(type) {
-		case *ast.Field:
-			e.add(out, e.field(s, sized, intro), 1, 0, 0)
-		case *ast.InlineFragment:
-			e.add(out, e.selections(s.SelectionSet, sized, intro), 1, 0, 0)
-		case *ast.FragmentSpread:
-			if s.Definition == nil {
-				continue
+// group is one response key of a collected selection set: the fields
+// execution merges into one (same alias or name), in document order.
+type group struct {
+	fields []*ast.Field
+}
+
+// collect does what execution does before resolving a selection set: it
+// gathers the fields of sets through inline fragments and fragment
+// spreads, each fragment once, and merges fields by response key. The
+// estimate over collected fields is exact where execution merges (a
+// fragment spread twice, a field repeated) and linear in the document.
+func (e *estimator) collect(sets []ast.SelectionSet) []*group {
+	var order []*group
+	byKey := map[string]*group{}
+	seen := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(sel ast.SelectionSet) {
+		for _, s := range sel {
+			if !e.spend(1) {
+				return
 			}
-			k := memoKey{s.Name, sized, intro}
-			sum, ok := e.memo[k]
-			if !ok {
-				sum = e.selections(s.Definition.SelectionSet, sized, intro)
-				e.memo[k] = sum
+			switch s := s.(type) {
+			case *ast.Field:
+				key := s.Alias
+				if key == "" {
+					key = s.Name
+				}
+				g, ok := byKey[key]
+				if !ok {
+					g = &group{}
+					byKey[key] = g
+					order = append(order, g)
+				}
+				g.fields = append(g.fields, s)
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				if s.Definition == nil || seen[s.Name] {
+					continue
+				}
+				seen[s.Name] = true
+				walk(s.Definition.SelectionSet)
 			}
-			e.add(out, sum, 1, 0, 0)
 		}
 	}
+	for _, sel := range sets {
+		walk(sel)
+	}
+	return order
+}
+
+// selections summarises the merge of sets. sized is the list size a
+// connection gives its sized child fields, as "name=size,…"; intro is set
+// below an introspection field.
+func (e *estimator) selections(sets []ast.SelectionSet, sized string, intro bool) *summary {
+	var id strings.Builder
+	for _, sel := range sets {
+		if len(sel) == 0 {
+			continue
+		}
+		// A selection set of the document is identified by its first
+		// selection (a pointer): distinct sets never share one.
+		n, ok := e.ids[sel[0]]
+		if !ok {
+			n = len(e.ids)
+			e.ids[sel[0]] = n
+		}
+		id.WriteString(strconv.Itoa(n))
+		id.WriteByte(',')
+	}
+	k := memoKey{id.String(), sized, intro}
+	if s, ok := e.memo[k]; ok {
+		return s
+	}
+	out := &summary{keys: map[levelKey]int64{}}
+	for _, g := range e.collect(sets) {
+		if e.exhausted {
+			break
+		}
+		e.add(out, e.field(g, sized, intro), 1, 0, 0)
+	}
+	e.memo[k] = out
 	return out
 }
 
@@ -627,7 +686,7 @@ func (e *estimator) add(out, sum *summary, mult, levels, depth int64) {
 	}
 	out.items = satAdd(out.items, satMul(sum.items, mult))
 	out.introItems = satAdd(out.introItems, satMul(sum.introItems, mult))
-	// Aliases count once per place they appear in the expanded document,
+	// Aliases count once per place they appear in the collected query,
 	// not per object: they are a property of the query's shape.
 	out.aliases = satAdd(out.aliases, sum.aliases)
 	if sum.depth > 0 || depth > 0 {
@@ -635,7 +694,8 @@ func (e *estimator) add(out, sum *summary, mult, levels, depth int64) {
 	}
 }
 
-func (e *estimator) field(f *ast.Field, sized string, intro bool) *summary {
+func (e *estimator) field(g *group, sized string, intro bool) *summary {
+	f := g.fields[0] // validation guarantees merged fields agree on name and arguments
 	out := &summary{keys: map[levelKey]int64{}}
 	if f.Alias != "" && f.Alias != f.Name {
 		out.aliases = 1
@@ -677,23 +737,31 @@ func (e *estimator) field(f *ast.Field, sized string, intro bool) *summary {
 		childSized = strings.Join(parts, ",")
 		hasSize = false // the size applies to the named children
 	}
+	hasSelection := false
+	sets := make([]ast.SelectionSet, 0, len(g.fields))
+	for _, x := range g.fields {
+		if len(x.SelectionSet) > 0 {
+			hasSelection = true
+			sets = append(sets, x.SelectionSet)
+		}
+	}
 	if f.Definition.Type.Elem != nil { // a list
 		if !hasSize {
 			size = e.defaultList
 		}
 		childMult = size
-		if len(f.SelectionSet) > 0 {
+		if hasSelection {
 			if intro {
 				out.introItems = childMult
 			} else {
 				out.items = childMult
 			}
 		}
-	} else if len(f.SelectionSet) > 0 && childSized == "" && !intro {
+	} else if hasSelection && childSized == "" && !intro {
 		out.items = 1
 	}
-	if len(f.SelectionSet) > 0 {
-		e.add(out, e.selections(f.SelectionSet, childSized, intro), childMult, levels, depth)
+	if hasSelection {
+		e.add(out, e.selections(sets, childSized, intro), childMult, levels, depth)
 	}
 	return out
 }
