@@ -188,6 +188,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		// Bounded: a client cannot grow the cache past 1000 documents.
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	}
+	// After the mutators that may fill in the query (trusted documents,
+	// APQ), so it sees the text that will be validated.
+	srv.Use(newOverlapBound(0, cfg.Limits.MaxTokens))
 	srv.SetErrorPresenter(presentError(g.log))
 	srv.SetRecoverFunc(recoverPanic(g.log))
 	if cfg.Auth.Mode != "off" {

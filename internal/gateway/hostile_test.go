@@ -87,6 +87,9 @@ var hostileQueries = []struct {
 	{"fragments doubling 40 deep", doublingFragments(40), nil, nil},
 	{"service fragments doubling 40 deep", doublingServiceFragments(40), nil, []string{"QUERY_TOO_DEEP", "QUERY_TOO_COSTLY"}},
 	{"9000 repeated id fields", `{ product(id: "p1") { ` + strings.Repeat("id ", 9000) + `} }`, nil, []string{"QUERY_TOO_COMPLEX"}},
+	{"3000 aliased repeats", `{ product(id: "p1") { ` + strings.Repeat("x: id ", 3000) + `} }`, nil, []string{"QUERY_TOO_COMPLEX"}},
+	{"3000 spreads side by side", `{ product(id: "p1") { ` + strings.Repeat("...F ", 3000) + `} } fragment F on Product { id }`, nil, []string{"QUERY_TOO_COMPLEX"}},
+	{"repeats merged from same-named parents", `{ ` + strings.Repeat(`product(id: "p1") { `+strings.Repeat("id ", 30)+`} `, 100) + `}`, nil, []string{"QUERY_TOO_COMPLEX"}},
 	{"100 aliased introspections", aliasedIntrospection(100), nil, []string{"TOO_MANY_ALIASES"}},
 	{"introspection multiplied by fragments", fragmentedIntrospection, nil, []string{"QUERY_TOO_COSTLY"}},
 }
