@@ -76,6 +76,10 @@ func clientMessage(e *upstream.Error) string {
 		return e.Service + " rejected the request"
 	case upstream.CodeOverloaded:
 		return e.Service + " has too many calls in flight"
+	case upstream.CodeInvalidInput:
+		// The cause names the rule broken, never the id itself (which
+		// can be long and is the client's own input anyway).
+		return "invalid id: " + strings.TrimPrefix(e.Err.Error(), upstream.ErrInvalidID.Error()+": ")
 	default:
 		return e.Service + " failed"
 	}

@@ -90,6 +90,7 @@ var hostileQueries = []struct {
 	{"3000 aliased repeats", `{ product(id: "p1") { ` + strings.Repeat("x: id ", 3000) + `} }`, nil, []string{"QUERY_TOO_COMPLEX"}},
 	{"3000 spreads side by side", `{ product(id: "p1") { ` + strings.Repeat("...F ", 3000) + `} } fragment F on Product { id }`, nil, []string{"QUERY_TOO_COMPLEX"}},
 	{"repeats merged from same-named parents", `{ ` + strings.Repeat(`product(id: "p1") { `+strings.Repeat("id ", 30)+`} `, 100) + `}`, nil, []string{"QUERY_TOO_COMPLEX"}},
+	{"id holding the batch separator", `{ product(id: "p1,p2,p3") { name } }`, nil, []string{"BAD_USER_INPUT"}},
 	{"100 aliased introspections", aliasedIntrospection(100), nil, []string{"TOO_MANY_ALIASES"}},
 	{"introspection multiplied by fragments", fragmentedIntrospection, nil, []string{"QUERY_TOO_COSTLY"}},
 }
