@@ -175,6 +175,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	})
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		// "Did you mean …" would list the schema's field names to anyone.
+		srv.SetDisableSuggestion(true)
 	}
 	srv.Use(&loaders.Batching{Schema: schema.Schema()})
 	if cfg.Persisted.Manifest != "" {
