@@ -113,6 +113,11 @@ type RateLimitConfig struct {
 	Burst          int      `koanf:"burst" doc:"Requests a client may make at once after being idle."`
 	MaxConcurrent  int      `koanf:"max_concurrent" doc:"Requests of one client in flight at once (0: no limit)."`
 	TrustedProxies []string `koanf:"trusted_proxies" doc:"CIDRs of proxies whose X-Forwarded-For is believed for the client IP."`
+	IPv6Prefix     int      `koanf:"ipv6_prefix" doc:"IPv6 clients are counted per network of this many bits (1..128; 64 is one subscriber's usual allocation)."`
+	// Authentication runs after this limit, so failed logins (bad or
+	// guessed tokens) are limited too, by address.
+	IPRPS   float64 `koanf:"ip_rps" doc:"Sustained requests per second per client address, applied before authentication (0: off)."`
+	IPBurst int     `koanf:"ip_burst" doc:"Requests an address may make at once after being idle, before authentication."`
 }
 
 // CORSConfig configures cross-origin requests to /graphql.
@@ -189,6 +194,7 @@ func Default() Config {
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
 		},
 		Persisted:       PersistedConfig{APQ: true},
+		RateLimit:       RateLimitConfig{IPv6Prefix: 64},
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
@@ -411,6 +417,12 @@ func (c *Config) Validate() []error {
 		}
 	default:
 		bad("auth.mode", "must be off or jwt, got %q", c.Auth.Mode)
+	}
+	if c.RateLimit.IPv6Prefix < 1 || c.RateLimit.IPv6Prefix > 128 {
+		bad("rate_limit.ipv6_prefix", "must be between 1 and 128, got %d", c.RateLimit.IPv6Prefix)
+	}
+	if c.RateLimit.IPRPS < 0 || c.RateLimit.IPBurst < 0 {
+		bad("rate_limit.ip_rps", "ip_rps and ip_burst must not be negative")
 	}
 	for _, p := range c.RateLimit.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {
