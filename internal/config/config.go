@@ -32,7 +32,10 @@ var Services = []string{"catalog", "pricing", "inventory", "reviews", "users", "
 // Config is the whole configuration. The `doc` tags feed the configuration
 // reference in the README (a test keeps them in sync).
 type Config struct {
-	ListenAddr      string        `koanf:"listen_addr" doc:"Address the gateway listens on."`
+	ListenAddr string `koanf:"listen_addr" doc:"Address the gateway listens on."`
+	// Operators' endpoints belong on a port the public cannot reach:
+	// profiles and breaker states say a lot about the deployment.
+	AdminAddr       string        `koanf:"admin_addr" doc:"Address of a separate listener for /metrics, /readyz and /debug/pprof/ (empty: none; /metrics and /readyz stay on the public listener and profiling is not served)."`
 	RequestTimeout  time.Duration `koanf:"request_timeout" doc:"Deadline of a whole GraphQL request; backend calls get the smaller of their timeout and the time left."`
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM (the drain time)."`
 	ReadyzBackends  bool          `koanf:"readyz_backends" doc:"/readyz also fails while the circuit of a critical service is open (otherwise it only lists breaker states)."`

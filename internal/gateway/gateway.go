@@ -53,6 +53,9 @@ type Gateway struct {
 	// draining is set on shutdown: /readyz fails first, so load balancers
 	// stop sending traffic before the listener closes.
 	draining atomic.Bool
+	// ready answers /readyz: on the public mux, or on the admin listener
+	// when admin_addr is set.
+	ready http.Handler
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -235,7 +238,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	g.ready = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if g.draining.Load() {
 			writeText(w, http.StatusServiceUnavailable, "draining\n")
 			return
@@ -258,6 +261,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		}
 		writeText(w, http.StatusOK, "ready\n"+b.String())
 	})
+	if cfg.AdminAddr == "" {
+		mux.Handle("GET /readyz", g.ready)
+	}
 	g.sdl = schemadiff.PublicSDL(schema.Schema())
 	if cfg.SchemaEndpoint {
 		mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, r *http.Request) {
@@ -272,6 +278,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.handler = chain(chain(mux, opts.Middleware...), requestID)
 	return g, nil
 }
+
+// ReadyHandler answers /readyz (for the admin listener; the public mux
+// serves it itself when no admin address is configured).
+func (g *Gateway) ReadyHandler() http.Handler { return g.ready }
 
 // SDL is the public schema.
 func (g *Gateway) SDL() string { return g.sdl }
