@@ -83,6 +83,16 @@ type FieldInfo struct {
 	// Bounds are the declared ranges of the field's arguments (an Int's
 	// value, a list's length), by argument name.
 	Bounds map[string]bounds.Range
+	// Batch names the batched look-up the field's keys join: fields of a
+	// service with the same Batch (and BatchArgs values) at the same level
+	// of the query share their calls. Empty means the field's own.
+	Batch string
+	// BatchArgs are arguments whose values travel in the call (a
+	// currency): each distinct value is a batch of its own.
+	BatchArgs []string
+	// Unbatched is set for a field that costs a call per object reaching
+	// it (a list endpoint, with no loader in front).
+	Unbatched bool
 }
 
 // ListSize is the @listSize rule of a field.
@@ -121,6 +131,7 @@ var _ FieldCost = (*SchemaFieldCost)(nil)
 // NewSchemaFieldCost reads s once; lookups are then a map access.
 func NewSchemaFieldCost(s *ast.Schema) *SchemaFieldCost {
 	sc := &SchemaFieldCost{fields: map[[2]string]FieldInfo{}}
+	batches := defaultBatches()
 	var maxFields, maxArgs, maxInputFields, maxEnumValues, maxInterfaces, maxPossible, maxLocations int
 	for name, def := range s.Types {
 		maxFields = max(maxFields, len(def.Fields))
@@ -132,7 +143,7 @@ func NewSchemaFieldCost(s *ast.Schema) *SchemaFieldCost {
 		}
 		for _, f := range def.Fields {
 			maxArgs = max(maxArgs, len(f.Arguments))
-			info, ok := fieldInfo(name, f)
+			info, ok := fieldInfo(name, f, batches)
 			if ok {
 				sc.fields[[2]string{name, f.Name}] = info
 			}
@@ -172,9 +183,55 @@ func (sc *SchemaFieldCost) Field(typeName, fieldName string) (FieldInfo, bool) {
 	return info, ok
 }
 
-func fieldInfo(typeName string, f *ast.FieldDefinition) (FieldInfo, bool) {
+// batchRule is how a field's backend look-up is batched.
+type batchRule struct {
+	batch     string
+	args      []string
+	unbatched bool
+}
+
+// defaultBatches says which batched look-up each @service field joins, as
+// the loaders do today (services/loaders): a field missing here is
+// counted as a batch of its own, which can only over-estimate. This is
+// the knowledge a connector registry (@connect with a batch key) would
+// carry; until then it lives here, next to the estimator that needs it.
+func defaultBatches() map[[2]string]batchRule {
+	products := batchRule{batch: "catalog.productsByIds"}
+	users := batchRule{batch: "users.byIds"}
+	reviewsByProduct := batchRule{batch: "reviews.byProduct"}
+	reviewsByAuthor := batchRule{batch: "reviews.byAuthor"}
+	ordersByUser := batchRule{batch: "orders.byUser"}
+	return map[[2]string]batchRule{
+		{"Query", "product"}:          products,
+		{"Query", "productsByIds"}:    products,
+		{"Product", "related"}:        products,
+		{"Review", "product"}:         products,
+		{"OrderItem", "product"}:      products,
+		{"Query", "products"}:         {unbatched: true}, // a page of the list endpoint per occurrence
+		{"Product", "price"}:          {batch: "pricing.prices", args: []string{"currency"}},
+		{"Product", "stock"}:          {batch: "inventory.stock"},
+		{"Product", "reviews"}:        reviewsByProduct,
+		{"Product", "ratingSummary"}:  reviewsByProduct,
+		{"User", "reviews"}:           reviewsByAuthor,
+		{"Dashboard", "reviews"}:      reviewsByAuthor,
+		{"Query", "user"}:             users,
+		{"Query", "dashboard"}:        users,
+		{"Review", "author"}:          users,
+		{"Viewer", "user"}:            users,
+		{"Viewer", "dashboard"}:       users,
+		{"User", "orders"}:            ordersByUser,
+		{"User", "lifetimeSpend"}:     ordersByUser,
+		{"Dashboard", "recentOrders"}: ordersByUser,
+		{"Dashboard", "summary"}:      ordersByUser,
+	}
+}
+
+func fieldInfo(typeName string, f *ast.FieldDefinition, batches map[[2]string]batchRule) (FieldInfo, bool) {
 	var info FieldInfo
 	found := false
+	if r, ok := batches[[2]string{typeName, f.Name}]; ok {
+		info.Batch, info.BatchArgs, info.Unbatched = r.batch, r.args, r.unbatched
+	}
 	if d := f.Directives.ForName("service"); d != nil {
 		if a := d.Arguments.ForName("name"); a != nil && a.Value != nil {
 			info.Service, found = a.Value.Raw, true
@@ -523,7 +580,8 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 	if maxWork <= 0 {
 		maxWork = DefaultMaxWork
 	}
-	e := &estimator{vars: vars, defaultList: int64(defaultList), fc: fc, maxWork: int64(maxWork), memo: map[memoKey]*summary{}, ids: map[ast.Selection]int{}}
+	e := &estimator{vars: vars, defaultList: int64(defaultList), fc: fc, maxWork: int64(maxWork), memo: map[memoKey]*summary{}, ids: map[ast.Selection]int{},
+		originIDs: map[originNode]int{}, grafts: map[[2]int]int{}}
 	s := e.selections([]ast.SelectionSet{op.SelectionSet}, "", false)
 	c := Cost{
 		Depth:              int(s.depth),
@@ -535,8 +593,8 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 		Exhausted:          e.exhausted,
 	}
 	var calls int64
-	for k, n := range s.keys {
-		per := (n + upstream.MaxBatch - 1) / upstream.MaxBatch
+	for k := range s.keys {
+		per := e.calls(s.keys, k, map[callKey]int64{})
 		calls = satAdd(calls, per)
 		c.PerService[k.service] = int(satAdd(int64(c.PerService[k.service]), per))
 	}
@@ -544,10 +602,56 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 	return c
 }
 
-type levelKey struct {
-	service string
-	level   int64
+// calls is the most calls look-up k can take: its keys in batches of
+// MaxBatch, plus one per extra answer its parents arrived in (the parents
+// of a look-up split over P calls arrive at P moments, and each moment's
+// keys are dispatched on their own: Σ⌈gᵢ/100⌉ ≤ ⌈Σgᵢ/100⌉ + P − 1).
+func (e *estimator) calls(keys map[callKey]int64, k callKey, memo map[callKey]int64) int64 {
+	if n, ok := memo[k]; ok {
+		return n
+	}
+	n := keys[k]
+	if !strings.HasPrefix(k.batch, unbatchedCalls) {
+		n = (n + upstream.MaxBatch - 1) / upstream.MaxBatch
+	}
+	memo[k] = n // a look-up is never its own ancestor; this only guards
+	if parent, ok := e.parentCall(k.origin); ok {
+		if p := e.calls(keys, parent, memo); p > 1 {
+			n = satAdd(n, p-1)
+		}
+	}
+	memo[k] = n
+	return n
 }
+
+// parentCall finds the look-up that produced the objects at origin: the
+// nearest backend field above it.
+func (e *estimator) parentCall(origin int) (callKey, bool) {
+	for n := origin; n != 0; {
+		node := e.origins[n-1]
+		if rest, ok := strings.CutPrefix(node.label, "S\x00"); ok {
+			service, rest, _ := strings.Cut(rest, "\x00")
+			batch, _, _ := strings.Cut(rest, "\x01")
+			return callKey{service: service, batch: batch, origin: node.parent}, true
+		}
+		n = node.parent
+	}
+	return callKey{}, false
+}
+
+// callKey is one batched look-up: the keys asked of one batch (service,
+// look-up, arguments) by fields whose parents came from the same call
+// (origin). Those keys are sent together, MaxBatch per call. Parents from
+// different calls arrive at different times, so their children's keys
+// may be dispatched apart: they never share a callKey.
+type callKey struct {
+	service string
+	batch   string // unbatchedCalls…: each key is a call
+	origin  int    // a node of the estimator's origin trie; 0 is "here"
+}
+
+// unbatchedCalls starts the batch of a field whose every key is a call.
+const unbatchedCalls = "\x00unbatched"
 
 // summary is the cost of a selection set reached by one object at fan-out
 // level 0 and depth 0. A parent reached by n objects adds n times it,
@@ -555,7 +659,7 @@ type levelKey struct {
 // a selection set's summary is computed once and reused wherever it
 // appears again (a fragment spread in many places).
 type summary struct {
-	keys       map[levelKey]int64 // keys asked per service and relative level
+	keys       map[callKey]int64 // keys asked per look-up, origins relative to this set
 	items      int64
 	introItems int64
 	depth      int64
@@ -575,6 +679,9 @@ type estimator struct {
 	defaultList int64
 	fc          FieldCost
 	memo        map[memoKey]*summary
+	origins     []originNode          // node i+1
+	originIDs   map[originNode]int    // interned nodes
+	grafts      map[[2]int]int        // graft results
 	ids         map[ast.Selection]int // stable identities for memo keys
 	work        int64
 	maxWork     int64
@@ -664,7 +771,7 @@ func (e *estimator) selections(sets []ast.SelectionSet, sized string, intro bool
 	if s, ok := e.memo[k]; ok {
 		return s
 	}
-	out := &summary{keys: map[levelKey]int64{}}
+	out := &summary{keys: map[callKey]int64{}}
 	for _, g := range e.collect(sets) {
 		if e.exhausted {
 			break
@@ -675,13 +782,14 @@ func (e *estimator) selections(sets []ast.SelectionSet, sized string, intro bool
 	return out
 }
 
-// add adds mult times sum, shifted down by levels and depth, to out.
-func (e *estimator) add(out, sum *summary, mult, levels, depth int64) {
+// add adds mult times sum, its origins grafted under the origin node
+// prefix and its depth shifted by depth, to out.
+func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth int64) {
 	if !e.spend(int64(len(sum.keys))) {
 		return
 	}
 	for k, n := range sum.keys {
-		k.level += levels
+		k.origin = e.graft(prefix, k.origin)
 		out.keys[k] = satAdd(out.keys[k], satMul(n, mult))
 	}
 	out.items = satAdd(out.items, satMul(sum.items, mult))
@@ -694,9 +802,47 @@ func (e *estimator) add(out, sum *summary, mult, levels, depth int64) {
 	}
 }
 
+// originNode is a node of the origin trie: the chain of calls (labels)
+// that produced a field's parents, relative to some selection set (node 0).
+type originNode struct {
+	parent int
+	label  string
+}
+
+// child returns the node under parent for the call label, interned.
+func (e *estimator) child(parent int, label string) int {
+	k := originNode{parent, label}
+	if id, ok := e.originIDs[k]; ok {
+		return id
+	}
+	e.origins = append(e.origins, k)
+	id := len(e.origins) // ids start at 1; 0 is the root
+	e.originIDs[k] = id
+	return id
+}
+
+// graft returns node n (relative to some set) re-rooted under prefix:
+// the same chain of calls, preceded by prefix's.
+func (e *estimator) graft(prefix, n int) int {
+	if prefix == 0 || n == 0 {
+		if n == 0 {
+			return prefix
+		}
+		return n
+	}
+	k := [2]int{prefix, n}
+	if id, ok := e.grafts[k]; ok {
+		return id
+	}
+	node := e.origins[n-1]
+	id := e.child(e.graft(prefix, node.parent), node.label)
+	e.grafts[k] = id
+	return id
+}
+
 func (e *estimator) field(g *group, sized string, intro bool) *summary {
 	f := g.fields[0] // validation guarantees merged fields agree on name and arguments
-	out := &summary{keys: map[levelKey]int64{}}
+	out := &summary{keys: map[callKey]int64{}}
 	if f.Alias != "" && f.Alias != f.Name {
 		out.aliases = 1
 	}
@@ -718,12 +864,25 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 	if f.ObjectDefinition != nil {
 		info, _ = e.fc.Field(f.ObjectDefinition.Name, f.Name)
 	}
-	var levels int64
-	if info.Service != "" && !intro {
-		levels = 1
-		out.keys[levelKey{info.Service, 1}] = 1
-	}
 	size, hasSize := e.listSize(f, info)
+	// The children's origin: this field's place. Fields at different
+	// places get their parents at different moments (prefetches, other
+	// calls), so only siblings share a look-up.
+	label := "F\x00" + responseKey(f)
+	if info.Service != "" && !intro {
+		batch := e.batchID(f, info)
+		if info.Unbatched {
+			// Each occurrence is a call of its own, answered on its own.
+			batch += "\x00" + responseKey(f)
+		}
+		k := callKey{service: info.Service, batch: batch}
+		label = "S\x00" + info.Service + "\x00" + batch + "\x01" + responseKey(f)
+		keys := int64(1)
+		if e.sliceIsList(f, info) {
+			keys = size // ids: each is a key of the look-up
+		}
+		out.keys[k] = keys
+	}
 	if n, ok := sizedLookup(sized, f.Name); ok {
 		size, hasSize = n, true
 	}
@@ -761,9 +920,58 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 		out.items = 1
 	}
 	if hasSelection {
-		e.add(out, e.selections(sets, childSized, intro), childMult, levels, depth)
+		e.add(out, e.selections(sets, childSized, intro), childMult, e.child(0, label), depth)
 	}
 	return out
+}
+
+// batchID names the look-up f's keys join (see FieldInfo.Batch).
+func (e *estimator) batchID(f *ast.Field, info FieldInfo) string {
+	if info.Unbatched {
+		return unbatchedCalls
+	}
+	id := info.Batch
+	if id == "" && f.ObjectDefinition != nil {
+		id = f.ObjectDefinition.Name + "." + f.Name
+	}
+	if f.Definition == nil {
+		return id
+	}
+	for _, name := range info.BatchArgs {
+		v := ""
+		if a := f.Arguments.ForName(name); a != nil && a.Value != nil {
+			if a.Value.Kind == ast.Variable {
+				if x, ok := e.vars[a.Value.Raw]; ok {
+					v = fmt.Sprint(x)
+				} else if d := variableDefault(a.Value); d != nil {
+					v = d.Raw
+				}
+			} else {
+				v = a.Value.Raw
+			}
+		} else if ad := f.Definition.Arguments.ForName(name); ad != nil && ad.DefaultValue != nil {
+			v = ad.DefaultValue.Raw
+		}
+		id += "\x00" + strconv.Quote(v) // quoted: no control byte can end it early
+	}
+	return id
+}
+
+func responseKey(f *ast.Field) string {
+	if f.Alias != "" {
+		return f.Alias
+	}
+	return f.Name
+}
+
+// sliceIsList reports whether f's size comes from a list argument (ids),
+// whose items are keys of the look-up.
+func (e *estimator) sliceIsList(f *ast.Field, info FieldInfo) bool {
+	if info.Size.SlicingArgument == "" || f.Definition == nil {
+		return false
+	}
+	ad := f.Definition.Arguments.ForName(info.Size.SlicingArgument)
+	return ad != nil && ad.Type.Elem != nil
 }
 
 // sizedLookup finds name in a "name=size,…" list.
