@@ -559,10 +559,10 @@ func clip(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// Estimate computes the cost of op with the fields described by the
-// schema's directives (the schema of op's field definitions is not at hand
-// here, so fc must be given; see EstimateWith). Kept for callers that hold
-// a FieldCost already.
+// Estimate computes the cost of op, with fields described by fc, within
+// DefaultMaxWork work units. vars must hold the coerced variables; the
+// arguments should have passed CheckArguments (out-of-range values are
+// clamped to their bounds, never trusted).
 func Estimate(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, defaultList int, fc FieldCost) Cost {
 	return EstimateWith(doc, op, vars, defaultList, fc, 0)
 }
@@ -571,8 +571,8 @@ func Estimate(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[stri
 // DefaultMaxWork). Introspection fields count for aliases and
 // IntrospectionItems but not for depth or Items (GraphiQL's own
 // introspection query is deep). A work unit is one selection visited or
-// one per-level entry merged; the work never exceeds maxWork by more than
-// one selection's merge.
+// one look-up entry merged into its parent's; the work never exceeds
+// maxWork by more than one merge.
 func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, defaultList int, fc FieldCost, maxWork int) Cost {
 	if defaultList <= 0 {
 		defaultList = 10
@@ -593,8 +593,9 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 		Exhausted:          e.exhausted,
 	}
 	var calls int64
+	memo := map[callKey]int64{}
 	for k := range s.keys {
-		per := e.calls(s.keys, k, map[callKey]int64{})
+		per := e.calls(s.keys, k, memo)
 		calls = satAdd(calls, per)
 		c.PerService[k.service] = int(satAdd(int64(c.PerService[k.service]), per))
 	}
