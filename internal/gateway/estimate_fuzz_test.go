@@ -43,7 +43,7 @@ func FuzzEstimate(f *testing.F) {
 		if gateway.OverlapPairs(doc, gateway.DefaultMaxOverlapPairs).Pairs > gateway.DefaultMaxOverlapPairs {
 			return
 		}
-		if errs := validator.Validate(schema, doc); errs != nil {
+		if errs := validator.ValidateWithRules(schema, doc, nil); errs != nil {
 			return
 		}
 		for _, op := range doc.Operations {

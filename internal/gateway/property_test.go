@@ -39,7 +39,7 @@ func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
 	for seed := range uint64(runs) {
 		g := newQueryGen(schema, seed)
 		q, vars := g.query()
-		doc, errs := gqlparser.LoadQuery(schema, q)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, q, nil)
 		if errs != nil {
 			t.Fatalf("seed %d: the generator wrote an invalid query (%v):\n%s", seed, errs, q)
 		}
