@@ -167,14 +167,17 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if cfg.Limits.MaxTokens > 0 {
 		srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	}
-	srv.Use(Limits{
+	srv.Use(&Limits{
 		MaxDepth:              cfg.Limits.MaxDepth,
 		MaxAliases:            cfg.Limits.MaxAliases,
 		MaxBackendCalls:       cfg.Limits.MaxBackendCalls,
 		MaxItems:              cfg.Limits.MaxItems,
 		MaxIntrospectionItems: cfg.Limits.MaxIntrospectionItems,
 		DefaultListSize:       cfg.Limits.DefaultListSize,
-		Fields:                NewSchemaFieldCost(schema.Schema()),
+		// The estimator's one view of what fields mean (service, list
+		// size, batch, argument bounds): swap in the directive registry
+		// here.
+		Fields: NewSchemaFieldCost(schema.Schema()),
 	})
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})

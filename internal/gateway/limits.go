@@ -62,15 +62,21 @@ const MaxFigure = math.MaxInt32
 const maxInt = math.MaxInt32
 
 var (
-	_ graphql.HandlerExtension        = Limits{}
-	_ graphql.OperationContextMutator = Limits{}
+	_ graphql.HandlerExtension        = (*Limits)(nil)
+	_ graphql.OperationContextMutator = (*Limits)(nil)
 )
 
 // ExtensionName implements graphql.HandlerExtension.
-func (Limits) ExtensionName() string { return "Limits" }
+func (*Limits) ExtensionName() string { return "Limits" }
 
-// Validate implements graphql.HandlerExtension.
-func (Limits) Validate(graphql.ExecutableSchema) error { return nil }
+// Validate implements graphql.HandlerExtension: without Fields, the
+// schema's own directives describe the fields.
+func (l *Limits) Validate(es graphql.ExecutableSchema) error {
+	if l.Fields == nil {
+		l.Fields = NewSchemaFieldCost(es.Schema())
+	}
+	return nil
+}
 
 // FieldInfo is everything the cost estimate needs to know about a field.
 // The zero value is a field that calls no backend and has no declared size.
@@ -284,14 +290,11 @@ type Cost struct {
 }
 
 // MutateOperationContext implements graphql.OperationContextMutator.
-func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
-	fc := l.Fields
-	if fc == nil {
-		return nil // New always sets it; a bare Limits{} has no schema to read
-	}
+	fc := l.Fields // set by Validate when the extension is used
 	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc); err != nil {
 		return err
 	}
