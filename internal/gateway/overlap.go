@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -27,7 +28,7 @@ const DefaultMaxOverlapPairs = 50_000
 // same-named fields' selections), or many fragment spreads side by side.
 // It parses the query itself (with the token limit) because gqlgen offers
 // no hook between parsing and validation; accepted queries are remembered
-// so a repeated query is parsed once, as gqlgen's own cache does.
+// (by hash) so a repeated query is parsed once, as gqlgen's own cache does.
 type overlapBound struct {
 	maxPairs  int
 	maxTokens int
@@ -57,7 +58,11 @@ func (b *overlapBound) MutateOperationParameters(ctx context.Context, p *graphql
 	if p.Query == "" {
 		return nil
 	}
-	if _, ok := b.accepted.Get(ctx, p.Query); ok {
+	// Keyed by hash: the texts themselves (up to max_body_bytes each)
+	// would make the cache's memory unbounded in practice.
+	sum := sha256.Sum256([]byte(p.Query))
+	key := string(sum[:])
+	if _, ok := b.accepted.Get(ctx, key); ok {
 		return nil
 	}
 	limit := b.maxTokens
@@ -75,7 +80,7 @@ func (b *overlapBound) MutateOperationParameters(ctx context.Context, p *graphql
 		}
 		return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeTooComplex, "overlapPairs": w.Pairs, "limit": b.maxPairs}}
 	}
-	b.accepted.Add(ctx, p.Query, struct{}{})
+	b.accepted.Add(ctx, key, struct{}{})
 	return nil
 }
 
