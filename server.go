@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"slices"
@@ -54,9 +55,15 @@ func main() {
 // errBreaking makes -check-schema exit non-zero after its report.
 var errBreaking = errors.New("the schema has breaking changes against the baseline")
 
+// listening is where the program listens; Admin is nil without
+// admin_addr.
+type listening struct {
+	Public, Admin net.Addr
+}
+
 // run is the whole program; ctx ends on SIGINT/SIGTERM. onListen, if set,
-// is told the listening address and the gateway (tests use it).
-func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, onListen func(net.Addr, *gateway.Gateway)) error {
+// is told the listening addresses and the gateway (tests use it).
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, onListen func(listening, *gateway.Gateway)) error {
 	fs := flag.NewFlagSet("tributary", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration file (environment variables TRIBUTARY_* override it)")
@@ -134,7 +141,19 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		_ = shutdownTracing(sctx)
 	}()
 
-	routes["GET /metrics"] = metrics.Handler()
+	// With an admin listener, operators' endpoints live there only.
+	admin := http.NewServeMux()
+	if cfg.AdminAddr != "" {
+		admin.Handle("GET /metrics", metrics.Handler())
+		admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+		admin.HandleFunc("/debug/pprof/", pprof.Index)
+		admin.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		admin.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		admin.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		admin.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	} else {
+		routes["GET /metrics"] = metrics.Handler()
+	}
 	gw, err := gateway.New(cfg, gateway.Options{
 		Logger:      log,
 		Observer:    metrics,
@@ -158,8 +177,32 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	addrs := listening{Public: ln.Addr()}
+	var adminSrv *http.Server
+	adminErrc := make(chan error, 1)
+	if cfg.AdminAddr != "" {
+		admin.Handle("GET /readyz", gw.ReadyHandler())
+		aln, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen (admin): %w", err)
+		}
+		addrs.Admin = aln.Addr()
+		adminSrv = &http.Server{
+			Handler:           admin,
+			ReadHeaderTimeout: 5 * time.Second,
+			// A CPU profile or trace streams for its ?seconds= (30 by
+			// default) before the first byte.
+			WriteTimeout:   2 * time.Minute,
+			IdleTimeout:    120 * time.Second,
+			MaxHeaderBytes: 64 << 10,
+			ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		go func() { adminErrc <- adminSrv.Serve(aln) }()
+		log.Info("admin listening", "addr", aln.Addr().String(), "paths", "/metrics /readyz /debug/pprof/")
+	}
 	if onListen != nil {
-		onListen(ln.Addr(), gw)
+		onListen(addrs, gw)
 	}
 	srv := &http.Server{
 		Handler:           gw,
@@ -178,7 +221,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 
 	select {
 	case err := <-errc:
+		if adminSrv != nil {
+			adminSrv.Close()
+		}
 		return err
+	case err := <-adminErrc:
+		srv.Close()
+		return fmt.Errorf("admin listener: %w", err)
 	case <-ctx.Done():
 	}
 	// Readiness fails first so load balancers stop routing here, then the
@@ -190,6 +239,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if adminSrv != nil {
+		// After the public listener: /readyz keeps answering "draining"
+		// while in-flight queries finish.
+		defer adminSrv.Close()
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -21,15 +20,22 @@ import (
 // stop it (as SIGTERM would) and its result.
 func startRun(t *testing.T, environ []string) (string, context.CancelFunc, <-chan error) {
 	t.Helper()
+	l, stop, errc := startRunListening(t, environ)
+	return "http://" + l.Public.String(), stop, errc
+}
+
+// startRunListening is startRun returning every listening address.
+func startRunListening(t *testing.T, environ []string) (listening, context.CancelFunc, <-chan error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
+	addrc := make(chan listening, 1)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, nil, environ, io.Discard, io.Discard, func(a net.Addr, _ *gateway.Gateway) { addrc <- a.String() })
+		errc <- run(ctx, nil, environ, io.Discard, io.Discard, func(l listening, _ *gateway.Gateway) { addrc <- l })
 	}()
 	select {
-	case a := <-addrc:
-		return "http://" + a, cancel, errc
+	case l := <-addrc:
+		return l, cancel, errc
 	case err := <-errc:
 		cancel()
 		t.Fatalf("run: %v", err)
@@ -37,7 +43,7 @@ func startRun(t *testing.T, environ []string) (string, context.CancelFunc, <-cha
 		cancel()
 		t.Fatal("gateway did not start")
 	}
-	return "", cancel, errc
+	return listening{}, cancel, errc
 }
 
 // On SIGTERM, /readyz fails at once while a slow in-flight query still
@@ -183,5 +189,56 @@ func TestServiceWithoutDemoNeedsItsURL(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "catalog") {
 		t.Errorf("error %q names catalog, which the demo serves", err)
+	}
+}
+
+// With admin_addr, /metrics, /readyz and profiling are served on their own
+// listener and not on the public one; without it, profiling is not served.
+func TestAdminListener(t *testing.T) {
+	tests := []struct {
+		name       string
+		giveAdmin  bool
+		wantPublic map[string]int
+		wantAdmin  map[string]int
+	}{
+		{
+			name:       "admin listener",
+			giveAdmin:  true,
+			wantPublic: map[string]int{"/metrics": 404, "/readyz": 404, "/debug/pprof/": 404, "/healthz": 200},
+			wantAdmin:  map[string]int{"/metrics": 200, "/readyz": 200, "/debug/pprof/": 200, "/debug/pprof/cmdline": 200, "/healthz": 200, "/graphql": 404},
+		},
+		{
+			name:       "no admin listener",
+			wantPublic: map[string]int{"/metrics": 200, "/readyz": 200, "/debug/pprof/": 404, "/healthz": 200},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			environ := []string{"TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_LEVEL=error"}
+			if tt.giveAdmin {
+				environ = append(environ, "TRIBUTARY_ADMIN_ADDR=127.0.0.1:0")
+			}
+			l, stop, errc := startRunListening(t, environ)
+			defer func() {
+				stop()
+				if err := <-errc; err != nil {
+					t.Errorf("run: %v", err)
+				}
+			}()
+			if (l.Admin != nil) != tt.giveAdmin {
+				t.Fatalf("admin address: got %v, want one: %v", l.Admin, tt.giveAdmin)
+			}
+			check := func(base string, want map[string]int) {
+				for path, code := range want {
+					if got := status(t, base+path); got != code {
+						t.Errorf("GET %s%s: got %d, want %d", base, path, got, code)
+					}
+				}
+			}
+			check("http://"+l.Public.String(), tt.wantPublic)
+			if l.Admin != nil {
+				check("http://"+l.Admin.String(), tt.wantAdmin)
+			}
+		})
 	}
 }

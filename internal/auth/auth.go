@@ -33,11 +33,12 @@ const (
 	DefaultRolesClaim  = "roles"
 )
 
-// unknownKIDInterval is the least time between two JWKS fetches triggered by
-// tokens naming a key id the cache does not hold. It lets a key rotation be
-// picked up at once while a flood of tokens with made-up key ids costs the
-// JWKS server at most one fetch per interval.
-const unknownKIDInterval = 30 * time.Second
+// DefaultUnknownKIDInterval is the least time between two JWKS fetches
+// triggered by tokens naming a key id the cache does not hold. It lets a
+// key rotation be picked up at once while a flood of tokens with made-up
+// key ids costs the JWKS server at most one fetch per interval; between
+// fetches such tokens fail at once.
+const DefaultUnknownKIDInterval = 30 * time.Second
 
 // minHS256SecretLen is the shortest accepted HS256 secret: RFC 7518 §3.2
 // requires a key at least as long as the hash output (256 bits).
@@ -85,11 +86,16 @@ type Config struct {
 	JWKSURL string
 	// JWKSRefresh is how often the JWKS is fetched in the background;
 	// zero means 5m. A token naming an unknown key id also triggers a
-	// fetch (at most one every 30s), so rotation needs no restart.
+	// fetch (at most one per UnknownKIDInterval), so rotation needs no
+	// restart.
 	JWKSRefresh time.Duration
 	// JWKSTimeout bounds each JWKS fetch, including the first one, which
 	// New waits for; zero means 10s.
 	JWKSTimeout time.Duration
+	// UnknownKIDInterval is the least time between two JWKS fetches that
+	// tokens with an unknown key id trigger; zero means 30s. Between them,
+	// such tokens are refused at once.
+	UnknownKIDInterval time.Duration
 	// HS256Secret is a shared secret for HS256 tokens, for development. It
 	// must be at least 32 bytes long.
 	HS256Secret string
@@ -199,9 +205,17 @@ func New(ctx context.Context, cfg Config, hc *http.Client, log *slog.Logger) (*A
 		if err != nil {
 			return nil, err
 		}
+		// The gate decides, without waiting, whether an unknown kid may
+		// refresh the JWKS now. The library's own limiter would make a
+		// token that arrives just before the next slot wait for it (up to
+		// the JWKS timeout): a cheap way to hold requests open.
+		gate := rate.NewLimiter(rate.Every(cfg.UnknownKIDInterval), 1)
 		a.keys = func(ctx context.Context) jwt.Keyfunc {
 			lookup := kf.KeyfuncCtx(ctx)
 			return func(t *jwt.Token) (any, error) {
+				if kid, ok := t.Header["kid"].(string); ok && !published(ctx, kf, kid) && !gate.Allow() {
+					return nil, fmt.Errorf("%w: kid %.64q is not published (refreshed less than %v ago)", ErrUnknownKey, kid, cfg.UnknownKIDInterval)
+				}
 				key, err := lookup(t)
 				if err != nil {
 					return nil, fmt.Errorf("%w: %w", ErrUnknownKey, err)
@@ -235,10 +249,10 @@ func newJWKS(ctx context.Context, cfg Config, hc *http.Client, log *slog.Logger)
 		HTTPTimeout:               cfg.JWKSTimeout,
 		NoErrorReturnFirstHTTPReq: &noErrorOnFirstFetchFailure,
 		RefreshInterval:           cfg.JWKSRefresh,
-		RefreshUnknownKID:         rate.NewLimiter(rate.Every(unknownKIDInterval), 1),
-		// Also bounds the fetch an unknown key id triggers. Being shorter
-		// than unknownKIDInterval, it makes a token that finds the limiter
-		// spent fail at once instead of queueing.
+		// Never waits: New's gate has already decided that this unknown
+		// kid may refresh (see New).
+		RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1),
+		// Bounds the fetch an unknown key id triggers.
 		RateLimitWaitMax: cfg.JWKSTimeout,
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(ctx context.Context, err error) {
@@ -284,6 +298,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.JWKSTimeout == 0 {
 		c.JWKSTimeout = DefaultJWKSTimeout
+	}
+	if c.UnknownKIDInterval <= 0 {
+		c.UnknownKIDInterval = DefaultUnknownKIDInterval
 	}
 	switch {
 	case c.Leeway == 0:
@@ -383,4 +400,18 @@ func rolesOf(v any) ([]string, error) {
 	default:
 		return nil, errRolesClaim
 	}
+}
+
+// published reports whether the cached JWKS holds kid, without fetching.
+func published(ctx context.Context, kf keyfunc.Keyfunc, kid string) bool {
+	keys, err := kf.Storage().KeyReadAll(ctx)
+	if err != nil {
+		return false
+	}
+	for _, k := range keys {
+		if k.Marshal().KID == kid {
+			return true
+		}
+	}
+	return false
 }

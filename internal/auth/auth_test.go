@@ -641,3 +641,34 @@ func signAs(t *testing.T, m jwt.SigningMethod, kid string, key authtest.Key, cla
 	}
 	return s
 }
+
+// An unknown kid arriving while the refresh slot is spent is refused at
+// once, with no fetch — even when the next slot is only moments away
+// (the library's limiter would have held the request until then, up to
+// the JWKS timeout).
+func TestUnknownKIDBetweenRefreshesFailsFast(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	iss.AddKey(t, "RS256")
+	a := newJWKSAuth(t, iss, auth.Config{Issuer: testIssuer, Audience: testAudience, JWKSRefresh: time.Hour,
+		UnknownKIDInterval: 2 * time.Second, JWKSTimeout: time.Minute})
+	claims := authtest.Claims(testIssuer, testAudience, "user-1")
+	madeUp := func(id string) string {
+		k := iss.NewKey(t, "ES256") // never published
+		k.ID = id
+		return authtest.Sign(t, k, claims)
+	}
+	if _, err := a.Authenticate(bearerRequest(madeUp("first"))); !errors.Is(err, auth.ErrUnknownKey) {
+		t.Fatalf("first unknown kid: got %v, want %v", err, auth.ErrUnknownKey)
+	}
+	if got, want := iss.Fetches(), 2; got != want {
+		t.Fatalf("after the first unknown kid: got %d JWKS fetches, want %d", got, want)
+	}
+	// Refused without a fetch: a fetch would mean the request waited for
+	// the next slot.
+	if _, err := a.Authenticate(bearerRequest(madeUp("second"))); !errors.Is(err, auth.ErrUnknownKey) {
+		t.Errorf("second unknown kid: got %v, want %v", err, auth.ErrUnknownKey)
+	}
+	if got, want := iss.Fetches(), 2; got != want {
+		t.Errorf("after the second unknown kid: got %d JWKS fetches, want %d (it waited for the next refresh slot)", got, want)
+	}
+}

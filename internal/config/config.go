@@ -34,7 +34,10 @@ var Services = registry.Services()
 // Config is the whole configuration. The `doc` tags feed the configuration
 // reference in the README (a test keeps them in sync).
 type Config struct {
-	ListenAddr      string        `koanf:"listen_addr" doc:"Address the gateway listens on."`
+	ListenAddr string `koanf:"listen_addr" doc:"Address the gateway listens on."`
+	// Operators' endpoints belong on a port the public cannot reach:
+	// profiles and breaker states say a lot about the deployment.
+	AdminAddr       string        `koanf:"admin_addr" doc:"Address of a separate listener for /metrics, /readyz and /debug/pprof/ (empty: none; /metrics and /readyz stay on the public listener and profiling is not served)."`
 	RequestTimeout  time.Duration `koanf:"request_timeout" doc:"Deadline of a whole GraphQL request; backend calls get the smaller of their timeout and the time left."`
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" doc:"How long in-flight requests may finish after SIGINT/SIGTERM (the drain time)."`
 	ReadyzBackends  bool          `koanf:"readyz_backends" doc:"/readyz also fails while the circuit of a critical service is open (otherwise it only lists breaker states)."`
@@ -84,7 +87,10 @@ type LimitsConfig struct {
 	MaxTokens       int `koanf:"max_tokens" doc:"Most lexical tokens in a query document (0: no limit)."`
 	MaxBackendCalls int `koanf:"max_backend_calls" doc:"Most backend calls an operation is estimated to make (0: no limit)."`
 	MaxItems        int `koanf:"max_items" doc:"Most objects an operation is estimated to fan out to (0: no limit)."`
-	DefaultListSize int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
+	// Introspection calls no backend, but aliases and fragments could
+	// make its answer megabytes long; GraphiQL's query is estimated at 3,072.
+	MaxIntrospectionItems int `koanf:"max_introspection_items" doc:"Most objects introspection fields are estimated to return, sized from the schema (0: no limit)."`
+	DefaultListSize       int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
 }
 
 // AuthConfig configures authentication (JWT bearer tokens) and the
@@ -109,6 +115,11 @@ type RateLimitConfig struct {
 	Burst          int      `koanf:"burst" doc:"Requests a client may make at once after being idle."`
 	MaxConcurrent  int      `koanf:"max_concurrent" doc:"Requests of one client in flight at once (0: no limit)."`
 	TrustedProxies []string `koanf:"trusted_proxies" doc:"CIDRs of proxies whose X-Forwarded-For is believed for the client IP."`
+	IPv6Prefix     int      `koanf:"ipv6_prefix" doc:"IPv6 clients are counted per network of this many bits (1..128; 64 is one subscriber's usual allocation)."`
+	// Authentication runs after this limit, so failed logins (bad or
+	// guessed tokens) are limited too, by address.
+	IPRPS   float64 `koanf:"ip_rps" doc:"Sustained requests per second per client address, applied before authentication (0: off)."`
+	IPBurst int     `koanf:"ip_burst" doc:"Requests an address may make at once after being idle, before authentication."`
 }
 
 // CORSConfig configures cross-origin requests to /graphql.
@@ -185,18 +196,20 @@ func Default() Config {
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
 		},
 		Persisted:       PersistedConfig{APQ: true},
+		RateLimit:       RateLimitConfig{IPv6Prefix: 64},
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
 		Log:             LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
-			MaxDepth:        12,
-			MaxAliases:      30,
-			MaxTokens:       10000,
-			MaxBackendCalls: 40,
-			MaxItems:        5000,
-			DefaultListSize: 10,
+			MaxDepth:              12,
+			MaxAliases:            30,
+			MaxTokens:             10000,
+			MaxBackendCalls:       40,
+			MaxItems:              5000,
+			MaxIntrospectionItems: 10000,
+			DefaultListSize:       10,
 		},
 		Defaults: ServiceConfig{
 			Timeout:                    time.Second,
@@ -439,6 +452,12 @@ func (c *Config) Validate() []error {
 	default:
 		bad("auth.mode", "must be off or jwt, got %q", c.Auth.Mode)
 	}
+	if c.RateLimit.IPv6Prefix < 1 || c.RateLimit.IPv6Prefix > 128 {
+		bad("rate_limit.ipv6_prefix", "must be between 1 and 128, got %d", c.RateLimit.IPv6Prefix)
+	}
+	if c.RateLimit.IPRPS < 0 || c.RateLimit.IPBurst < 0 {
+		bad("rate_limit.ip_rps", "ip_rps and ip_burst must not be negative")
+	}
 	for _, p := range c.RateLimit.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {
 			bad("rate_limit.trusted_proxies", "%q is not a CIDR", p)
@@ -518,7 +537,8 @@ func (c *Config) Validate() []error {
 	_ = missing // served by the demo backends where they implement the service (server.go)
 	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_tokens": c.Limits.MaxTokens, "limits.max_backend_calls": c.Limits.MaxBackendCalls,
-		"limits.max_items": c.Limits.MaxItems, "limits.default_list_size": c.Limits.DefaultListSize} {
+		"limits.max_items": c.Limits.MaxItems, "limits.max_introspection_items": c.Limits.MaxIntrospectionItems,
+		"limits.default_list_size": c.Limits.DefaultListSize} {
 		if v < 0 {
 			bad(key, "must not be negative, got %d", v)
 		}

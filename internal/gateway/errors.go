@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -48,8 +50,10 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var gerr *gqlerror.Error
 		if errors.As(err, &gerr) {
 			// Our own input errors and gqlgen's validation errors are
-			// written for clients already.
-			return graphql.DefaultErrorPresenter(ctx, err)
+			// written for clients already, but for the transports'
+			// decode errors (which quote the whole body and Go type
+			// names) and for their length.
+			return clientSafe(graphql.DefaultErrorPresenter(ctx, err))
 		}
 		log.LogAttrs(ctx, slog.LevelError, "unexpected resolver error",
 			slog.String("request_id", upstream.OutgoingFrom(ctx).RequestID),
@@ -76,6 +80,10 @@ func clientMessage(e *upstream.Error) string {
 		return e.Service + " rejected the request"
 	case upstream.CodeOverloaded:
 		return e.Service + " has too many calls in flight"
+	case upstream.CodeInvalidInput:
+		// The cause names the rule broken, never the id itself (which
+		// can be long and is the client's own input anyway).
+		return "invalid id: " + strings.TrimPrefix(e.Err.Error(), upstream.ErrInvalidID.Error()+": ")
 	default:
 		return e.Service + " failed"
 	}
@@ -156,4 +164,88 @@ func writeRequestError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
 	})
+}
+
+// MaxMessageBytes bounds an error message a client receives: messages can
+// quote client input (a field name, a literal), which must not make the
+// answer as large as the request.
+const MaxMessageBytes = 300
+
+// decodePrefix starts gqlgen's message for a request body that is not a
+// GraphQL request; the rest is the JSON error (with Go type names) and the
+// entire body.
+const decodePrefix = "json request body could not be decoded: "
+
+// clientSafe rewrites e's message for clients: a decode error says what
+// is wrong in GraphQL-over-HTTP terms, code BAD_REQUEST; other transport
+// errors lose their Go error text; every message is cut to
+// MaxMessageBytes.
+func clientSafe(e *gqlerror.Error) *gqlerror.Error {
+	if e == nil {
+		return nil
+	}
+	switch msg := e.Message; {
+	case strings.HasPrefix(msg, decodePrefix):
+		cause, _, _ := strings.Cut(strings.TrimPrefix(msg, decodePrefix), " body:")
+		e.Message = "the request body is not a GraphQL request: " + decodeReason(cause)
+		if e.Extensions == nil {
+			e.Extensions = map[string]any{}
+		}
+		e.Extensions["code"] = "BAD_REQUEST"
+	case strings.HasPrefix(msg, "could not read request body:"), strings.HasPrefix(msg, "could not get request body:"),
+		strings.HasPrefix(msg, "could not get json request body:"), strings.HasPrefix(msg, "could not get form body:"):
+		e.Message = "could not read the request body"
+		if e.Extensions == nil {
+			e.Extensions = map[string]any{}
+		}
+		e.Extensions["code"] = "BAD_REQUEST"
+	}
+	e.Message = truncateMessage(e.Message, MaxMessageBytes)
+	return e
+}
+
+var unmarshalField = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go struct field \w+\.(\w+)(?:\.\S*)? of type (.+)$`)
+
+// decodeReason turns a Go JSON error into a sentence free of Go names.
+func decodeReason(cause string) string {
+	switch {
+	case cause == "EOF":
+		return "the body is empty"
+	case strings.HasPrefix(cause, "json: cannot unmarshal ") && strings.Contains(cause, "into Go value of type"):
+		kind, _, _ := strings.Cut(strings.TrimPrefix(cause, "json: cannot unmarshal "), " ")
+		return "the body must be a JSON object, got " + jsonKind(kind)
+	}
+	if m := unmarshalField.FindStringSubmatch(cause); m != nil {
+		want := "a string"
+		if strings.HasPrefix(m[3], "map[") {
+			want = "an object"
+		}
+		return fmt.Sprintf("%q must be %s, got %s", m[2], want, jsonKind(m[1]))
+	}
+	return "the body is not valid JSON"
+}
+
+// jsonKind names an encoding/json value kind with its article.
+func jsonKind(k string) string {
+	switch k {
+	case "array", "object":
+		return "an " + k
+	case "number", "string", "bool":
+		return "a " + k
+	default:
+		return k
+	}
+}
+
+// truncateMessage cuts s to at most n bytes on a rune boundary, with an
+// ellipsis.
+func truncateMessage(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

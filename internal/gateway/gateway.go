@@ -7,6 +7,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,6 +47,9 @@ type Gateway struct {
 	// draining is set on shutdown: /readyz fails first, so load balancers
 	// stop sending traffic before the listener closes.
 	draining atomic.Bool
+	// ready answers /readyz: on the public mux, or on the admin listener
+	// when admin_addr is set.
+	ready http.Handler
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -149,15 +153,23 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if cfg.Limits.MaxTokens > 0 {
 		srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	}
-	srv.Use(Limits{
-		MaxDepth:        cfg.Limits.MaxDepth,
-		MaxAliases:      cfg.Limits.MaxAliases,
-		MaxBackendCalls: cfg.Limits.MaxBackendCalls,
-		MaxItems:        cfg.Limits.MaxItems,
-		DefaultListSize: cfg.Limits.DefaultListSize,
+	srv.Use(&Limits{
+		MaxDepth:              cfg.Limits.MaxDepth,
+		MaxAliases:            cfg.Limits.MaxAliases,
+		MaxBackendCalls:       cfg.Limits.MaxBackendCalls,
+		MaxItems:              cfg.Limits.MaxItems,
+		MaxIntrospectionItems: cfg.Limits.MaxIntrospectionItems,
+		DefaultListSize:       cfg.Limits.DefaultListSize,
+		// The estimator's one view of what fields mean (service, list
+		// size, batch, argument bounds): swap in the directive registry
+		// here.
+		Fields: NewSchemaFieldCost(schema.Schema()),
 	})
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		// "Did you mean …" would list the schema's field names to anyone.
+		srv.SetDisableSuggestion(true)
 	}
 	srv.Use(&loaders.Batching{Schema: schema.Schema()})
 	if cfg.Persisted.Manifest != "" {
@@ -172,6 +184,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		// Bounded: a client cannot grow the cache past 1000 documents.
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	}
+	// After the mutators that may fill in the query (trusted documents,
+	// APQ), so it sees the text that will be validated.
+	srv.Use(newOverlapBound(0, cfg.Limits.MaxTokens))
 	srv.SetErrorPresenter(presentError(g.log))
 	srv.SetRecoverFunc(recoverPanic(g.log))
 	var authorize func(ctx context.Context, rule, owner string) bool
@@ -216,7 +231,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	g.ready = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if g.draining.Load() {
 			writeText(w, http.StatusServiceUnavailable, "draining\n")
 			return
@@ -239,6 +254,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		}
 		writeText(w, http.StatusOK, "ready\n"+b.String())
 	})
+	if cfg.AdminAddr == "" {
+		mux.Handle("GET /readyz", g.ready)
+	}
 	g.sdl = schemadiff.PublicSDL(schema.Schema())
 	if cfg.SchemaEndpoint {
 		mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, r *http.Request) {
@@ -253,6 +271,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.handler = chain(chain(mux, opts.Middleware...), requestID)
 	return g, nil
 }
+
+// ReadyHandler answers /readyz (for the admin listener; the public mux
+// serves it itself when no admin address is configured).
+func (g *Gateway) ReadyHandler() http.Handler { return g.ready }
 
 // SDL is the public schema.
 func (g *Gateway) SDL() string { return g.sdl }
@@ -286,17 +308,69 @@ func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler 
 	return h
 }
 
+// CodeRequestTimeout answers a request whose deadline passed before its
+// operation could run.
+const CodeRequestTimeout = "REQUEST_TIMEOUT"
+
 // withDeadline bounds every GraphQL request: backend calls made for it get
-// the smaller of their own timeout and the time left.
+// the smaller of their own timeout and the time left. gqlgen answers an
+// operation whose context is already done with a nil response, which its
+// transports write as the body `null`; a client cannot tell that from a
+// broken gateway, so that body is replaced by a GraphQL error with a code.
 func withDeadline(d time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
-			next.ServeHTTP(w, r.WithContext(ctx))
+			next.ServeHTTP(&deadlineWriter{ResponseWriter: w, ctx: ctx}, r.WithContext(ctx))
 		})
 	}
 }
+
+type deadlineWriter struct {
+	http.ResponseWriter
+	ctx         context.Context
+	wroteHeader bool
+	wroteBody   bool
+}
+
+var nullBody = []byte("null")
+
+func (w *deadlineWriter) WriteHeader(code int) {
+	w.wroteHeader = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *deadlineWriter) Write(b []byte) (int, error) {
+	if !w.wroteBody && w.ctx.Err() != nil && bytes.Equal(bytes.TrimSpace(b), nullBody) {
+		w.wroteBody = true
+		msg := "the request did not complete within its deadline"
+		if !w.wroteHeader {
+			status := http.StatusOK // application/json: errors travel in a 200
+			if strings.HasPrefix(w.Header().Get("Content-Type"), "application/graphql-response+json") {
+				status = http.StatusGatewayTimeout
+			}
+			w.Header().Del("Content-Length")
+			w.ResponseWriter.WriteHeader(status)
+		}
+		_ = json.NewEncoder(w.ResponseWriter).Encode(map[string]any{
+			"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": CodeRequestTimeout}}},
+		})
+		return len(b), nil
+	}
+	w.wroteBody = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush keeps streaming transports working through the wrapper.
+func (w *deadlineWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // limitBody caps the request body. gqlgen reads bodies whole and answers a
 // read error with 200, so the body is read here first: over the cap is a

@@ -44,6 +44,13 @@ type span struct {
 // configuration before the gateway is built.
 func newEnv(t *testing.T, mods ...func(*config.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, gateway.Options{}, mods...)
+}
+
+// newEnvWith is newEnv with gateway options (extensions, routes); a nil
+// Logger discards.
+func newEnvWith(t *testing.T, opts gateway.Options, mods ...func(*config.Config)) *env {
+	t.Helper()
 	e := &env{t: t}
 	b, err := demo.StartWith(demo.DefaultDataset(), e.mount)
 	if err != nil {
@@ -63,7 +70,10 @@ func newEnv(t *testing.T, mods ...func(*config.Config)) *env {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		t.Fatalf("config: %v", errs)
 	}
-	gw, err := gateway.New(&cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	gw, err := gateway.New(&cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

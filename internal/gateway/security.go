@@ -31,6 +31,19 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 		})
 		mws = append(mws, c.Handler)
 	}
+	var proxies []netip.Prefix
+	for _, p := range cfg.RateLimit.TrustedProxies {
+		proxies = append(proxies, netip.MustParsePrefix(p)) // validated by config
+	}
+	if cfg.RateLimit.IPRPS > 0 {
+		// Before authentication, so a client guessing tokens is limited
+		// like any other; by address (network, for IPv6), since the
+		// subject is not known yet.
+		l := ratelimit.New(ratelimit.Config{RPS: cfg.RateLimit.IPRPS, Burst: cfg.RateLimit.IPBurst}, func(r *http.Request) string {
+			return ratelimit.ClientNetwork(r, proxies, cfg.RateLimit.IPv6Prefix)
+		})
+		mws = append(mws, l.Middleware)
+	}
 	if cfg.Auth.Mode == "jwt" {
 		a, err := auth.New(ctx, auth.Config{
 			JWKSURL:        cfg.Auth.JWKSURL,
@@ -50,10 +63,6 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 		g.log.Warn("auth.mode is off: requests are anonymous and @auth rules are not enforced (development only)")
 	}
 	if cfg.RateLimit.RPS > 0 || cfg.RateLimit.MaxConcurrent > 0 {
-		var proxies []netip.Prefix
-		for _, p := range cfg.RateLimit.TrustedProxies {
-			proxies = append(proxies, netip.MustParsePrefix(p)) // validated by config
-		}
 		l := ratelimit.New(ratelimit.Config{
 			RPS:           cfg.RateLimit.RPS,
 			Burst:         cfg.RateLimit.Burst,
@@ -62,7 +71,7 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 			if p, ok := auth.PrincipalFrom(r.Context()); ok && p.Subject != "" {
 				return "sub:" + p.Subject
 			}
-			return "ip:" + ratelimit.ClientIP(r, proxies)
+			return "ip:" + ratelimit.ClientNetwork(r, proxies, cfg.RateLimit.IPv6Prefix)
 		})
 		mws = append(mws, l.Middleware)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -303,5 +304,49 @@ func TestCORSAllowList(t *testing.T) {
 	}
 	if got := preflight("https://evil.example").Get("Access-Control-Allow-Origin"); got != "" {
 		t.Errorf("other origin: Access-Control-Allow-Origin %q, want none", got)
+	}
+}
+
+// The per-address limit runs before authentication: a client trying
+// tokens is limited like any other, instead of getting 401s forever.
+func TestAddressLimitAppliesBeforeAuthentication(t *testing.T) {
+	e := newEnv(t, withJWT, func(c *config.Config) {
+		c.RateLimit.IPRPS = 0.001 // no refill within the test
+		c.RateLimit.IPBurst = 3
+	})
+	var statuses []int
+	for range 5 {
+		r := e.queryAs("not-a-token", `{ product(id: "p1") { name } }`, nil)
+		statuses = append(statuses, r.Status)
+		if r.Status == http.StatusTooManyRequests && r.Errors[0].Extensions["code"] != "RATE_LIMITED" {
+			t.Errorf("limited body: %s", r.Raw)
+		}
+	}
+	want := []int{401, 401, 401, 429, 429}
+	if !slices.Equal(statuses, want) {
+		t.Errorf("statuses: got %v, want %v", statuses, want)
+	}
+}
+
+// IPv6 clients are counted per /64 (rate_limit.ipv6_prefix): new
+// addresses from one network do not get new buckets.
+func TestIPv6ClientsShareTheirNetworksBucket(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		c.RateLimit.RPS = 0.001
+		c.RateLimit.Burst = 2
+		c.RateLimit.TrustedProxies = []string{"127.0.0.1/32", "::1/128"}
+	})
+	from := func(addr string) int {
+		return e.queryAs("", `{ product(id: "p1") { name } }`, http.Header{"X-Forwarded-For": {addr}}).Status
+	}
+	var got []int
+	for _, addr := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"} {
+		got = append(got, from(addr))
+	}
+	if want := []int{200, 200, 429}; !slices.Equal(got, want) {
+		t.Errorf("one /64: got %v, want %v", got, want)
+	}
+	if s := from("2001:db8:1:3::1"); s != http.StatusOK {
+		t.Errorf("another /64: got %d, want 200", s)
 	}
 }

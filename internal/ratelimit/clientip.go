@@ -67,3 +67,28 @@ func trusted(a netip.Addr, prefixes []netip.Prefix) bool {
 	}
 	return false
 }
+
+// DefaultIPv6PrefixBits is the IPv6 network a client counts as: one
+// subscriber usually holds a whole /64, so counting each /128 would hand a
+// single client 2^64 fresh buckets.
+const DefaultIPv6PrefixBits = 64
+
+// ClientNetwork is ClientIP grouped for limits: an IPv4 address as is, an
+// IPv6 address as its network of ipv6Bits bits (e.g. "2001:db8:1:2::/64").
+// ipv6Bits outside 1..128 means DefaultIPv6PrefixBits. A RemoteAddr that
+// is not an address is returned as is.
+func ClientNetwork(r *http.Request, trustedProxies []netip.Prefix, ipv6Bits int) string {
+	ip := ClientIP(r, trustedProxies)
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() {
+		return ip
+	}
+	if ipv6Bits < 1 || ipv6Bits > 128 {
+		ipv6Bits = DefaultIPv6PrefixBits
+	}
+	p, err := a.Prefix(ipv6Bits)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}

@@ -364,3 +364,31 @@ func (c *clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// IPv6 clients count per network: every address of one /64 is one client.
+func TestClientNetwork(t *testing.T) {
+	tests := []struct {
+		name       string
+		giveRemote string
+		giveBits   int
+		want       string
+	}{
+		{"IPv4 as is", "203.0.113.7:5000", 64, "203.0.113.7"},
+		{"IPv6 /64", "[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443", 64, "2001:db8:1:2::/64"},
+		{"another address of the same /64", "[2001:db8:1:2::1]:443", 64, "2001:db8:1:2::/64"},
+		{"IPv6 /48", "[2001:db8:1:2::1]:443", 48, "2001:db8:1::/48"},
+		{"IPv6 /128", "[2001:db8:1:2::1]:443", 128, "2001:db8:1:2::1/128"},
+		{"out of range means /64", "[2001:db8:1:2::1]:443", 0, "2001:db8:1:2::/64"},
+		{"IPv4-mapped is IPv4", "[::ffff:198.51.100.9]:80", 64, "198.51.100.9"},
+		{"not an address", "@", 64, "@"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = tt.giveRemote
+			if got := ratelimit.ClientNetwork(r, nil, tt.giveBits); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,8 @@ package upstream
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -123,11 +125,47 @@ type BatchRequest struct {
 	Limit int
 }
 
+// MaxIDBytes is the longest id a batch look-up sends: the contract's ids
+// are short, and a bound keeps batch URLs bounded.
+const MaxIDBytes = 256
+
+// ErrInvalidID is the cause of a CodeInvalidInput failure: an id the batch
+// syntax cannot carry.
+var ErrInvalidID = errors.New("invalid id")
+
+// CheckID returns an error wrapping ErrInvalidID when id cannot travel in a
+// comma-separated batch parameter: empty, holding the separator ",", or
+// longer than MaxIDBytes. Sent anyway, "p1,p2" would ask for two products
+// and answer for one the client did not name.
+func CheckID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: empty", ErrInvalidID)
+	case strings.Contains(id, ","):
+		return fmt.Errorf("%w: contains the batch separator \",\"", ErrInvalidID)
+	case len(id) > MaxIDBytes:
+		return fmt.Errorf("%w: longer than %d bytes", ErrInvalidID, MaxIDBytes)
+	}
+	return nil
+}
+
 // GetBatch fetches ids with req — in chunks of MaxBatch sent in parallel,
 // see Batch — decoding each answer into an envelope E and collecting its
-// items.
+// items. Ids that fail CheckID are never sent: each fails on its own with
+// CodeInvalidInput, and the valid ids of the batch are fetched as usual.
 func GetBatch[E, T any](ctx context.Context, c *Client, req BatchRequest, ids []string, items func(*E) []T) ([]T, Failures) {
-	return Batch(ctx, ids, req.Limit, func(ctx context.Context, chunk []string) ([]T, error) {
+	valid := make([]string, 0, len(ids))
+	var invalid []failedChunk
+	for _, id := range ids {
+		if err := CheckID(id); err != nil {
+			invalid = append(invalid, failedChunk{ids: []string{id}, err: &Error{
+				Service: c.service, Endpoint: req.Endpoint, Code: CodeInvalidInput, Err: err,
+			}})
+			continue
+		}
+		valid = append(valid, id)
+	}
+	got, f := Batch(ctx, valid, req.Limit, func(ctx context.Context, chunk []string) ([]T, error) {
 		q := url.Values{req.Param: {strings.Join(chunk, ",")}}
 		for k, v := range req.Query {
 			q[k] = v
@@ -136,4 +174,6 @@ func GetBatch[E, T any](ctx context.Context, c *Client, req BatchRequest, ids []
 		err := c.Get(ctx, Request{Endpoint: req.Endpoint, Path: req.Path, Query: q, IDs: len(chunk), Require: req.Require}, &out)
 		return items(&out), err
 	})
+	f.chunks = append(f.chunks, invalid...)
+	return got, f
 }

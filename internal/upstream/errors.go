@@ -37,6 +37,9 @@ const (
 	// CodeOverloaded: the gateway's own limit of in-flight calls to the
 	// service was reached and no slot freed up within the deadline.
 	CodeOverloaded Code = "SERVICE_OVERLOADED"
+	// CodeInvalidInput: the gateway refused an argument before any call,
+	// e.g. an id the batch syntax cannot carry (see CheckID).
+	CodeInvalidInput Code = "BAD_USER_INPUT"
 )
 
 // Error is a failed backend call. Its Error text is for logs: it can hold the

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -110,5 +111,68 @@ func TestConfigRejectsBadBaseURLAndForwardedHeaders(t *testing.T) {
 	}
 	if _, err := New(Config{Service: "x", BaseURL: "http://h", Forward: []string{"Connection"}}, hc, nil); err == nil {
 		t.Error("forwarding a hop-by-hop header was accepted")
+	}
+}
+
+// An id that cannot travel in the comma-separated batch parameter fails on
+// its own as BAD_USER_INPUT and is never sent; the other ids are fetched.
+func TestGetBatchRefusesIDsTheBatchSyntaxCannotCarry(t *testing.T) {
+	tests := []struct {
+		name      string
+		giveIDs   []string
+		wantSent  []string // the ids parameters of the calls made, in order
+		wantBad   []string
+		wantItems int
+	}{
+		{"separator alone", []string{"p1,p2,p3"}, nil, []string{"p1,p2,p3"}, 0},
+		{"separator among good ids", []string{"p1", "p2,p3", "p4"}, []string{"p1,p4"}, []string{"p2,p3"}, 2},
+		{"empty id", []string{"", "p1"}, []string{"p1"}, []string{""}, 1},
+		{"too long", []string{string(make([]byte, MaxIDBytes+1)), "p1"}, []string{"p1"}, []string{string(make([]byte, MaxIDBytes+1))}, 1},
+		{"all good", []string{"p1", "p2"}, []string{"p1,p2"}, nil, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sent []string
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ids := r.URL.Query().Get("ids")
+				sent = append(sent, ids)
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, `{"items":[`)
+				for i, id := range strings.Split(ids, ",") {
+					if i > 0 {
+						fmt.Fprint(w, ",")
+					}
+					fmt.Fprintf(w, "%q", id)
+				}
+				fmt.Fprint(w, `]}`)
+			}))
+			defer ts.Close()
+			c, err := New(Config{Service: "catalog", BaseURL: ts.URL, Timeout: time.Second}, NewHTTPClient(NewTransport(TransportConfig{})), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type envelope struct {
+				Items []string `json:"items"`
+			}
+			items, failed := GetBatch(context.Background(), c, BatchRequest{Endpoint: "products.byIds", Path: "/products", Param: "ids", Require: "items"},
+				tt.giveIDs, func(e *envelope) []string { return e.Items })
+			if !slices.Equal(sent, tt.wantSent) {
+				t.Errorf("sent: got %q, want %q", sent, tt.wantSent)
+			}
+			if len(items) != tt.wantItems {
+				t.Errorf("items: got %d, want %d", len(items), tt.wantItems)
+			}
+			for _, id := range tt.wantBad {
+				e, ok := AsError(failed.Err(id))
+				if !ok || e.Code != CodeInvalidInput || !errors.Is(e, ErrInvalidID) {
+					t.Errorf("id %.20q: got %v, want BAD_USER_INPUT", id, failed.Err(id))
+				}
+			}
+			for _, id := range tt.giveIDs {
+				if !slices.Contains(tt.wantBad, id) && failed.Err(id) != nil {
+					t.Errorf("id %q: got %v, want no error", id, failed.Err(id))
+				}
+			}
+		})
 	}
 }
