@@ -6,7 +6,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"sync"
-	"sync/atomic"
 
 	"github.com/graph-gophers/dataloader/v7"
 )
@@ -21,9 +20,15 @@ type Loader[K comparable, V any] struct {
 	service  string
 	critical bool
 
-	// byScheduler is set when the scheduler flushes, so a batch can tell
-	// whether the backstop timer sent it instead.
-	byScheduler atomic.Bool
+	// flushMu orders the scheduler's flushes with the enqueueing of keys,
+	// so a batch can tell whether the scheduler or the backstop timer sent
+	// it: a scheduler flush bumps gen, and a batch holding a key enqueued
+	// before the current gen was closed by a flush. (A flag set at flush
+	// time and read by the batch miscounts when two flushes of one loader
+	// come before the first batch starts.)
+	flushMu sync.Mutex
+	gen     uint64
+	enqGen  map[K]uint64 // under flushMu: the gen at which each key was first asked
 
 	mu      sync.Mutex
 	waiting map[K][]*waiter
@@ -34,7 +39,7 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 	s := req.sched
 	l := &Loader[K, V]{
 		sched: s, req: req, name: name, service: service, critical: cfg.Critical[service],
-		waiting: map[K][]*waiter{}, done: map[K]struct{}{},
+		waiting: map[K][]*waiter{}, done: map[K]struct{}{}, enqGen: map[K]uint64{},
 	}
 	wait := cfg.Wait
 	if wait <= 0 {
@@ -59,8 +64,10 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 	)
 	if s != nil {
 		s.flushers = append(s.flushers, func() {
-			l.byScheduler.Store(true)
+			l.flushMu.Lock()
+			l.gen++
 			l.dl.Flush()
+			l.flushMu.Unlock()
 		})
 	}
 	return l
@@ -71,8 +78,13 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 // is counted in full before any of it can run.
 func (l *Loader[K, V]) wrap(fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
 	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
-		if l.sched != nil && !l.byScheduler.Swap(false) {
-			l.sched.backstops.Add(1)
+		if l.sched != nil && len(keys) > 0 {
+			l.flushMu.Lock()
+			byScheduler := l.enqGen[keys[0]] < l.gen
+			l.flushMu.Unlock()
+			if !byScheduler {
+				l.sched.backstops.Add(1)
+			}
 		}
 		defer l.answered(keys)
 		return fn(ctx, keys)
@@ -95,6 +107,17 @@ func (l *Loader[K, V]) answered(keys []K) {
 
 // Load asks for key without waiting: the look-up joins the current batch.
 func (l *Loader[K, V]) Load(ctx context.Context, key K) dataloader.Thunk[V] {
+	return l.load(ctx, key)
+}
+
+// load enqueues key (or finds it in the cache), recording when it was
+// first asked for.
+func (l *Loader[K, V]) load(ctx context.Context, key K) dataloader.Thunk[V] {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	if _, ok := l.enqGen[key]; !ok {
+		l.enqGen[key] = l.gen
+	}
 	return l.dl.Load(ctx, key)
 }
 
@@ -123,7 +146,7 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 	}
 	thunks := make([]dataloader.Thunk[V], len(keys))
 	for i, k := range keys {
-		thunks[i] = l.dl.Load(ctx, k)
+		thunks[i] = l.load(ctx, k)
 	}
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.IsDeferred() {
 		weight = 1 // a deferred field's executions share one unit
