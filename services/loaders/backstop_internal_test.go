@@ -28,7 +28,7 @@ func TestBackstopsAreCountedExactly(t *testing.T) {
 		var thunks []dataloader.Thunk[string]
 		for _, k := range []string{"a", "b", "c", "d"} {
 			thunks = append(thunks, l.Load(ctx, k))
-			r.sched.add(1) // a field runs…
+			r.sched.add(1)  // a field runs…
 			r.sched.add(-1) // …and blocks: the count is zero, the scheduler flushes
 		}
 		for _, th := range thunks {
