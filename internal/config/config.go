@@ -181,6 +181,7 @@ func Default() Config {
 		Introspection:   true,
 		Playground:      true,
 		SchemaEndpoint:  true,
+		FanoutReport:    true, // the playground's Fan-out panel asks for it
 		Auth: AuthConfig{
 			Mode: "off", JWKSRefresh: 5 * time.Minute, Leeway: 30 * time.Second,
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
