@@ -59,10 +59,9 @@ type Fanout struct {
 	Batching   BatchingReport            `json:"batching"`
 	// TotalIDs sums the ids asked for by the calls sent.
 	TotalIDs int `json:"totalIds"`
-	// Rounds counts the waves of calls: a first attempt that starts after
-	// every earlier first attempt has ended (and not within a millisecond
-	// of the round's first) begins a new one. A query whose levels each
-	// wait on the one before has one round per level.
+	// Rounds is the length of the longest chain of calls in which each
+	// started after the one before had ended: the levels of the query that
+	// waited on each other (see CallReport.Round).
 	Rounds int `json:"rounds"`
 	// DurationMS is the time from the start to this report (the response
 	// is complete but not yet encoded).
@@ -112,8 +111,9 @@ type CallReport struct {
 	// StartMS is when the call started, from the request's start.
 	StartMS   float64 `json:"startMs"`
 	LatencyMS float64 `json:"latencyMs"`
-	// Round is the 1-based wave the call belongs to (see Fanout.Rounds);
-	// a retry belongs to its first attempt's round.
+	// Round is 1 for a call that started before any other ended, else one
+	// more than the highest round among the calls that had ended when it
+	// started; a retry belongs to its first attempt's round.
 	Round int `json:"round"`
 }
 
@@ -205,26 +205,26 @@ func buildFanout(start, now, deadline time.Time, calls, refused []upstream.Call,
 		}
 		return false
 	}
-	rounds := make([]int, len(all))
-	// The current round: when it began and the latest end of its first
-	// attempts. Calls dispatched together start within microseconds, so
-	// one starting within sameWave of the round's start is in it even if
-	// an earlier one already ended (a refused call takes no time).
+	// A call's round is one more than the deepest round of the first
+	// attempts that ended before it started: the length of the longest
+	// chain of calls, each waiting for the one before, that ends with it.
+	// Calls dispatched together start within microseconds, so one that
+	// started less than sameWave before another (a refused call takes no
+	// time) is not before it.
 	const sameWave = time.Millisecond
-	var roundStart, roundEnd time.Time
+	rounds := make([]int, len(all))
 	var busy []span // intervals with a call in flight
 	for i, e := range all {
 		c := e.call
 		end := c.Start.Add(c.Duration)
 		if c.Attempt == 0 {
-			if rep.Rounds == 0 || (!c.Start.Before(roundEnd) && c.Start.Sub(roundStart) >= sameWave) {
-				rep.Rounds++
-				roundStart = c.Start
+			rounds[i] = 1
+			for j, p := range all[:i] {
+				pc := p.call
+				if pc.Attempt == 0 && !pc.Start.Add(pc.Duration).After(c.Start) && c.Start.Sub(pc.Start) >= sameWave {
+					rounds[i] = max(rounds[i], rounds[j]+1)
+				}
 			}
-			if end.After(roundEnd) {
-				roundEnd = end
-			}
-			rounds[i] = rep.Rounds
 		} else {
 			// A retry belongs to the round of the attempt before it.
 			for j := i - 1; j >= 0; j-- {
@@ -234,6 +234,7 @@ func buildFanout(start, now, deadline time.Time, calls, refused []upstream.Call,
 				}
 			}
 		}
+		rep.Rounds = max(rep.Rounds, rounds[i])
 		sr := rep.Services[c.Service]
 		if sr == nil {
 			continue

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"slices"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func TestBuildFanout(t *testing.T) {
 		giveStale                   []string
 		giveEnd                     int // ms
 		giveDeadline                time.Time
-		wantRows                    []row // in start order
+		wantRows                    []row // by start, then service
 		wantCalls, wantIDs, wantRnd int
 		wantBackend, wantGateway    float64
 		wantDeadline                float64
@@ -59,6 +60,21 @@ func TestBuildFanout(t *testing.T) {
 			wantRows:  []row{{"catalog", "ok", 0, 10, 1}, {"reviews", "ok", 4, 10, 1}},
 			wantCalls: 2, wantIDs: 4, wantRnd: 1,
 			wantBackend: 14, wantGateway: 6,
+		},
+		{
+			name: "levels overlap: each call waits on the one it followed",
+			giveCalls: []upstream.Call{
+				call("orders", "orders.byUser", 0, 0, 6, ""),
+				call("reviews", "reviews.byAuthor", 0, 0, 12, ""),
+				call("pricing", "prices", 0, 7, 1000, upstream.CodeTimeout), // after orders, while reviews runs
+				call("catalog", "products.byIds", 0, 13, 1, ""),             // after reviews
+			},
+			giveEnd: 1008,
+			wantRows: []row{
+				{"orders", "ok", 0, 6, 1}, {"reviews", "ok", 0, 12, 1}, {"pricing", "error", 7, 1000, 2}, {"catalog", "ok", 13, 1, 2},
+			},
+			wantCalls: 4, wantIDs: 8, wantRnd: 2,
+			wantBackend: 1007, wantGateway: 1,
 		},
 		{
 			name: "retried, then served stale",
@@ -121,7 +137,9 @@ func TestBuildFanout(t *testing.T) {
 					t.Errorf("%s notSent: got %d, want %d", svc, sr.NotSent, tt.wantNotSent[svc])
 				}
 			}
-			slices.SortFunc(got, func(a, b row) int { return int(a.startMS*1000 - b.startMS*1000) })
+			slices.SortFunc(got, func(a, b row) int {
+				return cmp.Or(cmp.Compare(a.startMS, b.startMS), cmp.Compare(a.service, b.service))
+			})
 			if !slices.Equal(got, tt.wantRows) {
 				t.Errorf("rows: got %+v, want %+v", got, tt.wantRows)
 			}
