@@ -141,22 +141,17 @@ func fanoutReport(mode string) graphql.ResponseMiddleware {
 		if rec := upstream.RecorderFrom(ctx); rec != nil {
 			calls, refused = rec.Calls(), rec.Refused()
 		}
-		staleServices := map[string]bool{}
+		stale := map[string]int{} // service → fields served stale
 		l, hasLoaders := loaders.From(ctx)
 		if hasLoaders {
 			for _, s := range l.Degradation().StaleAnswers() {
-				staleServices[s.Service] = true
+				stale[s.Service]++
 			}
 		}
 		deadline, _ := ctx.Deadline()
-		rep := buildFanout(st.start, time.Now(), deadline, calls, refused, staleServices, st.waits.Fields)
+		rep := buildFanout(st.start, time.Now(), deadline, calls, refused, stale, st.waits.Fields)
 		rep.Batching.Mode = mode
 		if hasLoaders {
-			for _, s := range l.Degradation().StaleAnswers() {
-				if sr := rep.Services[s.Service]; sr != nil {
-					sr.Stale++
-				}
-			}
 			if s := l.Scheduler(); s != nil {
 				rep.Batching.Dispatches = s.Flushes()
 				rep.Batching.Backstops = s.Backstops()
@@ -170,15 +165,15 @@ func fanoutReport(mode string) graphql.ResponseMiddleware {
 
 // buildFanout lays the calls of a request that started at start out on its
 // time axis. now ends the request, deadline (zero: none) bounds it; stale
-// names the services whose failed fields were served stale; fields names
+// counts per service the fields served stale after a failure; fields names
 // the fields that waited on a service.
-func buildFanout(start, now, deadline time.Time, calls, refused []upstream.Call, stale map[string]bool, fields func(service string) []string) Fanout {
+func buildFanout(start, now, deadline time.Time, calls, refused []upstream.Call, stale map[string]int, fields func(service string) []string) Fanout {
 	rep := Fanout{Services: map[string]*ServiceReport{}, DurationMS: ms(now.Sub(start))}
 	if !deadline.IsZero() {
 		rep.DeadlineMS = ms(deadline.Sub(start))
 	}
 	for _, s := range config.Services {
-		rep.Services[s] = &ServiceReport{Batches: []CallReport{}, Fields: fields(s)}
+		rep.Services[s] = &ServiceReport{Batches: []CallReport{}, Fields: fields(s), Stale: stale[s]}
 	}
 
 	// Every call, sent or not, in start order, each with its outcome.
@@ -252,7 +247,7 @@ func buildFanout(start, now, deadline time.Time, calls, refused []upstream.Call,
 			sr.NotSent++
 		case c.Code == "":
 			cr.Outcome = OutcomeOK
-		case stale[c.Service] && !retried(i):
+		case stale[c.Service] > 0 && !retried(i):
 			cr.Outcome = OutcomeStale
 		default:
 			cr.Outcome = OutcomeError

@@ -118,9 +118,9 @@ func TestBuildFanout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stale := map[string]bool{}
+			stale := map[string]int{}
 			for _, s := range tt.giveStale {
-				stale[s] = true
+				stale[s]++
 			}
 			fields := func(s string) []string { return []string{s + ".field"} }
 			rep := buildFanout(t0, at(tt.giveEnd), tt.giveDeadline, tt.giveCalls, tt.giveRefused, stale, fields)
@@ -132,6 +132,9 @@ func TestBuildFanout(t *testing.T) {
 				}
 				if want := []string{svc + ".field"}; !slices.Equal(sr.Fields, want) {
 					t.Errorf("%s fields: got %v, want %v", svc, sr.Fields, want)
+				}
+				if sr.Stale != stale[svc] {
+					t.Errorf("%s staleServed: got %d, want %d", svc, sr.Stale, stale[svc])
 				}
 				if sr.NotSent != tt.wantNotSent[svc] {
 					t.Errorf("%s notSent: got %d, want %d", svc, sr.NotSent, tt.wantNotSent[svc])
