@@ -5,12 +5,14 @@
 # no Node.js), start the binary on its demo backends and drive the page in
 # headless Chromium: GraphiQL renders and runs a query with no request off
 # the gateway's origin; the Fan-out panel shows one row per backend call the
-# demo backends counted, and a slowed pricing's timeout and the deadline.
+# demo backends counted, a slowed pricing's timeout and the deadline, and
+# a downed pricing's retries until its circuit opens.
 #
 #   bash .ci/browser.sh
 #
 # BROWSER_ARTIFACTS_DIR (default .ci/artifacts, relative to the repository
-# root) receives graphiql.png, fanout-panel.png and fanout-timeout.png.
+# root) receives graphiql.png, fanout-panel.png, fanout-timeout.png and
+# fanout-circuit-open.png.
 # Exits non-zero if any step fails.
 set -euo pipefail
 

@@ -67,8 +67,8 @@ type Fanout struct {
 	// is complete but not yet encoded).
 	DurationMS float64 `json:"durationMs"`
 	// BackendMS is the time during which at least one backend call was in
-	// flight; GatewayMS the rest of DurationMS (parsing, validation,
-	// resolving, merging).
+	// flight; GatewayMS the rest of DurationMS: parsing, validation,
+	// resolving and merging, and waiting out retry backoffs.
 	BackendMS float64 `json:"backendMs"`
 	GatewayMS float64 `json:"gatewayMs"`
 	// DeadlineMS is when the request's deadline (request_timeout) falls;

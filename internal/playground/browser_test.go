@@ -475,7 +475,8 @@ func (s *session) hover(t *testing.T, sel string) {
 
 // The Fan-out panel draws the Dashboard's backend calls, one row for each
 // call the demo backends counted; with pricing made slow, its row shows
-// the timeout and the request deadline is drawn on the axis.
+// the timeout and the request deadline is drawn on the axis; with pricing
+// down, its retries fail until the circuit opens and a call is not sent.
 func TestBrowserFanoutPanel(t *testing.T) {
 	gw := startGateway(t)
 	s := openPlayground(t, gw)
@@ -542,6 +543,28 @@ func TestBrowserFanoutPanel(t *testing.T) {
 	}
 	s.hover(t, `.fanout-row[data-service="pricing"]`)
 	saveScreenshot(s.ctx, t, "fanout-timeout.png")
+
+	// pricing is down: its calls fail with 503 and are retried until the
+	// breaker opens, after which the panel shows a call not sent.
+	gw.demo(t, http.MethodPut, demo.Pricing, "faults", map[string]any{"latency": "0s", "down": true}, nil)
+	t.Cleanup(func() { gw.demo(t, http.MethodPut, demo.Pricing, "faults", map[string]any{"down": false}, nil) })
+	var open bool
+	for range 4 { // 5 consecutive failures open it; each query makes up to 3 attempts
+		s.execute(t, "recentOrders")
+		rows = s.fanoutRows(t, `el.dataset.service === 'pricing'`)
+		if open = slices.ContainsFunc(rows, func(r fanoutRow) bool { return r.Outcome == "circuit_open" }); open {
+			break
+		}
+	}
+	if !open {
+		t.Fatalf("pricing down: got rows %+v, want a circuit_open row within 4 queries", rows)
+	}
+	for _, r := range rows {
+		if r.Service == "pricing" && r.Outcome != "circuit_open" && (r.Outcome != "error" || r.Code != "SERVICE_UNAVAILABLE") {
+			t.Errorf("pricing row %+v: want SERVICE_UNAVAILABLE errors, then circuit_open", r)
+		}
+	}
+	saveScreenshot(s.ctx, t, "fanout-circuit-open.png")
 }
 
 func mapsEqual(a, b map[string]int64) bool {

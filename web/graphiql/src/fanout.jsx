@@ -232,15 +232,15 @@ function Totals({ report, rows }) {
         <dt>ids</dt>
         <dd>{report.totalIds ?? ids}</dd>
       </div>
-      <div>
+      <div title="the longest chain of calls that each waited for the one before">
         <dt>rounds</dt>
         <dd>{report.rounds}</dd>
       </div>
-      <div>
+      <div title="time with at least one backend call in flight">
         <dt>in backends</dt>
         <dd>{fmtMs(report.backendMs || 0)}</dd>
       </div>
-      <div>
+      <div title="the rest: parsing, validation, resolving, merging, and waiting out retry backoffs">
         <dt>in the gateway</dt>
         <dd>{fmtMs(report.gatewayMs || 0)}</dd>
       </div>
