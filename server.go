@@ -6,8 +6,10 @@
 //	tributary -check-config            validate the configuration and exit
 //	tributary -print-config-reference  print the configuration reference (Markdown)
 //	tributary -print-schema            print the public schema (SDL)
-//	tributary -check-schema [-baseline api/schema.graphql]
-//	                                   compare the schema with the baseline; exit 1 on breaking changes
+//	tributary -check-schema [-baseline api/schema.graphql] [-operations manifest.json|dir]
+//	                                   compare the schema with the baseline; exit 1 on breaking
+//	                                   changes or, given the operations clients use, on those
+//	                                   that break one of them
 //
 // With no backend URLs configured it starts the embedded demo backends.
 package main
@@ -53,7 +55,10 @@ func main() {
 }
 
 // errBreaking makes -check-schema exit non-zero after its report.
-var errBreaking = errors.New("the schema has breaking changes against the baseline")
+var (
+	errBreaking         = errors.New("the schema has breaking changes against the baseline")
+	errBreaksOperations = errors.New("the schema has changes that break registered operations")
+)
 
 // listening is where the program listens; Admin is nil without
 // admin_addr.
@@ -72,6 +77,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	printSchema := fs.Bool("print-schema", false, "print the public schema (SDL) and exit")
 	checkSchema := fs.Bool("check-schema", false, "compare the schema with -baseline, print the changes, exit 1 on breaking ones")
 	baseline := fs.String("baseline", "api/schema.graphql", "baseline schema for -check-schema")
+	operations := fs.String("operations", "", "for -check-schema: the operations clients use, a trusted-documents manifest (.json) or a directory of .graphql files; "+
+		"only changes that break one of them fail (default: the configuration's persisted.manifest, if set)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,7 +87,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		return err
 	}
 	if *printSchema || *checkSchema {
-		return schemaCommand(*checkSchema, *baseline, stdout)
+		ops := *operations
+		if *checkSchema && ops == "" {
+			cfg, err := config.Load(*configPath, environ)
+			if err != nil {
+				return err
+			}
+			ops = cfg.Persisted.Manifest
+		}
+		return schemaCommand(*checkSchema, *baseline, ops, stdout)
 	}
 	cfg, err := config.Load(*configPath, environ)
 	if err != nil {
@@ -300,7 +315,10 @@ func demoAdmin(b *demo.Backends) http.Handler {
 }
 
 // schemaCommand prints the public schema, or checks it against a baseline.
-func schemaCommand(check bool, baseline string, stdout io.Writer) error {
+// With operations (a manifest or a directory of .graphql files), only a
+// breaking change that breaks one of them fails the check; the others are
+// reported as breaking in theory.
+func schemaCommand(check bool, baseline, operations string, stdout io.Writer) error {
 	current := graph.NewExecutableSchema(graph.Config{}).Schema()
 	if !check {
 		_, err := io.WriteString(stdout, schemadiff.PublicSDL(current))
@@ -316,6 +334,20 @@ func schemaCommand(check bool, baseline string, stdout io.Writer) error {
 	}
 	changes := schemadiff.Compare(old, current)
 	fmt.Fprintln(stdout, schemadiff.Report(changes))
+	if operations != "" {
+		ops, err := schemadiff.ReadOperations(operations)
+		if err != nil {
+			return err
+		}
+		usage := schemadiff.CheckOperations(old, current, changes, ops)
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, schemadiff.UsageReport(usage, operations))
+		if usage.Fails() {
+			fmt.Fprintf(stdout, "\nThese changes break operations that clients registered: keep the old fields (deprecate them) until no client sends them.\n")
+			return errBreaksOperations
+		}
+		return nil
+	}
 	if schemadiff.HasBreaking(changes) {
 		fmt.Fprintf(stdout, "\nIf the breaking change is intended, accept it in the same commit:\n  go run . -print-schema > %s\n", baseline)
 		return errBreaking

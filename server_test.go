@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -238,6 +243,82 @@ func TestAdminListener(t *testing.T) {
 			check("http://"+l.Public.String(), tt.wantPublic)
 			if l.Admin != nil {
 				check("http://"+l.Admin.String(), tt.wantAdmin)
+			}
+		})
+	}
+}
+
+// -check-schema with the operations clients registered: against a baseline
+// that still has a field the schema dropped, only an operation selecting
+// it fails the check, named with the field; otherwise the change is
+// reported as breaking in theory and the check passes.
+func TestCheckSchemaAgainstOperations(t *testing.T) {
+	sdl, err := os.ReadFile("api/schema.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	baseline := filepath.Join(dir, "baseline.graphql")
+	// The baseline had Product.legacySku; the current schema has not.
+	old := strings.Replace(string(sdl), "type Product {\n  id: ID!\n", "type Product {\n  id: ID!\n  legacySku: String\n", 1)
+	if old == string(sdl) {
+		t.Fatal("api/schema.graphql has no 'type Product { id: ID!' to edit")
+	}
+	if err := os.WriteFile(baseline, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	manifest := func(docs ...string) string {
+		m := map[string]string{}
+		for _, d := range docs {
+			sum := sha256.Sum256([]byte(d))
+			m[hex.EncodeToString(sum[:])] = d
+		}
+		b, _ := json.Marshal(m)
+		p := filepath.Join(t.TempDir(), "persisted-documents.json")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	opsDir := filepath.Join(dir, "ops")
+	if err := os.Mkdir(opsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(opsDir, "sku.graphql"), []byte(`query Sku { product(id: "p1") { legacySku } }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const uses = `query ProductSku { product(id: "p1") { name legacySku } }`
+	const safe = `query ProductName { product(id: "p1") { name } }`
+	tests := []struct {
+		name    string
+		args    []string
+		environ []string
+		wantErr error
+		want    []string
+	}{
+		{"no operations: any breaking change fails", nil, nil, errBreaking,
+			[]string{"FIELD_REMOVED", "Product.legacySku"}},
+		{"an operation uses the field", []string{"-operations", manifest(uses, safe)}, nil, errBreaksOperations,
+			[]string{"ProductSku", "at product.legacySku", "[FIELD_REMOVED]", "1 broken of 2"}},
+		{"no operation uses it", []string{"-operations", manifest(safe)}, nil, nil,
+			[]string{"Breaking in theory", "Product.legacySku", "0 broken of 1"}},
+		{"directory of .graphql files", []string{"-operations", opsDir}, nil, errBreaksOperations,
+			[]string{"Sku (" + filepath.Join(opsDir, "sku.graphql") + ") at product.legacySku"}},
+		{"the configured manifest by default", nil, []string{"TRIBUTARY_PERSISTED_MANIFEST=" + manifest(safe)}, nil,
+			[]string{"Registered operations: 1", "0 broken of 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			args := append([]string{"-check-schema", "-baseline", baseline}, tt.args...)
+			err := run(context.Background(), args, tt.environ, &out, io.Discard, nil)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got error %v, want %v\n%s", err, tt.wantErr, out.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
 			}
 		})
 	}

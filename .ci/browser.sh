@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Real-browser test of the self-hosted GraphiQL playground (internal/playground):
-# installs Debian's Chromium if it is missing, builds the GraphiQL bundle
-# (web/graphiql/build.sh: npm ci + esbuild into internal/playground/dist), then
-# runs the `browser`-tagged test, which loads the page in headless Chromium
-# against a real gateway over the demo backends, runs a query, checks that no
-# request left the test server's origin and saves a screenshot.
+# Real-browser tests of the playground (internal/playground, tag `browser`):
+# installs Debian's Chromium if it is missing, then runs the tests, which
+# build the gateway with a plain `go build .` (the committed GraphiQL bundle;
+# no Node.js), start the binary on its demo backends and drive the page in
+# headless Chromium: GraphiQL renders and runs a query with no request off
+# the gateway's origin; the Fan-out panel shows one row per backend call the
+# demo backends counted, a slowed pricing's timeout and the deadline, and
+# a downed pricing's retries until its circuit opens.
 #
 #   bash .ci/browser.sh
 #
 # BROWSER_ARTIFACTS_DIR (default .ci/artifacts, relative to the repository
-# root) receives graphiql.png. Exits non-zero if any step fails.
+# root) receives graphiql.png, fanout-panel.png, fanout-timeout.png and
+# fanout-circuit-open.png.
+# Exits non-zero if any step fails.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,8 +42,6 @@ if [[ ! -x $chromium ]]; then
 fi
 # Debian's wrapper script prints a harmless shell warning on stderr.
 echo "chromium: $("$chromium" --version 2>/dev/null)"
-
-bash web/graphiql/build.sh
 
 artifacts=${BROWSER_ARTIFACTS_DIR:-.ci/artifacts}
 # go test runs in the package's directory: make the path absolute.

@@ -191,6 +191,7 @@ func Default() Config {
 		Introspection:   true,
 		Playground:      true,
 		SchemaEndpoint:  true,
+		FanoutReport:    true, // the playground's Fan-out panel asks for it
 		Auth: AuthConfig{
 			Mode: "off", JWKSRefresh: 5 * time.Minute, Leeway: 30 * time.Second,
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
@@ -597,14 +598,55 @@ func walk(v reflect.Value, prefix string, out *[]Option) {
 	}
 }
 
-// Reference renders Options as a Markdown table.
+// Reference renders Options as a Markdown table. The keys every service
+// has are listed once, as <service>.<key>, where the first of them would
+// be, with a sentence naming the services (Services) before the table.
 func Reference() string {
 	var b strings.Builder
+	names := make([]string, len(Services))
+	for i, s := range Services {
+		names[i] = "`" + s + "`"
+	}
+	fmt.Fprintf(&b, "`<service>` stands for each of %s; a `<service>.*` key that is not set takes the value of `defaults.*`.\n\n",
+		strings.Join(names, ", "))
 	b.WriteString("| Key | Environment variable | Default | Meaning |\n|---|---|---|---|\n")
+	row := func(o Option) { fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s |\n", o.Key, o.Env, o.Default, o.Doc) }
+	perService := false
 	for _, o := range Options() {
-		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s |\n", o.Key, o.Env, o.Default, o.Doc)
+		svc, _, ok := strings.Cut(o.Key, ".")
+		if !ok || !slices.Contains(Services, svc) {
+			row(o)
+			continue
+		}
+		if !perService {
+			perService = true
+			for _, so := range serviceOptions() {
+				row(so)
+			}
+		}
+	}
+	if !perService {
+		for _, so := range serviceOptions() {
+			row(so)
+		}
 	}
 	return b.String()
+}
+
+// serviceOptions are the keys of ServiceConfig, as <service>.<key>: each
+// inherits defaults.<key> but url, which has no default.
+func serviceOptions() []Option {
+	var opts []Option
+	walk(reflect.ValueOf(ServiceConfig{}), "", &opts)
+	for i, o := range opts {
+		opts[i].Key = "<service>." + o.Key
+		opts[i].Env = EnvPrefix + "<SERVICE>_" + strings.ToUpper(strings.ReplaceAll(o.Key, ".", "_"))
+		opts[i].Default = "defaults." + o.Key
+		if o.Key == "url" {
+			opts[i].Default = `""`
+		}
+	}
+	return opts
 }
 
 // Parse returns the per-operation budgets.

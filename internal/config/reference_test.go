@@ -8,28 +8,48 @@ import (
 	"github.com/tributary-gw/tributary/internal/config"
 )
 
-// The README's configuration reference must be the generated one, so no
+// docs/configuration.md's reference must be the generated one, so no
 // option goes undocumented. Regenerate with:
 //
 //	go run . -print-config-reference
-func TestReadmeHasCurrentConfigReference(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+func TestDocsHaveCurrentConfigReference(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const start, end = "<!-- config-reference:start", "<!-- config-reference:end -->"
-	s := string(readme)
+	s := string(doc)
 	i, j := strings.Index(s, start), strings.Index(s, end)
 	if i < 0 || j < i {
-		t.Fatal("README.md has no config-reference markers")
+		t.Fatal("docs/configuration.md has no config-reference markers")
 	}
 	got := s[strings.Index(s[i:], "\n")+i+1 : j]
 	if want := config.Reference(); got != want {
-		t.Errorf("README.md configuration reference is stale; replace it with the output of `go run . -print-config-reference`")
+		t.Errorf("docs/configuration.md configuration reference is stale; replace it with the output of `go run . -print-config-reference`")
 	}
 	for _, o := range config.Options() {
 		if o.Doc == "" {
 			t.Errorf("option %s has no doc tag", o.Key)
+		}
+	}
+}
+
+// The reference lists each per-service key once, as <service>.<key>, and
+// names every service.
+func TestReferenceListsServiceKeysOnce(t *testing.T) {
+	ref := config.Reference()
+	for _, svc := range config.Services {
+		if strings.Contains(ref, "| `"+svc+".") {
+			t.Errorf("reference has a row for %s.*; want <service>.* only", svc)
+		}
+		if !strings.Contains(ref, "`"+svc+"`") {
+			t.Errorf("reference does not name the service %s", svc)
+		}
+	}
+	for _, key := range []string{"url", "timeout", "critical", "forward_headers"} {
+		row := "| `<service>." + key + "` | `TRIBUTARY_<SERVICE>_" + strings.ToUpper(key) + "` |"
+		if n := strings.Count(ref, row); n != 1 {
+			t.Errorf("reference has %d rows starting %q, want 1", n, row)
 		}
 	}
 }

@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -14,10 +17,17 @@ import (
 )
 
 // ReportHeader asks for the fan-out report in the response's
-// extensions.tributary.fanout (when the configuration allows it).
+// extensions.tributary.fanout (when the configuration allows it: fanout_report,
+// on by default in the development profile, off in production).
 const ReportHeader = "X-Tributary-Report"
 
 type reportKey struct{}
+
+// reportState is what a request that asked for the report carries.
+type reportState struct {
+	start time.Time // when the gateway took the request: the report's time zero
+	waits *loaders.Waits
+}
 
 // withCallLog records every backend call of a request (the access log and
 // the fan-out report read it) and, when the client asked for the report and
@@ -31,8 +41,8 @@ func withCallLog(allowReport bool) func(http.Handler) http.Handler {
 			}
 			if allowReport {
 				if on, _ := strconv.ParseBool(r.Header.Get(ReportHeader)); on {
-					w := &loaders.Waits{}
-					ctx = loaders.WithWaits(context.WithValue(ctx, reportKey{}, w), w)
+					st := &reportState{start: time.Now(), waits: &loaders.Waits{}}
+					ctx = loaders.WithWaits(context.WithValue(ctx, reportKey{}, st), st.waits)
 				}
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
@@ -40,33 +50,71 @@ func withCallLog(allowReport bool) func(http.Handler) http.Handler {
 	}
 }
 
-// Fanout is the report: what the operation cost, per service.
+// Fanout is the report: what the operation cost, per service, on one time
+// axis whose zero is the moment the gateway took the request. Times are in
+// milliseconds.
 type Fanout struct {
 	TotalCalls int                       `json:"totalCalls"`
 	Services   map[string]*ServiceReport `json:"services"`
 	Batching   BatchingReport            `json:"batching"`
+	// TotalIDs sums the ids asked for by the calls sent.
+	TotalIDs int `json:"totalIds"`
+	// Rounds is the length of the longest chain of calls in which each
+	// started after the one before had ended: the levels of the query that
+	// waited on each other (see CallReport.Round).
+	Rounds int `json:"rounds"`
+	// DurationMS is the time from the start to this report (the response
+	// is complete but not yet encoded).
+	DurationMS float64 `json:"durationMs"`
+	// BackendMS is the time during which at least one backend call was in
+	// flight; GatewayMS the rest of DurationMS: parsing, validation,
+	// resolving and merging, and waiting out retry backoffs.
+	BackendMS float64 `json:"backendMs"`
+	GatewayMS float64 `json:"gatewayMs"`
+	// DeadlineMS is when the request's deadline (request_timeout) falls;
+	// 0 when the request has none.
+	DeadlineMS float64 `json:"deadlineMs"`
 }
 
 // ServiceReport is one service's share of the operation.
 type ServiceReport struct {
-	Calls   int          `json:"calls"`
-	Retries int          `json:"retries"`
-	Failed  int          `json:"failed"`
-	Stale   int          `json:"staleServed"`
+	Calls   int `json:"calls"` // sent, retries included
+	Retries int `json:"retries"`
+	Failed  int `json:"failed"`
+	Stale   int `json:"staleServed"`
+	// NotSent counts the calls the gateway refused to send (circuit open,
+	// fan-out budget spent, no in-flight slot); they are in Batches too.
+	NotSent int          `json:"notSent"`
 	Batches []CallReport `json:"batches"`
 	// Fields are the fields that waited on this service (list indices
 	// dropped).
 	Fields []string `json:"fields"`
 }
 
-// CallReport is one HTTP call.
+// Outcomes of a call, CallReport.Outcome.
+const (
+	OutcomeOK          = "ok"           // answered 2xx with a valid body
+	OutcomeError       = "error"        // failed; Code says how
+	OutcomeStale       = "stale"        // failed, and its fields were served from the stale cache
+	OutcomeCircuitOpen = "circuit_open" // not sent: the service's circuit breaker is open
+	OutcomeNotSent     = "not_sent"     // not sent: fan-out budget spent or no in-flight slot (Code)
+)
+
+// CallReport is one HTTP call, or one the gateway refused to send.
 type CallReport struct {
-	Endpoint  string  `json:"endpoint"`
-	IDs       int     `json:"ids"`
-	Attempt   int     `json:"attempt"`
-	Status    int     `json:"status"`
-	Code      string  `json:"code,omitempty"`
+	Endpoint string `json:"endpoint"`
+	IDs      int    `json:"ids"`
+	Attempt  int    `json:"attempt"` // 0 for the first try
+	Status   int    `json:"status"`  // 0 when no response arrived
+	Code     string `json:"code,omitempty"`
+	Outcome  string `json:"outcome"`
+	// StartMS is when the call started, from the request's start.
+	StartMS   float64 `json:"startMs"`
 	LatencyMS float64 `json:"latencyMs"`
+	// Round is 1 for a call that started before any other ended, else one
+	// more than the highest round among the calls that had ended when it
+	// started; a retry belongs to its first attempt's round.
+	Round int `json:"round"`
 }
 
 // BatchingReport says how the loaders were dispatched.
@@ -85,42 +133,25 @@ type BatchingReport struct {
 func fanoutReport(mode string) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
-		waits, ok := ctx.Value(reportKey{}).(*loaders.Waits)
+		st, ok := ctx.Value(reportKey{}).(*reportState)
 		if resp == nil || !ok {
 			return resp
 		}
-		rep := Fanout{Services: map[string]*ServiceReport{}, Batching: BatchingReport{Mode: mode}}
-		for _, s := range config.Services {
-			rep.Services[s] = &ServiceReport{Batches: []CallReport{}, Fields: waits.Fields(s)}
-		}
+		var calls, refused []upstream.Call
 		if rec := upstream.RecorderFrom(ctx); rec != nil {
-			calls := rec.Calls()
-			slices.SortStableFunc(calls, func(a, b upstream.Call) int { return a.Start.Compare(b.Start) })
-			for _, c := range calls {
-				sr := rep.Services[c.Service]
-				if sr == nil {
-					continue
-				}
-				sr.Calls++
-				rep.TotalCalls++
-				if c.Attempt > 0 {
-					sr.Retries++
-				}
-				if c.Code != "" {
-					sr.Failed++
-				}
-				sr.Batches = append(sr.Batches, CallReport{
-					Endpoint: c.Endpoint, IDs: c.IDs, Attempt: c.Attempt, Status: c.Status,
-					Code: string(c.Code), LatencyMS: float64(c.Duration.Microseconds()) / 1000,
-				})
+			calls, refused = rec.Calls(), rec.Refused()
+		}
+		stale := map[string]int{} // service → fields served stale
+		l, hasLoaders := loaders.From(ctx)
+		if hasLoaders {
+			for _, s := range l.Degradation().StaleAnswers() {
+				stale[s.Service]++
 			}
 		}
-		if l, ok := loaders.From(ctx); ok {
-			for _, st := range l.Degradation().StaleAnswers() {
-				if sr := rep.Services[st.Service]; sr != nil {
-					sr.Stale++
-				}
-			}
+		deadline, _ := ctx.Deadline()
+		rep := buildFanout(st.start, time.Now(), deadline, calls, refused, stale, st.waits.Fields)
+		rep.Batching.Mode = mode
+		if hasLoaders {
 			if s := l.Scheduler(); s != nil {
 				rep.Batching.Dispatches = s.Flushes()
 				rep.Batching.Backstops = s.Backstops()
@@ -131,3 +162,140 @@ func fanoutReport(mode string) graphql.ResponseMiddleware {
 		return resp
 	}
 }
+
+// buildFanout lays the calls of a request that started at start out on its
+// time axis. now ends the request, deadline (zero: none) bounds it; stale
+// counts per service the fields served stale after a failure; fields names
+// the fields that waited on a service.
+func buildFanout(start, now, deadline time.Time, calls, refused []upstream.Call, stale map[string]int, fields func(service string) []string) Fanout {
+	rep := Fanout{Services: map[string]*ServiceReport{}, DurationMS: ms(now.Sub(start))}
+	if !deadline.IsZero() {
+		rep.DeadlineMS = ms(deadline.Sub(start))
+	}
+	for _, s := range config.Services {
+		rep.Services[s] = &ServiceReport{Batches: []CallReport{}, Fields: fields(s), Stale: stale[s]}
+	}
+
+	// Every call, sent or not, in start order, each with its outcome.
+	type entry struct {
+		call upstream.Call
+		sent bool
+	}
+	all := make([]entry, 0, len(calls)+len(refused))
+	for _, c := range calls {
+		all = append(all, entry{c, true})
+	}
+	for _, c := range refused {
+		all = append(all, entry{c, false})
+	}
+	slices.SortStableFunc(all, func(a, b entry) int { return a.call.Start.Compare(b.call.Start) })
+
+	// retried reports whether a later attempt followed all[i].
+	retried := func(i int) bool {
+		c := all[i].call
+		for _, o := range all[i+1:] {
+			if o.call.Service == c.Service && o.call.Endpoint == c.Endpoint && o.call.Attempt == c.Attempt+1 {
+				return true
+			}
+		}
+		return false
+	}
+	// A call's round is one more than the deepest round of the first
+	// attempts that ended before it started: the length of the longest
+	// chain of calls, each waiting for the one before, that ends with it.
+	// Calls dispatched together start within microseconds, so one that
+	// started less than sameWave before another (a refused call takes no
+	// time) is not before it.
+	const sameWave = time.Millisecond
+	rounds := make([]int, len(all))
+	var busy []span // intervals with a call in flight
+	for i, e := range all {
+		c := e.call
+		end := c.Start.Add(c.Duration)
+		if c.Attempt == 0 {
+			rounds[i] = 1
+			for j, p := range all[:i] {
+				pc := p.call
+				if pc.Attempt == 0 && !pc.Start.Add(pc.Duration).After(c.Start) && c.Start.Sub(pc.Start) >= sameWave {
+					rounds[i] = max(rounds[i], rounds[j]+1)
+				}
+			}
+		} else {
+			// A retry belongs to the round of the attempt before it.
+			for j := i - 1; j >= 0; j-- {
+				if p := all[j].call; p.Service == c.Service && p.Endpoint == c.Endpoint && p.Attempt == c.Attempt-1 {
+					rounds[i] = rounds[j]
+					break
+				}
+			}
+		}
+		rep.Rounds = max(rep.Rounds, rounds[i])
+		sr := rep.Services[c.Service]
+		if sr == nil {
+			continue
+		}
+		cr := CallReport{
+			Endpoint: c.Endpoint, IDs: c.IDs, Attempt: c.Attempt, Status: c.Status, Code: string(c.Code),
+			StartMS: ms(c.Start.Sub(start)), LatencyMS: ms(c.Duration), Round: rounds[i],
+		}
+		switch {
+		case !e.sent && c.Code == upstream.CodeCircuitOpen:
+			cr.Outcome = OutcomeCircuitOpen
+			sr.NotSent++
+		case !e.sent:
+			cr.Outcome = OutcomeNotSent
+			sr.NotSent++
+		case c.Code == "":
+			cr.Outcome = OutcomeOK
+		case stale[c.Service] > 0 && !retried(i):
+			cr.Outcome = OutcomeStale
+		default:
+			cr.Outcome = OutcomeError
+		}
+		if e.sent {
+			sr.Calls++
+			rep.TotalCalls++
+			rep.TotalIDs += c.IDs
+			if c.Attempt > 0 {
+				sr.Retries++
+			}
+			if c.Code != "" {
+				sr.Failed++
+			}
+			busy = append(busy, span{c.Start, end})
+		}
+		sr.Batches = append(sr.Batches, cr)
+	}
+	rep.BackendMS = ms(union(busy))
+	rep.GatewayMS = math.Max(0, round3(rep.DurationMS-rep.BackendMS))
+	return rep
+}
+
+type span struct{ from, to time.Time }
+
+// union is the total length of spans, overlaps counted once.
+func union(spans []span) time.Duration {
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.from.UnixNano(), b.from.UnixNano()) })
+	var total time.Duration
+	var cur span
+	for i, s := range spans {
+		switch {
+		case i == 0:
+			cur = s
+		case s.from.After(cur.to):
+			total += cur.to.Sub(cur.from)
+			cur = s
+		case s.to.After(cur.to):
+			cur.to = s.to
+		}
+	}
+	if len(spans) > 0 {
+		total += cur.to.Sub(cur.from)
+	}
+	return total
+}
+
+// ms is d in milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/services/demo"
@@ -69,9 +70,148 @@ func TestFanoutReportMatchesTheBackends(t *testing.T) {
 	if r := e.query(listingQuery, nil); r.Extensions["tributary"] != nil {
 		t.Errorf("report without asking: %v", r.Extensions)
 	}
-	off := newEnv(t)
+	off := newEnv(t, func(c *config.Config) { c.FanoutReport = false })
 	if r := off.queryWithReport(listingQuery, nil); r.Extensions["tributary"] != nil {
 		t.Errorf("report while disabled: %v", r.Extensions)
+	}
+}
+
+// The playground's Fan-out panel asks for the report: the development
+// profile allows it by default, production does not.
+func TestFanoutReportDefaultsByProfile(t *testing.T) {
+	tests := []struct {
+		giveEnv []string
+		want    bool
+	}{
+		{nil, true},
+		{[]string{"TRIBUTARY_PROFILE=development"}, true},
+		{[]string{"TRIBUTARY_PROFILE=production"}, false},
+		{[]string{"TRIBUTARY_PROFILE=production", "TRIBUTARY_FANOUT_REPORT=true"}, true},
+	}
+	for _, tt := range tests {
+		c, err := config.Load("", tt.giveEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.FanoutReport != tt.want {
+			t.Errorf("%v: got fanout_report %v, want %v", tt.giveEnv, c.FanoutReport, tt.want)
+		}
+	}
+	e := newEnv(t)
+	if r := e.queryWithReport(listingQuery, map[string]any{"category": "shoes"}); get(r.Extensions, "tributary", "fanout") == nil {
+		t.Errorf("no report with the default configuration: %s", r.Raw)
+	}
+}
+
+// withService changes one service's configuration.
+func withService(name string, f func(*config.ServiceConfig)) func(*config.Config) {
+	return func(c *config.Config) {
+		sc := c.Service(name)
+		f(&sc)
+		c.SetService(name, sc)
+	}
+}
+
+// The report puts every call on the request's time axis with its outcome,
+// and gives the deadline, against real backends with faults.
+func TestFanoutReportTimeline(t *testing.T) {
+	const page = `{ product(id: "p1") { name price { amount { formatted } } stock { available } ratingSummary { count } } }`
+	tests := []struct {
+		name string
+		mods []func(*config.Config)
+		// before runs before the reported query (warm-up, faults).
+		before      func(e *env)
+		wantService string
+		wantOutcome string
+		wantCode    string
+		wantMinMS   float64 // the call's latency at least
+		wantNotSent int
+	}{
+		{
+			name: "slow pricing times out",
+			mods: []func(*config.Config){withService("pricing", func(sc *config.ServiceConfig) { sc.Timeout = 200 * time.Millisecond })},
+			before: func(e *env) {
+				e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
+			},
+			wantService: "pricing", wantOutcome: "error", wantCode: "SERVICE_TIMEOUT", wantMinMS: 200,
+		},
+		{
+			name: "open circuit",
+			mods: []func(*config.Config){withService("inventory", func(sc *config.ServiceConfig) {
+				sc.MaxRetries, sc.BreakerConsecutiveFailures = 0, 1
+			})},
+			before: func(e *env) {
+				e.backends.Server(demo.Inventory).SetFaults(demo.Faults{Down: true})
+				e.query(page, nil) // fails once: the circuit opens
+			},
+			wantService: "inventory", wantOutcome: "circuit_open", wantCode: "CIRCUIT_OPEN", wantNotSent: 1,
+		},
+		{
+			name: "failed reviews served stale",
+			mods: []func(*config.Config){withService("reviews", func(sc *config.ServiceConfig) { sc.MaxRetries = 0 })},
+			before: func(e *env) {
+				e.query(page, nil) // fills the stale cache
+				e.backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
+			},
+			wantService: "reviews", wantOutcome: "stale", wantCode: "SERVICE_UNAVAILABLE",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, append(tt.mods, func(c *config.Config) { c.RequestTimeout = 2 * time.Second })...)
+			tt.before(e)
+			r := e.queryWithReport(page, nil)
+			rep := get(r.Extensions, "tributary", "fanout")
+			if rep == nil {
+				t.Fatalf("no report: %s", r.Raw)
+			}
+			duration := get(rep, "durationMs").(float64)
+			// The deadline is request_timeout after it was set, a few
+			// microseconds after the report's time zero.
+			if got := get(rep, "deadlineMs").(float64); got < 2000 || got > 2010 {
+				t.Errorf("deadlineMs: got %v, want about 2000", got)
+			}
+			var rows int
+			for _, svc := range config.Services {
+				for _, b := range asList(get(rep, "services", svc, "batches")) {
+					rows++
+					start, latency := get(b, "startMs").(float64), get(b, "latencyMs").(float64)
+					if start < 0 || start+latency > duration {
+						t.Errorf("%s call from %v ms for %v ms: outside the request's %v ms", svc, start, latency, duration)
+					}
+					if get(b, "round").(float64) < 1 {
+						t.Errorf("%s call has no round: %v", svc, b)
+					}
+				}
+			}
+			calls, notSent := get(rep, "totalCalls").(float64), 0.0
+			for _, svc := range config.Services {
+				notSent += get(rep, "services", svc, "notSent").(float64)
+			}
+			if float64(rows) != calls+notSent {
+				t.Errorf("got %d rows, want totalCalls %v + notSent %v", rows, calls, notSent)
+			}
+			if got := notSent; got != float64(tt.wantNotSent) {
+				t.Errorf("notSent: got %v, want %d", got, tt.wantNotSent)
+			}
+			batches := asList(get(rep, "services", tt.wantService, "batches"))
+			if len(batches) == 0 {
+				t.Fatalf("no %s call in the report: %s", tt.wantService, r.Raw)
+			}
+			last := batches[len(batches)-1]
+			if got := get(last, "outcome"); got != tt.wantOutcome {
+				t.Errorf("%s outcome: got %v, want %s", tt.wantService, got, tt.wantOutcome)
+			}
+			if got := get(last, "code"); got != tt.wantCode {
+				t.Errorf("%s code: got %v, want %s", tt.wantService, got, tt.wantCode)
+			}
+			if got := get(last, "latencyMs").(float64); got < tt.wantMinMS {
+				t.Errorf("%s latency: got %v ms, want at least %v", tt.wantService, got, tt.wantMinMS)
+			}
+			if backend, gateway := get(rep, "backendMs").(float64), get(rep, "gatewayMs").(float64); backend+gateway > duration+0.001 || backend < tt.wantMinMS {
+				t.Errorf("backendMs %v + gatewayMs %v: want their sum %v ms, backend at least %v", backend, gateway, duration, tt.wantMinMS)
+			}
+		})
 	}
 }
 

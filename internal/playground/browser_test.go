@@ -3,12 +3,13 @@
 package playground_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -31,17 +33,18 @@ import (
 
 // Run with:
 //
-//	bash web/graphiql/build.sh
 //	go test -tags browser -run Browser -count=1 ./internal/playground/
 //
-// or .ci/browser.sh, which also installs Chromium.
+// or .ci/browser.sh, which also installs Chromium. The tests build the
+// gateway with a plain `go build .` (the committed bundle, no Node.js) and
+// drive the binary it makes, on its demo backends.
 
 // chromiumPath is Debian's Chromium (apt-get install chromium).
 const chromiumPath = "/usr/bin/chromium"
 
-// browserTimeout bounds the whole test: browser start, page load, the query
-// and the screenshot.
-const browserTimeout = 90 * time.Second
+// browserTimeout bounds each test: gateway start, browser start, page
+// load, the queries and the screenshots.
+const browserTimeout = 120 * time.Second
 
 // cspRecorder runs in the page before any of its scripts and keeps every
 // Content-Security-Policy violation for the test to read.
@@ -51,54 +54,194 @@ document.addEventListener('securitypolicyviolation', (e) => {
     ' (' + (e.sourceFile || '') + ':' + e.lineNumber + ')');
 });`
 
-func TestBrowserGraphiQL(t *testing.T) {
-	requireBrowserSetup(t)
+// binary is the gateway built once for all tests, by TestMain.
+var binary string
 
-	// The gateway over the demo backends, and the playground beside it.
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	gw := newGateway(t, logger)
-	mux := http.NewServeMux()
-	mux.Handle("/", playground.Handler("/graphql", logger))
-	mux.Handle("/graphql", gw)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	origin, err := url.Parse(srv.URL)
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+// buildAndRun builds the gateway like a user would, `go build .` in the
+// repository root, then runs the tests.
+func buildAndRun(m *testing.M) int {
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		fmt.Fprintf(os.Stderr, "browser tests need %s (apt-get install -y chromium); .ci/browser.sh installs it\n", chromiumPath)
+		if os.Getenv("CI") != "" {
+			return 1
+		}
+		return 0
+	}
+	dir, err := os.MkdirTemp("", "tributary-browser-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "tributary")
+	start := time.Now()
+	cmd := exec.Command("go", "build", "-o", binary, ".")
+	cmd.Dir = "../.."
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build .: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "go build . in %s\n", time.Since(start).Round(time.Millisecond))
+	return m.Run()
+}
+
+// gatewayProcess is the built gateway, running on its demo backends.
+type gatewayProcess struct {
+	URL    string
+	origin *url.URL
+}
+
+// startGateway runs the binary on a free loopback port with no backend
+// URLs (so on its demo backends) and stops it, with SIGINT, when the test
+// ends. env adds TRIBUTARY_* settings.
+func startGateway(t *testing.T, env ...string) *gatewayProcess {
+	t.Helper()
+	cmd := exec.Command(binary)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TRIBUTARY_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_FORMAT=json", "TRIBUTARY_LOG_LEVEL=info")
+	cmd.Env = append(cmd.Env, env...)
+	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	p1, ok := demo.DefaultDataset().Product("p1")
-	if !ok || p1.Name == "" {
-		t.Fatal("demo dataset has no product p1")
+	// The listening address is in the log; everything else goes to the
+	// test's output.
+	addrs := make(chan string, 1)
+	done := make(chan struct{})
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", binary, err)
 	}
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var line struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "tributary listening" {
+				addrs <- line.Addr
+				continue
+			}
+			if !bytes.Contains(sc.Bytes(), []byte(`"level":"INFO"`)) {
+				t.Logf("gateway: %s", sc.Bytes())
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		<-done
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("gateway exited: %v", err)
+		}
+	})
+	var addr string
+	select {
+	case addr = <-addrs:
+	case <-done:
+		t.Fatal("the gateway exited before it listened")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the gateway did not listen within 30 s")
+	}
+	g := &gatewayProcess{URL: "http://" + addr}
+	g.origin, err = url.Parse(g.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
 
+// demo calls the demo backends' admin endpoint /_demo/{service}/{path}
+// through the gateway; body, when not nil, is PUT as JSON.
+func (g *gatewayProcess) demo(t *testing.T, method string, svc demo.Service, path string, body any, out any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, g.URL+"/_demo/"+string(svc)+"/"+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%s /_demo/%s/%s: got status %d: %s", method, svc, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s /_demo/%s/%s: %v", method, svc, path, err)
+		}
+	}
+}
+
+// backendCalls is what the demo backends counted since their last reset.
+func (g *gatewayProcess) backendCalls(t *testing.T) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, svc := range demo.AllServices() {
+		var st demo.Stats
+		g.demo(t, http.MethodGet, svc, "stats", nil, &st)
+		if n := st.TotalCalls(); n > 0 {
+			out[string(svc)] = n
+		}
+	}
+	return out
+}
+
+func (g *gatewayProcess) resetStats(t *testing.T) {
+	t.Helper()
+	for _, svc := range demo.AllServices() {
+		g.demo(t, http.MethodPost, svc, "stats/reset", nil, nil)
+	}
+}
+
+// session is one browser on the playground page.
+type session struct {
+	ctx context.Context
+	rec *recorder
+	gw  *gatewayProcess
+}
+
+// openPlayground starts a browser, loads the playground and waits for
+// GraphiQL with its three tabs. When the test ends it logs what the
+// browser reported and fails on CSP violations, exceptions and any request
+// that left the gateway's origin.
+func openPlayground(t *testing.T, gw *gatewayProcess) *session {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx = newBrowser(ctx, t)
-
-	rec := &recorder{}
-	if err := chromedp.Listen(ctx, rec.event); err != nil {
+	s := &session{ctx: ctx, rec: &recorder{}, gw: gw}
+	if err := chromedp.Listen(ctx, s.rec.event); err != nil {
 		t.Fatalf("listen to the browser: %v", err)
 	}
-	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder})
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder})
 	if err != nil {
 		t.Fatalf("install the CSP recorder: %v", err)
 	}
-	// Whatever happens below, show what the browser said and save the screen.
-	defer func() {
-		lines := rec.logLines()
-		const most = 40
-		for i, line := range lines {
-			if i == most {
-				t.Logf("browser: … and %d more", len(lines)-most)
-				break
-			}
-			t.Logf("browser: %s", line)
-		}
-		saveScreenshot(ctx, t)
-	}()
+	t.Cleanup(func() { s.check(t) })
 
-	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(srv.URL+"/"))
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(gw.URL+"/"))
 	if err != nil {
 		t.Fatalf("load the playground: %v", err)
 	}
@@ -108,8 +251,6 @@ func TestBrowserGraphiQL(t *testing.T) {
 	if got := headerValue(resp.Headers, "Content-Security-Policy"); got != playground.ContentSecurityPolicy {
 		t.Errorf("GET /: got Content-Security-Policy %q, want %q", got, playground.ContentSecurityPolicy)
 	}
-
-	// GraphiQL rendered, with Monaco's query editor showing the first tab.
 	if err := chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.CSS(".graphiql-container")),
 		chromedp.WaitVisible(chromedp.CSS(".graphiql-query-editor .monaco-editor")),
@@ -128,103 +269,314 @@ func TestBrowserGraphiQL(t *testing.T) {
 			t.Errorf("tabs: got %q, want one titled %q", tabs, want)
 		}
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](editorHas(".graphiql-query-editor", "query ProductPage"),
+	return s
+}
+
+// check runs when the test ends: what the browser said, and what it must
+// not have done.
+func (s *session) check(t *testing.T) {
+	lines := s.rec.logLines()
+	const most = 40
+	for i, line := range lines {
+		if i == most {
+			t.Logf("browser: … and %d more", len(lines)-most)
+			break
+		}
+		t.Logf("browser: %s", line)
+	}
+	violations, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]string](`window.__cspViolations || []`))
+	if err != nil {
+		t.Errorf("read the CSP violations: %v", err)
+	}
+	for _, v := range violations {
+		t.Errorf("Content-Security-Policy violation: %s", v)
+	}
+	// Violations in workers, and anything else the browser blocked or threw.
+	if n := s.rec.problemCount(); n > 0 {
+		t.Errorf("the browser reported %d security errors or uncaught exceptions (logged above)", n)
+	}
+	reqs := s.rec.requestURLs()
+	if len(reqs) == 0 {
+		t.Error("recorded no network request")
+	}
+	var local int
+	for _, u := range reqs {
+		if err := sameOrigin(u, s.gw.origin); err != nil {
+			t.Errorf("request to another origin: %v", err)
+			continue
+		}
+		local++
+	}
+	t.Logf("%d network requests, all %d to %s", len(reqs), local, s.gw.URL)
+	if !slices.ContainsFunc(reqs, func(u string) bool { return strings.HasSuffix(strings.SplitN(u, "?", 2)[0], "/graphql") }) {
+		t.Errorf("no request to /graphql among %q", reqs)
+	}
+}
+
+// selectTab shows the tab titled name and waits for its operation.
+func (s *session) selectTab(t *testing.T, name string) {
+	t.Helper()
+	n, _ := json.Marshal(name)
+	_, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+		const tab = [...document.querySelectorAll('.graphiql-tab')].find((el) => el.textContent.includes(%s));
+		const button = tab && (tab.querySelector('.graphiql-tab-button') || tab);
+		if (button) button.click();
+		return !!button;
+	})()`, n)))
+	if err != nil {
+		t.Fatalf("select the %s tab: %v", name, err)
+	}
+	if _, err := chromedp.Run(s.ctx, chromedp.Poll[bool](editorHas(".graphiql-query-editor", "query "+name),
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("wait for the %s query in the editor: %v", name, err)
+	}
+}
+
+// execute runs the selected operation and waits for its result: one
+// whose text has want, and, when the Fan-out panel is open, its report.
+func (s *session) execute(t *testing.T, want string) string {
+	t.Helper()
+	seq, _ := chromedp.Run(s.ctx, chromedp.Evaluate[string](`(document.querySelector('.fanout') || {dataset: {}}).dataset.seq || ''`))
+	if err := chromedp.Do(s.ctx, chromedp.Click(chromedp.CSS(".graphiql-execute-button"))); err != nil {
+		t.Fatalf("click the execute button: %v", err)
+	}
+	if seq != "" {
+		q, _ := json.Marshal(seq)
+		if _, err := chromedp.Run(s.ctx, chromedp.Poll[bool](fmt.Sprintf(`document.querySelector('.fanout').dataset.seq !== %s`, q),
+			chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+			t.Fatalf("wait for the Fan-out panel to show the new response: %v", err)
+		}
+	}
+	w, _ := json.Marshal(want)
+	result, err := chromedp.Run(s.ctx, chromedp.Poll[string](fmt.Sprintf(`(() => {
+		const el = document.querySelector('.graphiql-response .view-lines');
+		const text = el ? el.innerText.replace(/\u00a0/g, ' ') : '';
+		return text.includes('"data"') && text.includes(%s) ? text : false;
+	})()`, w), chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		pane, _ := chromedp.Run(s.ctx, chromedp.Evaluate[string](
+			`(document.querySelector('.graphiql-response') || {}).innerText || ''`))
+		t.Fatalf("wait for a result with %q: %v; the result pane shows:\n%s", want, err, pane)
+	}
+	return result
+}
+
+// A user's first look: `go build .`, run it, open / in Chromium, run a
+// query. Everything comes from the gateway's own origin.
+func TestBrowserGraphiQL(t *testing.T) {
+	gw := startGateway(t)
+	s := openPlayground(t, gw)
+	defer saveScreenshot(s.ctx, t, "graphiql.png")
+
+	p1, ok := demo.DefaultDataset().Product("p1")
+	if !ok || p1.Name == "" {
+		t.Fatal("demo dataset has no product p1")
+	}
+	if _, err := chromedp.Run(s.ctx, chromedp.Poll[bool](editorHas(".graphiql-query-editor", "query ProductPage"),
 		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("wait for the ProductPage query in the editor: %v", err)
 	}
 
 	// The schema came through introspection: the docs explorer lists the
 	// root query type.
-	if err := chromedp.Do(ctx,
+	if err := chromedp.Do(s.ctx,
 		chromedp.Click(chromedp.CSS(`button[aria-label="Show Documentation Explorer"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".graphiql-doc-explorer")),
 	); err != nil {
 		t.Fatalf("open the docs explorer: %v", err)
 	}
-	_, err = chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+	_, err := chromedp.Run(s.ctx, chromedp.Poll[string](`(() => {
 		const el = document.querySelector('.graphiql-doc-explorer');
 		const text = el ? el.innerText : '';
 		return text.includes('Root Types') && text.includes('query: Query') ? text : false;
 	})()`, chromedp.WithPollingTimeout(20*time.Second)))
 	if err != nil {
-		docs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](
+		docs, _ := chromedp.Run(s.ctx, chromedp.Evaluate[string](
 			`[...document.querySelectorAll('.graphiql-doc-explorer')].map((el) => el.innerText).join('\n---\n')`))
 		t.Fatalf("wait for the root query type in the docs explorer: %v; it shows:\n%s", err, docs)
 	}
 
-	// Run the selected query and read the result pane.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".graphiql-execute-button"))); err != nil {
-		t.Fatalf("click the execute button: %v", err)
-	}
 	name, err := json.Marshal(p1.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	result, err := chromedp.Run(ctx, chromedp.Poll[string](fmt.Sprintf(`(() => {
-		const el = document.querySelector('.graphiql-response .view-lines');
-		const text = el ? el.innerText.replace(/\u00a0/g, ' ') : '';
-		return text.includes('"data"') && text.includes(%s) ? text : false;
-	})()`, name), chromedp.WithPollingTimeout(30*time.Second)))
-	if err != nil {
-		pane, _ := chromedp.Run(ctx, chromedp.Evaluate[string](
-			`(document.querySelector('.graphiql-response') || {}).innerText || ''`))
-		t.Fatalf("wait for the result with %q: %v; the result pane shows:\n%s", p1.Name, err, pane)
-	}
+	result := s.execute(t, strings.Trim(string(name), `"`))
 	if strings.Contains(result, `"errors"`) {
 		t.Errorf("result has errors:\n%s", result)
 	}
 	t.Logf("result pane:\n%s", result)
+}
 
-	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__cspViolations`))
+// fanoutRow is one row of the Fan-out panel, as the page shows it.
+type fanoutRow struct {
+	Service, Endpoint, Outcome, Code string
+}
+
+// openFanout shows the Fan-out panel.
+func (s *session) openFanout(t *testing.T) {
+	t.Helper()
+	if err := chromedp.Do(s.ctx,
+		chromedp.Click(chromedp.CSS(`button[aria-label="Show Fan-out"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".fanout")),
+	); err != nil {
+		t.Fatalf("open the Fan-out panel: %v", err)
+	}
+	// Drag the pane wider, as a user looking at a waterfall would.
+	pt, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]float64](`(() => {
+		const r = document.querySelector('.graphiql-horizontal-drag-bar').getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2];
+	})()`))
 	if err != nil {
-		t.Fatalf("read the CSP violations: %v", err)
+		t.Fatalf("find the plugin pane's drag bar: %v", err)
 	}
-	for _, v := range violations {
-		t.Errorf("Content-Security-Policy violation: %s", v)
-	}
-	// Violations in workers, and anything else the browser blocked or threw.
-	if n := rec.problemCount(); n > 0 {
-		t.Errorf("the browser reported %d security errors or uncaught exceptions (logged above)", n)
-	}
-
-	reqs := rec.requestURLs()
-	if len(reqs) == 0 {
-		t.Fatal("recorded no network request")
-	}
-	var local int
-	for _, u := range reqs {
-		t.Logf("request: %s", shortURL(u))
-		if err := sameOrigin(u, origin); err != nil {
-			t.Errorf("request to another origin: %v", err)
-			continue
-		}
-		local++
-	}
-	t.Logf("%d network requests, %d to %s", len(reqs), local, srv.URL)
-	if !slices.ContainsFunc(reqs, func(u string) bool { return strings.HasSuffix(strings.SplitN(u, "?", 2)[0], "/graphql") }) {
-		t.Errorf("no request to /graphql among %q", reqs)
+	if err := chromedp.Do(s.ctx,
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, pt[0], pt[1], chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, pt[0]+150, pt[1], chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, pt[0]+300, pt[1], chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, pt[0]+300, pt[1], chromedp.ButtonLeft),
+	); err != nil {
+		t.Fatalf("widen the plugin pane: %v", err)
 	}
 }
 
-// requireBrowserSetup skips the test when Chromium or the bundle is missing,
-// unless it runs in CI, where both must be there.
-func requireBrowserSetup(t *testing.T) {
+// fanoutRows waits for the panel to show a report with a row matching
+// the predicate ok (a JavaScript expression over row elements, "el"), and
+// returns its rows.
+func (s *session) fanoutRows(t *testing.T, ok string) []fanoutRow {
 	t.Helper()
-	var missing []string
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		missing = append(missing, chromiumPath+" (apt-get install -y chromium)")
+	rows, err := chromedp.Run(s.ctx, chromedp.Poll[[]fanoutRow](fmt.Sprintf(`(() => {
+		const els = [...document.querySelectorAll('.fanout-row')];
+		if (!els.some((el) => %s)) return false;
+		return els.map((el) => ({Service: el.dataset.service, Endpoint: el.dataset.endpoint,
+			Outcome: el.dataset.outcome, Code: el.dataset.code}));
+	})()`, ok), chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		panel, _ := chromedp.Run(s.ctx, chromedp.Evaluate[string](`(document.querySelector('.fanout') || {}).innerText || ''`))
+		t.Fatalf("wait for the Fan-out panel: %v; it shows:\n%s", err, panel)
 	}
-	if !playground.Built() {
-		missing = append(missing, "the GraphiQL bundle (bash web/graphiql/build.sh)")
+	return rows
+}
+
+// hover moves the mouse over the first element matching sel.
+func (s *session) hover(t *testing.T, sel string) {
+	t.Helper()
+	q, _ := json.Marshal(sel)
+	pt, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => {
+		const r = document.querySelector(%s).getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2];
+	})()`, q)))
+	if err != nil {
+		t.Fatalf("find %s: %v", sel, err)
 	}
-	if len(missing) == 0 {
-		return
+	if err := chromedp.Do(s.ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, pt[0], pt[1])); err != nil {
+		t.Fatalf("hover %s: %v", sel, err)
 	}
-	msg := "browser test needs " + strings.Join(missing, " and ") + "; .ci/browser.sh provides both"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
+}
+
+// The Fan-out panel draws the Dashboard's backend calls, one row for each
+// call the demo backends counted; with pricing made slow, its row shows
+// the timeout and the request deadline is drawn on the axis; with pricing
+// down, its retries fail until the circuit opens and a call is not sent.
+func TestBrowserFanoutPanel(t *testing.T) {
+	gw := startGateway(t)
+	s := openPlayground(t, gw)
+	s.openFanout(t)
+	s.selectTab(t, "Dashboard")
+
+	gw.resetStats(t)
+	s.execute(t, "recentOrders")
+	rows := s.fanoutRows(t, "true")
+	counted := gw.backendCalls(t)
+	got := map[string]int64{}
+	for _, r := range rows {
+		got[r.Service]++
+		if r.Outcome != "ok" {
+			t.Errorf("row %+v: got outcome %q, want ok", r, r.Outcome)
+		}
 	}
-	t.Skip(msg)
+	var total int64
+	for _, n := range counted {
+		total += n
+	}
+	if int64(len(rows)) != total || !mapsEqual(got, counted) {
+		t.Errorf("rows per service: got %v (%d rows), want the backends' counts %v (%d calls)", got, len(rows), counted, total)
+	}
+	if calls, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](`document.querySelector('.fanout-totals').dataset.calls`)); err != nil || calls != fmt.Sprint(total) {
+		t.Errorf("totals: got %q calls (%v), want %d", calls, err, total)
+	}
+	// Hovering a pricing call names the fields that waited on it.
+	s.hover(t, `.fanout-row[data-service="pricing"]`)
+	fields, err := chromedp.Run(s.ctx, chromedp.Poll[string](`(() => {
+		const t = (document.querySelector('.fanout-fields') || {}).innerText || '';
+		return t.includes('Waited on pricing') ? t : false;
+	})()`, chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		t.Fatalf("hover a pricing row: %v", err)
+	}
+	if !strings.Contains(fields, "price") {
+		t.Errorf("fields waiting on pricing: got %q, want the price fields", fields)
+	}
+	saveScreenshot(s.ctx, t, "fanout-panel.png")
+
+	// pricing answers after 3 s, past its 1 s timeout: the row says so,
+	// and the 5 s deadline is on the axis.
+	gw.demo(t, http.MethodPut, demo.Pricing, "faults", map[string]any{"latency": "3s"}, nil)
+	t.Cleanup(func() { gw.demo(t, http.MethodPut, demo.Pricing, "faults", map[string]any{"latency": "0s"}, nil) })
+	s.execute(t, "recentOrders")
+	rows = s.fanoutRows(t, `el.dataset.service === 'pricing' && el.dataset.code === 'SERVICE_TIMEOUT'`)
+	for _, r := range rows {
+		if r.Service == "pricing" && (r.Outcome != "error" || r.Code != "SERVICE_TIMEOUT") {
+			t.Errorf("pricing row %+v: want outcome error, code SERVICE_TIMEOUT", r)
+		}
+	}
+	deadline, err := chromedp.Run(s.ctx, chromedp.Evaluate[map[string]any](`(() => {
+		const el = document.querySelector('.fanout-deadline');
+		if (!el) return {};
+		const r = el.getBoundingClientRect();
+		return {inScale: el.dataset.inScale, text: el.innerText, height: r.height, left: r.left};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deadline["inScale"] != "true" || !strings.Contains(fmt.Sprint(deadline["text"]), "deadline 5.00 s") || deadline["height"].(float64) <= 0 {
+		t.Errorf("deadline line: got %v, want one drawn on the axis at 5.00 s", deadline)
+	}
+	s.hover(t, `.fanout-row[data-service="pricing"]`)
+	saveScreenshot(s.ctx, t, "fanout-timeout.png")
+
+	// pricing is down: its calls fail with 503 and are retried until the
+	// breaker opens, after which the panel shows a call not sent.
+	gw.demo(t, http.MethodPut, demo.Pricing, "faults", map[string]any{"latency": "0s", "down": true}, nil)
+	t.Cleanup(func() { gw.demo(t, http.MethodPut, demo.Pricing, "faults", map[string]any{"down": false}, nil) })
+	var open bool
+	for range 4 { // 5 consecutive failures open it; each query makes up to 3 attempts
+		s.execute(t, "recentOrders")
+		rows = s.fanoutRows(t, `el.dataset.service === 'pricing'`)
+		if open = slices.ContainsFunc(rows, func(r fanoutRow) bool { return r.Outcome == "circuit_open" }); open {
+			break
+		}
+	}
+	if !open {
+		t.Fatalf("pricing down: got rows %+v, want a circuit_open row within 4 queries", rows)
+	}
+	for _, r := range rows {
+		if r.Service == "pricing" && r.Outcome != "circuit_open" && (r.Outcome != "error" || r.Code != "SERVICE_UNAVAILABLE") {
+			t.Errorf("pricing row %+v: want SERVICE_UNAVAILABLE errors, then circuit_open", r)
+		}
+	}
+	saveScreenshot(s.ctx, t, "fanout-circuit-open.png")
+}
+
+func mapsEqual(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // newBrowser starts headless Chromium with a fresh profile and no
@@ -291,8 +643,8 @@ func shortURL(u string) string {
 }
 
 // saveScreenshot writes the browser's viewport to
-// $BROWSER_ARTIFACTS_DIR/graphiql.png (a temporary directory by default).
-func saveScreenshot(ctx context.Context, t *testing.T) {
+// $BROWSER_ARTIFACTS_DIR/name (a temporary directory by default).
+func saveScreenshot(ctx context.Context, t *testing.T, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -307,7 +659,7 @@ func saveScreenshot(ctx context.Context, t *testing.T) {
 		t.Errorf("screenshot: %v", err)
 		return
 	}
-	path, err := filepath.Abs(filepath.Join(dir, "graphiql.png"))
+	path, err := filepath.Abs(filepath.Join(dir, name))
 	if err != nil {
 		t.Errorf("screenshot: %v", err)
 		return

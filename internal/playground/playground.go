@@ -1,32 +1,37 @@
 // Package playground serves GraphiQL from the gateway itself.
 //
-// The bundle (GraphiQL, React, Monaco and Monaco's web workers) is built
-// from web/graphiql by `bash web/graphiql/build.sh` into dist/ and embedded
-// at compile time, so the page makes no request to any other host and runs
-// under a strict Content-Security-Policy. A binary compiled without the
-// bundle falls back to gqlgen's playground, which loads GraphiQL from a CDN.
+// The bundle (GraphiQL, React, Monaco, Monaco's web workers and the
+// Fan-out panel) is built from web/graphiql by `bash web/graphiql/build.sh`
+// into dist/ as gzip files, which are committed and embedded at compile
+// time: `go build` needs no Node.js, and the page makes no request to any
+// other host and runs under a strict Content-Security-Policy. CI rebuilds
+// the bundle from web/graphiql/package-lock.json and fails if it differs
+// from what is committed.
 package playground
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	gqlplayground "github.com/99designs/gqlgen/graphql/playground"
 )
 
-//go:embed dist
+// dist holds the bundle. Naming each file makes a missing one a compile
+// error rather than a blank page.
+//
+//go:embed dist/graphiql.js.gz dist/graphiql.css.gz dist/editor.worker.js.gz dist/json.worker.js.gz dist/graphql.worker.js.gz
 var dist embed.FS
 
 // AssetPrefix is the path under which the page's assets are served.
@@ -53,12 +58,9 @@ const ContentSecurityPolicy = "default-src 'self'; " +
 	"base-uri 'none'; " +
 	"form-action 'self'"
 
-// buildHint tells an operator how to get the self-hosted assets.
-const buildHint = "bash web/graphiql/build.sh"
-
-// bundle lists the files build.sh writes into dist/ that the page needs:
-// the page loads the first two, graphiql.js loads the workers.
-var bundle = []string{
+// Bundle lists the files the page needs, as served; dist holds each as
+// NAME.gz. The page loads the first two, graphiql.js loads the workers.
+var Bundle = []string{
 	"graphiql.js",
 	"graphiql.css",
 	"editor.worker.js",
@@ -66,38 +68,29 @@ var bundle = []string{
 	"graphql.worker.js",
 }
 
-// Built reports whether the binary embeds the GraphiQL bundle, that is,
-// whether web/graphiql/build.sh ran before it was compiled.
-func Built() bool { return built(distFS()) }
-
 // Handler serves the playground page at "/" and its assets under
 // "/playground/". endpoint is the GraphQL URL path ("/graphql"); it must be
 // on the page's own origin, since the page's Content-Security-Policy allows
 // no other. Only GET and HEAD are served; any other path under the handler
-// is 404.
-//
-// Without the embedded bundle (see Built) the page is gqlgen's CDN-based
-// playground and Handler logs one warning saying how to build the assets.
-// A nil logger means slog.Default().
+// is 404. A nil logger means slog.Default().
 func Handler(endpoint string, logger *slog.Logger) http.Handler {
 	return newHandler(endpoint, logger, distFS())
 }
 
-// newHandler is Handler over the bundle files in fsys (the contents of dist).
+// newHandler is Handler over the bundle files in fsys (NAME.gz for each
+// name in Bundle). A bundle that cannot be read (only possible with a
+// corrupt fsys) is logged once and every request gets 500.
 func newHandler(endpoint string, logger *slog.Logger, fsys fs.FS) http.Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	if !built(fsys) {
-		logger.Warn("playground: the self-hosted GraphiQL assets were not built, so / serves gqlgen's playground, which loads GraphiQL from a CDN; "+
-			"to serve it from the gateway, run `"+buildHint+"` and rebuild", "build", buildHint)
-		return newFallback(endpoint)
-	}
 	s, err := newSite(endpoint, fsys)
 	if err != nil {
-		logger.Error("playground: cannot load the embedded GraphiQL assets, so / serves gqlgen's playground, which loads GraphiQL from a CDN",
-			"err", err, "build", buildHint)
-		return newFallback(endpoint)
+		logger.Error("playground: cannot load the embedded GraphiQL bundle; rebuild it with `bash web/graphiql/build.sh`", "err", err)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			setSecurityHeaders(w.Header())
+			http.Error(w, "the playground's bundle is corrupt", http.StatusInternalServerError)
+		})
 	}
 	return s
 }
@@ -111,21 +104,14 @@ func distFS() fs.FS {
 	return sub
 }
 
-func built(fsys fs.FS) bool {
-	for _, name := range bundle {
-		fi, err := fs.Stat(fsys, name)
-		if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// asset is one file of the bundle, held in memory.
+// asset is one file of the bundle, held in memory compressed.
 type asset struct {
 	contentType string
-	data, gzip  []byte // gzip is nil when the build wrote no NAME.gz
-	etag        string // of data; the gzip variant adds a suffix
+	gzip        []byte
+	// plain decompresses gzip on first use, for the rare client that does
+	// not accept gzip (every browser does).
+	plain func() ([]byte, error)
+	etag  string // of gzip; the gzip variant adds a suffix
 }
 
 // site serves the page and the bundle.
@@ -138,35 +124,32 @@ type site struct {
 
 func newSite(endpoint string, fsys fs.FS) (*site, error) {
 	s := &site{assets: map[string]asset{}}
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, fmt.Errorf("playground: read bundle: %w", err)
-	}
 	all := sha256.New()
-	for _, e := range entries {
-		name := e.Name()
+	for _, name := range Bundle {
 		ct, ok := contentTypes[path.Ext(name)]
-		if !ok || !e.Type().IsRegular() {
-			continue // README.md, .gitignore, NAME.gz
+		if !ok {
+			return nil, fmt.Errorf("playground: %s: no content type", name)
 		}
-		data, err := fs.ReadFile(fsys, name)
+		gz, err := fs.ReadFile(fsys, name+".gz")
 		if err != nil {
 			return nil, fmt.Errorf("playground: read bundle: %w", err)
 		}
-		gz, err := fs.ReadFile(fsys, name+".gz")
-		if errors.Is(err, fs.ErrNotExist) {
-			gz = nil
-		} else if err != nil {
-			return nil, fmt.Errorf("playground: read bundle: %w", err)
+		if err := checkGzip(gz); err != nil {
+			return nil, fmt.Errorf("playground: %s.gz: %w", name, err)
 		}
-		sum := sha256.Sum256(data)
-		s.assets[name] = asset{contentType: ct, data: data, gzip: gz, etag: hex.EncodeToString(sum[:8])}
-		fmt.Fprintf(all, "%s %x\n", name, sum) // entries are sorted by name
+		sum := sha256.Sum256(gz)
+		s.assets[name] = asset{
+			contentType: ct,
+			gzip:        gz,
+			plain:       sync.OnceValues(func() ([]byte, error) { return gunzip(gz) }),
+			etag:        hex.EncodeToString(sum[:8]),
+		}
+		fmt.Fprintf(all, "%s %x\n", name, sum)
 	}
 	s.version = hex.EncodeToString(all.Sum(nil)[:8])
 
 	var buf bytes.Buffer
-	err = pageTemplate.Execute(&buf, pageData{
+	err := pageTemplate.Execute(&buf, pageData{
 		Endpoint: endpoint,
 		Assets:   AssetPrefix,
 		Version:  s.version,
@@ -182,8 +165,26 @@ func newSite(endpoint string, fsys fs.FS) (*site, error) {
 	return s, nil
 }
 
-// contentTypes are the types of the files served from the bundle; other
-// files in dist are not served.
+// checkGzip reads a gzip stream's header, so a file that is not gzip fails
+// at start-up rather than in a browser.
+func checkGzip(gz []byte) error {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return err
+	}
+	return zr.Close()
+}
+
+func gunzip(gz []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	return io.ReadAll(zr)
+}
+
+// contentTypes are the types of the files served from the bundle.
 var contentTypes = map[string]string{
 	".js":  "text/javascript; charset=utf-8",
 	".css": "text/css; charset=utf-8",
@@ -230,10 +231,16 @@ func (s *site) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 	} else {
 		h.Set("Cache-Control", "no-cache")
 	}
-	data, etag := a.data, a.etag
-	if a.gzip != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	data, etag := a.gzip, a.etag+"-gzip"
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		h.Set("Content-Encoding", "gzip")
-		data, etag = a.gzip, etag+"-gzip"
+	} else {
+		plain, err := a.plain()
+		if err != nil { // checked at start-up; only a truncated stream gets here
+			http.Error(w, "the playground's bundle is corrupt", http.StatusInternalServerError)
+			return
+		}
+		data, etag = plain, a.etag
 	}
 	h.Set("ETag", `"`+etag+`"`)
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
@@ -266,26 +273,7 @@ func acceptsGzip(header string) bool {
 	return anyQ > 0
 }
 
-// newFallback serves gqlgen's playground page, which loads GraphiQL from a
-// CDN, at "/". It sends no Content-Security-Policy: the page has inline
-// scripts and loads from other hosts.
-func newFallback(endpoint string) http.Handler {
-	page := gqlplayground.Handler("Tributary", endpoint)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setSecurityHeaders(w.Header())
-		if !allowMethod(w, r) {
-			return
-		}
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-cache")
-		page.ServeHTTP(w, r)
-	})
-}
-
-// setSecurityHeaders sets the headers both modes send with every response.
+// setSecurityHeaders sets the headers every response carries.
 func setSecurityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")

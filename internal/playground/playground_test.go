@@ -18,17 +18,20 @@ import (
 // fakeBundle is a dist directory as build.sh leaves it, with tiny files.
 func fakeBundle(t *testing.T) fstest.MapFS {
 	t.Helper()
-	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s), Mode: 0o644} }
-	return fstest.MapFS{
-		".gitignore":        file("*\n"),
-		"README.md":         file("# build output\n"),
-		"graphiql.js":       file("console.log('graphiql');\n"),
-		"graphiql.js.gz":    file(string(gzipped(t, "console.log('graphiql');\n"))),
-		"graphiql.css":      file("body{margin:0}\n"),
-		"editor.worker.js":  file("/* editor */\n"),
-		"json.worker.js":    file("/* json */\n"),
-		"graphql.worker.js": file("/* graphql */\n"),
+	bundle := fstest.MapFS{"README.md": {Data: []byte("# build output\n"), Mode: 0o644}}
+	for name, content := range fakeAssets {
+		bundle[name+".gz"] = &fstest.MapFile{Data: gzipped(t, content), Mode: 0o644}
 	}
+	return bundle
+}
+
+// fakeAssets are fakeBundle's files, uncompressed.
+var fakeAssets = map[string]string{
+	"graphiql.js":       "console.log('graphiql');\n",
+	"graphiql.css":      "body{margin:0}\n",
+	"editor.worker.js":  "/* editor */\n",
+	"json.worker.js":    "/* json */\n",
+	"graphql.worker.js": "/* graphql */\n",
 }
 
 func gzipped(t *testing.T, s string) []byte {
@@ -107,7 +110,7 @@ func TestBuiltHandlerRoutes(t *testing.T) {
 			if rec.Code != tt.wantStatus {
 				t.Fatalf("%s %s: got status %d, want %d", tt.giveMethod, tt.giveTarget, rec.Code, tt.wantStatus)
 			}
-			checkSecurityHeaders(t, rec.Header(), true)
+			checkSecurityHeaders(t, rec.Header())
 			if tt.wantStatus == http.StatusMethodNotAllowed {
 				if got := rec.Header().Get("Allow"); got != "GET, HEAD" {
 					t.Errorf("got Allow %q, want %q", got, "GET, HEAD")
@@ -128,25 +131,19 @@ func TestBuiltHandlerRoutes(t *testing.T) {
 	}
 }
 
-// checkSecurityHeaders checks the headers every response carries; the CSP
-// only in built mode.
-func checkSecurityHeaders(t *testing.T, h http.Header, built bool) {
+// checkSecurityHeaders checks the headers every response carries.
+func checkSecurityHeaders(t *testing.T, h http.Header) {
 	t.Helper()
 	want := map[string]string{
-		"X-Content-Type-Options": "nosniff",
-		"Referrer-Policy":        "no-referrer",
-		"X-Frame-Options":        "DENY",
-	}
-	if built {
-		want["Content-Security-Policy"] = playground.ContentSecurityPolicy
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"X-Frame-Options":         "DENY",
+		"Content-Security-Policy": playground.ContentSecurityPolicy,
 	}
 	for k, v := range want {
 		if got := h.Get(k); got != v {
 			t.Errorf("got %s %q, want %q", k, got, v)
 		}
-	}
-	if !built && h.Get("Content-Security-Policy") != "" {
-		t.Errorf("got Content-Security-Policy %q, want none", h.Get("Content-Security-Policy"))
 	}
 }
 
@@ -267,7 +264,7 @@ func TestAssetCaching(t *testing.T) {
 		if rec.Code != http.StatusNotModified {
 			t.Errorf("If-None-Match: got status %d, want 304", rec.Code)
 		}
-		checkSecurityHeaders(t, rec.Header(), true)
+		checkSecurityHeaders(t, rec.Header())
 	})
 	t.Run("ETag", func(t *testing.T) {
 		rec := serve(t, h, http.MethodGet, script, nil)
@@ -296,7 +293,7 @@ func TestAssetCaching(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := string(bundle["graphiql.js"].Data); string(body) != want {
+		if want := fakeAssets["graphiql.js"]; string(body) != want {
 			t.Errorf("got gunzipped body %q, want %q", body, want)
 		}
 		plain := serve(t, h, http.MethodGet, script, nil)
@@ -304,10 +301,15 @@ func TestAssetCaching(t *testing.T) {
 			t.Errorf("gzip and identity share the ETag %s", plain.Header().Get("ETag"))
 		}
 	})
-	t.Run("no gzip without a .gz file", func(t *testing.T) {
-		rec := serve(t, h, http.MethodGet, "/playground/graphiql.css", http.Header{"Accept-Encoding": {"gzip"}})
-		if got := rec.Header().Get("Content-Encoding"); got != "" {
-			t.Errorf("got Content-Encoding %q, want none", got)
+	t.Run("identity for clients without gzip", func(t *testing.T) {
+		for _, name := range playground.Bundle {
+			rec := serve(t, h, http.MethodGet, "/playground/"+name, http.Header{"Accept-Encoding": {"br"}})
+			if got := rec.Header().Get("Content-Encoding"); got != "" {
+				t.Errorf("%s: got Content-Encoding %q, want none", name, got)
+			}
+			if got, want := rec.Body.String(), fakeAssets[name]; got != want {
+				t.Errorf("%s: got body %q, want %q", name, got, want)
+			}
 		}
 	})
 }
@@ -338,59 +340,46 @@ func TestAcceptsGzip(t *testing.T) {
 	}
 }
 
-func TestNotBuiltFallsBackToGqlgenPlayground(t *testing.T) {
+// A bundle that cannot be read is logged once and answered with 500,
+// never with a page that would load GraphiQL from elsewhere.
+func TestBrokenBundle(t *testing.T) {
 	tests := []struct {
 		name string
 		give fstest.MapFS
 	}{
 		{"empty dist", fstest.MapFS{"README.md": {Data: []byte("# build output\n")}}},
-		{"partial bundle", fstest.MapFS{
-			"graphiql.js":  {Data: []byte("x")},
-			"graphiql.css": {Data: []byte("x")},
-		}},
-		{"empty files", fstest.MapFS{
-			"graphiql.js":       {Data: nil},
-			"graphiql.css":      {Data: nil},
-			"editor.worker.js":  {Data: nil},
-			"json.worker.js":    {Data: nil},
-			"graphql.worker.js": {Data: nil},
-		}},
+		{"missing worker", func() fstest.MapFS {
+			b := fakeBundle(t)
+			delete(b, "json.worker.js.gz")
+			return b
+		}()},
+		{"not gzip", func() fstest.MapFS {
+			b := fakeBundle(t)
+			b["graphiql.css.gz"] = &fstest.MapFile{Data: []byte("body{}")}
+			return b
+		}()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var l logs
 			h := playground.NewHandlerFS("/graphql", l.logger(), tt.give)
-			warns := l.lines("WARN")
-			if len(warns) != 1 || !strings.Contains(warns[0], "bash web/graphiql/build.sh") {
-				t.Errorf("got warnings %q, want one naming bash web/graphiql/build.sh", warns)
+			if errs := l.lines("ERROR"); len(errs) != 1 || !strings.Contains(errs[0], "bash web/graphiql/build.sh") {
+				t.Errorf("got errors %q, want one naming bash web/graphiql/build.sh", errs)
 			}
-			// Serving logs nothing more.
-			rec := serve(t, h, http.MethodGet, "/", nil)
-			if rec.Code != http.StatusOK {
-				t.Fatalf("GET /: got status %d, want 200", rec.Code)
-			}
-			checkSecurityHeaders(t, rec.Header(), false)
-			body := rec.Body.String()
-			if !strings.Contains(body, "graphiql") || !strings.Contains(body, "/graphql") {
-				t.Errorf("GET /: got %q, want gqlgen's playground for /graphql", body)
-			}
-			for _, target := range []string{"/playground/graphiql.js", "/other"} {
-				if rec := serve(t, h, http.MethodGet, target, nil); rec.Code != http.StatusNotFound {
-					t.Errorf("GET %s: got status %d, want 404", target, rec.Code)
+			for _, target := range []string{"/", "/playground/graphiql.js"} {
+				rec := serve(t, h, http.MethodGet, target, nil)
+				if rec.Code != http.StatusInternalServerError {
+					t.Errorf("GET %s: got status %d, want 500", target, rec.Code)
 				}
-			}
-			if rec := serve(t, h, http.MethodPost, "/", nil); rec.Code != http.StatusMethodNotAllowed {
-				t.Errorf("POST /: got status %d, want 405", rec.Code)
-			}
-			if got := len(l.lines("WARN")); got != 1 {
-				t.Errorf("got %d warnings after serving, want still 1", got)
+				if strings.Contains(rec.Body.String(), "http") {
+					t.Errorf("GET %s: got body %q, want no link anywhere", target, rec.Body.String())
+				}
 			}
 		})
 	}
 }
 
-// TestEmbedded checks Handler over the embedded dist in whichever state the
-// build left it: built, or only the committed placeholder.
+// TestEmbedded checks Handler over the committed, embedded bundle.
 func TestEmbedded(t *testing.T) {
 	var l logs
 	h := playground.Handler("/graphql", l.logger())
@@ -398,18 +387,10 @@ func TestEmbedded(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /: got status %d, want 200", rec.Code)
 	}
-	if !playground.Built() {
-		t.Log("dist is not built (bash web/graphiql/build.sh): checking the fallback")
-		if got := len(l.lines("WARN")); got != 1 {
-			t.Errorf("got %d warnings, want 1", got)
-		}
-		checkSecurityHeaders(t, rec.Header(), false)
-		return
-	}
 	if got := l.buf.String(); got != "" {
 		t.Errorf("construction logged %q, want nothing", got)
 	}
-	checkSecurityHeaders(t, rec.Header(), true)
+	checkSecurityHeaders(t, rec.Header())
 	page := rec.Body.String()
 	for _, asset := range []string{"graphiql.js", "graphiql.css"} {
 		ref := regexp.MustCompile(`/playground/` + regexp.QuoteMeta(asset) + `\?v=[0-9a-f]+`).FindString(page)

@@ -153,8 +153,12 @@ type Lener interface{ Len() int }
 // Get performs req and decodes a 2xx JSON body into out. A 404 returns an
 // *Error wrapping ErrNotFound. Every other failure is an *Error.
 func (c *Client) Get(ctx context.Context, req Request, out any) error {
-	if rec := RecorderFrom(ctx); rec != nil && !rec.admit() {
-		return c.fail(req, CodeBudgetExceeded, 0, false, errors.New("fan-out budget exhausted"))
+	rec := RecorderFrom(ctx)
+	start := time.Now()
+	if rec != nil && !rec.admit() {
+		e := c.fail(req, CodeBudgetExceeded, 0, false, errors.New("fan-out budget exhausted"))
+		rec.addRefused(Call{Service: c.service, Endpoint: req.Endpoint, IDs: req.IDs, Start: start, Code: e.Code})
+		return e
 	}
 	err := c.policy.do(ctx, c, req, func(ctx context.Context, attempt int) error {
 		return c.once(ctx, req, attempt, out)
@@ -165,6 +169,15 @@ func (c *Client) Get(ctx context.Context, req Request, out any) error {
 	var ue *Error
 	if !errors.As(err, &ue) {
 		ue = &Error{Service: c.service, Endpoint: req.Endpoint, Code: classifyTransport(ctx, err), Err: err, Temp: true}
+	}
+	if rec != nil && (ue.Code == CodeCircuitOpen || ue.Code == CodeOverloaded) {
+		// The last attempt was not sent: the breaker refused it at once, or
+		// the bulkhead let it wait from the start for a slot.
+		refused := Call{Service: c.service, Endpoint: req.Endpoint, IDs: req.IDs, Attempt: ue.Retries, Start: time.Now(), Code: ue.Code}
+		if ue.Code == CodeOverloaded {
+			refused.Start, refused.Duration = start, time.Since(start)
+		}
+		rec.addRefused(refused)
 	}
 	return ue
 }

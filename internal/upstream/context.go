@@ -59,8 +59,9 @@ func (nopObserver) CallFinished(context.Context, Call) {}
 // Recorder collects the calls made for one GraphQL request: the access log,
 // the fan-out budget and the fan-out report read it.
 type Recorder struct {
-	mu    sync.Mutex
-	calls []Call
+	mu      sync.Mutex
+	calls   []Call
+	refused []Call
 
 	// The fan-out budget: at most budget calls (0: no budget); over it,
 	// calls fail with CodeBudgetExceeded when enforce is set, and are only
@@ -116,6 +117,22 @@ func (r *Recorder) Calls() []Call {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Call(nil), r.calls...)
+}
+
+// addRefused records a call the gateway did not send: the circuit was
+// open, the fan-out budget spent or no in-flight slot freed up in time.
+func (r *Recorder) addRefused(c Call) {
+	r.mu.Lock()
+	r.refused = append(r.refused, c)
+	r.mu.Unlock()
+}
+
+// Refused returns a copy of the calls that were not sent (Code says why;
+// Status is 0), in the order they were refused. They are not among Calls.
+func (r *Recorder) Refused() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Call(nil), r.refused...)
 }
 
 // Len returns how many calls were recorded.

@@ -1,25 +1,37 @@
 // Bundles GraphiQL into internal/playground/dist with esbuild. Run through
 // build.sh, which installs the pinned dependencies first.
 //
-// Output (minified, no source maps):
+//   node build.mjs           build into internal/playground/dist
+//   node build.mjs --check   build into a temporary directory and fail if
+//                            the result differs from what is committed
+//
+// Output (minified, no source maps), each file gzip-compressed as NAME.gz,
+// which is what is committed and what the gateway embeds and serves:
 //   graphiql.js, graphiql.css          the page's script and styles
 //   editor.worker.js, json.worker.js,  Monaco's web workers, loaded by
 //   graphql.worker.js                  graphiql.js from the same directory
 //
-// Each is also written gzip-compressed (NAME.gz) for clients that accept it.
+// The build is deterministic: the same lockfile gives the same bytes
+// (esbuild's output does not depend on paths or time; gzip headers carry no
+// name and a zero mtime). The check compares the decompressed contents, so
+// it does not depend on the zlib that Node.js was built with.
 //
 // The build fails if the CSS would load anything from another host: every
 // font and image it references is inlined as a data: URL.
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync, constants as zlib } from 'node:zlib';
+import { gunzipSync, gzipSync, constants as zlib } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const outdir = path.resolve(here, '../../internal/playground/dist');
-// Files in outdir that are committed rather than built.
+const repo = path.resolve(here, '../..');
+const distdir = path.resolve(repo, 'internal/playground/dist');
+// Files in distdir that are committed but not built.
 const keep = new Set(['.gitignore', 'README.md']);
+// The files the page loads; internal/playground embeds NAME.gz of each.
+const outputs = ['editor.worker.js', 'graphiql.css', 'graphiql.js', 'graphql.worker.js', 'json.worker.js'];
 
 const common = {
   bundle: true,
@@ -32,11 +44,11 @@ const common = {
   define: { 'process.env.NODE_ENV': '"production"' },
 };
 
-async function clean() {
-  await mkdir(outdir, { recursive: true });
-  for (const name of await readdir(outdir)) {
+async function clean(dir) {
+  await mkdir(dir, { recursive: true });
+  for (const name of await readdir(dir)) {
     if (!keep.has(name)) {
-      await rm(path.join(outdir, name), { recursive: true, force: true });
+      await rm(path.join(dir, name), { recursive: true, force: true });
     }
   }
 }
@@ -56,8 +68,8 @@ const dropMonacoCSS = {
   },
 };
 
-async function build() {
-  await clean();
+// build writes the uncompressed bundle into outdir.
+async function build(outdir) {
   await esbuild.build({
     ...common,
     entryPoints: { graphiql: path.join(here, 'src/main.jsx') },
@@ -86,7 +98,7 @@ async function build() {
 
 // check fails the build if a stylesheet references anything but data: URLs
 // or imports another stylesheet.
-async function check() {
+async function checkCSS(outdir) {
   const problems = [];
   for (const name of await readdir(outdir)) {
     if (!name.endsWith('.css')) continue;
@@ -103,21 +115,69 @@ async function check() {
   }
 }
 
-// compress writes NAME.gz beside every built file.
-async function compress() {
-  for (const name of (await readdir(outdir)).sort()) {
-    if (keep.has(name)) continue;
-    const file = path.join(outdir, name);
-    const data = await readFile(file);
-    const gz = gzipSync(data, { level: zlib.Z_BEST_COMPRESSION });
-    await writeFile(`${file}.gz`, gz);
-    const rel = path.relative(path.resolve(here, '../..'), file);
-    console.log(`  ${rel}  ${kib(data.length)} (gzip ${kib(gz.length)})`);
+// compress writes NAME.gz into dir for every built file in outdir.
+async function compress(outdir, dir) {
+  const built = (await readdir(outdir)).sort();
+  if (built.join(' ') !== outputs.join(' ')) {
+    throw new Error(`esbuild wrote ${built.join(', ')}; expected ${outputs.join(', ')}`);
   }
+  let raw = 0;
+  let packed = 0;
+  for (const name of built) {
+    const data = await readFile(path.join(outdir, name));
+    const gz = gzipSync(data, { level: zlib.Z_BEST_COMPRESSION });
+    await writeFile(path.join(dir, `${name}.gz`), gz);
+    raw += data.length;
+    packed += gz.length;
+    console.log(`  ${path.relative(repo, path.join(dir, name))}.gz  ${kib(gz.length)} (${kib(data.length)} uncompressed)`);
+  }
+  console.log(`  total  ${kib(packed)} (${kib(raw)} uncompressed)`);
+}
+
+// compare fails unless dir holds NAME.gz for exactly the outputs, each
+// decompressing to the freshly built NAME in outdir.
+async function compare(outdir, dir) {
+  const problems = [];
+  const want = outputs.map((name) => `${name}.gz`);
+  const have = (await readdir(dir)).filter((name) => !keep.has(name)).sort();
+  for (const name of have) {
+    if (!want.includes(name)) problems.push(`${name}: committed but not built`);
+  }
+  for (const name of outputs) {
+    const fresh = await readFile(path.join(outdir, name));
+    let committed;
+    try {
+      committed = gunzipSync(await readFile(path.join(dir, `${name}.gz`)));
+    } catch (err) {
+      problems.push(`${name}.gz: ${err.code === 'ENOENT' ? 'built but not committed' : err.message}`);
+      continue;
+    }
+    if (!fresh.equals(committed)) {
+      problems.push(`${name}.gz: differs from the build (committed ${committed.length} bytes, built ${fresh.length})`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `the committed bundle in ${path.relative(repo, dir)} is not what package-lock.json and src/ build:\n  ` +
+        `${problems.join('\n  ')}\nrun 'bash web/graphiql/build.sh' and commit the result.`,
+    );
+  }
+  console.log(`  ${path.relative(repo, dir)}: the committed bundle is what the lockfile and src/ build`);
 }
 
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 
-await build();
-await check();
-await compress();
+const checkOnly = process.argv.includes('--check');
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'graphiql-build-'));
+try {
+  await build(tmp);
+  await checkCSS(tmp);
+  if (checkOnly) {
+    await compare(tmp, distdir);
+  } else {
+    await clean(distdir);
+    await compress(tmp, distdir);
+  }
+} finally {
+  await rm(tmp, { recursive: true, force: true });
+}

@@ -11,4 +11,4 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$here"
 
 npm ci --no-audit --no-fund
-node build.mjs
+node build.mjs "$@"

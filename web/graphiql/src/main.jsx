@@ -12,6 +12,7 @@ import { createRoot } from 'react-dom/client';
 import 'graphiql/style.css';
 import './main.css';
 
+import { fanoutPlugin, withFanoutReport } from './fanout.jsx';
 import { defaultTabs } from './operations.js';
 
 const root = document.getElementById('graphiql');
@@ -29,11 +30,15 @@ globalThis.MonacoEnvironment = {
   },
 };
 
-const fetcher = createGraphiQLFetcher({
-  // Absolute URL on this origin: the toolkit hands it to fetch() as is.
-  url: new URL(endpoint, window.location.href).toString(),
-});
+// Every operation asks for its fan-out report, which the Fan-out panel
+// draws; the result pane shows it too, under extensions.tributary.
+const fetcher = withFanoutReport(
+  createGraphiQLFetcher({
+    // Absolute URL on this origin: the toolkit hands it to fetch() as is.
+    url: new URL(endpoint, window.location.href).toString(),
+  }),
+);
 
 createRoot(root).render(
-  <GraphiQL fetcher={fetcher} defaultTabs={defaultTabs} shouldPersistHeaders={false} />,
+  <GraphiQL fetcher={fetcher} defaultTabs={defaultTabs} plugins={[fanoutPlugin]} shouldPersistHeaders={false} />,
 );
