@@ -40,7 +40,7 @@ port=${BENCH_PORT:-9101}
 gwport=${BENCH_GW_PORT:-8081}
 out=${BENCH_OUT:-$root/bench/results}
 commit=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
-workloads="listing dashboard product"
+workloads="listing dashboard product user"
 
 bin=$(mktemp -d)
 pids=()

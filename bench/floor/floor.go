@@ -60,6 +60,7 @@ func (f *Floor) Handler() http.Handler {
 	mux.HandleFunc("GET /listing", f.serve(f.listing))
 	mux.HandleFunc("GET /product", f.serve(f.product))
 	mux.HandleFunc("GET /dashboard", f.serve(f.dashboard))
+	mux.HandleFunc("GET /user", f.serve(f.user))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})

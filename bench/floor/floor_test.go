@@ -76,6 +76,7 @@ func TestFloorAnswersLikeTheGateway(t *testing.T) {
 		{workload.Listing, 6},
 		{workload.Dashboard, 5},
 		{workload.ProductPage, 6}, // the product's price rides with the related products'
+		{workload.User, 6},        // reviewed and ordered products at their own levels
 	}
 	for _, tt := range tests {
 		t.Run(tt.w.Name, func(t *testing.T) {

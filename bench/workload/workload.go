@@ -21,6 +21,9 @@ type Workload struct {
 	// WantCalls is the number of backend calls the gateway makes for Query
 	// with batching on (over the demo dataset), as the core tests assert.
 	WantCalls int
+	// MaxCalls, when set, is the most calls: levels whose answers arrive
+	// apart may be dispatched apart (see User).
+	MaxCalls int
 }
 
 // Listing is a catalog page of 20 shoes with prices, stock, the newest
@@ -56,8 +59,21 @@ var ProductPage = Workload{
 	WantCalls: 7,
 }
 
+// User is the composition issue's query: a user's orders with their
+// items' products and prices, and the products of the user's reviews. The
+// fetch plan sends orders and reviews with the users call, so it takes two
+// round trips; the reviewed and the ordered products are one catalog call,
+// or two when reviews and orders answer apart (the floor makes two).
+var User = Workload{
+	Name:      "user",
+	Query:     `{ user(id: "u1") { orders { items { product { price { amount { formatted } } } } } reviews { product { name } } } }`,
+	FloorPath: "/user?id=u1",
+	WantCalls: 5,
+	MaxCalls:  6,
+}
+
 // All returns the workloads in report order.
-func All() []Workload { return []Workload{Listing, Dashboard, ProductPage} }
+func All() []Workload { return []Workload{Listing, Dashboard, ProductPage, User} }
 
 // ByName returns the workload called name.
 func ByName(name string) (Workload, error) {
@@ -66,7 +82,7 @@ func ByName(name string) (Workload, error) {
 			return w, nil
 		}
 	}
-	return Workload{}, fmt.Errorf("workload: unknown workload %q (want listing, dashboard or product)", name)
+	return Workload{}, fmt.Errorf("workload: unknown workload %q (want listing, dashboard, product or user)", name)
 }
 
 // Body returns the JSON body of a GraphQL POST for w.
