@@ -88,7 +88,7 @@ func parse(args []string) (*options, error) {
 	o := &options{labels: map[string]string{}}
 	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080/graphql", "gateway GraphQL URL, or the floor's base URL with -kind floor")
 	fs.StringVar(&o.kind, "kind", "graphql", "graphql (POST the workload's query) or floor (GET the workload's floor path)")
-	wl := fs.String("workload", "listing", "listing, dashboard or product")
+	wl := fs.String("workload", "listing", "listing, dashboard, product or user")
 	fs.StringVar(&o.label, "label", "", "name of the target in the results (default: -kind)")
 	fs.IntVar(&o.concurrency, "c", 50, "closed loop: concurrent workers")
 	fs.Float64Var(&o.rate, "rate", 0, "open loop: requests per second (0: closed loop)")

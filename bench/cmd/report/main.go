@@ -19,6 +19,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tributary-gw/tributary/bench/workload"
 )
 
 func main() {
@@ -223,7 +225,10 @@ func group(runs []Run, targetOrder []string) []Group {
 		}
 		return len(xs)
 	}
-	workloads := []string{"listing", "dashboard", "product"}
+	var workloads []string
+	for _, w := range workload.All() {
+		workloads = append(workloads, w.Name)
+	}
 	slices.SortStableFunc(groups, func(a, b Group) int {
 		return cmp.Or(
 			cmp.Compare(latencyOf(a.Latency), latencyOf(b.Latency)),
