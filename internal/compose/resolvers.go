@@ -8,7 +8,6 @@ import (
 
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/templates"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Generated reports whether the generator writes the resolver of
@@ -514,4 +513,3 @@ func hasProp(m *Model, prop string) bool {
 	return false
 }
 
-var _ = ast.Object
