@@ -73,6 +73,9 @@ type Connector struct {
 
 	item   *openapi3.SchemaRef // schema of one answered item (the answer itself for Call)
 	Loader *Loader
+	// bad is set when the connector did not check out: what follows from
+	// it is not checked again, so one mistake is one message.
+	bad bool
 }
 
 // SortKey is one property of a connector's sort.
@@ -174,6 +177,9 @@ type analyzer struct {
 	g    *Graph
 	root string
 	errs Errors
+	// failed are the types of connectors that did not check out: what
+	// follows from them would only repeat the first error.
+	failed map[string]bool
 }
 
 func (a *analyzer) errorf(pos *ast.Position, format string, args ...any) {
@@ -187,7 +193,7 @@ func (a *analyzer) errorf(pos *ast.Position, format string, args ...any) {
 // Analyze reads the composition directives of schema and checks them
 // against the contracts (paths relative to root).
 func Analyze(schema *ast.Schema, root string) (*Graph, error) {
-	a := &analyzer{root: root, g: &Graph{schema: schema, Models: map[string]*Model{}, Fields: map[string]map[string]*FieldInfo{}}}
+	a := &analyzer{root: root, failed: map[string]bool{}, g: &Graph{schema: schema, Models: map[string]*Model{}, Fields: map[string]map[string]*FieldInfo{}}}
 	a.sources()
 	if len(a.errs) > 0 {
 		return nil, a.errs
@@ -202,6 +208,8 @@ func Analyze(schema *ast.Schema, root string) (*Graph, error) {
 			if d := f.Directives.ForName("connect"); d != nil {
 				if c := a.connector(def, f, d); c != nil {
 					a.g.Connectors = append(a.g.Connectors, c)
+				} else {
+					a.failed[f.Type.Name()] = true
 				}
 			}
 		}
@@ -327,6 +335,8 @@ func (a *analyzer) connector(parent *ast.Definition, f *ast.FieldDefinition, d *
 	pos := d.Position
 	c := &Connector{Type: parent.Name, Field: f.Name, def: f, parent: parent, dir: d,
 		Result: f.Type.Name(), List: f.Type.Elem != nil}
+	before := len(a.errs)
+	defer func() { c.bad = len(a.errs) > before }()
 	srcName := argString(d, "source")
 	c.Source = a.source(srcName)
 	if c.Source == nil {
@@ -427,7 +437,9 @@ func (a *analyzer) connector(parent *ast.Definition, f *ast.FieldDefinition, d *
 			continue
 		}
 		if used[name] {
-			a.errorf(pos, "%s: @connect param %q is given twice", where, name)
+			if len(a.errs) == before {
+				a.errorf(pos, "%s: @connect param %q is given twice", where, name)
+			}
 			continue
 		}
 		used[name] = true
@@ -457,7 +469,7 @@ func (a *analyzer) connector(parent *ast.Definition, f *ast.FieldDefinition, d *
 		c.Params = append(c.Params, cp)
 	}
 	for n, p := range params {
-		if p.Required && !used[n] {
+		if p.Required && !used[n] && len(a.errs) == before {
 			a.errorf(pos, "%s: @connect: %s requires parameter %q, which the connector does not give", where, ep, n)
 		}
 	}

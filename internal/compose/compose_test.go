@@ -119,7 +119,7 @@ func TestBrokenConnectorsFailWithAPreciseMessage(t *testing.T) {
 			`User.loyalty: @connect(source: "loyal") does not match any @source (did you mean "loyalty"?)`},
 		{"missing contract", `contract: "internal/compose/testdata/loyalty/loyalty.yaml"`, `contract: "api/nope.yaml"`, "graph/loyalty.graphqls:3:",
 			`@source "loyalty": contract api/nope.yaml:`},
-		{"sort by a missing property", `items: "balances")`, `items: "balances", sort: "-expires")`, "graph/loyalty.graphqls:15:",
+		{"sort on a single item", `items: "balances")`, `items: "balances", sort: "-points")`, "graph/loyalty.graphqls:15:",
 			`@connect sort applies to list fields`},
 		{"computed from a missing connector", `  expiresAt: Time`, "  expiresAt: Time\n  total: Int @computed(from: \"pointz\")", "graph/loyalty.graphqls:10:",
 			`LoyaltyBalance.total: @computed(from: "pointz"): LoyaltyBalance has no @connect field "pointz"`},
@@ -135,7 +135,11 @@ func TestBrokenConnectorsFailWithAPreciseMessage(t *testing.T) {
 			if err == nil {
 				t.Fatal("generation was not stopped")
 			}
-			for _, line := range strings.Split(err.Error(), "\n") {
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != 1 {
+				t.Errorf("got %d messages for one mistake, want 1:\n%v", len(lines), err)
+			}
+			for _, line := range lines {
 				if strings.Contains(line, tt.wantSubstr) {
 					if !strings.HasPrefix(line, tt.wantLine) {
 						t.Errorf("got %q, want it located at %s", line, tt.wantLine)

@@ -86,6 +86,9 @@ func (a *analyzer) models() {
 		where := c.Type + "." + c.Field
 		m := a.model(c.Type)
 		m.Omit[c.Field] = true
+		if c.bad {
+			continue // its own error says it
+		}
 		if c.KeyFrom == "this" {
 			need(c.Type, c.KeyName, fmt.Sprintf("%s: @connect key \"$this.%s\"", where, c.KeyName), c.dir.Position)
 			if m.Schema != nil {
@@ -127,6 +130,9 @@ func (a *analyzer) models() {
 			a.model(name).Omit[f.Name] = true
 			for _, prop := range argList(d, "needs") {
 				if a.model(name).Schema == nil {
+					if a.failed[name] {
+						break // its connector's error says it
+					}
 					a.errorf(d.Position, "%s.%s: @computed(needs:) reads the contract item, but no connector returns %s", name, f.Name, name)
 					break
 				}

@@ -56,8 +56,8 @@ func New(root string) (*Plugin, error) {
 	return &Plugin{root: root, module: mod}, nil
 }
 
-// Name implements plugin.Plugin; it takes modelgen's place.
-func (p *Plugin) Name() string { return "modelgen" }
+// Name implements plugin.Plugin. The plugin takes modelgen's place.
+func (p *Plugin) Name() string { return "compose" }
 
 // MutateConfig implements plugin.ConfigMutator.
 func (p *Plugin) MutateConfig(cfg *config.Config) error {

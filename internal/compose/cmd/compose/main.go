@@ -28,9 +28,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Check the declarations before gqlgen removes the generated files, so
+	// a mistake leaves the tree as it was.
+	if err := cfg.LoadSchema(); err != nil {
+		return err
+	}
+	if _, err := compose.Analyze(cfg.Schema, root); err != nil {
+		return err
+	}
 	p, err := compose.New(root)
 	if err != nil {
 		return err
 	}
-	return api.Generate(cfg, api.ReplacePlugin(p), api.ReplacePlugin(compose.Resolvers(p)))
+	// The plugin takes modelgen's place (it runs it with its hooks) and
+	// wraps resolvergen.
+	return api.Generate(cfg, api.NoPlugins(), api.AddPlugin(p), api.AddPlugin(compose.Resolvers(p)))
 }
