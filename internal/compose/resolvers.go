@@ -512,4 +512,3 @@ func hasProp(m *Model, prop string) bool {
 	}
 	return false
 }
-
