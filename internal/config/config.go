@@ -67,6 +67,17 @@ type Config struct {
 	Services map[string]*ServiceConfig `koanf:"-"`
 
 	Demo DemoConfig `koanf:"demo"`
+
+	Cache CacheConfig `koanf:"cache"`
+}
+
+// CacheConfig configures the entity cache of backend answers (see
+// docs/scale-out.md).
+type CacheConfig struct {
+	Enabled    bool          `koanf:"enabled" doc:"Keep backend answers per entity for as long as their Cache-Control allows (max-age, s-maxage; private, no-store, no-cache and no header: not kept). Answers fetched with the caller's forwarded headers or identity are never kept."`
+	Entries    int           `koanf:"entries" doc:"Most entries of the in-process entity cache (L1)."`
+	MaxTTL     time.Duration `koanf:"max_ttl" doc:"Longest time an answer is kept, whatever its Cache-Control says (0: no cap)."`
+	AdminToken string        `koanf:"admin_token" doc:"Bearer token of DELETE /admin/cache/{service}/{id}, which drops an entity on every replica (empty: no admin endpoint)."`
 }
 
 // BatchConfig tunes the dataloaders.
@@ -188,6 +199,7 @@ func Default() Config {
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
+		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
 		Log:             LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
@@ -455,6 +467,15 @@ func (c *Config) Validate() []error {
 	}
 	if c.ListenAddr == "" {
 		bad("listen_addr", "must not be empty")
+	}
+	if c.Cache.Entries <= 0 {
+		bad("cache.entries", "must be positive, got %d", c.Cache.Entries)
+	}
+	if c.Cache.MaxTTL < 0 {
+		bad("cache.max_ttl", "must not be negative")
+	}
+	if c.Cache.AdminToken != "" && len(c.Cache.AdminToken) < 16 {
+		bad("cache.admin_token", "must be at least 16 bytes")
 	}
 	if c.RequestTimeout <= 0 {
 		bad("request_timeout", "must be positive, got %s", c.RequestTimeout)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/connect"
 	selfhosted "github.com/tributary-gw/tributary/internal/playground"
 	"github.com/tributary-gw/tributary/internal/schemadiff"
 	"github.com/tributary-gw/tributary/internal/upstream"
@@ -40,6 +41,7 @@ type Gateway struct {
 	policies  map[string]*upstream.Policy
 	handler   http.Handler
 	stale     *loaders.StaleCache
+	cache     *connect.Cache
 	sdl       string
 	// stop ends the gateway's background work (JWKS refresh).
 	stop context.CancelFunc
@@ -68,6 +70,9 @@ type Options struct {
 	// OnBudgetExceeded is told the name of each operation that wanted more
 	// backend calls than its budget (metrics).
 	OnBudgetExceeded func(operation string)
+	// CacheObserver sees the entity cache's hits and misses (metrics); may
+	// be nil.
+	CacheObserver connect.CacheObserver
 }
 
 // New builds a gateway for cfg, whose backend URLs must all be set.
@@ -132,6 +137,14 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	if cfg.FallbackEntries > 0 {
 		g.stale = loaders.NewStaleCache(cfg.FallbackEntries)
+	}
+	if cfg.Cache.Enabled {
+		g.cache = connect.NewCache(connect.CacheConfig{
+			Entries:  cfg.Cache.Entries,
+			MaxTTL:   cfg.Cache.MaxTTL,
+			Observer: opts.CacheObserver,
+			Log:      g.log,
+		})
 	}
 
 	schema := graph.NewExecutableSchema(graph.Config{
@@ -205,6 +218,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			Critical:  critical,
 			Stale:     g.stale,
 			Authorize: authorize,
+			Cache:     g.cache,
 		}),
 	)...)
 	mux.Handle("/graphql", gql)
@@ -247,6 +261,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			_, _ = w.Write([]byte(g.sdl))
 		})
 	}
+	if cfg.Cache.AdminToken != "" {
+		mux.Handle("DELETE /admin/cache/{service}/{id}", g.invalidate(cfg.Cache.AdminToken))
+	}
 	for pattern, h := range opts.Routes {
 		mux.Handle(pattern, h)
 	}
@@ -276,6 +293,7 @@ func (g *Gateway) Close() {
 	g.stop()
 	g.transport.CloseIdleConnections()
 	g.stale.Close()
+	g.cache.Close()
 }
 
 // chain wraps h in mws; the first runs outermost.

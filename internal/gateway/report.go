@@ -49,11 +49,13 @@ type Fanout struct {
 
 // ServiceReport is one service's share of the operation.
 type ServiceReport struct {
-	Calls   int          `json:"calls"`
-	Retries int          `json:"retries"`
-	Failed  int          `json:"failed"`
-	Stale   int          `json:"staleServed"`
-	Batches []CallReport `json:"batches"`
+	Calls   int `json:"calls"`
+	Retries int `json:"retries"`
+	Failed  int `json:"failed"`
+	Stale   int `json:"staleServed"`
+	// CacheHits are the keys the entity cache answered, with no call.
+	CacheHits int          `json:"cacheHits"`
+	Batches   []CallReport `json:"batches"`
 	// Fields are the fields that waited on this service (list indices
 	// dropped).
 	Fields []string `json:"fields"`
@@ -94,6 +96,9 @@ func fanoutReport(mode string) graphql.ResponseMiddleware {
 			rep.Services[s] = &ServiceReport{Batches: []CallReport{}, Fields: waits.Fields(s)}
 		}
 		if rec := upstream.RecorderFrom(ctx); rec != nil {
+			for s, sr := range rep.Services {
+				sr.CacheHits = rec.Hits(s)
+			}
 			calls := rec.Calls()
 			slices.SortStableFunc(calls, func(a, b upstream.Call) int { return a.Start.Compare(b.Start) })
 			for _, c := range calls {
