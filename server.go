@@ -139,6 +139,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		Observer:      metrics,
 		PolicyHooks:   metrics.PolicyHooks(),
 		CacheObserver: metrics,
+		OnRedisError:  metrics.RedisError,
 		Transport:     telemetry.TraceTransport(tp),
 		Extensions:    []graphql.HandlerExtension{metrics.Extension(), telemetry.TracingExtension(tp), telemetry.AccessLogExtension()},
 		// Tracing outside the access log, so log lines carry the trace id.

@@ -40,6 +40,7 @@ type Metrics struct {
 	breakerState       *prometheus.GaugeVec
 	breakerTransitions *prometheus.CounterVec
 	cacheKeys          *prometheus.CounterVec
+	redisErrors        *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics in reg; it panics if they are
@@ -97,6 +98,11 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		Name: "tributary_entity_cache_keys_total",
 		Help: "Keys looked up in the entity cache by service, endpoint and result (l1: in process, l2: shared store, miss: fetched).",
 	}, []string{"service", "endpoint", "result"})
+	m.redisErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tributary_redis_errors_total",
+		Help: "Redis commands that failed, by use (entity_cache, apq, fallback, rate_limit, invalidation); each one was answered from in-process state instead.",
+	}, []string{"use"})
+	reg.MustRegister(m.redisErrors)
 	reg.MustRegister(m.requests, m.requestDuration, m.partial, m.calls, m.callDuration,
 		m.batchSize, m.inFlight, m.retries, m.breakerState, m.breakerTransitions, m.cacheKeys)
 	for _, s := range config.Services {
@@ -113,6 +119,9 @@ var (
 	_ upstream.Observer     = (*Metrics)(nil)
 	_ connect.CacheObserver = (*Metrics)(nil)
 )
+
+// RedisError counts a failed Redis command of use.
+func (m *Metrics) RedisError(use string) { m.redisErrors.WithLabelValues(use).Inc() }
 
 // CacheLookups implements connect.CacheObserver.
 func (m *Metrics) CacheLookups(service, endpoint string, l1, l2, misses int) {
