@@ -161,6 +161,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	if cfg.FallbackEntries > 0 {
 		g.stale = loaders.NewStaleCache(cfg.FallbackEntries)
+		if g.redis != nil {
+			g.stale.Share(g.redis.Fallback())
+		}
 	}
 	if cfg.Cache.Enabled {
 		cc := connect.CacheConfig{

@@ -265,3 +265,24 @@ func TestScaleOutReconnects(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// A last-good value one replica fetched stands in on the other when the
+// service fails.
+func TestScaleOutFallbackValuesAreShared(t *testing.T) {
+	rs := redistest.Start(t)
+	e := newEnv(t)
+	gws := e.replicas(2, rs.URL(), func(c *config.Config) { c.Services["reviews"].MaxRetries = 0 })
+	const q = `{ product(id: "p1") { ratingSummary { count } } }`
+	fresh := e.post(gws[0], map[string]any{"query": q})
+	if len(fresh.Errors) > 0 || get(fresh.Data, "product", "ratingSummary", "count") == nil {
+		t.Fatalf("fresh: %s", fresh.Raw)
+	}
+	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{Down: true})
+	r := e.post(gws[1], map[string]any{"query": q})
+	if got, want := get(r.Data, "product", "ratingSummary", "count"), get(fresh.Data, "product", "ratingSummary", "count"); got != want || len(r.Errors) > 0 {
+		t.Errorf("other replica with reviews down: got count %v (%s), want %v served stale", got, r.Raw, want)
+	}
+	if stale := get(r.Extensions, "tributary", "stale"); stale == nil {
+		t.Errorf("other replica: no extensions.tributary.stale: %s", r.Raw)
+	}
+}
