@@ -229,14 +229,20 @@ func load[V any](ctx context.Context, c *Cache, uc *upstream.Client, ep Endpoint
 		return fetch(ctx, ids)
 	}
 	service := uc.Service()
+	name := ep.cacheName
+	if name == "" {
+		name = ep.Name
+	}
 	out := make([]fetched[V], len(ids))
 	keys := make([]EntityKey, len(ids))
 	var miss []int
 	for i, id := range ids {
-		keys[i] = EntityKey{Service: service, Endpoint: ep.Name, Query: query, ID: id}
+		keys[i] = EntityKey{Service: service, Endpoint: name, Query: query, ID: id}
 		if e, ok := c.l1.GetIfPresent(keys[i].String()); ok {
-			out[i].v = e.v.(V)
-			continue
+			if v, ok := e.v.(V); ok {
+				out[i].v = v
+				continue
+			}
 		}
 		miss = append(miss, i)
 	}
@@ -326,9 +332,11 @@ func fill[V any](ctx context.Context, c *Cache, keys []EntityKey, miss []int, ou
 		case <-ctx.Done():
 		}
 		if e, ok := c.l1.GetIfPresent(keys[i].String()); ok {
-			out[i].v = e.v.(V)
-			shared++
-			continue
+			if v, ok := e.v.(V); ok {
+				out[i].v = v
+				shared++
+				continue
+			}
 		}
 		again = append(again, i)
 	}

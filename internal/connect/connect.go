@@ -8,6 +8,7 @@ package connect
 import (
 	"context"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -46,6 +47,17 @@ type Endpoint struct {
 	// Limit is the most keys one call may carry (the source's batchLimit);
 	// zero means upstream.MaxBatch.
 	Limit int
+
+	// cacheName names the endpoint and the Go type of its answers in the
+	// entity cache, so two loaders reading one endpoint into different
+	// types never share entries.
+	cacheName string
+}
+
+// forCache returns ep with the name its answers of type V are cached under.
+func forCache[V any](ep Endpoint) Endpoint {
+	ep.cacheName = ep.Name + "/" + reflect.TypeFor[V]().String()
+	return ep
 }
 
 // ByKey is the batch function of a batch endpoint that answers at most one
@@ -53,6 +65,7 @@ type Endpoint struct {
 // unknown key nil without an error. items extracts the items of an envelope.
 // Keys cc holds are not fetched; nil cc caches nothing.
 func ByKey[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) []*T, match func(*T) string) dataloader.BatchFunc[Key, *T] {
+	ep = forCache[*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
 		out := make([]*dataloader.Result[*T], len(keys))
 		byQuery(keys, func(query string, at []int) {
@@ -88,6 +101,7 @@ func ByKey[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 // is kept once, so counts and sums stay right against any implementation.
 // Keys cc holds are not fetched; nil cc caches nothing.
 func Group[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) []*T, match, id func(*T) string) dataloader.BatchFunc[Key, []*T] {
+	ep = forCache[[]*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[[]*T] {
 		out := make([]*dataloader.Result[[]*T], len(keys))
 		byQuery(keys, func(query string, at []int) {
@@ -140,6 +154,7 @@ func Group[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 // call per key, concurrently; 404 is nil without an error. Keys cc holds
 // are not fetched; nil cc caches nothing.
 func Single[T any](c *upstream.Client, cc *Cache, ep Endpoint) dataloader.BatchFunc[Key, *T] {
+	ep = forCache[*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
 		out := make([]*dataloader.Result[*T], len(keys))
 		parallel(len(keys), func(i int) {
@@ -172,6 +187,7 @@ func Single[T any](c *upstream.Client, cc *Cache, ep Endpoint) dataloader.BatchF
 // answer decoded whole into A and handed out as conv returns it. Parameter
 // sets cc holds are not fetched; nil cc caches nothing.
 func Call[A, T any](c *upstream.Client, cc *Cache, ep Endpoint, conv func(*A) *T) dataloader.BatchFunc[Key, *T] {
+	ep = forCache[*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
 		out := make([]*dataloader.Result[*T], len(keys))
 		parallel(len(keys), func(i int) {
