@@ -170,11 +170,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		routes["GET /metrics"] = metrics.Handler()
 	}
 	gw, err := gateway.New(cfg, gateway.Options{
-		Logger:      log,
-		Observer:    metrics,
-		PolicyHooks: metrics.PolicyHooks(),
-		Transport:   telemetry.TraceTransport(tp),
-		Extensions:  []graphql.HandlerExtension{metrics.Extension(), telemetry.TracingExtension(tp), telemetry.AccessLogExtension()},
+		Logger:        log,
+		Observer:      metrics,
+		PolicyHooks:   metrics.PolicyHooks(),
+		CacheObserver: metrics,
+		OnRedisError:  metrics.RedisError,
+		Transport:     telemetry.TraceTransport(tp),
+		Extensions:    []graphql.HandlerExtension{metrics.Extension(), telemetry.TracingExtension(tp), telemetry.AccessLogExtension()},
 		// Tracing outside the access log, so log lines carry the trace id.
 		// Probes and scrapes every few seconds would drown the access log.
 		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp),

@@ -134,21 +134,21 @@ func (g *Graph) genService(root, module string, s *Source) error {
 			w.p("\t}\n\treturn nil\n}")
 			if l.Kind == ByKey {
 				w.p("\n// %s is the batch function of %s: one %s per key.", l.Func, desc, l.Type)
-				w.p("func %s(c *upstream.Client) dataloader.BatchFunc[connect.Key, *%s] {", l.Func, item)
-				w.p("\treturn connect.ByKey(c, %s, func(a *%s) []*%s { return a.Items }, func(it *%s) string { return it.%s })\n}", ep, answer, item, item, match)
+				w.p("func %s(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *%s] {", l.Func, item)
+				w.p("\treturn connect.ByKey(c, cc, %s, func(a *%s) []*%s { return a.Items }, func(it *%s) string { return it.%s })\n}", ep, answer, item, item, match)
 			} else {
 				id := "nil"
 				if m := g.Models[l.Type]; m != nil && m.Schema != nil && m.Schema.Value.Properties["id"] != nil {
 					id = fmt.Sprintf("func(it *%s) string { return it.%s }", item, g.goField(l.Type, "id"))
 				}
 				w.p("\n// %s is the batch function of %s: the %ss of each key.", l.Func, desc, l.Type)
-				w.p("func %s(c *upstream.Client) dataloader.BatchFunc[connect.Key, []*%s] {", l.Func, item)
-				w.p("\treturn connect.Group(c, %s, func(a *%s) []*%s { return a.Items }, func(it *%s) string { return it.%s }, %s)\n}", ep, answer, item, item, match, id)
+				w.p("func %s(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, []*%s] {", l.Func, item)
+				w.p("\treturn connect.Group(c, cc, %s, func(a *%s) []*%s { return a.Items }, func(it *%s) string { return it.%s }, %s)\n}", ep, answer, item, item, match, id)
 			}
 		case Single:
 			w.p("\n// %s is the batch function of %s: one call per key, 404 is none.", l.Func, desc)
-			w.p("func %s(c *upstream.Client) dataloader.BatchFunc[connect.Key, *%s] {", l.Func, item)
-			w.p("\treturn connect.Single[%s](c, %s)\n}", item, ep)
+			w.p("func %s(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *%s] {", l.Func, item)
+			w.p("\treturn connect.Single[%s](c, cc, %s)\n}", item, ep)
 		case Call:
 			w.p("\n// %s is the answer of %s.", answer, desc)
 			w.p("type %s struct {\n\t%s\n}", answer, item)
@@ -158,8 +158,8 @@ func (g *Graph) genService(root, module string, s *Source) error {
 				w.Buffer = *bytes.NewBuffer(bytes.Replace(w.Bytes(), []byte(fmt.Sprintf("Items: %q,", "")), []byte(fmt.Sprintf("Items: %q,", prop)), 1))
 			}
 			w.p("\n// %s is the batch function of %s: one call per parameter set.", l.Func, desc)
-			w.p("func %s(c *upstream.Client) dataloader.BatchFunc[connect.Key, *%s] {", l.Func, item)
-			w.p("\treturn connect.Call(c, %s, func(a *%s) *%s { return &a.%s })\n}", ep, answer, item, l.Type)
+			w.p("func %s(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *%s] {", l.Func, item)
+			w.p("\treturn connect.Call(c, cc, %s, func(a *%s) *%s { return &a.%s })\n}", ep, answer, item, l.Type)
 		}
 	}
 	return w.write(filepath.Join(root, "services", s.Name, "connect.gen.go"))
@@ -211,7 +211,7 @@ func (g *Graph) genLoaders(root, module string) error {
 	w.p("\n\treq *request\n}")
 	w.p("\nfunc newLoaders(r *request, c Clients, cfg Config) *Loaders {\n\treturn &Loaders{\n\t\treq: r,")
 	for _, l := range g.Loaders {
-		w.p("\t\t%s: newTracked(r, cfg, %q, %q, %s.%s(c[%q])),", l.Name, l.Source.Name+"."+l.Endpoint+"."+l.Type, l.Source.Name, l.Source.Name, l.Func, l.Source.Name)
+		w.p("\t\t%s: newTracked(r, cfg, %q, %q, %s.%s(c[%q], cfg.Cache)),", l.Name, l.Source.Name+"."+l.Endpoint+"."+l.Type, l.Source.Name, l.Source.Name, l.Func, l.Source.Name)
 	}
 	w.p("\t}\n}")
 	return w.write(filepath.Join(root, "services", "loaders", "loaders.gen.go"))

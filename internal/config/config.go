@@ -70,6 +70,26 @@ type Config struct {
 	Services map[string]*ServiceConfig `koanf:"-"`
 
 	Demo DemoConfig `koanf:"demo"`
+
+	Cache CacheConfig `koanf:"cache"`
+	Redis RedisConfig `koanf:"redis"`
+}
+
+// CacheConfig configures the entity cache of backend answers (see
+// docs/scale-out.md).
+type CacheConfig struct {
+	Enabled    bool          `koanf:"enabled" doc:"Keep backend answers per entity for as long as their Cache-Control allows (max-age, s-maxage; private, no-store, no-cache and no header: not kept). Answers fetched with the caller's forwarded headers or identity are never kept."`
+	Entries    int           `koanf:"entries" doc:"Most entries of the in-process entity cache (L1)."`
+	MaxTTL     time.Duration `koanf:"max_ttl" doc:"Longest time an answer is kept, whatever its Cache-Control says (0: no cap)."`
+	AdminToken string        `koanf:"admin_token" doc:"Bearer token of DELETE /admin/cache/{service}/{id}, which drops an entity on every replica (empty: no admin endpoint)."`
+}
+
+// RedisConfig configures the store replicas share (see docs/scale-out.md).
+type RedisConfig struct {
+	URL                 string        `koanf:"url" doc:"Redis URL (redis://host:6379/0) shared by the replicas: entity cache L2, APQ, @fallback values, rate limits, invalidation. Empty: everything stays in process."`
+	Prefix              string        `koanf:"prefix" doc:"Prefix of every key and channel the gateway uses, to share one Redis between deployments."`
+	Timeout             time.Duration `koanf:"timeout" doc:"Dial, read and write timeout of a Redis command; past it the gateway answers without Redis."`
+	RateLimitFailClosed bool          `koanf:"rate_limit_fail_closed" doc:"While Redis is unreachable, refuse requests (429) rather than let them through without a rate limit."`
 }
 
 // BatchConfig tunes the dataloaders.
@@ -201,6 +221,8 @@ func Default() Config {
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
+		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
+		Redis:           RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
 		Log:             LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
@@ -475,6 +497,23 @@ func (c *Config) Validate() []error {
 	}
 	if c.ListenAddr == "" {
 		bad("listen_addr", "must not be empty")
+	}
+	if c.Cache.Entries <= 0 {
+		bad("cache.entries", "must be positive, got %d", c.Cache.Entries)
+	}
+	if c.Cache.MaxTTL < 0 {
+		bad("cache.max_ttl", "must not be negative")
+	}
+	if c.Cache.AdminToken != "" && len(c.Cache.AdminToken) < 16 {
+		bad("cache.admin_token", "must be at least 16 bytes")
+	}
+	if c.Redis.URL != "" {
+		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("redis.url", "must be a redis:// or rediss:// URL")
+		}
+	}
+	if c.Redis.Timeout <= 0 {
+		bad("redis.timeout", "must be positive, got %s", c.Redis.Timeout)
 	}
 	if c.RequestTimeout <= 0 {
 		bad("request_timeout", "must be positive, got %s", c.RequestTimeout)

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +90,36 @@ func TestExampleConfigurationLoads(t *testing.T) {
 	}
 	if c.Introspection {
 		t.Error("production profile should turn introspection off")
+	}
+}
+
+func TestScaleOutKeysAreValidated(t *testing.T) {
+	tests := []struct {
+		give    []string
+		wantKey string // "" means valid
+	}{
+		{[]string{"TRIBUTARY_REDIS_URL=redis://127.0.0.1:6379/0", "TRIBUTARY_CACHE_ENABLED=true"}, ""},
+		{[]string{"TRIBUTARY_REDIS_URL=http://127.0.0.1:6379"}, "redis.url"},
+		{[]string{"TRIBUTARY_REDIS_TIMEOUT=0s"}, "redis.timeout"},
+		{[]string{"TRIBUTARY_CACHE_ENTRIES=0"}, "cache.entries"},
+		{[]string{"TRIBUTARY_CACHE_MAX_TTL=-1s"}, "cache.max_ttl"},
+		{[]string{"TRIBUTARY_CACHE_ADMIN_TOKEN=short"}, "cache.admin_token"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.give, " "), func(t *testing.T) {
+			c, err := config.Load("", tt.give)
+			if err == nil && c != nil {
+				c.SetBackendURLs(func(string) string { return "http://127.0.0.1:1" })
+				if errs := c.Validate(); len(errs) > 0 {
+					err = errors.Join(errs...)
+				}
+			}
+			switch {
+			case tt.wantKey == "" && err != nil:
+				t.Errorf("got %v, want no error", err)
+			case tt.wantKey != "" && (err == nil || !strings.Contains(err.Error(), tt.wantKey)):
+				t.Errorf("got %v, want an error naming %s", err, tt.wantKey)
+			}
+		})
 	}
 }

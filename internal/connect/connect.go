@@ -8,9 +8,11 @@ package connect
 import (
 	"context"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -45,30 +47,48 @@ type Endpoint struct {
 	// Limit is the most keys one call may carry (the source's batchLimit);
 	// zero means upstream.MaxBatch.
 	Limit int
+
+	// cacheName names the endpoint and the Go type of its answers in the
+	// entity cache, so two loaders reading one endpoint into different
+	// types never share entries.
+	cacheName string
+}
+
+// forCache returns ep with the name its answers of type V are cached under.
+func forCache[V any](ep Endpoint) Endpoint {
+	ep.cacheName = ep.Name + "/" + reflect.TypeFor[V]().String()
+	return ep
 }
 
 // ByKey is the batch function of a batch endpoint that answers at most one
 // item per key, matched back by match: one result per key in key order, an
 // unknown key nil without an error. items extracts the items of an envelope.
-func ByKey[E, T any](c *upstream.Client, ep Endpoint, items func(*E) []*T, match func(*T) string) dataloader.BatchFunc[Key, *T] {
+// Keys cc holds are not fetched; nil cc caches nothing.
+func ByKey[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) []*T, match func(*T) string) dataloader.BatchFunc[Key, *T] {
+	ep = forCache[*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
 		out := make([]*dataloader.Result[*T], len(keys))
 		byQuery(keys, func(query string, at []int) {
-			ids := make([]string, len(at))
-			for j, i := range at {
-				ids[j] = keys[i].ID
-			}
-			found, failed := fetchBatch(ctx, c, ep, query, ids, items)
-			index := make(map[string]*T, len(found))
-			for _, it := range found {
-				index[match(it)] = it
-			}
-			for _, i := range at {
-				if err := failed.Err(keys[i].ID); err != nil {
-					out[i] = &dataloader.Result[*T]{Error: err}
-					continue
+			got := load(ctx, cc, c, ep, query, idsAt(keys, at), func(ctx context.Context, ids []string) []fetched[*T] {
+				chunks, failed := fetchBatch(ctx, c, cc, ep, query, ids, items)
+				index := make(map[string]fetched[*T], len(ids))
+				for _, ch := range chunks {
+					for _, it := range ch.items {
+						index[match(it)] = fetched[*T]{v: it, ttl: ch.ttl}
+					}
 				}
-				out[i] = &dataloader.Result[*T]{Data: index[keys[i].ID]}
+				res := make([]fetched[*T], len(ids))
+				for j, id := range ids {
+					if err := failed.Err(id); err != nil {
+						res[j].err = err
+						continue
+					}
+					res[j] = index[id] // unknown: nil, and not kept
+				}
+				return res
+			})
+			for j, i := range at {
+				out[i] = &dataloader.Result[*T]{Data: got[j].v, Error: got[j].err}
 			}
 		})
 		return out
@@ -79,40 +99,51 @@ func ByKey[E, T any](c *upstream.Client, ep Endpoint, items func(*E) []*T, match
 // of items per key (the reviews of a product): an unknown key gets an
 // empty list. An item the service sends twice (same id, when id is not nil)
 // is kept once, so counts and sums stay right against any implementation.
-func Group[E, T any](c *upstream.Client, ep Endpoint, items func(*E) []*T, match, id func(*T) string) dataloader.BatchFunc[Key, []*T] {
+// Keys cc holds are not fetched; nil cc caches nothing.
+func Group[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) []*T, match, id func(*T) string) dataloader.BatchFunc[Key, []*T] {
+	ep = forCache[[]*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[[]*T] {
 		out := make([]*dataloader.Result[[]*T], len(keys))
 		byQuery(keys, func(query string, at []int) {
-			ids := make([]string, len(at))
-			for j, i := range at {
-				ids[j] = keys[i].ID
-			}
-			found, failed := fetchBatch(ctx, c, ep, query, ids, items)
-			index := make(map[string][]*T, len(at))
-			var seen map[string]struct{}
-			if id != nil {
-				seen = make(map[string]struct{}, len(found))
-			}
-			for _, it := range found {
+			got := load(ctx, cc, c, ep, query, idsAt(keys, at), func(ctx context.Context, ids []string) []fetched[[]*T] {
+				chunks, failed := fetchBatch(ctx, c, cc, ep, query, ids, items)
+				index := make(map[string][]*T, len(ids))
+				ttl := make(map[string]time.Duration, len(ids))
+				var seen map[string]struct{}
 				if id != nil {
-					if _, dup := seen[id(it)]; dup {
+					seen = map[string]struct{}{}
+				}
+				for _, ch := range chunks {
+					for _, k := range ch.ids {
+						ttl[k] = ch.ttl
+					}
+					for _, it := range ch.items {
+						if id != nil {
+							if _, dup := seen[id(it)]; dup {
+								continue
+							}
+							seen[id(it)] = struct{}{}
+						}
+						k := match(it)
+						index[k] = append(index[k], it)
+					}
+				}
+				res := make([]fetched[[]*T], len(ids))
+				for j, k := range ids {
+					if err := failed.Err(k); err != nil {
+						res[j].err = err
 						continue
 					}
-					seen[id(it)] = struct{}{}
+					list := index[k]
+					if list == nil {
+						list = []*T{} // a known-empty answer, not a missing one
+					}
+					res[j] = fetched[[]*T]{v: list, ttl: ttl[k]}
 				}
-				k := match(it)
-				index[k] = append(index[k], it)
-			}
-			for _, i := range at {
-				if err := failed.Err(keys[i].ID); err != nil {
-					out[i] = &dataloader.Result[[]*T]{Error: err}
-					continue
-				}
-				list := index[keys[i].ID]
-				if list == nil {
-					list = []*T{} // a known-empty answer, not a missing one
-				}
-				out[i] = &dataloader.Result[[]*T]{Data: list}
+				return res
+			})
+			for j, i := range at {
+				out[i] = &dataloader.Result[[]*T]{Data: got[j].v, Error: got[j].err}
 			}
 		})
 		return out
@@ -120,8 +151,10 @@ func Group[E, T any](c *upstream.Client, ep Endpoint, items func(*E) []*T, match
 }
 
 // Single is the batch function of a single-item path (/users/{id}): one
-// call per key, concurrently; 404 is nil without an error.
-func Single[T any](c *upstream.Client, ep Endpoint) dataloader.BatchFunc[Key, *T] {
+// call per key, concurrently; 404 is nil without an error. Keys cc holds
+// are not fetched; nil cc caches nothing.
+func Single[T any](c *upstream.Client, cc *Cache, ep Endpoint) dataloader.BatchFunc[Key, *T] {
+	ep = forCache[*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
 		out := make([]*dataloader.Result[*T], len(keys))
 		parallel(len(keys), func(i int) {
@@ -130,17 +163,20 @@ func Single[T any](c *upstream.Client, ep Endpoint) dataloader.BatchFunc[Key, *T
 				out[i] = &dataloader.Result[*T]{Error: err}
 				return
 			}
-			path := strings.ReplaceAll(ep.Path, "{"+ep.PathKey+"}", url.PathEscape(keys[i].ID))
-			var v T
-			err = c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: path, Query: q, IDs: 1, Single: true, Require: ep.Items}, &v)
-			switch {
-			case upstream.IsNotFound(err):
-				out[i] = &dataloader.Result[*T]{}
-			case err != nil:
-				out[i] = &dataloader.Result[*T]{Error: err}
-			default:
-				out[i] = &dataloader.Result[*T]{Data: &v}
-			}
+			got := load(ctx, cc, c, ep, keys[i].Query, []string{keys[i].ID}, func(ctx context.Context, ids []string) []fetched[*T] {
+				path := strings.ReplaceAll(ep.Path, "{"+ep.PathKey+"}", url.PathEscape(ids[0]))
+				var v T
+				var meta upstream.Meta
+				err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: path, Query: q, IDs: 1, Single: true, Require: ep.Items, Meta: &meta}, &v)
+				switch {
+				case upstream.IsNotFound(err):
+					return []fetched[*T]{{}}
+				case err != nil:
+					return []fetched[*T]{{err: err}}
+				}
+				return []fetched[*T]{{v: &v, ttl: cc.TTL(meta)}}
+			})
+			out[i] = &dataloader.Result[*T]{Data: got[0].v, Error: got[0].err}
 		})
 		return out
 	}
@@ -148,8 +184,10 @@ func Single[T any](c *upstream.Client, ep Endpoint) dataloader.BatchFunc[Key, *T
 
 // Call is the batch function of an endpoint called without a key (a page
 // of a listing): each distinct parameter set is one call, concurrently, its
-// answer decoded whole into A and handed out as conv returns it.
-func Call[A, T any](c *upstream.Client, ep Endpoint, conv func(*A) *T) dataloader.BatchFunc[Key, *T] {
+// answer decoded whole into A and handed out as conv returns it. Parameter
+// sets cc holds are not fetched; nil cc caches nothing.
+func Call[A, T any](c *upstream.Client, cc *Cache, ep Endpoint, conv func(*A) *T) dataloader.BatchFunc[Key, *T] {
+	ep = forCache[*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
 		out := make([]*dataloader.Result[*T], len(keys))
 		parallel(len(keys), func(i int) {
@@ -158,27 +196,58 @@ func Call[A, T any](c *upstream.Client, ep Endpoint, conv func(*A) *T) dataloade
 				out[i] = &dataloader.Result[*T]{Error: err}
 				return
 			}
-			var v A
-			if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: q, Require: ep.Items}, &v); err != nil {
-				out[i] = &dataloader.Result[*T]{Error: err}
-				return
-			}
-			out[i] = &dataloader.Result[*T]{Data: conv(&v)}
+			got := load(ctx, cc, c, ep, keys[i].Query, []string{keys[i].ID}, func(ctx context.Context, _ []string) []fetched[*T] {
+				var v A
+				var meta upstream.Meta
+				if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: q, Require: ep.Items, Meta: &meta}, &v); err != nil {
+					return []fetched[*T]{{err: err}}
+				}
+				return []fetched[*T]{{v: conv(&v), ttl: cc.TTL(meta)}}
+			})
+			out[i] = &dataloader.Result[*T]{Data: got[0].v, Error: got[0].err}
 		})
 		return out
 	}
 }
 
+// chunkAnswer is what one batch call answered, and for how long it may be
+// kept.
+type chunkAnswer[T any] struct {
+	ids   []string
+	items []*T
+	ttl   time.Duration
+}
+
 // fetchBatch asks for ids in batch calls (split at the endpoint's limit,
 // chunks in parallel), with query's other parameters.
-func fetchBatch[E, T any](ctx context.Context, c *upstream.Client, ep Endpoint, query string, ids []string, items func(*E) []*T) ([]*T, upstream.Failures) {
+func fetchBatch[E, T any](ctx context.Context, c *upstream.Client, cc *Cache, ep Endpoint, query string, ids []string, items func(*E) []*T) ([]chunkAnswer[T], upstream.Failures) {
 	q, err := url.ParseQuery(query)
 	if err != nil {
 		return nil, upstream.FailAll(ids, err)
 	}
-	return upstream.GetBatch(ctx, c, upstream.BatchRequest{
-		Endpoint: ep.Name, Path: ep.Path, Param: ep.Batch, Require: ep.Items, Query: q, Limit: ep.Limit,
-	}, ids, items)
+	// An id the batch syntax cannot carry fails alone and is never sent.
+	ids, invalid := c.ValidIDs(ep.Name, ids)
+	got, failed := upstream.Batch(ctx, ids, ep.Limit, func(ctx context.Context, chunk []string) ([]chunkAnswer[T], error) {
+		cq := url.Values{ep.Batch: {strings.Join(chunk, ",")}}
+		for k, v := range q {
+			cq[k] = v
+		}
+		var out E
+		var meta upstream.Meta
+		if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: cq, IDs: len(chunk), Require: ep.Items, Meta: &meta}, &out); err != nil {
+			return nil, err
+		}
+		return []chunkAnswer[T]{{ids: chunk, items: items(&out), ttl: cc.TTL(meta)}}, nil
+	})
+	return got, failed.Join(invalid)
+}
+
+func idsAt(keys []Key, at []int) []string {
+	ids := make([]string, len(at))
+	for j, i := range at {
+		ids[j] = keys[i].ID
+	}
+	return ids
 }
 
 // byQuery calls f once per distinct Query among keys, with the indexes of

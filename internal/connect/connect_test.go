@@ -51,7 +51,7 @@ func TestByKeyOneCallPerParameterSet(t *testing.T) {
 		fmt.Fprintf(w, `{"items":[%s]}`, strings.Join(parts, ","))
 	})
 	ep := connect.Endpoint{Name: "items", Path: "/items", Batch: "ids", Items: "items"}
-	fetch := connect.ByKey(c, ep, func(e *envelope) []*item { return e.Items }, func(it *item) string { return it.ID })
+	fetch := connect.ByKey(c, nil, ep, func(e *envelope) []*item { return e.Items }, func(it *item) string { return it.ID })
 	eur, usd := connect.Query("cur", "EUR"), connect.Query("cur", "USD")
 	res := fetch(context.Background(), []connect.Key{{ID: "a", Query: eur}, {ID: "b", Query: usd}, {ID: "unknown", Query: eur}, {ID: "c", Query: eur}})
 	want := []string{"a/EUR", "b/USD", "nil", "c/EUR"}
@@ -84,7 +84,7 @@ func TestSingleItemPath(t *testing.T) {
 			fmt.Fprint(w, `{"error":"bad"}`)
 		}
 	})
-	fetch := connect.Single[item](c, connect.Endpoint{Name: "thing", Path: "/things/{id}", PathKey: "id"})
+	fetch := connect.Single[item](c, nil, connect.Endpoint{Name: "thing", Path: "/things/{id}", PathKey: "id"})
 	res := fetch(context.Background(), []connect.Key{{ID: "a/b"}, {ID: "gone"}, {ID: "bad"}})
 	if res[0].Error != nil || res[0].Data == nil || res[0].Data.ID != "a/b" {
 		t.Errorf("escaped id: got %+v %v", res[0].Data, res[0].Error)
@@ -103,7 +103,7 @@ func TestGroupDedupesAndAnswersEmptyLists(t *testing.T) {
 	c := client(t, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"items":[{"id":"1","owner":"u1"},{"id":"2","owner":"u1"},{"id":"1","owner":"u1"}]}`)
 	})
-	fetch := connect.Group(c, connect.Endpoint{Name: "items", Path: "/items", Batch: "owners", Items: "items"},
+	fetch := connect.Group(c, nil, connect.Endpoint{Name: "items", Path: "/items", Batch: "owners", Items: "items"},
 		func(e *envelope) []*item { return e.Items }, func(it *item) string { return it.Owner }, func(it *item) string { return it.ID })
 	res := fetch(context.Background(), []connect.Key{{ID: "u1"}, {ID: "u2"}})
 	if len(res[0].Data) != 2 {

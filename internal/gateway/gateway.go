@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +27,9 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/connect"
 	selfhosted "github.com/tributary-gw/tributary/internal/playground"
+	"github.com/tributary-gw/tributary/internal/redisstore"
 	"github.com/tributary-gw/tributary/internal/schemadiff"
 	"github.com/tributary-gw/tributary/internal/upstream"
 	"github.com/tributary-gw/tributary/resolvers"
@@ -41,9 +44,15 @@ type Gateway struct {
 	policies  map[string]*upstream.Policy
 	handler   http.Handler
 	stale     *loaders.StaleCache
+	cache     *connect.Cache
 	sdl       string
-	// stop ends the gateway's background work (JWKS refresh).
+	// redis is the state shared with the other replicas; nil without
+	// redis.url.
+	redis *redisstore.Store
+	// stop ends the gateway's background work (JWKS refresh, the
+	// invalidation subscription); wg waits for it.
 	stop context.CancelFunc
+	wg   sync.WaitGroup
 	// draining is set on shutdown: /readyz fails first, so load balancers
 	// stop sending traffic before the listener closes.
 	draining atomic.Bool
@@ -72,6 +81,12 @@ type Options struct {
 	// OnBudgetExceeded is told the name of each operation that wanted more
 	// backend calls than its budget (metrics).
 	OnBudgetExceeded func(operation string)
+	// CacheObserver sees the entity cache's hits and misses (metrics); may
+	// be nil.
+	CacheObserver connect.CacheObserver
+	// OnRedisError is told the use of every failed Redis command
+	// (metrics); may be nil.
+	OnRedisError func(use string)
 }
 
 // New builds a gateway for cfg, whose backend URLs must all be set.
@@ -92,6 +107,20 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	hc := upstream.NewHTTPClient(rt)
 	bg, stop := context.WithCancel(context.Background())
 	g.stop = stop
+	if cfg.Redis.URL != "" {
+		rs, err := redisstore.New(redisstore.Config{
+			URL: cfg.Redis.URL, Prefix: cfg.Redis.Prefix, Timeout: cfg.Redis.Timeout,
+			Log: g.log, OnError: opts.OnRedisError,
+		})
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		g.redis = rs
+		if err := rs.Ping(bg); err != nil {
+			g.log.Warn("redis does not answer yet: shared state degrades to in-process until it does", "err", err)
+		}
+	}
 	secure, err := g.security(bg, cfg, upstream.NewHTTPClient(g.transport))
 	if err != nil {
 		stop()
@@ -136,6 +165,24 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	if cfg.FallbackEntries > 0 {
 		g.stale = loaders.NewStaleCache(cfg.FallbackEntries)
+		if g.redis != nil {
+			g.stale.Share(g.redis.Fallback())
+		}
+	}
+	if cfg.Cache.Enabled {
+		cc := connect.CacheConfig{
+			Entries:  cfg.Cache.Entries,
+			MaxTTL:   cfg.Cache.MaxTTL,
+			Observer: opts.CacheObserver,
+			Log:      g.log,
+		}
+		if g.redis != nil {
+			cc.Store = g.redis.Entities()
+		}
+		g.cache = connect.NewCache(cc)
+		if g.redis != nil {
+			g.wg.Go(func() { g.redis.Subscribe(bg, func(service, id string) { g.cache.Drop(service, id) }) })
+		}
 	}
 
 	schema := graph.NewExecutableSchema(graph.Config{
@@ -182,7 +229,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	if cfg.Persisted.APQ && !cfg.Persisted.Only {
 		// Bounded: a client cannot grow the cache past 1000 documents.
-		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+		var apq graphql.Cache[string] = lru.New[string](1000)
+		if g.redis != nil {
+			apq = g.redis.APQ(apq)
+		}
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	// After the mutators that may fill in the query (trusted documents,
 	// APQ), so it sees the text that will be validated.
@@ -220,6 +271,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			Critical:  critical,
 			Stale:     g.stale,
 			Authorize: authorize,
+			Cache:     g.cache,
 		}),
 	)...)
 	mux.Handle("/graphql", gql)
@@ -265,6 +317,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			_, _ = w.Write([]byte(g.sdl))
 		})
 	}
+	if cfg.Cache.AdminToken != "" {
+		mux.Handle("DELETE /admin/cache/{service}/{id}", g.invalidate(cfg.Cache.AdminToken))
+	}
 	for pattern, h := range opts.Routes {
 		mux.Handle(pattern, h)
 	}
@@ -296,8 +351,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.
 // Close releases idle backend connections and background work.
 func (g *Gateway) Close() {
 	g.stop()
+	g.wg.Wait()
+	if g.redis != nil {
+		_ = g.redis.Close()
+	}
 	g.transport.CloseIdleConnections()
 	g.stale.Close()
+	g.cache.Close()
 }
 
 // chain wraps h in mws; the first runs outermost.

@@ -84,8 +84,10 @@ type ServiceReport struct {
 	Stale   int `json:"staleServed"`
 	// NotSent counts the calls the gateway refused to send (circuit open,
 	// fan-out budget spent, no in-flight slot); they are in Batches too.
-	NotSent int          `json:"notSent"`
-	Batches []CallReport `json:"batches"`
+	NotSent int `json:"notSent"`
+	// CacheHits are the keys the entity cache answered, with no call.
+	CacheHits int          `json:"cacheHits"`
+	Batches   []CallReport `json:"batches"`
 	// Fields are the fields that waited on this service (list indices
 	// dropped).
 	Fields []string `json:"fields"`
@@ -138,8 +140,14 @@ func fanoutReport(mode string) graphql.ResponseMiddleware {
 			return resp
 		}
 		var calls, refused []upstream.Call
+		hits := map[string]int{} // service → keys the entity cache answered
 		if rec := upstream.RecorderFrom(ctx); rec != nil {
 			calls, refused = rec.Calls(), rec.Refused()
+			for _, svc := range config.Services {
+				if n := rec.Hits(svc); n > 0 {
+					hits[svc] = n
+				}
+			}
 		}
 		stale := map[string]int{} // service → fields served stale
 		l, hasLoaders := loaders.From(ctx)
@@ -150,6 +158,11 @@ func fanoutReport(mode string) graphql.ResponseMiddleware {
 		}
 		deadline, _ := ctx.Deadline()
 		rep := buildFanout(st.start, time.Now(), deadline, calls, refused, stale, st.waits.Fields)
+		for svc, n := range hits {
+			if sr := rep.Services[svc]; sr != nil {
+				sr.CacheHits = n
+			}
+		}
 		rep.Batching.Mode = mode
 		if hasLoaders {
 			if s := l.Scheduler(); s != nil {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/netip"
 
@@ -63,11 +64,20 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 		g.log.Warn("auth.mode is off: requests are anonymous and @auth rules are not enforced (development only)")
 	}
 	if cfg.RateLimit.RPS > 0 || cfg.RateLimit.MaxConcurrent > 0 {
-		l := ratelimit.New(ratelimit.Config{
+		rc := ratelimit.Config{
 			RPS:           cfg.RateLimit.RPS,
 			Burst:         cfg.RateLimit.Burst,
 			MaxConcurrent: cfg.RateLimit.MaxConcurrent,
-		}, func(r *http.Request) string {
+			FailClosed:    cfg.Redis.RateLimitFailClosed,
+		}
+		if g.redis != nil && rc.RPS > 0 {
+			burst := rc.Burst
+			if burst <= 0 { // as ratelimit.New defaults it
+				burst = max(1, int(math.Ceil(rc.RPS)))
+			}
+			rc.Shared = g.redis.RateLimit(rc.RPS, burst)
+		}
+		l := ratelimit.New(rc, func(r *http.Request) string {
 			if p, ok := auth.PrincipalFrom(r.Context()); ok && p.Subject != "" {
 				return "sub:" + p.Subject
 			}

@@ -8,6 +8,7 @@ package ratelimit
 
 import (
 	"container/list"
+	"context"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -54,6 +55,21 @@ type Config struct {
 	// zero or less means 10m. A client is only forgotten when that loses
 	// nothing: no request in flight and its bucket refilled.
 	IdleTTL time.Duration
+	// Shared, when set, keeps each client's rate (RPS, Burst) in a store
+	// every replica shares, instead of in this process; the concurrency
+	// cap stays per replica. While the store fails, the in-process bucket
+	// limits instead (each replica on its own: fail open), or, with
+	// FailClosed, every request is refused.
+	Shared Shared
+	// FailClosed refuses requests while Shared fails.
+	FailClosed bool
+}
+
+// Shared is a rate limit kept outside the process (Redis).
+type Shared interface {
+	// Allow takes one request from key's allowance; without one it says
+	// when to retry. An error means the store did not answer.
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }
 
 // KeyFunc names the client a request counts against, for example the
@@ -117,7 +133,23 @@ func (l *Limiter) Len() int {
 // TOO_MANY_CONCURRENT_REQUESTS. A refused request spends no token.
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, retry, code := l.admit(l.key(r))
+		key := l.key(r)
+		local := true
+		if l.cfg.Shared != nil && l.cfg.RPS > 0 {
+			ok, wait, err := l.cfg.Shared.Allow(r.Context(), key)
+			switch {
+			case err == nil && !ok:
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+				writeError(w, http.StatusTooManyRequests, CodeRateLimited, "rate limit exceeded")
+				return
+			case err != nil && l.cfg.FailClosed:
+				w.Header().Set("Retry-After", "1")
+				writeError(w, http.StatusTooManyRequests, CodeRateLimited, "rate limit unavailable")
+				return
+			}
+			local = err != nil
+		}
+		c, retry, code := l.admit(key, local)
 		if c == nil {
 			w.Header().Set("Retry-After", strconv.Itoa(retry))
 			msg := "rate limit exceeded"
@@ -134,7 +166,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 
 // admit returns the client to release when the request is done, or nil
 // with the Retry-After seconds and the code to refuse it with.
-func (l *Limiter) admit(key string) (c *client, retryAfter int, code string) {
+func (l *Limiter) admit(key string, bucket bool) (c *client, retryAfter int, code string) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -143,7 +175,7 @@ func (l *Limiter) admit(key string) (c *client, retryAfter int, code string) {
 	if l.cfg.MaxConcurrent > 0 && c.inflight >= l.cfg.MaxConcurrent {
 		return nil, 1, CodeTooManyConcurrent
 	}
-	if c.bucket != nil {
+	if bucket && c.bucket != nil {
 		r := c.bucket.ReserveN(now, 1)
 		if !r.OK() {
 			return nil, 1, CodeRateLimited

@@ -12,6 +12,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -38,6 +39,8 @@ type Metrics struct {
 	retries            *prometheus.CounterVec
 	breakerState       *prometheus.GaugeVec
 	breakerTransitions *prometheus.CounterVec
+	cacheKeys          *prometheus.CounterVec
+	redisErrors        *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics in reg; it panics if they are
@@ -91,8 +94,17 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Help: "Circuit breaker state changes by service, from and to state.",
 		}, []string{"service", "from", "to"}),
 	}
+	m.cacheKeys = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tributary_entity_cache_keys_total",
+		Help: "Keys looked up in the entity cache by service, endpoint and result (l1: in process, l2: shared store, miss: fetched).",
+	}, []string{"service", "endpoint", "result"})
+	m.redisErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tributary_redis_errors_total",
+		Help: "Redis commands that failed, by use (entity_cache, apq, fallback, rate_limit, invalidation); each one was answered from in-process state instead.",
+	}, []string{"use"})
+	reg.MustRegister(m.redisErrors)
 	reg.MustRegister(m.requests, m.requestDuration, m.partial, m.calls, m.callDuration,
-		m.batchSize, m.inFlight, m.retries, m.breakerState, m.breakerTransitions)
+		m.batchSize, m.inFlight, m.retries, m.breakerState, m.breakerTransitions, m.cacheKeys)
 	for _, s := range config.Services {
 		m.partial.WithLabelValues(s)
 		m.inFlight.WithLabelValues(s)
@@ -103,7 +115,25 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	return m
 }
 
-var _ upstream.Observer = (*Metrics)(nil)
+var (
+	_ upstream.Observer     = (*Metrics)(nil)
+	_ connect.CacheObserver = (*Metrics)(nil)
+)
+
+// RedisError counts a failed Redis command of use.
+func (m *Metrics) RedisError(use string) { m.redisErrors.WithLabelValues(use).Inc() }
+
+// CacheLookups implements connect.CacheObserver.
+func (m *Metrics) CacheLookups(service, endpoint string, l1, l2, misses int) {
+	for _, r := range []struct {
+		result string
+		n      int
+	}{{"l1", l1}, {"l2", l2}, {"miss", misses}} {
+		if r.n > 0 {
+			m.cacheKeys.WithLabelValues(service, endpoint, r.result).Add(float64(r.n))
+		}
+	}
+}
 
 // CallStarted implements upstream.Observer.
 func (m *Metrics) CallStarted(_ context.Context, c upstream.Call) {

@@ -218,3 +218,25 @@ func get(v any, path ...any) any {
 	}
 	return v
 }
+
+// Entity cache look-ups are counted per key: the first listing misses its
+// 20 prices, the second finds them in process.
+func TestMetricsCountEntityCacheLookups(t *testing.T) {
+	m := telemetry.NewMetrics(prometheus.NewRegistry())
+	e := newEnv(t, gateway.Options{
+		Observer:      m,
+		CacheObserver: m,
+		Routes:        map[string]http.Handler{"GET /metrics": m.Handler()},
+	}, func(c *config.Config) { c.Cache.Enabled = true })
+	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{CacheControl: "max-age=60"})
+	for range 2 {
+		if r := e.query(listing, nil); len(r.Errors) > 0 {
+			t.Fatalf("errors: %+v", r.Errors)
+		}
+	}
+	checkSeries(t, e.scrape(), []wantSeries{
+		{"tributary_entity_cache_keys_total", []string{"service", "pricing", "endpoint", "prices", "result", "miss"}, 20},
+		{"tributary_entity_cache_keys_total", []string{"service", "pricing", "endpoint", "prices", "result", "l1"}, 20},
+		{"tributary_backend_calls_total", []string{"service", "pricing", "endpoint", "prices", "status_class", "2xx"}, 1},
+	})
+}

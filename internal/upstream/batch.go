@@ -154,17 +154,7 @@ func CheckID(id string) error {
 // items. Ids that fail CheckID are never sent: each fails on its own with
 // CodeInvalidInput, and the valid ids of the batch are fetched as usual.
 func GetBatch[E, T any](ctx context.Context, c *Client, req BatchRequest, ids []string, items func(*E) []T) ([]T, Failures) {
-	valid := make([]string, 0, len(ids))
-	var invalid []failedChunk
-	for _, id := range ids {
-		if err := CheckID(id); err != nil {
-			invalid = append(invalid, failedChunk{ids: []string{id}, err: &Error{
-				Service: c.service, Endpoint: req.Endpoint, Code: CodeInvalidInput, Err: err,
-			}})
-			continue
-		}
-		valid = append(valid, id)
-	}
+	valid, invalid := c.ValidIDs(req.Endpoint, ids)
 	got, f := Batch(ctx, valid, req.Limit, func(ctx context.Context, chunk []string) ([]T, error) {
 		q := url.Values{req.Param: {strings.Join(chunk, ",")}}
 		for k, v := range req.Query {
@@ -174,6 +164,28 @@ func GetBatch[E, T any](ctx context.Context, c *Client, req BatchRequest, ids []
 		err := c.Get(ctx, Request{Endpoint: req.Endpoint, Path: req.Path, Query: q, IDs: len(chunk), Require: req.Require}, &out)
 		return items(&out), err
 	})
-	f.chunks = append(f.chunks, invalid...)
-	return got, f
+	return got, f.Join(invalid)
+}
+
+// ValidIDs splits ids into those a batch parameter can carry (CheckID) and,
+// for the others, failures with CodeInvalidInput: such an id is never sent.
+func (c *Client) ValidIDs(endpoint string, ids []string) ([]string, Failures) {
+	valid := make([]string, 0, len(ids))
+	var invalid Failures
+	for _, id := range ids {
+		if err := CheckID(id); err != nil {
+			invalid.chunks = append(invalid.chunks, failedChunk{ids: []string{id}, err: &Error{
+				Service: c.service, Endpoint: endpoint, Code: CodeInvalidInput, Err: err,
+			}})
+			continue
+		}
+		valid = append(valid, id)
+	}
+	return valid, invalid
+}
+
+// Join returns f with g's failures added.
+func (f Failures) Join(g Failures) Failures {
+	f.chunks = append(f.chunks, g.chunks...)
+	return f
 }

@@ -145,6 +145,35 @@ type Request struct {
 	// "products"). When out decodes empty (see Lener), the key must be
 	// present, so a body of the wrong shape is not mistaken for "no rows".
 	Require string
+	// Meta, when not nil, receives what a successful answer says about
+	// itself (its caching headers); untouched when the call fails.
+	Meta *Meta
+}
+
+// Meta is what an answer says about itself, for the entity cache.
+type Meta struct {
+	// CacheControl is the answer's Cache-Control header ("" when absent).
+	CacheControl string
+	// Age is the answer's Age header, the seconds it spent in caches on
+	// the way ("" when absent).
+	Age string
+}
+
+// Credentialed reports whether a call made under ctx would carry something
+// that identifies the caller to the service: one of its forwarded headers
+// (Authorization by default) or the identity header. Such an answer may
+// be the caller's own and must never be shared with another caller.
+func (c *Client) Credentialed(ctx context.Context) bool {
+	o := OutgoingFrom(ctx)
+	if c.ident != "" && o.Identity != "" {
+		return true
+	}
+	for _, k := range c.forward {
+		if len(o.Incoming[k]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Lener is implemented by response envelopes; see Request.Require.
@@ -269,6 +298,9 @@ func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, 
 		if err := v.Validate(); err != nil {
 			return resp.StatusCode, c.fail(req, CodeBadResponse, resp.StatusCode, false, err)
 		}
+	}
+	if req.Meta != nil {
+		*req.Meta = Meta{CacheControl: resp.Header.Get("Cache-Control"), Age: resp.Header.Get("Age")}
 	}
 	return resp.StatusCode, nil
 }

@@ -62,6 +62,7 @@ type Recorder struct {
 	mu      sync.Mutex
 	calls   []Call
 	refused []Call
+	hits    map[string]int // service → keys answered by the entity cache
 
 	// The fan-out budget: at most budget calls (0: no budget); over it,
 	// calls fail with CodeBudgetExceeded when enforce is set, and are only
@@ -110,6 +111,27 @@ func (r *Recorder) add(c Call) {
 	r.mu.Lock()
 	r.calls = append(r.calls, c)
 	r.mu.Unlock()
+}
+
+// CacheHits records n keys of service answered by the entity cache, with
+// no call.
+func (r *Recorder) CacheHits(service string, n int) {
+	if n == 0 {
+		return
+	}
+	r.mu.Lock()
+	if r.hits == nil {
+		r.hits = map[string]int{}
+	}
+	r.hits[service] += n
+	r.mu.Unlock()
+}
+
+// Hits returns the keys of service the entity cache answered.
+func (r *Recorder) Hits(service string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hits[service]
 }
 
 // Calls returns a copy of the calls recorded so far.

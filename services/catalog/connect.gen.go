@@ -37,8 +37,8 @@ func (a *productsByIdsAnswer) Validate() error {
 }
 
 // ProductsByIds is the batch function of GET /products?ids=…: one Product per key.
-func ProductsByIds(c *upstream.Client) dataloader.BatchFunc[connect.Key, *model.Product] {
-	return connect.ByKey(c, productsByIdsEndpoint, func(a *productsByIdsAnswer) []*model.Product { return a.Items }, func(it *model.Product) string { return it.ID })
+func ProductsByIds(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *model.Product] {
+	return connect.ByKey(c, cc, productsByIdsEndpoint, func(a *productsByIdsAnswer) []*model.Product { return a.Items }, func(it *model.Product) string { return it.ID })
 }
 
 var productsListEndpoint = connect.Endpoint{Name: "products.list", Path: "/products", Batch: "", PathKey: "", Items: "products", Limit: 100}
@@ -52,6 +52,6 @@ type productsListAnswer struct {
 func (a *productsListAnswer) Len() int { return len(a.Nodes) }
 
 // ProductsList is the batch function of GET /products: one call per parameter set.
-func ProductsList(c *upstream.Client) dataloader.BatchFunc[connect.Key, *model.ProductConnection] {
-	return connect.Call(c, productsListEndpoint, func(a *productsListAnswer) *model.ProductConnection { return &a.ProductConnection })
+func ProductsList(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *model.ProductConnection] {
+	return connect.Call(c, cc, productsListEndpoint, func(a *productsListAnswer) *model.ProductConnection { return &a.ProductConnection })
 }

@@ -30,6 +30,10 @@ type Faults struct {
 	ErrorRate float64
 	Down      bool
 	Status    int
+	// CacheControl is sent as the Cache-Control header of successful
+	// answers (not a fault, but set the same way: to exercise a gateway's
+	// entity cache); empty sends none.
+	CacheControl string
 }
 
 // normalized returns f with Status defaulted and out-of-range values clamped.
@@ -55,6 +59,8 @@ type faultsJSON struct {
 	ErrorRate float64 `json:"errorRate"`
 	Down      bool    `json:"down"`
 	Status    int     `json:"status"`
+
+	CacheControl string `json:"cacheControl,omitempty"`
 }
 
 type faultsPatch struct {
@@ -63,6 +69,8 @@ type faultsPatch struct {
 	ErrorRate *float64 `json:"errorRate"`
 	Down      *bool    `json:"down"`
 	Status    *int     `json:"status"`
+
+	CacheControl *string `json:"cacheControl"`
 }
 
 // MarshalJSON encodes f with durations as strings.
@@ -74,6 +82,8 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		ErrorRate: f.ErrorRate,
 		Down:      f.Down,
 		Status:    f.Status,
+
+		CacheControl: f.CacheControl,
 	})
 }
 
@@ -122,6 +132,9 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("faults: status %d outside 400..599", *p.Status)
 		}
 		nf.Status = *p.Status
+	}
+	if p.CacheControl != nil {
+		nf.CacheControl = *p.CacheControl
 	}
 	*f = nf
 	return nil

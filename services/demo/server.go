@@ -250,6 +250,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rp.fail(http.StatusBadRequest, "invalid query string: "+qerr.Error())
 	default:
 		rt.handle(s, &rp, q, rt)
+		if cc := s.faults.Load().CacheControl; cc != "" && rp.status >= 200 && rp.status <= 299 {
+			w.Header().Set("Cache-Control", cc)
+		}
 	}
 	writeReply(w, &rp)
 }

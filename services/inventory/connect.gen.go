@@ -37,6 +37,6 @@ func (a *inventoryByProductIdsAnswer) Validate() error {
 }
 
 // InventoryByProductIds is the batch function of GET /inventory?productIds=…: one Stock per key.
-func InventoryByProductIds(c *upstream.Client) dataloader.BatchFunc[connect.Key, *model.Stock] {
-	return connect.ByKey(c, inventoryByProductIdsEndpoint, func(a *inventoryByProductIdsAnswer) []*model.Stock { return a.Items }, func(it *model.Stock) string { return it.ProductID })
+func InventoryByProductIds(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *model.Stock] {
+	return connect.ByKey(c, cc, inventoryByProductIdsEndpoint, func(a *inventoryByProductIdsAnswer) []*model.Stock { return a.Items }, func(it *model.Stock) string { return it.ProductID })
 }

@@ -18,8 +18,27 @@ import (
 // shared by all requests and bounded in entries; how old a value may be is
 // the field's business, so entries carry their fetch time.
 type StaleCache struct {
-	c *otter.Cache[staleKey, staleEntry]
+	c      *otter.Cache[staleKey, staleEntry]
+	shared SharedStale
 }
+
+// SharedStale is a last-good store the replicas share (Redis), behind the
+// in-process one: a value one replica fetched can stand in on another.
+// Failures mean "unavailable": the in-process cache serves alone.
+type SharedStale interface {
+	// GetStale returns the value stored under key and when it was fetched.
+	GetStale(ctx context.Context, key string) (value []byte, at time.Time, ok bool)
+	// SetStale stores value, fetched at at, for ttl.
+	SetStale(ctx context.Context, key string, value []byte, at time.Time, ttl time.Duration)
+}
+
+// SharedEvery is how often a replica writes a key's fresh value to the
+// shared store: a hot key fetched by every request costs one write per
+// replica per interval, not one per request.
+const SharedEvery = 10 * time.Second
+
+// Share puts shared behind s; call it before s is used.
+func (s *StaleCache) Share(shared SharedStale) { s.shared = shared }
 
 type staleKey struct {
 	loader string

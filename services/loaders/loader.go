@@ -2,6 +2,8 @@ package loaders
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -214,13 +216,23 @@ func (l *Loader[K, V]) block(keys []K, weight int) {
 // fallback remembers fresh values and stands in stale ones for failures.
 func (l *Loader[K, V]) fallback(ctx context.Context, pol fieldPolicy, keys []K, weight int, vals []V, errs []error) {
 	now := time.Now()
+	st := l.req.stale
 	for i, k := range keys {
 		sk := staleKey{l.name, k}
 		if errs == nil || errs[i] == nil {
-			l.req.stale.c.Set(sk, staleEntry{v: vals[i], at: now})
+			prev, had := st.c.GetIfPresent(sk)
+			st.c.Set(sk, staleEntry{v: vals[i], at: now})
+			if st.shared != nil && (!had || now.Sub(prev.at) >= SharedEvery) {
+				if b, err := json.Marshal(vals[i]); err == nil {
+					st.shared.SetStale(ctx, sharedStaleKey(sk), b, now, pol.staleFor)
+				}
+			}
 			continue
 		}
-		e, ok := l.req.stale.c.GetIfPresent(sk)
+		e, ok := st.c.GetIfPresent(sk)
+		if !ok && st.shared != nil {
+			e, ok = sharedStale[V](ctx, st, sk)
+		}
 		if !ok || now.Sub(e.at) > pol.staleFor {
 			continue
 		}
@@ -231,6 +243,25 @@ func (l *Loader[K, V]) fallback(ctx context.Context, pol fieldPolicy, keys []K, 
 		}
 		l.req.deg.addStale(StaleServed{Path: path, Service: l.service, AgeSeconds: now.Sub(e.at).Seconds()})
 	}
+}
+
+// sharedStaleKey names a loader's key in the shared store.
+func sharedStaleKey(sk staleKey) string { return fmt.Sprintf("%s:%v", sk.loader, sk.key) }
+
+// sharedStale reads a last-good value from the shared store, keeping a copy
+// in process.
+func sharedStale[V any](ctx context.Context, st *StaleCache, sk staleKey) (staleEntry, bool) {
+	b, at, ok := st.shared.GetStale(ctx, sharedStaleKey(sk))
+	if !ok {
+		return staleEntry{}, false
+	}
+	var v V
+	if json.Unmarshal(b, &v) != nil {
+		return staleEntry{}, false
+	}
+	e := staleEntry{v: v, at: at}
+	st.c.Set(sk, e)
+	return e, true
 }
 
 // compact returns nil when no error is left.

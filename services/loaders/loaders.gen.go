@@ -41,13 +41,13 @@ type Loaders struct {
 func newLoaders(r *request, c Clients, cfg Config) *Loaders {
 	return &Loaders{
 		req:                            r,
-		CatalogProductsByIds:           newTracked(r, cfg, "catalog.products.byIds.Product", "catalog", catalog.ProductsByIds(c["catalog"])),
-		CatalogProductsList:            newTracked(r, cfg, "catalog.products.list.ProductConnection", "catalog", catalog.ProductsList(c["catalog"])),
-		InventoryInventoryByProductIds: newTracked(r, cfg, "inventory.inventory.Stock", "inventory", inventory.InventoryByProductIds(c["inventory"])),
-		OrdersOrdersByUserIds:          newTracked(r, cfg, "orders.orders.Order", "orders", orders.OrdersByUserIds(c["orders"])),
-		PricingPricesByProductIds:      newTracked(r, cfg, "pricing.prices.Price", "pricing", pricing.PricesByProductIds(c["pricing"])),
-		ReviewsReviewsByAuthorIds:      newTracked(r, cfg, "reviews.reviews.byAuthorIds.Review", "reviews", reviews.ReviewsByAuthorIds(c["reviews"])),
-		ReviewsReviewsByProductIds:     newTracked(r, cfg, "reviews.reviews.byProductIds.Review", "reviews", reviews.ReviewsByProductIds(c["reviews"])),
-		UsersUsersByIds:                newTracked(r, cfg, "users.users.User", "users", users.UsersByIds(c["users"])),
+		CatalogProductsByIds:           newTracked(r, cfg, "catalog.products.byIds.Product", "catalog", catalog.ProductsByIds(c["catalog"], cfg.Cache)),
+		CatalogProductsList:            newTracked(r, cfg, "catalog.products.list.ProductConnection", "catalog", catalog.ProductsList(c["catalog"], cfg.Cache)),
+		InventoryInventoryByProductIds: newTracked(r, cfg, "inventory.inventory.Stock", "inventory", inventory.InventoryByProductIds(c["inventory"], cfg.Cache)),
+		OrdersOrdersByUserIds:          newTracked(r, cfg, "orders.orders.Order", "orders", orders.OrdersByUserIds(c["orders"], cfg.Cache)),
+		PricingPricesByProductIds:      newTracked(r, cfg, "pricing.prices.Price", "pricing", pricing.PricesByProductIds(c["pricing"], cfg.Cache)),
+		ReviewsReviewsByAuthorIds:      newTracked(r, cfg, "reviews.reviews.byAuthorIds.Review", "reviews", reviews.ReviewsByAuthorIds(c["reviews"], cfg.Cache)),
+		ReviewsReviewsByProductIds:     newTracked(r, cfg, "reviews.reviews.byProductIds.Review", "reviews", reviews.ReviewsByProductIds(c["reviews"], cfg.Cache)),
+		UsersUsersByIds:                newTracked(r, cfg, "users.users.User", "users", users.UsersByIds(c["users"], cfg.Cache)),
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	// the user the data belongs to; the fetch plan asks it before fetching
 	// a field ahead of its resolver. nil allows everything (auth off).
 	Authorize func(ctx context.Context, rule, owner string) bool
+	// Cache is the entity cache of backend answers, shared by all
+	// requests; nil caches nothing.
+	Cache *connect.Cache
 }
 
 // DefaultWait is the batching window in timer mode: short enough to add

@@ -37,6 +37,6 @@ func (a *ordersByUserIdsAnswer) Validate() error {
 }
 
 // OrdersByUserIds is the batch function of GET /orders?userIds=…: the Orders of each key.
-func OrdersByUserIds(c *upstream.Client) dataloader.BatchFunc[connect.Key, []*model.Order] {
-	return connect.Group(c, ordersByUserIdsEndpoint, func(a *ordersByUserIdsAnswer) []*model.Order { return a.Items }, func(it *model.Order) string { return it.UserID }, func(it *model.Order) string { return it.ID })
+func OrdersByUserIds(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, []*model.Order] {
+	return connect.Group(c, cc, ordersByUserIdsEndpoint, func(a *ordersByUserIdsAnswer) []*model.Order { return a.Items }, func(it *model.Order) string { return it.UserID }, func(it *model.Order) string { return it.ID })
 }

@@ -37,6 +37,6 @@ func (a *pricesByProductIdsAnswer) Validate() error {
 }
 
 // PricesByProductIds is the batch function of GET /prices?productIds=…: one Price per key.
-func PricesByProductIds(c *upstream.Client) dataloader.BatchFunc[connect.Key, *model.Price] {
-	return connect.ByKey(c, pricesByProductIdsEndpoint, func(a *pricesByProductIdsAnswer) []*model.Price { return a.Items }, func(it *model.Price) string { return it.ProductID })
+func PricesByProductIds(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *model.Price] {
+	return connect.ByKey(c, cc, pricesByProductIdsEndpoint, func(a *pricesByProductIdsAnswer) []*model.Price { return a.Items }, func(it *model.Price) string { return it.ProductID })
 }

@@ -37,8 +37,8 @@ func (a *reviewsByAuthorIdsAnswer) Validate() error {
 }
 
 // ReviewsByAuthorIds is the batch function of GET /reviews?authorIds=…: the Reviews of each key.
-func ReviewsByAuthorIds(c *upstream.Client) dataloader.BatchFunc[connect.Key, []*model.Review] {
-	return connect.Group(c, reviewsByAuthorIdsEndpoint, func(a *reviewsByAuthorIdsAnswer) []*model.Review { return a.Items }, func(it *model.Review) string { return it.AuthorID }, func(it *model.Review) string { return it.ID })
+func ReviewsByAuthorIds(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, []*model.Review] {
+	return connect.Group(c, cc, reviewsByAuthorIdsEndpoint, func(a *reviewsByAuthorIdsAnswer) []*model.Review { return a.Items }, func(it *model.Review) string { return it.AuthorID }, func(it *model.Review) string { return it.ID })
 }
 
 var reviewsByProductIdsEndpoint = connect.Endpoint{Name: "reviews.byProductIds", Path: "/reviews", Batch: "productIds", PathKey: "", Items: "reviews", Limit: 100}
@@ -65,6 +65,6 @@ func (a *reviewsByProductIdsAnswer) Validate() error {
 }
 
 // ReviewsByProductIds is the batch function of GET /reviews?productIds=…: the Reviews of each key.
-func ReviewsByProductIds(c *upstream.Client) dataloader.BatchFunc[connect.Key, []*model.Review] {
-	return connect.Group(c, reviewsByProductIdsEndpoint, func(a *reviewsByProductIdsAnswer) []*model.Review { return a.Items }, func(it *model.Review) string { return it.ProductID }, func(it *model.Review) string { return it.ID })
+func ReviewsByProductIds(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, []*model.Review] {
+	return connect.Group(c, cc, reviewsByProductIdsEndpoint, func(a *reviewsByProductIdsAnswer) []*model.Review { return a.Items }, func(it *model.Review) string { return it.ProductID }, func(it *model.Review) string { return it.ID })
 }

@@ -37,6 +37,6 @@ func (a *usersByIdsAnswer) Validate() error {
 }
 
 // UsersByIds is the batch function of GET /users?ids=…: one User per key.
-func UsersByIds(c *upstream.Client) dataloader.BatchFunc[connect.Key, *model.User] {
-	return connect.ByKey(c, usersByIdsEndpoint, func(a *usersByIdsAnswer) []*model.User { return a.Items }, func(it *model.User) string { return it.ID })
+func UsersByIds(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *model.User] {
+	return connect.ByKey(c, cc, usersByIdsEndpoint, func(a *usersByIdsAnswer) []*model.User { return a.Items }, func(it *model.User) string { return it.ID })
 }

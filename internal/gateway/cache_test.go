@@ -1,0 +1,252 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/services/demo"
+)
+
+const pricedProduct = `{ product(id: "p1") { name price { amount { formatted } } } }`
+
+func withCache(c *config.Config) { c.Cache.Enabled = true; c.FanoutReport = true }
+
+// cacheControl makes svc send a Cache-Control header with every answer.
+func (e *env) cacheControl(svc demo.Service, cc string) {
+	f := e.backends.Server(svc).Faults()
+	f.CacheControl = cc
+	e.backends.Server(svc).SetFaults(f)
+}
+
+// A backend answer is kept for as long as its Cache-Control allows, and
+// never without one, or when it says private, no-store or no-cache.
+func TestEntityCacheHonoursCacheControl(t *testing.T) {
+	tests := []struct {
+		give      string
+		wantCalls int64 // pricing calls for two identical queries
+	}{
+		{"", 2},
+		{"max-age=60", 1},
+		{"public, s-maxage=60, max-age=0", 1},
+		{"s-maxage=0, max-age=60", 2},
+		{"private, max-age=60", 2},
+		{"no-store", 2},
+		{"no-cache, max-age=60", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			e := newEnv(t, withCache)
+			e.cacheControl(demo.Pricing, tt.give)
+			for range 2 {
+				if r := e.queryWithReport(pricedProduct, nil); len(r.Errors) > 0 {
+					t.Fatal(r.Errors)
+				}
+			}
+			if got := e.calls(demo.Pricing, demo.EndpointPrices); got != tt.wantCalls {
+				t.Errorf("pricing calls: got %d, want %d", got, tt.wantCalls)
+			}
+		})
+	}
+}
+
+// A hit costs no call and the fan-out report counts it.
+func TestEntityCacheHitIsInTheReport(t *testing.T) {
+	e := newEnv(t, withCache)
+	e.cacheControl(demo.Pricing, "max-age=60")
+	first := e.queryWithReport(pricedProduct, nil)
+	second := e.queryWithReport(pricedProduct, nil)
+	if got, want := get(second.Data, "product", "price", "amount", "formatted"), get(first.Data, "product", "price", "amount", "formatted"); got != want || got == nil {
+		t.Errorf("cached price: got %v, want %v", got, want)
+	}
+	tests := []struct {
+		name               string
+		r                  gqlResponse
+		wantCalls, wantHit float64
+	}{
+		{"first", first, 1, 0},
+		{"second", second, 0, 1},
+	}
+	for _, tt := range tests {
+		sr := get(tt.r.Extensions, "tributary", "fanout", "services", "pricing")
+		if got := get(sr, "calls"); got != tt.wantCalls {
+			t.Errorf("%s: pricing calls in the report: got %v, want %v", tt.name, got, tt.wantCalls)
+		}
+		if got := get(sr, "cacheHits"); got != tt.wantHit {
+			t.Errorf("%s: pricing cache hits in the report: got %v, want %v", tt.name, got, tt.wantHit)
+		}
+	}
+}
+
+// The key includes the connector's parameters: a price in EUR is not the
+// price in USD.
+func TestEntityCacheKeysIncludeParameters(t *testing.T) {
+	e := newEnv(t, withCache)
+	e.cacheControl(demo.Pricing, "max-age=60")
+	q := `query($c: String!) { product(id: "p1") { price(currency: $c) { amount { formatted } } } }`
+	got := map[string]any{}
+	for _, cur := range []string{"USD", "EUR", "USD", "EUR"} {
+		r := e.query(q, map[string]any{"c": cur})
+		if len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+		f := get(r.Data, "product", "price", "amount", "formatted")
+		if prev, ok := got[cur]; ok && prev != f {
+			t.Errorf("%s: got %v, want %v", cur, f, prev)
+		}
+		got[cur] = f
+	}
+	if got["USD"] == got["EUR"] {
+		t.Errorf("USD and EUR prices are the same (%v): the currency is not in the key", got["USD"])
+	}
+	if got, want := e.calls(demo.Pricing, demo.EndpointPrices), int64(2); got != want {
+		t.Errorf("pricing calls: got %d, want %d", got, want)
+	}
+}
+
+// An answer fetched with the caller's Authorization is the caller's own:
+// it is never kept, and a caller with credentials never reads what an
+// anonymous call kept. The backend sees every authorized call.
+func TestEntityCacheNeverSharesCredentialedAnswers(t *testing.T) {
+	e := newEnv(t, withCache)
+	var mu sync.Mutex
+	var seen []string // Authorization of each pricing call
+	e.onRequest = func(svc demo.Service, r *http.Request) {
+		if svc == demo.Pricing {
+			mu.Lock()
+			seen = append(seen, r.Header.Get("Authorization"))
+			mu.Unlock()
+		}
+	}
+	e.cacheControl(demo.Pricing, "max-age=60")
+	callers := []string{"", "Bearer alice", "Bearer bob", "Bearer alice", ""}
+	for _, auth := range callers {
+		body := strings.NewReader(`{"query": ` + quote(pricedProduct) + `}`)
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", body)
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		if r := e.do(req); len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+	}
+	want := []string{"", "Bearer alice", "Bearer bob", "Bearer alice"} // the last anonymous query hits
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, "|") != strings.Join(want, "|") {
+		t.Errorf("pricing calls by Authorization: got %q, want %q", seen, want)
+	}
+}
+
+// An expired entry is fetched again.
+func TestEntityCacheRefetchesExpiredEntries(t *testing.T) {
+	e := newEnv(t, withCache)
+	e.cacheControl(demo.Pricing, "max-age=1")
+	e.query(pricedProduct, nil)
+	e.query(pricedProduct, nil)
+	if got := e.calls(demo.Pricing, demo.EndpointPrices); got != 1 {
+		t.Fatalf("pricing calls before expiry: got %d, want 1", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.calls(demo.Pricing, demo.EndpointPrices) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the entry did not expire within 10s of a max-age of 1s")
+		}
+		time.Sleep(50 * time.Millisecond)
+		e.query(pricedProduct, nil)
+	}
+}
+
+// Concurrent requests missing the same key fill it with one call.
+func TestEntityCacheConcurrentMissesFillOnce(t *testing.T) {
+	e := newEnv(t, withCache)
+	e.cacheControl(demo.Pricing, "max-age=60")
+	f := e.backends.Server(demo.Pricing).Faults()
+	f.Latency = 200 * time.Millisecond
+	e.backends.Server(demo.Pricing).SetFaults(f)
+	const n = 20
+	var wg sync.WaitGroup
+	failed := make(chan string, n)
+	for range n {
+		wg.Go(func() {
+			r := e.queryNoFatal(pricedProduct, nil)
+			if r == nil || len(r.Errors) > 0 || get(r.Data, "product", "price") == nil {
+				failed <- "a request failed"
+			}
+		})
+	}
+	wg.Wait()
+	close(failed)
+	for msg := range failed {
+		t.Fatal(msg)
+	}
+	if got := e.calls(demo.Pricing, demo.EndpointPrices); got != 1 {
+		t.Errorf("pricing calls for %d concurrent requests: got %d, want 1", n, got)
+	}
+}
+
+const adminToken = "0123456789abcdef0123"
+
+func (e *env) invalidate(path, token string) int {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodDelete, e.srv.URL+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// DELETE /admin/cache/{service}/{id} drops the entity, for every endpoint
+// and parameter set, with the admin token only.
+func TestEntityCacheInvalidation(t *testing.T) {
+	e := newEnv(t, withCache, func(c *config.Config) { c.Cache.AdminToken = adminToken })
+	e.cacheControl(demo.Pricing, "max-age=60")
+	e.query(pricedProduct, nil)
+	tests := []struct {
+		name       string
+		givePath   string
+		giveToken  string
+		wantStatus int
+		wantCalls  int64 // pricing calls after the next query
+	}{
+		{"no token", "/admin/cache/pricing/p1", "", http.StatusUnauthorized, 1},
+		{"wrong token", "/admin/cache/pricing/p1", "not-the-admin-token", http.StatusUnauthorized, 1},
+		{"unknown service", "/admin/cache/nope/p1", adminToken, http.StatusNotFound, 1},
+		{"another id", "/admin/cache/pricing/p2", adminToken, http.StatusOK, 1},
+		{"the entity", "/admin/cache/pricing/p1", adminToken, http.StatusOK, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := e.invalidate(tt.givePath, tt.giveToken); got != tt.wantStatus {
+				t.Errorf("status: got %d, want %d", got, tt.wantStatus)
+			}
+			e.query(pricedProduct, nil)
+			if got := e.calls(demo.Pricing, demo.EndpointPrices); got != tt.wantCalls {
+				t.Errorf("pricing calls: got %d, want %d", got, tt.wantCalls)
+			}
+		})
+	}
+}
+
+// Without cache.admin_token there is no admin endpoint.
+func TestEntityCacheInvalidationNeedsConfiguring(t *testing.T) {
+	e := newEnv(t, withCache)
+	if got := e.invalidate("/admin/cache/pricing/p1", adminToken); got != http.StatusNotFound && got != http.StatusMethodNotAllowed {
+		t.Errorf("status: got %d, want 404 or 405", got)
+	}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
