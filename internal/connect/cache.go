@@ -174,7 +174,10 @@ func (c *Cache) Drop(service, id string) int {
 // shared cache) or else max-age, less its Age, capped at the configured
 // maximum; zero — not at all — without a Cache-Control header, or when it
 // says private, no-store or no-cache.
-func (c *Cache) TTL(meta upstream.Meta) time.Duration {
+func (c *Cache) TTL(meta upstream.Meta) time.Duration { return c.ttl(Endpoint{}, meta) }
+
+// ttl is TTL with ep's MaxAge, when set, instead of the header's ages.
+func (c *Cache) ttl(ep Endpoint, meta upstream.Meta) time.Duration {
 	var maxAge, sMaxAge time.Duration = -1, -1
 	for d := range strings.SplitSeq(meta.CacheControl, ",") {
 		name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
@@ -191,16 +194,18 @@ func (c *Cache) TTL(meta upstream.Meta) time.Duration {
 	if sMaxAge >= 0 {
 		ttl = sMaxAge
 	}
+	if ep.MaxAge > 0 {
+		ttl = time.Duration(ep.MaxAge) * time.Second
+	} else if age := seconds(meta.Age); age > 0 && ttl > 0 {
+		ttl -= age
+	}
 	if ttl <= 0 {
 		return 0
-	}
-	if age := seconds(meta.Age); age > 0 {
-		ttl -= age
 	}
 	if c != nil && c.maxTTL > 0 && ttl > c.maxTTL {
 		ttl = c.maxTTL
 	}
-	return max(ttl, 0)
+	return ttl
 }
 
 // seconds parses a delta-seconds value; -1 when it is not one.
