@@ -91,6 +91,11 @@ type Cache struct {
 
 	mu       sync.Mutex
 	inflight map[string]chan struct{}
+	// uncacheable holds the endpoints whose last answer could not be kept
+	// (no Cache-Control, say): their misses skip the in-flight
+	// registration, which would only make concurrent requests for one key
+	// wait for each other and then fetch anyway.
+	uncacheable sync.Map // endpoint cache name → struct{}
 }
 
 type cached struct {
@@ -261,7 +266,11 @@ func load[V any](ctx context.Context, c *Cache, uc *upstream.Client, ep Endpoint
 	}
 	hits := l1 + l2
 	if len(miss) > 0 {
-		hits += fill(ctx, c, keys, miss, out, fetch)
+		if _, skip := c.uncacheable.Load(name); skip {
+			fetchInto(ctx, c, keys, miss, out, fetch)
+		} else {
+			hits += fill(ctx, c, keys, miss, out, fetch)
+		}
 	}
 	if rec := upstream.RecorderFrom(ctx); rec != nil {
 		rec.CacheHits(service, hits)
@@ -359,12 +368,15 @@ func fetchInto[V any](ctx context.Context, c *Cache, keys []EntityKey, at []int,
 	}
 	got := fetch(ctx, ids)
 	var shared []Stored
+	answered, kept := false, false
 	for j, i := range at {
 		out[i] = got[j]
 		f := got[j]
+		answered = answered || f.err == nil
 		if f.err != nil || f.ttl <= 0 {
 			continue
 		}
+		kept = true
 		c.l1.Set(keys[i].String(), cached{v: f.v, ttl: f.ttl})
 		if c.l2 != nil {
 			b, err := json.Marshal(f.v)
@@ -372,6 +384,11 @@ func fetchInto[V any](ctx context.Context, c *Cache, keys []EntityKey, at []int,
 				shared = append(shared, Stored{Key: keys[i], Value: b, TTL: f.ttl})
 			}
 		}
+	}
+	if name := keys[at[0]].Endpoint; kept {
+		c.uncacheable.Delete(name)
+	} else if answered {
+		c.uncacheable.Store(name, struct{}{})
 	}
 	if len(shared) > 0 {
 		if err := c.l2.Set(ctx, shared); err != nil {
