@@ -34,18 +34,24 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"golang.org/x/term"
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/redisstore"
 	"github.com/tributary-gw/tributary/internal/schemadiff"
 	"github.com/tributary-gw/tributary/internal/telemetry"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
 func main() {
+	// go-redis logs through a process-wide logger, once per failed
+	// reconnect, in its own format; the gateway logs when a use of Redis
+	// fails and recovers (internal/redisstore), so its lines are dropped.
+	redis.SetLogger(redisstore.LibraryLog(slog.New(slog.DiscardHandler)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr, nil); err != nil {

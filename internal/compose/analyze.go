@@ -67,6 +67,7 @@ type Connector struct {
 	Items   string
 	Sort    []SortKey
 	Limit   string // argument name
+	MaxAge  int    // seconds; 0: as the backend says
 	Kind    Kind
 	Result  string // the named GraphQL type of the field
 	List    bool   // the field is a list
@@ -98,6 +99,7 @@ type Loader struct {
 	Items    string
 	Match    string
 	Type     string // GraphQL type of the items
+	MaxAge   int    // entity cache override, seconds (0: none)
 	first    *Connector
 	envelope *openapi3.SchemaRef
 }
@@ -533,6 +535,13 @@ func (a *analyzer) connector(parent *ast.Definition, f *ast.FieldDefinition, d *
 			}
 			c.Sort = append(c.Sort, sk)
 		}
+	}
+	if m := argString(d, "maxAge"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 0 {
+			a.errorf(pos, "%s: @connect maxAge %s: want a number of seconds, 0 or more", where, m)
+		}
+		c.MaxAge = n
 	}
 	if l := argString(d, "limit"); l != "" {
 		arg, ok := strings.CutPrefix(l, "$args.")

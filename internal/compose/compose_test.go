@@ -78,6 +78,37 @@ func TestGraphComposes(t *testing.T) {
 	}
 }
 
+// @connect(maxAge:) reaches the endpoint's loader.
+func TestMaxAgeReachesTheLoader(t *testing.T) {
+	sdl := strings.Replace(loyaltySDL(t), `items: "balances")`, `items: "balances", maxAge: 30)`, 1)
+	g, err := compose.Analyze(schemaWith(t, "graph/loyalty.graphqls", sdl), root)
+	if err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
+	for _, l := range g.Loaders {
+		if l.Source.Name == "loyalty" && l.MaxAge != 30 {
+			t.Errorf("loyalty loader maxAge: got %d, want 30", l.MaxAge)
+		}
+		if l.Source.Name != "loyalty" && l.MaxAge != 0 {
+			t.Errorf("%s maxAge: got %d, want 0", l.Name, l.MaxAge)
+		}
+	}
+}
+
+// Connectors of one endpoint share its cache entries, so they must agree on
+// maxAge.
+func TestMaxAgeMustAgreeAcrossAnEndpoint(t *testing.T) {
+	sdl := `extend type Review {
+  "The product again, cached longer."
+  productAgain: Product
+    @connect(source: "catalog", get: "/products", batch: "ids", key: "$this.productId", match: "id", items: "products", maxAge: 60)
+}`
+	_, err := compose.Analyze(schemaWith(t, "graph/extra.graphqls", sdl), root)
+	if err == nil || !strings.Contains(err.Error(), "Review.productAgain: @connect maxAge 60 disagrees with") {
+		t.Errorf("got %v, want a maxAge disagreement on Review.productAgain", err)
+	}
+}
+
 // Every mismatch between a connector and its contract stops generation
 // with the schema location, the endpoint and what does not match.
 func TestBrokenConnectorsFailWithAPreciseMessage(t *testing.T) {
@@ -121,6 +152,8 @@ func TestBrokenConnectorsFailWithAPreciseMessage(t *testing.T) {
 			`@source "loyalty": contract api/nope.yaml:`},
 		{"sort on a single item", `items: "balances")`, `items: "balances", sort: "-points")`, "graph/loyalty.graphqls:15:",
 			`@connect sort applies to list fields`},
+		{"negative maxAge", `items: "balances")`, `items: "balances", maxAge: -1)`, "graph/loyalty.graphqls:15:",
+			`User.loyalty: @connect maxAge -1: want a number of seconds, 0 or more`},
 		{"computed from a missing connector", `  expiresAt: Time`, "  expiresAt: Time\n  total: Int @computed(from: \"pointz\")", "graph/loyalty.graphqls:10:",
 			`LoyaltyBalance.total: @computed(from: "pointz"): LoyaltyBalance has no @connect field "pointz"`},
 	}

@@ -116,7 +116,11 @@ func (g *Graph) genService(root, module string, s *Source) error {
 		if l.Batch != "" {
 			desc += "?" + l.Batch + "=…"
 		}
-		w.p("\nvar %s = connect.Endpoint{Name: %q, Path: %q, Batch: %q, PathKey: %q, Items: %q, Limit: %d}", ep, l.Endpoint, l.Path, l.Batch, l.PathKey, l.Items, s.BatchLimit)
+		maxAge := ""
+		if l.MaxAge > 0 {
+			maxAge = fmt.Sprintf(", MaxAge: %d", l.MaxAge)
+		}
+		w.p("\nvar %s = connect.Endpoint{Name: %q, Path: %q, Batch: %q, PathKey: %q, Items: %q, Limit: %d%s}", ep, l.Endpoint, l.Path, l.Batch, l.PathKey, l.Items, s.BatchLimit, maxAge)
 		answer := templates.LcFirst(l.Func) + "Answer"
 		match := ""
 		if l.Match != "" {

@@ -220,7 +220,7 @@ func (a *analyzer) loaders() {
 		l := byShape[shape]
 		if l == nil {
 			l = &Loader{Source: c.Source, Kind: c.Kind, Path: c.Path, Batch: c.Batch, PathKey: c.PathKey,
-				Items: c.Items, Match: c.Match, Type: c.Result, first: c}
+				Items: c.Items, Match: c.Match, Type: c.Result, MaxAge: c.MaxAge, first: c}
 			byShape[shape] = l
 			a.g.Loaders = append(a.g.Loaders, l)
 			op := c.Source.Name + "." + c.OpName
@@ -228,6 +228,9 @@ func (a *analyzer) loaders() {
 				perOp[op] = map[string]bool{}
 			}
 			perOp[op][shape] = true
+		}
+		if c.MaxAge != l.MaxAge {
+			a.errorf(c.dir.Position, "%s.%s: @connect maxAge %d disagrees with %s.%s's %d: connectors of one endpoint share their cache entries", c.Type, c.Field, c.MaxAge, l.first.Type, l.first.Field, l.MaxAge)
 		}
 		c.Loader = l
 	}

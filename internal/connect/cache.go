@@ -91,6 +91,11 @@ type Cache struct {
 
 	mu       sync.Mutex
 	inflight map[string]chan struct{}
+	// uncacheable holds the endpoints whose last answer could not be kept
+	// (no Cache-Control, say): their misses skip the in-flight
+	// registration, which would only make concurrent requests for one key
+	// wait for each other and then fetch anyway.
+	uncacheable sync.Map // endpoint cache name → struct{}
 }
 
 type cached struct {
@@ -174,7 +179,10 @@ func (c *Cache) Drop(service, id string) int {
 // shared cache) or else max-age, less its Age, capped at the configured
 // maximum; zero — not at all — without a Cache-Control header, or when it
 // says private, no-store or no-cache.
-func (c *Cache) TTL(meta upstream.Meta) time.Duration {
+func (c *Cache) TTL(meta upstream.Meta) time.Duration { return c.ttl(Endpoint{}, meta) }
+
+// ttl is TTL with ep's MaxAge, when set, instead of the header's ages.
+func (c *Cache) ttl(ep Endpoint, meta upstream.Meta) time.Duration {
 	var maxAge, sMaxAge time.Duration = -1, -1
 	for d := range strings.SplitSeq(meta.CacheControl, ",") {
 		name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
@@ -191,16 +199,18 @@ func (c *Cache) TTL(meta upstream.Meta) time.Duration {
 	if sMaxAge >= 0 {
 		ttl = sMaxAge
 	}
+	if ep.MaxAge > 0 {
+		ttl = time.Duration(ep.MaxAge) * time.Second
+	} else if age := seconds(meta.Age); age > 0 && ttl > 0 {
+		ttl -= age
+	}
 	if ttl <= 0 {
 		return 0
-	}
-	if age := seconds(meta.Age); age > 0 {
-		ttl -= age
 	}
 	if c != nil && c.maxTTL > 0 && ttl > c.maxTTL {
 		ttl = c.maxTTL
 	}
-	return max(ttl, 0)
+	return ttl
 }
 
 // seconds parses a delta-seconds value; -1 when it is not one.
@@ -256,7 +266,11 @@ func load[V any](ctx context.Context, c *Cache, uc *upstream.Client, ep Endpoint
 	}
 	hits := l1 + l2
 	if len(miss) > 0 {
-		hits += fill(ctx, c, keys, miss, out, fetch)
+		if _, skip := c.uncacheable.Load(name); skip {
+			fetchInto(ctx, c, keys, miss, out, fetch)
+		} else {
+			hits += fill(ctx, c, keys, miss, out, fetch)
+		}
 	}
 	if rec := upstream.RecorderFrom(ctx); rec != nil {
 		rec.CacheHits(service, hits)
@@ -354,12 +368,15 @@ func fetchInto[V any](ctx context.Context, c *Cache, keys []EntityKey, at []int,
 	}
 	got := fetch(ctx, ids)
 	var shared []Stored
+	answered, kept := false, false
 	for j, i := range at {
 		out[i] = got[j]
 		f := got[j]
+		answered = answered || f.err == nil
 		if f.err != nil || f.ttl <= 0 {
 			continue
 		}
+		kept = true
 		c.l1.Set(keys[i].String(), cached{v: f.v, ttl: f.ttl})
 		if c.l2 != nil {
 			b, err := json.Marshal(f.v)
@@ -367,6 +384,11 @@ func fetchInto[V any](ctx context.Context, c *Cache, keys []EntityKey, at []int,
 				shared = append(shared, Stored{Key: keys[i], Value: b, TTL: f.ttl})
 			}
 		}
+	}
+	if name := keys[at[0]].Endpoint; kept {
+		c.uncacheable.Delete(name)
+	} else if answered {
+		c.uncacheable.Store(name, struct{}{})
 	}
 	if len(shared) > 0 {
 		if err := c.l2.Set(ctx, shared); err != nil {

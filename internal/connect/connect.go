@@ -47,6 +47,10 @@ type Endpoint struct {
 	// Limit is the most keys one call may carry (the source's batchLimit);
 	// zero means upstream.MaxBatch.
 	Limit int
+	// MaxAge, when positive, is how many seconds the entity cache keeps
+	// the endpoint's answers, whatever the backend's max-age says (its
+	// private, no-store and no-cache still win). From @connect(maxAge:).
+	MaxAge int
 
 	// cacheName names the endpoint and the Go type of its answers in the
 	// entity cache, so two loaders reading one endpoint into different
@@ -174,7 +178,7 @@ func Single[T any](c *upstream.Client, cc *Cache, ep Endpoint) dataloader.BatchF
 				case err != nil:
 					return []fetched[*T]{{err: err}}
 				}
-				return []fetched[*T]{{v: &v, ttl: cc.TTL(meta)}}
+				return []fetched[*T]{{v: &v, ttl: cc.ttl(ep, meta)}}
 			})
 			out[i] = &dataloader.Result[*T]{Data: got[0].v, Error: got[0].err}
 		})
@@ -202,7 +206,7 @@ func Call[A, T any](c *upstream.Client, cc *Cache, ep Endpoint, conv func(*A) *T
 				if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: q, Require: ep.Items, Meta: &meta}, &v); err != nil {
 					return []fetched[*T]{{err: err}}
 				}
-				return []fetched[*T]{{v: conv(&v), ttl: cc.TTL(meta)}}
+				return []fetched[*T]{{v: conv(&v), ttl: cc.ttl(ep, meta)}}
 			})
 			out[i] = &dataloader.Result[*T]{Data: got[0].v, Error: got[0].err}
 		})
@@ -237,7 +241,7 @@ func fetchBatch[E, T any](ctx context.Context, c *upstream.Client, cc *Cache, ep
 		if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: cq, IDs: len(chunk), Require: ep.Items, Meta: &meta}, &out); err != nil {
 			return nil, err
 		}
-		return []chunkAnswer[T]{{ids: chunk, items: items(&out), ttl: cc.TTL(meta)}}, nil
+		return []chunkAnswer[T]{{ids: chunk, items: items(&out), ttl: cc.ttl(ep, meta)}}, nil
 	})
 	return got, failed.Join(invalid)
 }

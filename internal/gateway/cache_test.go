@@ -250,3 +250,34 @@ func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// With an identity header, a signed-in caller's look-ups carry who they
+// are: never cached, while anonymous callers still share entries.
+func TestEntityCacheSkipsCallsCarryingTheIdentity(t *testing.T) {
+	e := newEnv(t, withJWT, withCache, func(c *config.Config) {
+		c.Auth.IdentityHeader = "X-User-Id"
+		c.Services["pricing"].ForwardHeaders = []string{} // the identity alone
+	})
+	e.cacheControl(demo.Pricing, "max-age=60")
+	var mu sync.Mutex
+	var seen []string // X-User-Id of each pricing call
+	e.onRequest = func(svc demo.Service, r *http.Request) {
+		if svc == demo.Pricing {
+			mu.Lock()
+			seen = append(seen, r.Header.Get("X-User-Id")+r.Header.Get("Authorization"))
+			mu.Unlock()
+		}
+	}
+	tok := token(t, "u7")
+	for _, as := range []string{tok, tok, "", ""} {
+		if r := e.queryAs(as, pricedProduct, nil); len(r.Errors) > 0 {
+			t.Fatalf("errors: %s", r.Raw)
+		}
+	}
+	want := []string{"u7", "u7", ""} // the second anonymous query hits
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, "|") != strings.Join(want, "|") {
+		t.Errorf("pricing calls by X-User-Id: got %q, want %q", seen, want)
+	}
+}

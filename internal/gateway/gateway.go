@@ -107,6 +107,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	hc := upstream.NewHTTPClient(rt)
 	bg, stop := context.WithCancel(context.Background())
 	g.stop = stop
+	built := false // the deferred clean-ups below run on failure only
 	if cfg.Redis.URL != "" {
 		rs, err := redisstore.New(redisstore.Config{
 			URL: cfg.Redis.URL, Prefix: cfg.Redis.Prefix, Timeout: cfg.Redis.Timeout,
@@ -117,6 +118,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
 		g.redis = rs
+		defer func() {
+			if !built {
+				_ = rs.Close()
+			}
+		}()
 		if err := rs.Ping(bg); err != nil {
 			g.log.Warn("redis does not answer yet: shared state degrades to in-process until it does", "err", err)
 		}
@@ -324,6 +330,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		mux.Handle(pattern, h)
 	}
 	g.handler = chain(chain(mux, opts.Middleware...), requestID)
+	built = true
 	return g, nil
 }
 

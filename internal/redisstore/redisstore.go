@@ -126,3 +126,18 @@ func (s *Store) result(use string, err error) error {
 	}
 	return err
 }
+
+// LibraryLog adapts l for go-redis's own logging (redis.SetLogger), at
+// debug level: the store already logs when a use fails and recovers, and
+// go-redis repeats a line on every failed reconnect.
+func LibraryLog(l *slog.Logger) interface {
+	Printf(ctx context.Context, format string, v ...any)
+} {
+	return libraryLog{l}
+}
+
+type libraryLog struct{ l *slog.Logger }
+
+func (g libraryLog) Printf(ctx context.Context, format string, v ...any) {
+	g.l.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}
