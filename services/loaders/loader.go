@@ -199,16 +199,22 @@ func (l *Loader[K, V]) block(keys []K, weight int) {
 		return
 	}
 	w := &waiter{weight: int64(weight), s: l.sched}
-	w.remaining.Store(1) // held while registering, so it cannot fire early
+	// The weight is given up under l.mu, before any answer can reach the
+	// waiter (answered collects waiters under l.mu): so the answer's
+	// giving it back always comes after. The other order would let the
+	// count cross zero while this field is in fact runnable, dispatching
+	// its level before it has asked for all its keys.
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := int64(0)
 	for _, k := range keys {
 		if _, ok := l.done[k]; !ok {
 			l.waiting[k] = append(l.waiting[k], w)
-			w.remaining.Add(1)
+			n++
 		}
 	}
-	l.mu.Unlock()
-	if w.remaining.Add(-1) > 0 {
+	if n > 0 {
+		w.remaining.Store(n)
 		l.sched.add(-w.weight) // blocked: may be the moment to dispatch
 	}
 }
