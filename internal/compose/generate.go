@@ -156,10 +156,18 @@ func (g *Graph) genService(root, module string, s *Source) error {
 		case Call:
 			w.p("\n// %s is the answer of %s.", answer, desc)
 			w.p("type %s struct {\n\t%s\n}", answer, item)
-			if prop, field := g.requiredList(l); prop != "" {
+			if prop, field, elem := g.requiredList(l); prop != "" {
 				w.p("\n// Len implements upstream.Lener: the contract requires %q.", prop)
 				w.p("func (a *%s) Len() int { return len(a.%s) }", answer, field)
 				w.Buffer = *bytes.NewBuffer(bytes.Replace(w.Bytes(), []byte(fmt.Sprintf("Items: %q,", "")), []byte(fmt.Sprintf("Items: %q,", prop)), 1))
+				key, keyField := g.keyOf(elem)
+				w.p("\n// Validate implements upstream.Validator: every item of %s is an object%s.", prop, map[bool]string{true: " with its " + key}[key != ""])
+				w.p("func (a *%s) Validate() error {\n\tfor i, it := range a.%s {", answer, field)
+				w.p("\t\tif it == nil {\n\t\t\treturn fmt.Errorf(\"%s[%%d] is null\", i)\n\t\t}", prop)
+				if key != "" {
+					w.p("\t\tif it.%s == \"\" {\n\t\t\treturn fmt.Errorf(\"%s[%%d] has no %s\", i)\n\t\t}", keyField, prop, key)
+				}
+				w.p("\t}\n\treturn nil\n}")
 			}
 			w.p("\n// %s is the batch function of %s: one call per parameter set.", l.Func, desc)
 			w.p("func %s(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *%s] {", l.Func, item)
@@ -171,18 +179,30 @@ func (g *Graph) genService(root, module string, s *Source) error {
 
 // requiredList is the required array property of a Call answer that the
 // model maps, and its Go field.
-func (g *Graph) requiredList(l *Loader) (string, string) {
+func (g *Graph) requiredList(l *Loader) (prop, field, elem string) {
 	m := g.Models[l.Type]
 	if m == nil || m.Schema == nil {
-		return "", ""
+		return "", "", ""
 	}
 	for _, prop := range m.Schema.Value.Required {
 		if p := m.Schema.Value.Properties[prop]; p != nil && is(p.Value, "array") {
 			for f, mp := range m.Props {
 				if mp == prop {
-					return prop, goName(g.schema.Types[l.Type].Fields.ForName(f))
+					fd := g.schema.Types[l.Type].Fields.ForName(f)
+					return prop, goName(fd), fd.Type.Name()
 				}
 			}
+		}
+	}
+	return "", "", ""
+}
+
+// keyOf is the property items of typeName are looked up by elsewhere (the
+// match of a by-key loader of that type), and its Go field; "" for none.
+func (g *Graph) keyOf(typeName string) (string, string) {
+	for _, l := range g.Loaders {
+		if l.Kind == ByKey && l.Type == typeName && l.Match != "" {
+			return l.Match, g.goField(typeName, l.Match)
 		}
 	}
 	return "", ""

@@ -279,3 +279,31 @@ func TestFailedBatchIsOneError(t *testing.T) {
 		}
 	}
 }
+
+// A listing page whose items break the contract (a null item, an item
+// without its id) is the catalog's fault, reported as such, not a
+// non-null violation of the graph.
+func TestListingItemsBreakingTheContract(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"null item", `{"products":[null],"nextCursor":""}`},
+		{"item without id", `{"products":[{"name":"x","description":"","category":"c","imageUrl":"","relatedIds":[]}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			t.Cleanup(ts.Close)
+			e := newEnv(t, func(c *config.Config) { c.Services["catalog"].URL = ts.URL })
+			r := e.query(`{ products(first: 2) { nodes { id name } } }`, nil)
+			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_BACKEND_RESPONSE" || r.Errors[0].Extensions["service"] != "catalog" {
+				t.Errorf("got %s, want one BAD_BACKEND_RESPONSE error from catalog", r.Raw)
+			}
+		})
+	}
+}

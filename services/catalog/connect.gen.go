@@ -51,6 +51,19 @@ type productsListAnswer struct {
 // Len implements upstream.Lener: the contract requires "products".
 func (a *productsListAnswer) Len() int { return len(a.Nodes) }
 
+// Validate implements upstream.Validator: every item of products is an object with its id.
+func (a *productsListAnswer) Validate() error {
+	for i, it := range a.Nodes {
+		if it == nil {
+			return fmt.Errorf("products[%d] is null", i)
+		}
+		if it.ID == "" {
+			return fmt.Errorf("products[%d] has no id", i)
+		}
+	}
+	return nil
+}
+
 // ProductsList is the batch function of GET /products: one call per parameter set.
 func ProductsList(c *upstream.Client, cc *connect.Cache) dataloader.BatchFunc[connect.Key, *model.ProductConnection] {
 	return connect.Call(c, cc, productsListEndpoint, func(a *productsListAnswer) *model.ProductConnection { return &a.ProductConnection })
