@@ -159,6 +159,40 @@ func Group[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 // are not fetched; nil cc caches nothing.
 func Single[T any](c *upstream.Client, cc *Cache, ep Endpoint) dataloader.BatchFunc[Key, *T] {
 	ep = forCache[*T](ep)
+	return perKey(c, cc, ep, func(ctx context.Context, id string, q url.Values) fetched[*T] {
+		path := strings.ReplaceAll(ep.Path, "{"+ep.PathKey+"}", url.PathEscape(id))
+		var v T
+		var meta upstream.Meta
+		err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: path, Query: q, IDs: 1, Single: true, Require: ep.Items, Meta: &meta}, &v)
+		switch {
+		case upstream.IsNotFound(err):
+			return fetched[*T]{}
+		case err != nil:
+			return fetched[*T]{err: err}
+		}
+		return fetched[*T]{v: &v, ttl: cc.ttl(ep, meta)}
+	})
+}
+
+// Call is the batch function of an endpoint called without a key (a page
+// of a listing): each distinct parameter set is one call, concurrently, its
+// answer decoded whole into A and handed out as conv returns it. Parameter
+// sets cc holds are not fetched; nil cc caches nothing.
+func Call[A, T any](c *upstream.Client, cc *Cache, ep Endpoint, conv func(*A) *T) dataloader.BatchFunc[Key, *T] {
+	ep = forCache[*T](ep)
+	return perKey(c, cc, ep, func(ctx context.Context, _ string, q url.Values) fetched[*T] {
+		var v A
+		var meta upstream.Meta
+		if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: q, Require: ep.Items, Meta: &meta}, &v); err != nil {
+			return fetched[*T]{err: err}
+		}
+		return fetched[*T]{v: conv(&v), ttl: cc.ttl(ep, meta)}
+	})
+}
+
+// perKey is a batch function that makes one call per key, concurrently,
+// each through the cache.
+func perKey[T any](c *upstream.Client, cc *Cache, ep Endpoint, fetch func(ctx context.Context, id string, q url.Values) fetched[*T]) dataloader.BatchFunc[Key, *T] {
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
 		out := make([]*dataloader.Result[*T], len(keys))
 		parallel(len(keys), func(i int) {
@@ -168,45 +202,7 @@ func Single[T any](c *upstream.Client, cc *Cache, ep Endpoint) dataloader.BatchF
 				return
 			}
 			got := load(ctx, cc, c, ep, keys[i].Query, []string{keys[i].ID}, func(ctx context.Context, ids []string) []fetched[*T] {
-				path := strings.ReplaceAll(ep.Path, "{"+ep.PathKey+"}", url.PathEscape(ids[0]))
-				var v T
-				var meta upstream.Meta
-				err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: path, Query: q, IDs: 1, Single: true, Require: ep.Items, Meta: &meta}, &v)
-				switch {
-				case upstream.IsNotFound(err):
-					return []fetched[*T]{{}}
-				case err != nil:
-					return []fetched[*T]{{err: err}}
-				}
-				return []fetched[*T]{{v: &v, ttl: cc.ttl(ep, meta)}}
-			})
-			out[i] = &dataloader.Result[*T]{Data: got[0].v, Error: got[0].err}
-		})
-		return out
-	}
-}
-
-// Call is the batch function of an endpoint called without a key (a page
-// of a listing): each distinct parameter set is one call, concurrently, its
-// answer decoded whole into A and handed out as conv returns it. Parameter
-// sets cc holds are not fetched; nil cc caches nothing.
-func Call[A, T any](c *upstream.Client, cc *Cache, ep Endpoint, conv func(*A) *T) dataloader.BatchFunc[Key, *T] {
-	ep = forCache[*T](ep)
-	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
-		out := make([]*dataloader.Result[*T], len(keys))
-		parallel(len(keys), func(i int) {
-			q, err := url.ParseQuery(keys[i].Query)
-			if err != nil {
-				out[i] = &dataloader.Result[*T]{Error: err}
-				return
-			}
-			got := load(ctx, cc, c, ep, keys[i].Query, []string{keys[i].ID}, func(ctx context.Context, _ []string) []fetched[*T] {
-				var v A
-				var meta upstream.Meta
-				if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: q, Require: ep.Items, Meta: &meta}, &v); err != nil {
-					return []fetched[*T]{{err: err}}
-				}
-				return []fetched[*T]{{v: conv(&v), ttl: cc.ttl(ep, meta)}}
+				return []fetched[*T]{fetch(ctx, ids[0], q)}
 			})
 			out[i] = &dataloader.Result[*T]{Data: got[0].v, Error: got[0].err}
 		})
