@@ -120,7 +120,12 @@ func (g *Graph) genService(root, module string, s *Source) error {
 		if l.MaxAge > 0 {
 			maxAge = fmt.Sprintf(", MaxAge: %d", l.MaxAge)
 		}
-		w.p("\nvar %s = connect.Endpoint{Name: %q, Path: %q, Batch: %q, PathKey: %q, Items: %q, Limit: %d%s}", ep, l.Endpoint, l.Path, l.Batch, l.PathKey, l.Items, s.BatchLimit, maxAge)
+		items := l.Items
+		if l.Kind == Call {
+			// A listing's answer must hold the list its contract requires.
+			items, _, _ = g.requiredList(l)
+		}
+		w.p("\nvar %s = connect.Endpoint{Name: %q, Path: %q, Batch: %q, PathKey: %q, Items: %q, Limit: %d%s}", ep, l.Endpoint, l.Path, l.Batch, l.PathKey, items, s.BatchLimit, maxAge)
 		answer := templates.LcFirst(l.Func) + "Answer"
 		match := ""
 		if l.Match != "" {
@@ -159,7 +164,6 @@ func (g *Graph) genService(root, module string, s *Source) error {
 			if prop, field, elem := g.requiredList(l); prop != "" {
 				w.p("\n// Len implements upstream.Lener: the contract requires %q.", prop)
 				w.p("func (a *%s) Len() int { return len(a.%s) }", answer, field)
-				w.Buffer = *bytes.NewBuffer(bytes.Replace(w.Bytes(), []byte(fmt.Sprintf("Items: %q,", "")), []byte(fmt.Sprintf("Items: %q,", prop)), 1))
 				key, keyField := g.keyOf(elem)
 				w.p("\n// Validate implements upstream.Validator: every item of %s is an object%s.", prop, map[bool]string{true: " with its " + key}[key != ""])
 				w.p("func (a *%s) Validate() error {\n\tfor i, it := range a.%s {", answer, field)
