@@ -308,7 +308,9 @@ func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, tt.mods...)
-			e.withLatency(30 * time.Millisecond)
+			// Long enough that calls of one round overlap however slowly a
+			// loaded machine starts their goroutines.
+			e.withLatency(100 * time.Millisecond)
 			r := e.queryAs(tt.token(t), q, nil)
 			if len(r.Errors) != tt.wantErrors {
 				t.Fatalf("got errors %+v, want %d", r.Errors, tt.wantErrors)
