@@ -61,3 +61,15 @@ var fields = map[string]map[string]*Field{
 		"user":      {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", Batch: true},
 	},
 }
+
+var resolved = map[string]map[string]bool{
+	"Dashboard":         {"recentOrders": true, "reviews": true, "summary": true, "user": true},
+	"Order":             {"items": true},
+	"OrderItem":         {"product": true},
+	"Product":           {"price": true, "ratingSummary": true, "related": true, "reviews": true, "stock": true},
+	"ProductConnection": {"nodes": true},
+	"Query":             {"dashboard": true, "me": true, "product": true, "products": true, "productsByIds": true, "user": true},
+	"Review":            {"author": true, "product": true},
+	"User":              {"lifetimeSpend": true, "orders": true, "reviews": true},
+	"Viewer":            {"dashboard": true, "user": true},
+}

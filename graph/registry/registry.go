@@ -90,6 +90,11 @@ func Lookup(typeName, field string) *Field {
 	return nil
 }
 
+// Resolved reports whether gqlgen runs typeName.field through a resolver,
+// in a goroutine of its own. Every other field runs inline in its parent's
+// goroutine and never waits on a backend (resolvers/ tests that property).
+func Resolved(typeName, field string) bool { return resolved[typeName][field] }
+
 // Sources returns the declared services, in declaration order.
 func Sources() []Source { return slices.Clone(sources) }
 

@@ -135,7 +135,11 @@ type Graph struct {
 	Loaders    []*Loader
 	Models     map[string]*Model
 	Fields     map[string]map[string]*FieldInfo
-	schema     *ast.Schema
+	// resolved lists, per type, the fields gqlgen runs through a resolver
+	// (in a goroutine of their own); filled from gqlgen's data at
+	// generation.
+	resolved map[string][]string
+	schema   *ast.Schema
 	// userFields maps, for hand-written models, contract properties to
 	// their Go fields (found by json tag).
 	userFields map[string]map[string]string

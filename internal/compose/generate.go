@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,6 +79,14 @@ func (g *Graph) Generate(root, module string, data *codegen.Data) error {
 	}
 	if err := g.genLoaders(root, module); err != nil {
 		return err
+	}
+	g.resolved = map[string][]string{}
+	for _, o := range data.Objects {
+		for _, f := range o.Fields {
+			if f.IsConcurrent() {
+				g.resolved[o.Name] = append(g.resolved[o.Name], f.Name)
+			}
+		}
 	}
 	if err := g.genRegistry(root); err != nil {
 		return err
@@ -331,6 +340,16 @@ func (g *Graph) genRegistry(root string) error {
 			w.p("\t\t%q: {%s},", n, strings.Join(parts, ", "))
 		}
 		w.p("\t},")
+	}
+	w.p("}")
+	w.p("\nvar resolved = map[string]map[string]bool{")
+	for _, t := range sortedKeys(g.resolved) {
+		names := slices.Sorted(slices.Values(g.resolved[t]))
+		var parts []string
+		for _, n := range names {
+			parts = append(parts, fmt.Sprintf("%q: true", n))
+		}
+		w.p("\t%q: {%s},", t, strings.Join(parts, ", "))
 	}
 	w.p("}")
 	return w.write(filepath.Join(root, "graph", "registry", "registry.gen.go"))

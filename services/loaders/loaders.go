@@ -59,9 +59,8 @@ const DefaultBackstop = time.Second
 
 // request is what a request's loaders share.
 type request struct {
-	mu       sync.Mutex
-	counts   map[selKey]int64 // see fieldsPerObject
-	deferred sync.Map         // deferredKey → started; see firstOfDeferredGroup
+	vars     string   // boolVars of the operation, set before any field runs
+	deferred sync.Map // deferredKey → started; see firstOfDeferredGroup
 
 	sched *Scheduler
 	stale *StaleCache

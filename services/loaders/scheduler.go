@@ -17,22 +17,20 @@ import (
 // the query has asked for all its keys, so a level costs one call per
 // service whatever the CPU load, and no wait window is added.
 //
-// It counts runnable field executions:
+// It counts runnable executions of fields that have a resolver (the others
+// run inline, in their parent's goroutine, and never wait: resolvers/
+// tests that no inline field reaches a resolver):
 //   - an operation starts with one unit per root field;
 //   - when a field's resolver returns, its unit is replaced by one unit per
-//     child field the executor will run on the result (objects × selected
-//     fields, as gqlgen's CollectFields sees them);
+//     child field with a resolver the executor will run on the result
+//     (objects × such selected fields, as gqlgen's CollectFields sees them;
+//     worked out once per selection set, see shapes.go);
 //   - a resolver waiting on a loader gives up its weight (for a batch
 //     resolver, one unit per parent: gqlgen runs it once for all of them and
 //     the others wait on that call), and gets it back from the batch that
 //     answers its last key, before that batch wakes anybody up;
 //   - a field under @defer runs after the rest of its object, so it is not
 //     counted in advance but counts itself in when it starts.
-//
-// It relies on one property of the graph, checked by a test in resolvers/:
-// a field gqlgen runs inline (one without a resolver) never has a loader
-// below it, since inline fields run one after another and a blocked one
-// would hold its counted siblings back.
 //
 // When the count reaches zero every loader is flushed. The loaders' own
 // wait remains only as a backstop should the count ever be wrong.
@@ -110,8 +108,9 @@ func (*Batching) Validate(graphql.ExecutableSchema) error { return nil }
 func (b *Batching) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	if l, ok := ctx.Value(ctxKey{}).(*Loaders); ok {
 		oc := graphql.GetOperationContext(ctx)
+		l.req.vars = boolVars(oc.Variables)
 		if oc.Operation != nil && oc.Operation.Operation == ast.Query {
-			l.req.sched.add(b.fieldsPerObject(oc, oc.Operation.SelectionSet, "Query"))
+			l.req.sched.add(b.resolvedPerObject(oc, l.req.vars, oc.Operation.SelectionSet, "Query"))
 		}
 	}
 	return next(ctx)
@@ -120,13 +119,17 @@ func (b *Batching) InterceptOperation(ctx context.Context, next graphql.Operatio
 // InterceptField replaces the field's unit by its children's when the
 // resolver returns (or panics: then there are no children).
 func (b *Batching) InterceptField(ctx context.Context, next graphql.Resolver) (res any, err error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || !registry.Resolved(fc.Object, fc.Field.Name) {
+		return next(ctx) // inline: not counted
+	}
 	l, ok := ctx.Value(ctxKey{}).(*Loaders)
 	if !ok {
 		return next(ctx)
 	}
 	// A field holds one unit from when it is counted until it returns.
 	self := int64(1)
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.IsDeferred() {
+	if fc.Field.IsDeferred() {
 		// Deferred fields run after the rest of their object, so they are
 		// not counted in advance (that would hold the levels before them
 		// back); they count themselves in as they start. The executions of
@@ -145,11 +148,10 @@ func (b *Batching) InterceptField(ctx context.Context, next graphql.Resolver) (r
 	if err != nil || res == nil {
 		return res, err
 	}
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil || len(fc.Field.Selections) == 0 || fc.Field.Definition == nil {
+	if fc.Field.Field == nil || len(fc.Field.Selections) == 0 || fc.Field.Definition == nil {
 		return res, err
 	}
-	per := l.req.fieldsPerObject(b, graphql.GetOperationContext(ctx), fc.Field.Selections, fc.Field.Definition.Type.Name())
+	per := b.resolvedPerObject(graphql.GetOperationContext(ctx), l.req.vars, fc.Field.Selections, fc.Field.Definition.Type.Name())
 	if per > 0 {
 		children = per * countObjects(reflect.ValueOf(res))
 	}
@@ -181,58 +183,6 @@ func (r *request) firstOfDeferredGroup(ctx context.Context, fc *graphql.FieldCon
 func isBatchField(fc *graphql.FieldContext) bool {
 	d := registry.Lookup(fc.Object, fc.Field.Name)
 	return d != nil && d.Batch
-}
-
-// selKey identifies a selection set of a request's (immutable) document.
-type selKey struct {
-	first    ast.Selection
-	n        int
-	typeName string
-}
-
-// fieldsPerObject memoizes Batching.fieldsPerObject for one request: the
-// same selection is counted once, not once per object that has it.
-func (r *request) fieldsPerObject(b *Batching, oc *graphql.OperationContext, sel ast.SelectionSet, typeName string) int64 {
-	if len(sel) == 0 {
-		return 0
-	}
-	k := selKey{sel[0], len(sel), typeName}
-	r.mu.Lock()
-	n, ok := r.counts[k]
-	r.mu.Unlock()
-	if ok {
-		return n
-	}
-	n = b.fieldsPerObject(oc, sel, typeName)
-	r.mu.Lock()
-	if r.counts == nil {
-		r.counts = map[selKey]int64{}
-	}
-	r.counts[k] = n
-	r.mu.Unlock()
-	return n
-}
-
-// fieldsPerObject is how many fields (other than __typename, which gqlgen
-// answers inline) the executor runs for each object of typeName.
-func (b *Batching) fieldsPerObject(oc *graphql.OperationContext, sel ast.SelectionSet, typeName string) int64 {
-	if len(sel) == 0 {
-		return 0
-	}
-	def := b.Schema.Types[typeName]
-	if def == nil || def.Kind != ast.Object {
-		// Interfaces and unions would need each object's concrete type;
-		// the graph has none, and the backstop covers them if added.
-		return 0
-	}
-	satisfies := append([]string{typeName}, def.Interfaces...)
-	n := int64(0)
-	for _, f := range graphql.CollectFields(oc, sel, satisfies) {
-		if f.Name != "__typename" && !f.IsDeferred() {
-			n++
-		}
-	}
-	return n
 }
 
 // countObjects counts the non-nil objects in a resolver result, descending

@@ -42,5 +42,8 @@ func run() error {
 	}
 	// The plugin takes modelgen's place (it runs it with its hooks) and
 	// wraps resolvergen.
-	return api.Generate(cfg, api.NoPlugins(), api.AddPlugin(p), api.AddPlugin(compose.Resolvers(p)))
+	if err := api.Generate(cfg, api.NoPlugins(), api.AddPlugin(p), api.AddPlugin(compose.Resolvers(p))); err != nil {
+		return err
+	}
+	return compose.RewriteLists(cfg.Exec.Filename)
 }

@@ -1,0 +1,60 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/services/loaders"
+)
+
+// marshalList marshals the elements of a list of objects; the generated
+// executor calls it where gqlgen calls graphql.MarshalSliceConcurrently
+// (internal/compose rewrites the call). A goroutine per element is what
+// lets every element's look-ups join one batch, but most lists do not need
+// it: when loaders.InOrder says nothing under an element waits except
+// batch fields resolved once for the whole list, the elements are
+// marshalled one after another, which saves the goroutines, their stacks
+// and the garbage collector's scans of them.
+func marshalList(ctx context.Context, sel ast.SelectionSet, n int, workerLimit int64, omitPanicHandler bool,
+	marshal func(ctx context.Context, i int) graphql.Marshaler,
+) graphql.Array {
+	if n <= 1 || !inOrder(ctx, sel) {
+		return graphql.MarshalSliceConcurrently(ctx, n, workerLimit, omitPanicHandler, marshal)
+	}
+	ret := make(graphql.Array, n)
+	for i := range n {
+		ret[i] = marshalElement(ctx, i, omitPanicHandler, marshal)
+	}
+	return ret
+}
+
+// marshalElement marshals element i under its own field context (its path
+// index), a panic answering null with an error, as in gqlgen.
+func marshalElement(ctx context.Context, i int, omitPanicHandler bool, marshal func(ctx context.Context, i int) graphql.Marshaler) (ret graphql.Marshaler) {
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+	if !omitPanicHandler {
+		defer func() {
+			if r := recover(); r != nil {
+				graphql.AddError(ctx, graphql.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+	}
+	return marshal(ctx, i)
+}
+
+// inOrder reports whether the list the executor is marshalling under ctx
+// (the field that returned it) may be marshalled in order.
+func inOrder(ctx context.Context, sel ast.SelectionSet) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Definition == nil {
+		return false
+	}
+	name := fc.Field.Definition.Type.Name()
+	if def := parsedSchema.Types[name]; def == nil || def.Kind != ast.Object {
+		return false
+	}
+	return loaders.InOrder(sel, name)
+}
