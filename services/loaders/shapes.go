@@ -186,3 +186,38 @@ func eachField(sel ast.SelectionSet, deferred bool, fn func(f *ast.Field, deferr
 	}
 	return true
 }
+
+// collectKey identifies a selection set collected for an object type
+// (satisfies is one of the executor's package-level slices, so its first
+// element's address names it) under a request's boolean variables.
+type collectKey struct {
+	first     *ast.Selection
+	n         int
+	satisfies *string
+	vars      string
+}
+
+type collected struct {
+	sel    ast.SelectionSet // keeps first alive
+	fields []graphql.CollectedField
+}
+
+var collections = otter.Must(&otter.Options[collectKey, collected]{MaximumSize: shapeEntries})
+
+// Collect is graphql.CollectFields kept across requests: which fields an
+// object's selection set collects depends on the document and on the
+// boolean variables of @skip, @include and @defer(if:) only. The result is
+// shared, as gqlgen's per-request cache shares it between objects, and
+// never modified.
+func Collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	if len(sel) == 0 || len(satisfies) == 0 {
+		return graphql.CollectFields(oc, sel, satisfies)
+	}
+	k := collectKey{first: &sel[0], n: len(sel), satisfies: &satisfies[0], vars: boolVars(oc.Variables)}
+	if c, ok := collections.GetIfPresent(k); ok {
+		return c.fields
+	}
+	fields := graphql.CollectFields(oc, sel, satisfies)
+	collections.Set(k, collected{sel: sel, fields: fields})
+	return fields
+}

@@ -45,5 +45,5 @@ func run() error {
 	if err := api.Generate(cfg, api.NoPlugins(), api.AddPlugin(p), api.AddPlugin(compose.Resolvers(p))); err != nil {
 		return err
 	}
-	return compose.RewriteLists(cfg.Exec.Filename)
+	return compose.RewriteExecutor(cfg.Exec.Filename)
 }

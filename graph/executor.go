@@ -58,3 +58,22 @@ func inOrder(ctx context.Context, sel ast.SelectionSet) bool {
 	}
 	return loaders.InOrder(sel, name)
 }
+
+// collectFields is graphql.CollectFields with the result kept across
+// requests (see loaders.Collect); the generated executor calls it for every
+// object it marshals.
+func collectFields(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	return loaders.Collect(oc, sel, satisfies)
+}
+
+// newDeferredGroup is graphql.NewDeferredGroup for an object with fields;
+// when none is deferred, the group is never used but for its (empty)
+// Defers, so its path, field set and map are not built.
+func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{Context: ctx}
+}
