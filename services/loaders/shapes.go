@@ -5,8 +5,10 @@ import (
 	"strconv"
 	"strings"
 
+	"sync"
+	"sync/atomic"
+
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/maypok86/otter/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/graph/registry"
@@ -33,12 +35,50 @@ type shape struct {
 	n   int64
 }
 
+// shapeEntries bounds each memo below.
 const shapeEntries = 20_000
 
 var (
-	resolvedCounts = otter.Must(&otter.Options[shapeKey, shape]{MaximumSize: shapeEntries})
-	listOrders     = otter.Must(&otter.Options[shapeKey, shape]{MaximumSize: shapeEntries})
+	resolvedCounts memo[shapeKey, shape]
+	listOrders     memo[shapeKey, shape]
+	collections    memo[collectKey, collected]
 )
+
+// memo is a bounded map for values that are cheap to recompute and read on
+// every object the executor marshals: reads are a sync.Map load, and when
+// it is full it starts over (an LRU's bookkeeping on every read cost more
+// than the collection it saves).
+type memo[K comparable, V any] struct {
+	mu sync.Mutex
+	m  atomic.Pointer[sync.Map]
+	n  atomic.Int64
+}
+
+func (c *memo[K, V]) get(k K) (V, bool) {
+	if m := c.m.Load(); m != nil {
+		if v, ok := m.Load(k); ok {
+			return v.(V), true
+		}
+	}
+	var zero V
+	return zero, false
+}
+
+func (c *memo[K, V]) set(k K, v V) {
+	m := c.m.Load()
+	if m == nil || c.n.Load() >= shapeEntries {
+		c.mu.Lock()
+		if m = c.m.Load(); m == nil || c.n.Load() >= shapeEntries {
+			m = &sync.Map{}
+			c.m.Store(m)
+			c.n.Store(0)
+		}
+		c.mu.Unlock()
+	}
+	if _, loaded := m.LoadOrStore(k, v); !loaded {
+		c.n.Add(1)
+	}
+}
 
 func keyOf(sel ast.SelectionSet, typeName, vars string) shapeKey {
 	return shapeKey{first: &sel[0], n: len(sel), typeName: typeName, vars: vars}
@@ -75,11 +115,11 @@ func (b *Batching) resolvedPerObject(oc *graphql.OperationContext, vars string, 
 		return 0
 	}
 	k := keyOf(sel, typeName, vars)
-	if s, ok := resolvedCounts.GetIfPresent(k); ok {
+	if s, ok := resolvedCounts.get(k); ok {
 		return s.n
 	}
 	n := b.countResolved(oc, sel, typeName)
-	resolvedCounts.Set(k, shape{sel: sel, n: n})
+	resolvedCounts.set(k, shape{sel: sel, n: n})
 	return n
 }
 
@@ -121,7 +161,7 @@ func InOrder(sel ast.SelectionSet, typeName string) bool {
 		return true
 	}
 	k := keyOf(sel, typeName, "")
-	if s, ok := listOrders.GetIfPresent(k); ok {
+	if s, ok := listOrders.get(k); ok {
 		return s.n == 1
 	}
 	ok := inOrder(sel, typeName)
@@ -129,7 +169,7 @@ func InOrder(sel ast.SelectionSet, typeName string) bool {
 	if ok {
 		n = 1
 	}
-	listOrders.Set(k, shape{sel: sel, n: n})
+	listOrders.set(k, shape{sel: sel, n: n})
 	return ok
 }
 
@@ -202,8 +242,6 @@ type collected struct {
 	fields []graphql.CollectedField
 }
 
-var collections = otter.Must(&otter.Options[collectKey, collected]{MaximumSize: shapeEntries})
-
 // Collect is graphql.CollectFields kept across requests: which fields an
 // object's selection set collects depends on the document and on the
 // boolean variables of @skip, @include and @defer(if:) only. The result is
@@ -214,10 +252,10 @@ func Collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []str
 		return graphql.CollectFields(oc, sel, satisfies)
 	}
 	k := collectKey{first: &sel[0], n: len(sel), satisfies: &satisfies[0], vars: boolVars(oc.Variables)}
-	if c, ok := collections.GetIfPresent(k); ok {
+	if c, ok := collections.get(k); ok {
 		return c.fields
 	}
 	fields := graphql.CollectFields(oc, sel, satisfies)
-	collections.Set(k, collected{sel: sel, fields: fields})
+	collections.set(k, collected{sel: sel, fields: fields})
 	return fields
 }
