@@ -226,6 +226,11 @@ func TestSchedulerNeverNeedsTheBackstop(t *testing.T) {
 		`{ products(first: 3) { nodes { name ... @defer { reviews { author { name } } } } } }`,
 		`{ user(id: "u1") { lifetimeSpend { formatted } reviews { product { price { amount { formatted } } } } } me { user { name } } }`,
 		`{ __schema { queryType { name } } product(id: "nope") { name price { amount { formatted } } } productsByIds(ids: ["p1", "p1", "zz"]) { stock { available } } }`,
+		// Lists marshalled in order (graph/executor.go): the reviews' one
+		// batch field, and a list with two whose first (the author, u1
+		// itself, already loaded) needs no call while the second waits.
+		`{ products(first: 5) { nodes { reviews { rating author { name } } related { name price { amount { formatted } } } } } }`,
+		`{ user(id: "u1") { reviews(first: 3) { author { name } product { description } } } }`,
 	} {
 		r := e.queryWithReport(q, map[string]any{"category": "shoes"})
 		if len(r.Errors) > 0 {

@@ -1,0 +1,97 @@
+package loaders_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/services/loaders"
+)
+
+// fieldAt returns the field at a dotted path of the query's operation.
+func fieldAt(t *testing.T, doc *ast.QueryDocument, path string) *ast.Field {
+	t.Helper()
+	sel := doc.Operations[0].SelectionSet
+	var f *ast.Field
+	for _, name := range strings.Split(path, ".") {
+		f = nil
+		for _, s := range sel {
+			if c, ok := s.(*ast.Field); ok && c.Alias == name {
+				f = c
+			}
+		}
+		if f == nil {
+			t.Fatalf("no field %q on the way to %s", name, path)
+		}
+		sel = f.SelectionSet
+	}
+	return f
+}
+
+func TestListsInOrderOnlyWhenOneBatchFieldWaits(t *testing.T) {
+	t.Parallel()
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
+	for _, c := range []struct {
+		query, list string
+		want        bool
+	}{
+		{`{ products(first: 3) { nodes { id name } } }`, "products.nodes", true},
+		{`{ products(first: 3) { nodes { name price { amount { formatted } } } } }`, "products.nodes", true},
+		{`{ product(id: "p1") { reviews { rating author { name } } } }`, "product.reviews", true},
+		{`{ product(id: "p1") { related { name related { id } } } }`, "product.related", true},
+		// Two fields that may wait.
+		{`{ product(id: "p1") { reviews { author { name } product { name } } } }`, "product.reviews", false},
+		{`{ product(id: "p1") { reviews { author { name } a: author { tier } } } }`, "product.reviews", false},
+		// A wait below the batch field: a batch per element.
+		{`{ products(first: 3) { nodes { reviews { author { name } } } } }`, "products.nodes", false},
+		{`{ product(id: "p1") { related { price { amount { formatted } } related { stock { available } } } } }`, "product.related", false},
+		// A resolver that is not a batch.
+		{`{ user(id: "u1") { orders { items { quantity } } } }`, "user.orders", false},
+		{`{ user(id: "u1") { orders { items { quantity } } } }`, "user.orders.items", true},
+		// Deferred, and fields reached through fragments whatever the
+		// variables.
+		{`{ product(id: "p1") { reviews { ... @defer { author { name } } } } }`, "product.reviews", false},
+		{`{ product(id: "p1") { reviews { ...R } } } fragment R on Review { author { name } product { name } }`, "product.reviews", false},
+		{`query($x: Boolean!) { product(id: "p1") { reviews { author { name } product @skip(if: $x) { name } } } }`, "product.reviews", false},
+	} {
+		doc, err := gqlparser.LoadQuery(schema, c.query)
+		if err != nil {
+			t.Fatalf("%s: %v", c.query, err)
+		}
+		f := fieldAt(t, doc, c.list)
+		if got := loaders.InOrder(f.SelectionSet, f.Definition.Type.Name()); got != c.want {
+			t.Errorf("%s at %s: in order %v, want %v", c.query, c.list, got, c.want)
+		}
+	}
+}
+
+func TestCollectedFieldsFollowBooleanVariables(t *testing.T) {
+	t.Parallel()
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
+	doc, err := gqlparser.LoadQuery(schema, `query($x: Boolean!) { product(id: "p1") { id name @skip(if: $x) description @include(if: $x) } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := fieldAt(t, doc, "product").SelectionSet
+	satisfies := []string{"Product"}
+	names := func(x bool) string {
+		oc := &graphql.OperationContext{Doc: doc, Variables: map[string]any{"x": x}}
+		var out []string
+		for _, f := range loaders.Collect(oc, sel, satisfies) {
+			out = append(out, f.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	for range 2 { // the second round reads what the first kept
+		if got := names(true); got != "id,description" {
+			t.Errorf("x=true: collected %s", got)
+		}
+		if got := names(false); got != "id,name" {
+			t.Errorf("x=false: collected %s", got)
+		}
+	}
+}
