@@ -111,25 +111,14 @@ func Group[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 		byQuery(keys, func(query string, at []int) {
 			got := load(ctx, cc, c, ep, query, idsAt(keys, at), func(ctx context.Context, ids []string) []fetched[[]*T] {
 				chunks, failed := fetchBatch(ctx, c, cc, ep, query, ids, items)
-				index := make(map[string][]*T, len(ids))
-				ttl := make(map[string]time.Duration, len(ids))
-				var seen map[string]struct{}
-				if id != nil {
-					seen = map[string]struct{}{}
-				}
-				for _, ch := range chunks {
-					for _, k := range ch.ids {
-						ttl[k] = ch.ttl
-					}
-					for _, it := range ch.items {
-						if id != nil {
-							if _, dup := seen[id(it)]; dup {
-								continue
-							}
-							seen[id(it)] = struct{}{}
+				index := groupItems(chunks, len(ids), match, id)
+				var ttl map[string]time.Duration // all 0 without a cache
+				if cc != nil {
+					ttl = make(map[string]time.Duration, len(ids))
+					for _, ch := range chunks {
+						for _, k := range ch.ids {
+							ttl[k] = ch.ttl
 						}
-						k := match(it)
-						index[k] = append(index[k], it)
 					}
 				}
 				res := make([]fetched[[]*T], len(ids))
@@ -152,6 +141,62 @@ func Group[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 		})
 		return out
 	}
+}
+
+// groupItems indexes the chunks' items by match (about keys distinct
+// values), in the order answered, keeping an item the service sent twice
+// (same id, when id is not nil) once. The lists share one array, each
+// capped at its length so that appending to one never writes into the
+// next: two passes, where appending to each list as its items come would
+// reallocate each list several times.
+func groupItems[T any](chunks []chunkAnswer[T], keys int, match, id func(*T) string) map[string][]*T {
+	total := 0
+	for _, ch := range chunks {
+		total += len(ch.items)
+	}
+	var seen map[string]struct{}
+	if id != nil {
+		seen = make(map[string]struct{}, total)
+	}
+	kept := func(it *T) bool {
+		if id == nil {
+			return true
+		}
+		k := id(it)
+		if _, dup := seen[k]; dup {
+			return false
+		}
+		seen[k] = struct{}{}
+		return true
+	}
+	counts := make(map[string]int, min(keys, total))
+	for _, ch := range chunks {
+		for _, it := range ch.items {
+			if kept(it) {
+				counts[match(it)]++
+			}
+		}
+	}
+	clear(seen)
+	all := make([]*T, total)
+	next := 0
+	index := make(map[string][]*T, len(counts))
+	for _, ch := range chunks {
+		for _, it := range ch.items {
+			if !kept(it) {
+				continue
+			}
+			k := match(it)
+			list, ok := index[k]
+			if !ok {
+				n := counts[k]
+				list = all[next : next : next+n]
+				next += n
+			}
+			index[k] = append(list, it)
+		}
+	}
+	return index
 }
 
 // Single is the batch function of a single-item path (/users/{id}): one

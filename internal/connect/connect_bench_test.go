@@ -35,3 +35,28 @@ func BenchmarkByKey(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGroup is BenchmarkByKey for an endpoint with several items per
+// key: 20 keys with 5 items each.
+func BenchmarkGroup(b *testing.B) {
+	keys := make([]connect.Key, 20)
+	var parts []string
+	for i := range keys {
+		keys[i] = connect.Key{ID: fmt.Sprintf("u%d", i+1)}
+		for j := range 5 {
+			parts = append(parts, fmt.Sprintf(`{"id":"%d-%d","owner":"u%d"}`, i, j, i+1))
+		}
+	}
+	c := upstreamtest.Client(b, "orders", http.StatusOK, []byte(`{"items":[`+strings.Join(parts, ",")+`]}`))
+	fetch := connect.Group(c, nil, connect.Endpoint{Name: "orders", Path: "/orders", Batch: "userIds", Items: "items"},
+		func(e *envelope) []*item { return e.Items }, func(it *item) string { return it.Owner }, func(it *item) string { return it.ID })
+	ctx := upstream.WithOutgoing(context.Background(), upstream.Outgoing{RequestID: "rid"})
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range fetch(upstream.WithRecorder(ctx, upstream.NewRecorder()), keys) {
+			if r.Error != nil || len(r.Data) != 5 {
+				b.Fatalf("got %v, %v", r.Data, r.Error)
+			}
+		}
+	}
+}
