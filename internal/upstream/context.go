@@ -109,6 +109,11 @@ func RecorderFrom(ctx context.Context) *Recorder {
 
 func (r *Recorder) add(c Call) {
 	r.mu.Lock()
+	if r.calls == nil {
+		// Room for a typical query's calls at once, instead of growing
+		// through 1, 2 and 4.
+		r.calls = make([]Call, 0, 8)
+	}
 	r.calls = append(r.calls, c)
 	r.mu.Unlock()
 }
