@@ -215,6 +215,9 @@ func (c *Cache) ttl(ep Endpoint, meta upstream.Meta) time.Duration {
 
 // seconds parses a delta-seconds value; -1 when it is not one.
 func seconds(s string) time.Duration {
+	if s == "" {
+		return -1 // absent, the usual Age
+	}
 	n, err := strconv.ParseInt(strings.Trim(strings.TrimSpace(s), `"`), 10, 64)
 	if err != nil || n < 0 {
 		return -1

@@ -71,7 +71,7 @@ func forCache[V any](ep Endpoint) Endpoint {
 func ByKey[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) []*T, match func(*T) string) dataloader.BatchFunc[Key, *T] {
 	ep = forCache[*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
-		out := make([]*dataloader.Result[*T], len(keys))
+		out, res := results[*T](len(keys))
 		byQuery(keys, func(query string, at []int) {
 			got := load(ctx, cc, c, ep, query, idsAt(keys, at), func(ctx context.Context, ids []string) []fetched[*T] {
 				chunks, failed := fetchBatch(ctx, c, cc, ep, query, ids, items)
@@ -92,7 +92,7 @@ func ByKey[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 				return res
 			})
 			for j, i := range at {
-				out[i] = &dataloader.Result[*T]{Data: got[j].v, Error: got[j].err}
+				res[i] = dataloader.Result[*T]{Data: got[j].v, Error: got[j].err}
 			}
 		})
 		return out
@@ -107,29 +107,18 @@ func ByKey[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 func Group[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) []*T, match, id func(*T) string) dataloader.BatchFunc[Key, []*T] {
 	ep = forCache[[]*T](ep)
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[[]*T] {
-		out := make([]*dataloader.Result[[]*T], len(keys))
+		out, res := results[[]*T](len(keys))
 		byQuery(keys, func(query string, at []int) {
 			got := load(ctx, cc, c, ep, query, idsAt(keys, at), func(ctx context.Context, ids []string) []fetched[[]*T] {
 				chunks, failed := fetchBatch(ctx, c, cc, ep, query, ids, items)
-				index := make(map[string][]*T, len(ids))
-				ttl := make(map[string]time.Duration, len(ids))
-				var seen map[string]struct{}
-				if id != nil {
-					seen = map[string]struct{}{}
-				}
-				for _, ch := range chunks {
-					for _, k := range ch.ids {
-						ttl[k] = ch.ttl
-					}
-					for _, it := range ch.items {
-						if id != nil {
-							if _, dup := seen[id(it)]; dup {
-								continue
-							}
-							seen[id(it)] = struct{}{}
+				index := groupItems(chunks, len(ids), match, id)
+				var ttl map[string]time.Duration // all 0 without a cache
+				if cc != nil {
+					ttl = make(map[string]time.Duration, len(ids))
+					for _, ch := range chunks {
+						for _, k := range ch.ids {
+							ttl[k] = ch.ttl
 						}
-						k := match(it)
-						index[k] = append(index[k], it)
 					}
 				}
 				res := make([]fetched[[]*T], len(ids))
@@ -147,11 +136,67 @@ func Group[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 				return res
 			})
 			for j, i := range at {
-				out[i] = &dataloader.Result[[]*T]{Data: got[j].v, Error: got[j].err}
+				res[i] = dataloader.Result[[]*T]{Data: got[j].v, Error: got[j].err}
 			}
 		})
 		return out
 	}
+}
+
+// groupItems indexes the chunks' items by match (about keys distinct
+// values), in the order answered, keeping an item the service sent twice
+// (same id, when id is not nil) once. The lists share one array, each
+// capped at its length so that appending to one never writes into the
+// next: two passes, where appending to each list as its items come would
+// reallocate each list several times.
+func groupItems[T any](chunks []chunkAnswer[T], keys int, match, id func(*T) string) map[string][]*T {
+	total := 0
+	for _, ch := range chunks {
+		total += len(ch.items)
+	}
+	var seen map[string]struct{}
+	if id != nil {
+		seen = make(map[string]struct{}, total)
+	}
+	kept := func(it *T) bool {
+		if id == nil {
+			return true
+		}
+		k := id(it)
+		if _, dup := seen[k]; dup {
+			return false
+		}
+		seen[k] = struct{}{}
+		return true
+	}
+	counts := make(map[string]int, min(keys, total))
+	for _, ch := range chunks {
+		for _, it := range ch.items {
+			if kept(it) {
+				counts[match(it)]++
+			}
+		}
+	}
+	clear(seen)
+	all := make([]*T, total)
+	next := 0
+	index := make(map[string][]*T, len(counts))
+	for _, ch := range chunks {
+		for _, it := range ch.items {
+			if !kept(it) {
+				continue
+			}
+			k := match(it)
+			list, ok := index[k]
+			if !ok {
+				n := counts[k]
+				list = all[next : next : next+n]
+				next += n
+			}
+			index[k] = append(list, it)
+		}
+	}
+	return index
 }
 
 // Single is the batch function of a single-item path (/users/{id}): one
@@ -162,15 +207,15 @@ func Single[T any](c *upstream.Client, cc *Cache, ep Endpoint) dataloader.BatchF
 	return perKey(c, cc, ep, func(ctx context.Context, id string, q url.Values) fetched[*T] {
 		path := strings.ReplaceAll(ep.Path, "{"+ep.PathKey+"}", url.PathEscape(id))
 		var v T
-		var meta upstream.Meta
-		err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: path, Query: q, IDs: 1, Single: true, Require: ep.Items, Meta: &meta}, &v)
+		meta := answerMeta(cc)
+		err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: path, Query: q, IDs: 1, Single: true, Require: ep.Items, Meta: meta}, &v)
 		switch {
 		case upstream.IsNotFound(err):
 			return fetched[*T]{}
 		case err != nil:
 			return fetched[*T]{err: err}
 		}
-		return fetched[*T]{v: &v, ttl: cc.ttl(ep, meta)}
+		return fetched[*T]{v: &v, ttl: keepFor(cc, ep, meta)}
 	})
 }
 
@@ -182,11 +227,11 @@ func Call[A, T any](c *upstream.Client, cc *Cache, ep Endpoint, conv func(*A) *T
 	ep = forCache[*T](ep)
 	return perKey(c, cc, ep, func(ctx context.Context, _ string, q url.Values) fetched[*T] {
 		var v A
-		var meta upstream.Meta
-		if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: q, Require: ep.Items, Meta: &meta}, &v); err != nil {
+		meta := answerMeta(cc)
+		if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: q, Require: ep.Items, Meta: meta}, &v); err != nil {
 			return fetched[*T]{err: err}
 		}
-		return fetched[*T]{v: conv(&v), ttl: cc.ttl(ep, meta)}
+		return fetched[*T]{v: conv(&v), ttl: keepFor(cc, ep, meta)}
 	})
 }
 
@@ -194,17 +239,17 @@ func Call[A, T any](c *upstream.Client, cc *Cache, ep Endpoint, conv func(*A) *T
 // each through the cache.
 func perKey[T any](c *upstream.Client, cc *Cache, ep Endpoint, fetch func(ctx context.Context, id string, q url.Values) fetched[*T]) dataloader.BatchFunc[Key, *T] {
 	return func(ctx context.Context, keys []Key) []*dataloader.Result[*T] {
-		out := make([]*dataloader.Result[*T], len(keys))
+		out, res := results[*T](len(keys))
 		parallel(len(keys), func(i int) {
 			q, err := url.ParseQuery(keys[i].Query)
 			if err != nil {
-				out[i] = &dataloader.Result[*T]{Error: err}
+				res[i] = dataloader.Result[*T]{Error: err}
 				return
 			}
 			got := load(ctx, cc, c, ep, keys[i].Query, []string{keys[i].ID}, func(ctx context.Context, ids []string) []fetched[*T] {
 				return []fetched[*T]{fetch(ctx, ids[0], q)}
 			})
-			out[i] = &dataloader.Result[*T]{Data: got[0].v, Error: got[0].err}
+			res[i] = dataloader.Result[*T]{Data: got[0].v, Error: got[0].err}
 		})
 		return out
 	}
@@ -221,25 +266,55 @@ type chunkAnswer[T any] struct {
 // fetchBatch asks for ids in batch calls (split at the endpoint's limit,
 // chunks in parallel), with query's other parameters.
 func fetchBatch[E, T any](ctx context.Context, c *upstream.Client, cc *Cache, ep Endpoint, query string, ids []string, items func(*E) []*T) ([]chunkAnswer[T], upstream.Failures) {
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		return nil, upstream.FailAll(ids, err)
+	var q url.Values
+	if query != "" {
+		var err error
+		if q, err = url.ParseQuery(query); err != nil {
+			return nil, upstream.FailAll(ids, err)
+		}
 	}
 	// An id the batch syntax cannot carry fails alone and is never sent.
 	ids, invalid := c.ValidIDs(ep.Name, ids)
 	got, failed := upstream.Batch(ctx, ids, ep.Limit, func(ctx context.Context, chunk []string) ([]chunkAnswer[T], error) {
-		cq := url.Values{ep.Batch: {strings.Join(chunk, ",")}}
-		for k, v := range q {
-			cq[k] = v
-		}
 		var out E
-		var meta upstream.Meta
-		if err := c.Get(ctx, upstream.Request{Endpoint: ep.Name, Path: ep.Path, Query: cq, IDs: len(chunk), Require: ep.Items, Meta: &meta}, &out); err != nil {
+		meta := answerMeta(cc)
+		req := upstream.Request{Endpoint: ep.Name, Path: ep.Path, RawQuery: upstream.BatchQuery(ep.Batch, chunk, q),
+			IDs: len(chunk), Require: ep.Items, Meta: meta}
+		if err := c.Get(ctx, req, &out); err != nil {
 			return nil, err
 		}
-		return []chunkAnswer[T]{{ids: chunk, items: items(&out), ttl: cc.ttl(ep, meta)}}, nil
+		return []chunkAnswer[T]{{ids: chunk, items: items(&out), ttl: keepFor(cc, ep, meta)}}, nil
 	})
 	return got, failed.Join(invalid)
+}
+
+// results returns n results for a batch function, in one allocation: out
+// points into res, whose slots the caller fills.
+func results[T any](n int) (out []*dataloader.Result[T], res []dataloader.Result[T]) {
+	out = make([]*dataloader.Result[T], n)
+	res = make([]dataloader.Result[T], n)
+	for i := range out {
+		out[i] = &res[i]
+	}
+	return out, res
+}
+
+// answerMeta is where a call puts its answer's caching headers: nil, so
+// that they are not even read, without a cache.
+func answerMeta(cc *Cache) *upstream.Meta {
+	if cc == nil {
+		return nil
+	}
+	return new(upstream.Meta)
+}
+
+// keepFor is how long an answer with meta may be cached: 0 without a
+// cache (meta is nil).
+func keepFor(cc *Cache, ep Endpoint, meta *upstream.Meta) time.Duration {
+	if meta == nil {
+		return 0
+	}
+	return cc.ttl(ep, *meta)
 }
 
 func idsAt(keys []Key, at []int) []string {
@@ -254,6 +329,14 @@ func idsAt(keys []Key, at []int) []string {
 // its keys, concurrently when there are several (one pricing call per
 // currency, say).
 func byQuery(keys []Key, f func(query string, at []int)) {
+	if len(keys) > 0 && !slices.ContainsFunc(keys, func(k Key) bool { return k.Query != keys[0].Query }) {
+		at := make([]int, len(keys)) // the common case: one parameter set
+		for i := range at {
+			at[i] = i
+		}
+		f(keys[0].Query, at)
+		return
+	}
 	groups := map[string][]int{}
 	var order []string
 	for i, k := range keys {

@@ -124,3 +124,54 @@ func TestSortedNeverReordersItsInput(t *testing.T) {
 		t.Errorf("no items: got %#v, want an empty list", out)
 	}
 }
+
+// What a batch call puts on the wire, byte for byte: the batch parameter
+// merged into the key's other parameters in key order, ids joined by an
+// escaped comma, and the same headers on every call.
+func TestBatchCallRequestURI(t *testing.T) {
+	tests := []struct {
+		name      string
+		giveQuery string
+		giveIDs   []string
+		wantURI   string
+	}{
+		{"no parameters", "", []string{"p1", "p2"}, "/items?ids=p1%2Cp2"},
+		{"escaped ids", "", []string{"p 1", "p&2", "ü"}, "/items?ids=p+1%2Cp%262%2C%C3%BC"},
+		{"parameters around the batch key", connect.Query("z", "1", "a", "x y", "cur", "EUR"), []string{"p1"},
+			"/items?a=x+y&cur=EUR&ids=p1&z=1"},
+		{"parameters after it only", connect.Query("limit", "5"), []string{"p1", "p2"}, "/items?ids=p1%2Cp2&limit=5"},
+		{"parameters before it only", connect.Query("cur", "EUR"), []string{"p1"}, "/items?cur=EUR&ids=p1"},
+		{"a parameter repeated", "b=2&b=1&a=3", []string{"p1"}, "/items?a=3&b=2&b=1&ids=p1"},
+		{"the batch key among the parameters", connect.Query("ids", "zzz"), []string{"p1"}, "/items?ids=zzz"},
+		{"an empty parameter", "a=&ids2=x", []string{"p1"}, "/items?a=&ids=p1&ids2=x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			var hdr http.Header
+			c := client(t, func(w http.ResponseWriter, r *http.Request) {
+				got = append(got, r.RequestURI)
+				hdr = r.Header
+				fmt.Fprint(w, `{"items":[]}`)
+			})
+			ep := connect.Endpoint{Name: "items", Path: "/items", Batch: "ids", Items: "items"}
+			fetch := connect.ByKey(c, nil, ep, func(e *envelope) []*item { return e.Items }, func(it *item) string { return it.ID })
+			keys := make([]connect.Key, len(tt.giveIDs))
+			for i, id := range tt.giveIDs {
+				keys[i] = connect.Key{ID: id, Query: tt.giveQuery}
+			}
+			ctx := upstream.WithOutgoing(context.Background(), upstream.Outgoing{RequestID: "rid-1"})
+			for _, r := range fetch(ctx, keys) {
+				if r.Error != nil {
+					t.Fatalf("got error %v, want none", r.Error)
+				}
+			}
+			if len(got) != 1 || got[0] != tt.wantURI {
+				t.Errorf("got %q, want [%q]", got, tt.wantURI)
+			}
+			if a, id := hdr.Get("Accept"), hdr.Get("X-Request-Id"); a != "application/json" || id != "rid-1" {
+				t.Errorf("headers: got Accept %q, X-Request-ID %q, want application/json, rid-1", a, id)
+			}
+		})
+	}
+}

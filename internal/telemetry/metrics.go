@@ -3,7 +3,7 @@ package telemetry
 import (
 	"context"
 	"net/http"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -41,6 +41,48 @@ type Metrics struct {
 	breakerTransitions *prometheus.CounterVec
 	cacheKeys          *prometheus.CounterVec
 	redisErrors        *prometheus.CounterVec
+
+	// The children of the backend call metrics, looked up on every call.
+	inFlightOf children[string, prometheus.Gauge]
+	callsOf    children[callLabels, prometheus.Counter]
+	durationOf children[endpointLabels, prometheus.Observer]
+	batchOf    children[endpointLabels, prometheus.Observer]
+}
+
+type endpointLabels struct{ service, endpoint string }
+
+type callLabels struct{ service, endpoint, statusClass string }
+
+// children caches the children of a metric vector by their label values,
+// so that a hot path does not hash and check its labels on every use (as
+// WithLabelValues does). A child is resolved when first used, as it would
+// be without the cache, so no series appears earlier. Label values are
+// bounded (see Metrics), and no child is ever deleted from its vector, so
+// an entry never goes stale. The zero value is ready to use.
+type children[K comparable, M any] struct {
+	mu sync.RWMutex
+	m  map[K]M
+}
+
+// get returns k's child, calling resolve the first time.
+func (c *children[K, M]) get(k K, resolve func(K) M) M {
+	c.mu.RLock()
+	child, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return child
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if child, ok := c.m[k]; ok {
+		return child
+	}
+	child = resolve(k)
+	if c.m == nil {
+		c.m = make(map[K]M)
+	}
+	c.m[k] = child
+	return child
 }
 
 // NewMetrics registers the gateway's metrics in reg; it panics if they are
@@ -137,26 +179,42 @@ func (m *Metrics) CacheLookups(service, endpoint string, l1, l2, misses int) {
 
 // CallStarted implements upstream.Observer.
 func (m *Metrics) CallStarted(_ context.Context, c upstream.Call) {
-	m.inFlight.WithLabelValues(c.Service).Inc()
+	m.inFlightOf.get(c.Service, func(s string) prometheus.Gauge { return m.inFlight.WithLabelValues(s) }).Inc()
 }
 
 // CallFinished implements upstream.Observer. The batch size is observed
 // once per call, on its first attempt, so retries do not skew it.
 func (m *Metrics) CallFinished(_ context.Context, c upstream.Call) {
-	m.inFlight.WithLabelValues(c.Service).Dec()
-	m.calls.WithLabelValues(c.Service, c.Endpoint, statusClass(c.Status)).Inc()
-	m.callDuration.WithLabelValues(c.Service, c.Endpoint).Observe(c.Duration.Seconds())
+	m.inFlightOf.get(c.Service, func(s string) prometheus.Gauge { return m.inFlight.WithLabelValues(s) }).Dec()
+	m.callsOf.get(callLabels{c.Service, c.Endpoint, statusClass(c.Status)}, func(l callLabels) prometheus.Counter {
+		return m.calls.WithLabelValues(l.service, l.endpoint, l.statusClass)
+	}).Inc()
+	ep := endpointLabels{c.Service, c.Endpoint}
+	m.durationOf.get(ep, func(l endpointLabels) prometheus.Observer {
+		return m.callDuration.WithLabelValues(l.service, l.endpoint)
+	}).Observe(c.Duration.Seconds())
 	if c.IDs > 0 && c.Attempt == 0 {
-		m.batchSize.WithLabelValues(c.Service, c.Endpoint).Observe(float64(c.IDs))
+		m.batchOf.get(ep, func(l endpointLabels) prometheus.Observer {
+			return m.batchSize.WithLabelValues(l.service, l.endpoint)
+		}).Observe(float64(c.IDs))
 	}
 }
 
-// statusClass is "2xx" … "5xx", or "error" when no response arrived.
+// statusClass is "1xx" … "5xx", or "error" when no response arrived.
 func statusClass(status int) string {
-	if status < 100 || status > 599 {
+	switch {
+	case status < 100 || status > 599:
 		return "error"
+	case status < 200:
+		return "1xx"
+	case status < 300:
+		return "2xx"
+	case status < 400:
+		return "3xx"
+	case status < 500:
+		return "4xx"
 	}
-	return strconv.Itoa(status/100) + "xx"
+	return "5xx"
 }
 
 // PolicyHooks counts retries and follows breaker transitions.

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
@@ -145,20 +146,32 @@ func (t *tracingExtension) InterceptResponse(ctx context.Context, next graphql.R
 // upstream.CallFrom, and the response status. It injects traceparent into
 // the outgoing request (a copy: the caller's headers are not modified).
 // The span ends when the response body is closed or read to its end.
+// With the no-op provider (tracing off) it only passes on the trace
+// context a request already carries (a client's traceparent), and a
+// request without one goes through untouched.
 func TraceTransport(tp trace.TracerProvider) func(http.RoundTripper) http.RoundTripper {
 	tracer := tp.Tracer(tracerName)
+	_, off := tp.(noop.TracerProvider)
 	return func(next http.RoundTripper) http.RoundTripper {
-		return &tracingTransport{next: next, tracer: tracer}
+		return &tracingTransport{next: next, tracer: tracer, off: off}
 	}
 }
 
 type tracingTransport struct {
 	next   http.RoundTripper
 	tracer trace.Tracer
+	// off: tp is the no-op provider (tracing is off, the default).
+	off bool
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.off && !trace.SpanContextFromContext(req.Context()).IsValid() {
+		// No span would record, and there is no trace context to pass
+		// on: what follows would only build attributes for nothing and
+		// copy the headers to add none.
+		return t.next.RoundTrip(req)
+	}
 	method := knownMethod(req.Method)
 	name := method
 	attrs := []attribute.KeyValue{

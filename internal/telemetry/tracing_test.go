@@ -12,6 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
@@ -246,5 +247,28 @@ func TestTraceOfARejectedRequest(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("server span events %+v, want graphql.rejected", spans[0].Events)
+	}
+}
+
+// With tracing off (the no-op provider NewTracerProvider returns by
+// default) a client's trace context still reaches the backends unchanged,
+// and a call without one carries none.
+func TestTracingOffPassesTheClientsTraceContextOn(t *testing.T) {
+	tp := noop.NewTracerProvider()
+	e := newEnv(t, gateway.Options{
+		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp)},
+		Extensions: []graphql.HandlerExtension{telemetry.TracingExtension(tp)},
+		Transport:  telemetry.TraceTransport(tp),
+	})
+	if r := e.query(listing, nil, "traceparent", clientParent); len(r.Errors) > 0 {
+		t.Fatalf("errors: %+v", r.Errors)
+	}
+	if r := e.query(listing, nil); len(r.Errors) > 0 {
+		t.Fatalf("errors: %+v", r.Errors)
+	}
+	for _, svc := range []demo.Service{demo.Catalog, demo.Pricing, demo.Inventory} {
+		if got, want := e.received(svc), []string{clientParent, ""}; !slices.Equal(got, want) {
+			t.Errorf("%s received traceparent %q, want %q", svc, got, want)
+		}
 	}
 }

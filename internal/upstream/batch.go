@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -91,7 +92,12 @@ func (f Failures) Any() error {
 	return f.chunks[0].err
 }
 
+// dedupe returns ids without repeats, in first-seen order: ids itself when
+// it has none (the common case: a loader's keys are distinct), else a copy.
 func dedupe(ids []string) []string {
+	if !hasDuplicates(ids) {
+		return ids
+	}
 	seen := make(map[string]struct{}, len(ids))
 	out := ids[:0:0]
 	for _, id := range ids {
@@ -102,6 +108,30 @@ func dedupe(ids []string) []string {
 		out = append(out, id)
 	}
 	return out
+}
+
+// hasDuplicates compares pairs for short lists, where that is cheaper than
+// building a set.
+func hasDuplicates(ids []string) bool {
+	const pairwise = 32
+	if len(ids) > pairwise {
+		seen := make(map[string]struct{}, len(ids))
+		for _, id := range ids {
+			if _, ok := seen[id]; ok {
+				return true
+			}
+			seen[id] = struct{}{}
+		}
+		return false
+	}
+	for i := 1; i < len(ids); i++ {
+		for _, prev := range ids[:i] {
+			if ids[i] == prev {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func chunk(ids []string, size int) [][]string {
@@ -156,23 +186,76 @@ func CheckID(id string) error {
 func GetBatch[E, T any](ctx context.Context, c *Client, req BatchRequest, ids []string, items func(*E) []T) ([]T, Failures) {
 	valid, invalid := c.ValidIDs(req.Endpoint, ids)
 	got, f := Batch(ctx, valid, req.Limit, func(ctx context.Context, chunk []string) ([]T, error) {
-		q := url.Values{req.Param: {strings.Join(chunk, ",")}}
-		for k, v := range req.Query {
-			q[k] = v
-		}
 		var out E
-		err := c.Get(ctx, Request{Endpoint: req.Endpoint, Path: req.Path, Query: q, IDs: len(chunk), Require: req.Require}, &out)
+		err := c.Get(ctx, Request{Endpoint: req.Endpoint, Path: req.Path, RawQuery: BatchQuery(req.Param, chunk, req.Query),
+			IDs: len(chunk), Require: req.Require}, &out)
 		return items(&out), err
 	})
 	return got, f.Join(invalid)
 }
 
+// BatchQuery is the encoded query of a batch call: param=ids joined by
+// ",", and the parameters of other (a value other holds for param wins),
+// byte for byte as url.Values.Encode writes them merged — keys in order —
+// without building the merged url.Values.
+func BatchQuery(param string, ids []string, other url.Values) string {
+	if _, ok := other[param]; ok {
+		return other.Encode()
+	}
+	var buf [8]string
+	keys := append(buf[:0], param)
+	n := len(param) + 1
+	for k, vs := range other {
+		keys = append(keys, k)
+		for _, v := range vs {
+			n += len(k) + len(v) + 2
+		}
+	}
+	slices.Sort(keys)
+	for _, id := range ids {
+		n += len(id) + len("%2C")
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, k := range keys {
+		if k == param {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(url.QueryEscape(k))
+			b.WriteByte('=')
+			for i, id := range ids {
+				if i > 0 {
+					b.WriteString("%2C") // the escaped ","
+				}
+				b.WriteString(url.QueryEscape(id))
+			}
+			continue
+		}
+		ke := url.QueryEscape(k)
+		for _, v := range other[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(ke)
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(v))
+		}
+	}
+	return b.String()
+}
+
 // ValidIDs splits ids into those a batch parameter can carry (CheckID) and,
 // for the others, failures with CodeInvalidInput: such an id is never sent.
+// valid is ids itself when every id is valid.
 func (c *Client) ValidIDs(endpoint string, ids []string) ([]string, Failures) {
-	valid := make([]string, 0, len(ids))
+	bad := slices.IndexFunc(ids, func(id string) bool { return CheckID(id) != nil })
+	if bad < 0 {
+		return ids, Failures{}
+	}
+	valid := append(make([]string, 0, len(ids)), ids[:bad]...)
 	var invalid Failures
-	for _, id := range ids {
+	for _, id := range ids[bad:] {
 		if err := CheckID(id); err != nil {
 			invalid.chunks = append(invalid.chunks, failedChunk{ids: []string{id}, err: &Error{
 				Service: c.service, Endpoint: endpoint, Code: CodeInvalidInput, Err: err,

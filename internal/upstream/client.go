@@ -136,6 +136,9 @@ type Request struct {
 	// Path is joined to the base URL; segments must already be escaped.
 	Path  string
 	Query url.Values
+	// RawQuery is the query already encoded (see BatchQuery); it is sent
+	// when Query is nil.
+	RawQuery string
 	// IDs is the number of ids the call asks for, for batch-size metrics.
 	IDs int
 	// Single marks a single-item path, where 404 means "no such item";
@@ -190,7 +193,7 @@ func (c *Client) Get(ctx context.Context, req Request, out any) error {
 		return e
 	}
 	err := c.policy.do(ctx, c, req, func(ctx context.Context, attempt int) error {
-		return c.once(ctx, req, attempt, out)
+		return c.once(ctx, rec, req, attempt, out)
 	})
 	if err == nil {
 		return nil
@@ -211,17 +214,21 @@ func (c *Client) Get(ctx context.Context, req Request, out any) error {
 	return ue
 }
 
-// once makes one attempt, bounded by the client's timeout.
-func (c *Client) once(ctx context.Context, req Request, attempt int, out any) error {
+// once makes one attempt, bounded by the client's timeout, and records it
+// in rec (the request's Recorder, or nil).
+func (c *Client) once(ctx context.Context, rec *Recorder, req Request, attempt int, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
 	u := *c.base
 	u.Path = c.base.Path + req.Path
-	u.RawQuery = req.Query.Encode()
+	u.RawQuery = req.RawQuery
+	if req.Query != nil {
+		u.RawQuery = req.Query.Encode()
+	}
 	start := time.Now()
 	call := Call{Service: c.service, Endpoint: req.Endpoint, IDs: req.IDs, Attempt: attempt, Start: start}
-	hreq, err := http.NewRequestWithContext(context.WithValue(ctx, callKey{}, call), http.MethodGet, u.String(), nil)
+	hreq, err := http.NewRequestWithContext(&callContext{Context: ctx, call: call}, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return c.fail(req, CodeServiceError, 0, false, err)
 	}
@@ -249,7 +256,7 @@ func (c *Client) once(ctx context.Context, req Request, attempt int, out any) er
 		}
 	}
 	c.obs.CallFinished(ctx, call)
-	if rec := RecorderFrom(ctx); rec != nil {
+	if rec != nil {
 		rec.add(call)
 	}
 	return err

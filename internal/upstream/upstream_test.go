@@ -176,3 +176,32 @@ func TestGetBatchRefusesIDsTheBatchSyntaxCannotCarry(t *testing.T) {
 		})
 	}
 }
+
+func TestDedupeKeepsFirstSeenOrder(t *testing.T) {
+	long := make([]string, 40)
+	for i := range long {
+		long[i] = fmt.Sprintf("x%d", i%35)
+	}
+	tests := []struct {
+		name string
+		give []string
+		want []string
+	}{
+		{"empty", nil, nil},
+		{"distinct", []string{"a", "b", "c"}, []string{"a", "b", "c"}},
+		{"repeats", []string{"a", "b", "a", "c", "b"}, []string{"a", "b", "c"}},
+		{"long with repeats", long, long[:35]},
+		{"long distinct", long[:35], long[:35]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			give := slices.Clone(tt.give)
+			if got := dedupe(give); !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+			if !slices.Equal(give, tt.give) {
+				t.Errorf("input changed to %v, want %v", give, tt.give)
+			}
+		})
+	}
+}
