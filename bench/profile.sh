@@ -11,7 +11,7 @@
 # a 3 s CPU profile of the gateway is taken from its admin listener
 # (/debug/pprof) during its run. Out: $BENCH_OUT (bench/results/profile)
 # with runs.jsonl and <workload>.pprof; the table goes to stdout.
-# TRIBUTARY_BIN picks a prebuilt gateway (to compare two commits).
+# BENCH_GATEWAY picks a prebuilt gateway (to compare two commits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-bench/results/profile}
@@ -23,8 +23,8 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 bin=$(mktemp -d)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$bin"' EXIT
-gw=${TRIBUTARY_BIN:-}
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; cp "$bin"/*.log "$out"/ 2>/dev/null || true; rm -rf "$bin"' EXIT
+gw=${BENCH_GATEWAY:-}
 if [[ -z $gw ]]; then
 	go build -o "$bin/tributary" .
 	gw=$bin/tributary
