@@ -221,7 +221,14 @@ func (c *Client) once(ctx context.Context, rec *Recorder, req Request, attempt i
 	defer cancel()
 
 	u := *c.base
-	u.Path = c.base.Path + req.Path
+	// req.Path is escaped already (an id with a "/" is one segment, %2F):
+	// it is the wire form, and Path its decoding.
+	u.RawPath = c.base.EscapedPath() + req.Path
+	p, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return c.fail(req, CodeServiceError, 0, false, fmt.Errorf("path %q: %w", req.Path, err))
+	}
+	u.Path = p
 	u.RawQuery = req.RawQuery
 	if req.Query != nil {
 		u.RawQuery = req.Query.Encode()
