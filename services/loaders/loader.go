@@ -12,6 +12,9 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 )
 
+// inputCapacity bounds the keys queued for a batch before Load waits.
+const inputCapacity = 128
+
 // Loader is a dataloader whose waits are known to the request's Scheduler.
 type Loader[K comparable, V any] struct {
 	dl    *dataloader.Loader[K, V]
@@ -63,6 +66,10 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 	l.dl = dataloader.NewBatchedLoader(l.wrap(fn),
 		dataloader.WithWait[K, V](wait),
 		dataloader.WithBatchCapacity[K, V](capacity),
+		// The queue between Load and the batch: dataloader's 1,000 slots
+		// are an 8 KB allocation per batch, for levels of tens of keys; a
+		// larger level only makes Load wait for the batch to take keys.
+		dataloader.WithInputCapacity[K, V](inputCapacity),
 	)
 	if s != nil {
 		s.flushers = append(s.flushers, func() {
