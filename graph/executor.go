@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"io"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -76,4 +77,48 @@ func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 		}
 	}
 	return graphql.DeferredGroup{Context: ctx}
+}
+
+// objectOf is what an object marshals to: its collected fields and the
+// values the field set resolved for them, written in order, the first of
+// a repeated response key only (as gqlgen does). gqlgen's writer finds
+// repeats with a map and an iterator per object; CollectFields merges
+// repeated keys of one object type, so a short scan does, and objects with
+// many fields keep gqlgen's writer.
+func objectOf(fields []graphql.CollectedField, out *graphql.FieldSet) graphql.Marshaler {
+	if len(fields) > maxScannedFields {
+		return out
+	}
+	return object{fields: fields, values: out.Values}
+}
+
+const maxScannedFields = 32
+
+type object struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o object) MarshalGQL(w io.Writer) {
+	io.WriteString(w, "{")
+	first := true
+fields:
+	for i := range o.fields {
+		key := o.fields[i].Alias
+		for j := range i {
+			if o.fields[j].Alias == key {
+				continue fields
+			}
+		}
+		if !first {
+			io.WriteString(w, ",")
+		}
+		first = false
+		// A response key is a GraphQL name: nothing in it needs escaping.
+		io.WriteString(w, `"`)
+		io.WriteString(w, key)
+		io.WriteString(w, `":`)
+		o.values[i].MarshalGQL(w)
+	}
+	io.WriteString(w, "}")
 }

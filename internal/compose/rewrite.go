@@ -17,10 +17,14 @@ import (
 //     every object; collectFields keeps the result across requests.
 //   - @defer bookkeeping: gqlgen prepares it for every object, building the
 //     object's whole path; newDeferredGroup only when a field is deferred.
+//   - Writing an object: gqlgen's field set allocates a map (and an
+//     iterator) per object to skip repeated response keys; objectOf writes
+//     the collected fields, whose keys are already distinct.
 var rewrites = []struct{ gqlgen, ours []byte }{
 	{[]byte("graphql.MarshalSliceConcurrently(ctx, len(v), "), []byte("marshalList(ctx, sel, len(v), ")},
 	{[]byte("graphql.CollectFields(ec.OperationContext, sel, "), []byte("collectFields(ec.OperationContext, sel, ")},
 	{[]byte("deferred := graphql.NewDeferredGroup(ctx)"), []byte("deferred := newDeferredGroup(ctx, fields)")},
+	{[]byte("\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}"), []byte("\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn objectOf(fields, out)\n}")},
 }
 
 // RewriteExecutor applies the rewrites to the generated executor. It fails

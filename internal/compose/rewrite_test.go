@@ -15,6 +15,7 @@ func TestRewriteExecutorFailsWhenGqlgenChangesItsCalls(t *testing.T) {
 	file := filepath.Join(dir, "generated.go")
 	src := "fields := graphql.CollectFields(ec.OperationContext, sel, fooImplementors)\n" +
 		"deferred := graphql.NewDeferredGroup(ctx)\n" +
+		"\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}\n" +
 		"ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, f)\n"
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -24,7 +25,7 @@ func TestRewriteExecutorFailsWhenGqlgenChangesItsCalls(t *testing.T) {
 	}
 	got, _ := os.ReadFile(file)
 	for _, want := range []string{"collectFields(ec.OperationContext, sel, fooImplementors)",
-		"newDeferredGroup(ctx, fields)", "marshalList(ctx, sel, len(v), 0, false, f)"} {
+		"newDeferredGroup(ctx, fields)", "return objectOf(fields, out)", "marshalList(ctx, sel, len(v), 0, false, f)"} {
 		if !strings.Contains(string(got), want) {
 			t.Errorf("rewritten file lacks %q:\n%s", want, got)
 		}
