@@ -413,6 +413,117 @@ func planViewerByUserID(ctx context.Context, ids []string) {
 	}
 }
 
+// planFetchedDashboard starts, for Dashboards just fetched, the look-ups of their selected
+// fields keyed by their properties, except skip (planned before the fetch).
+func planFetchedDashboard(ctx context.Context, objs []*model.Dashboard, skip string) {
+	if len(objs) == 0 {
+		return
+	}
+	if skip != "userId" {
+		ids := make([]string, 0, len(objs))
+		for _, o := range objs {
+			if o != nil {
+				ids = append(ids, o.UserID)
+			}
+		}
+		planDashboardByUserID(ctx, ids)
+	}
+}
+
+// planFetchedOrderItem starts, for OrderItems just fetched, the look-ups of their selected
+// fields keyed by their properties, except skip (planned before the fetch).
+func planFetchedOrderItem(ctx context.Context, objs []*model.OrderItem, skip string) {
+	if len(objs) == 0 {
+		return
+	}
+	if skip != "productId" {
+		ids := make([]string, 0, len(objs))
+		for _, o := range objs {
+			if o != nil {
+				ids = append(ids, o.ProductID)
+			}
+		}
+		planOrderItemByProductID(ctx, ids)
+	}
+}
+
+// planFetchedProduct starts, for Products just fetched, the look-ups of their selected
+// fields keyed by their properties, except skip (planned before the fetch).
+func planFetchedProduct(ctx context.Context, objs []*model.Product, skip string) {
+	if len(objs) == 0 {
+		return
+	}
+	if skip != "id" {
+		ids := make([]string, 0, len(objs))
+		for _, o := range objs {
+			if o != nil {
+				ids = append(ids, o.ID)
+			}
+		}
+		planProductByID(ctx, ids)
+	}
+}
+
+// planFetchedReview starts, for Reviews just fetched, the look-ups of their selected
+// fields keyed by their properties, except skip (planned before the fetch).
+func planFetchedReview(ctx context.Context, objs []*model.Review, skip string) {
+	if len(objs) == 0 {
+		return
+	}
+	if skip != "authorId" {
+		ids := make([]string, 0, len(objs))
+		for _, o := range objs {
+			if o != nil {
+				ids = append(ids, o.AuthorID)
+			}
+		}
+		planReviewByAuthorID(ctx, ids)
+	}
+	if skip != "productId" {
+		ids := make([]string, 0, len(objs))
+		for _, o := range objs {
+			if o != nil {
+				ids = append(ids, o.ProductID)
+			}
+		}
+		planReviewByProductID(ctx, ids)
+	}
+}
+
+// planFetchedUser starts, for Users just fetched, the look-ups of their selected
+// fields keyed by their properties, except skip (planned before the fetch).
+func planFetchedUser(ctx context.Context, objs []*model.User, skip string) {
+	if len(objs) == 0 {
+		return
+	}
+	if skip != "id" {
+		ids := make([]string, 0, len(objs))
+		for _, o := range objs {
+			if o != nil {
+				ids = append(ids, o.ID)
+			}
+		}
+		planUserByID(ctx, ids)
+	}
+}
+
+// planFetchedViewer starts, for Viewers just fetched, the look-ups of their selected
+// fields keyed by their properties, except skip (planned before the fetch).
+func planFetchedViewer(ctx context.Context, objs []*model.Viewer, skip string) {
+	if len(objs) == 0 {
+		return
+	}
+	if skip != "userId" {
+		ids := make([]string, 0, len(objs))
+		for _, o := range objs {
+			if o != nil {
+				ids = append(ids, o.UserID)
+			}
+		}
+		planViewerByUserID(ctx, ids)
+	}
+}
+
 // RecentOrders is the batch resolver of Dashboard.recentOrders.
 func (r *dashboardResolver) RecentOrders(ctx context.Context, objs []*model.Dashboard, first int) ([][]*model.Order, error) {
 	return presentParents(objs, func(objs []*model.Dashboard) ([][]*model.Order, error) {
@@ -452,7 +563,9 @@ func (r *dashboardResolver) Reviews(ctx context.Context, objs []*model.Dashboard
 			keyIDs[i] = o.UserID
 		}
 		planReviewByAuthorID(ctx, keyIDs)
-		return loadAll(ctx, loaders.For(ctx).ReviewsReviewsByAuthorIds, len(objs), keys, func(v []*model.Review) []*model.Review { return connect.Sorted(v, limit, orderDashboardReviews) })
+		res, err := loadAll(ctx, loaders.For(ctx).ReviewsReviewsByAuthorIds, len(objs), keys, func(v []*model.Review) []*model.Review { return connect.Sorted(v, limit, orderDashboardReviews) })
+		planFetchedReview(ctx, flat(res), "authorId")
+		return res, err
 	})
 }
 
@@ -488,7 +601,9 @@ func (r *orderItemResolver) Product(ctx context.Context, objs []*model.OrderItem
 			keyIDs[i] = o.ProductID
 		}
 		planProductByID(ctx, keyIDs)
-		return loadAll(ctx, loaders.For(ctx).CatalogProductsByIds, len(objs), keys, same)
+		res, err := loadAll(ctx, loaders.For(ctx).CatalogProductsByIds, len(objs), keys, same)
+		planFetchedProduct(ctx, res, "id")
+		return res, err
 	})
 }
 
@@ -543,7 +658,9 @@ func (r *productResolver) Reviews(ctx context.Context, objs []*model.Product, fi
 			keyIDs[i] = o.ID
 		}
 		planReviewByProductID(ctx, keyIDs)
-		return loadAll(ctx, loaders.For(ctx).ReviewsReviewsByProductIds, len(objs), keys, func(v []*model.Review) []*model.Review { return connect.Sorted(v, limit, orderProductReviews) })
+		res, err := loadAll(ctx, loaders.For(ctx).ReviewsReviewsByProductIds, len(objs), keys, func(v []*model.Review) []*model.Review { return connect.Sorted(v, limit, orderProductReviews) })
+		planFetchedReview(ctx, flat(res), "productId")
+		return res, err
 	})
 }
 
@@ -571,12 +688,14 @@ func (r *productResolver) Related(ctx context.Context, objs []*model.Product, fi
 		if n, ok := connect.ArgInt(fieldArgs["first"]); ok {
 			limit = int(n)
 		}
-		return loadLists(ctx, loaders.For(ctx).CatalogProductsByIds, objs, q, func(o *model.Product) []string {
+		res, err := loadLists(ctx, loaders.For(ctx).CatalogProductsByIds, objs, q, func(o *model.Product) []string {
 			if limit >= 0 && limit < len(o.RelatedIds) {
 				return o.RelatedIds[:limit]
 			}
 			return o.RelatedIds
 		}, planProductByID)
+		planFetchedProduct(ctx, flat(res), "id")
+		return res, err
 	})
 }
 
@@ -665,7 +784,9 @@ func (r *reviewResolver) Author(ctx context.Context, objs []*model.Review) ([]*m
 			keyIDs[i] = o.AuthorID
 		}
 		planUserByID(ctx, keyIDs)
-		return loadAll(ctx, loaders.For(ctx).UsersUsersByIds, len(objs), keys, same)
+		res, err := loadAll(ctx, loaders.For(ctx).UsersUsersByIds, len(objs), keys, same)
+		planFetchedUser(ctx, res, "id")
+		return res, err
 	})
 }
 
@@ -684,7 +805,9 @@ func (r *reviewResolver) Product(ctx context.Context, objs []*model.Review) ([]*
 			keyIDs[i] = o.ProductID
 		}
 		planProductByID(ctx, keyIDs)
-		return loadAll(ctx, loaders.For(ctx).CatalogProductsByIds, len(objs), keys, same)
+		res, err := loadAll(ctx, loaders.For(ctx).CatalogProductsByIds, len(objs), keys, same)
+		planFetchedProduct(ctx, res, "id")
+		return res, err
 	})
 }
 
@@ -727,7 +850,9 @@ func (r *userResolver) Reviews(ctx context.Context, objs []*model.User, first in
 			keyIDs[i] = o.ID
 		}
 		planReviewByAuthorID(ctx, keyIDs)
-		return loadAll(ctx, loaders.For(ctx).ReviewsReviewsByAuthorIds, len(objs), keys, func(v []*model.Review) []*model.Review { return connect.Sorted(v, limit, orderUserReviews) })
+		res, err := loadAll(ctx, loaders.For(ctx).ReviewsReviewsByAuthorIds, len(objs), keys, func(v []*model.Review) []*model.Review { return connect.Sorted(v, limit, orderUserReviews) })
+		planFetchedReview(ctx, flat(res), "authorId")
+		return res, err
 	})
 }
 
@@ -746,6 +871,8 @@ func (r *viewerResolver) User(ctx context.Context, objs []*model.Viewer) ([]*mod
 			keyIDs[i] = o.UserID
 		}
 		planUserByID(ctx, keyIDs)
-		return loadAll(ctx, loaders.For(ctx).UsersUsersByIds, len(objs), keys, same)
+		res, err := loadAll(ctx, loaders.For(ctx).UsersUsersByIds, len(objs), keys, same)
+		planFetchedUser(ctx, res, "id")
+		return res, err
 	})
 }

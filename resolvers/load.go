@@ -89,6 +89,19 @@ func loadLists[P, T any](ctx context.Context, l *loaders.Loader[connect.Key, *T]
 
 func same[V any](v V) V { return v }
 
+// flat lists the objects of a batch resolver's lists, for the fetch plan.
+func flat[T any](lists [][]*T) []*T {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]*T, 0, n)
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
 // firstError is the first error of a batch.
 func firstError(err error) error {
 	if list, ok := err.(graphql.BatchErrorList); ok {

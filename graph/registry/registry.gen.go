@@ -18,9 +18,9 @@ var sources = []Source{
 
 var fields = map[string]map[string]*Field{
 	"Dashboard": {
-		"recentOrders": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
-		"reviews":      {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
-		"summary":      {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Batch: true},
+		"recentOrders": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true, Planned: true},
+		"reviews":      {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true, Planned: true, PlansResult: true},
+		"summary":      {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Batch: true, Planned: true},
 	},
 	"DashboardSummary": {
 		"totalSpent": {ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}},
@@ -29,14 +29,14 @@ var fields = map[string]map[string]*Field{
 		"items": {ListSize: &ListSize{Assumed: 5, SlicingArgument: "", SizedFields: []string(nil)}},
 	},
 	"OrderItem": {
-		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true},
+		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true, Planned: true, PlansResult: true},
 	},
 	"Product": {
-		"price":         {Service: "pricing", Endpoint: "prices", Loader: "PricingPricesByProductIds", BatchArgs: []string{"currency"}, Batch: true},
-		"ratingSummary": {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, Batch: true},
-		"related":       {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 20, HasMin: true, List: false}}, Batch: true},
-		"reviews":       {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
-		"stock":         {Service: "inventory", Endpoint: "inventory", Loader: "InventoryInventoryByProductIds", Batch: true},
+		"price":         {Service: "pricing", Endpoint: "prices", Loader: "PricingPricesByProductIds", BatchArgs: []string{"currency"}, Batch: true, Planned: true},
+		"ratingSummary": {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, Batch: true, Planned: true},
+		"related":       {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 20, HasMin: true, List: false}}, Batch: true, PlansResult: true},
+		"reviews":       {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true, Planned: true, PlansResult: true},
+		"stock":         {Service: "inventory", Endpoint: "inventory", Loader: "InventoryInventoryByProductIds", Batch: true, Planned: true},
 	},
 	"Query": {
 		"dashboard":     {Service: "users", Auth: "OWNER_OR_STAFF"},
@@ -47,18 +47,18 @@ var fields = map[string]map[string]*Field{
 		"user":          {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds"},
 	},
 	"Review": {
-		"author":  {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", StaleFor: 3600 * time.Second, Batch: true},
-		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true},
+		"author":  {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", StaleFor: 3600 * time.Second, Batch: true, Planned: true, PlansResult: true},
+		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true, Planned: true, PlansResult: true},
 	},
 	"User": {
 		"email":         {Auth: "OWNER_OR_STAFF"},
-		"lifetimeSpend": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}},
-		"orders":        {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}},
-		"reviews":       {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true},
+		"lifetimeSpend": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}, Planned: true},
+		"orders":        {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Planned: true},
+		"reviews":       {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true, Planned: true, PlansResult: true},
 	},
 	"Viewer": {
 		"dashboard": {Service: "users"},
-		"user":      {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", Batch: true},
+		"user":      {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", Batch: true, Planned: true, PlansResult: true},
 	},
 }
 

@@ -79,6 +79,12 @@ type Field struct {
 	Args map[string]Range
 	// Batch is set when gqlgen resolves the field once for all its parents.
 	Batch bool
+	// Planned is set when the fetch plan starts the field's look-up as soon
+	// as its parent's key property is known: before its resolver runs.
+	Planned bool
+	// PlansResult is set when the field's resolver runs the fetch plan of
+	// the objects it fetched, for all its parents at once.
+	PlansResult bool
 }
 
 // Lookup returns the description of typeName.field, or nil for a field

@@ -158,6 +158,12 @@ type FieldInfo struct {
 	ListSize    *ListSizeInfo
 	Args        map[string]RangeInfo
 	Batch       bool
+	// Planned: the fetch plan starts the field's look-up as soon as its
+	// parent's key property is known (see planKey).
+	Planned bool
+	// PlansResult: the field's resolver runs the fetch plan of the objects
+	// it fetched, for all its parents at once (planFetched<Type>).
+	PlansResult bool
 }
 
 // ListSizeInfo is @listSize.

@@ -80,6 +80,16 @@ func (g *Graph) Generate(root, module string, data *codegen.Data) error {
 	if err := g.genLoaders(root, module); err != nil {
 		return err
 	}
+	for k, names := range g.plans() {
+		for _, n := range names {
+			g.field(k.typeName, n).Planned = true
+		}
+	}
+	for _, c := range g.Connectors {
+		if g.plansFetched(c) {
+			g.field(c.Type, c.Field).PlansResult = true
+		}
+	}
 	g.resolved = map[string][]string{}
 	for _, o := range data.Objects {
 		for _, f := range o.Fields {
@@ -337,6 +347,12 @@ func (g *Graph) genRegistry(root string) error {
 			if fi.Batch {
 				parts = append(parts, "Batch: true")
 			}
+			if fi.Planned {
+				parts = append(parts, "Planned: true")
+			}
+			if fi.PlansResult {
+				parts = append(parts, "PlansResult: true")
+			}
 			w.p("\t\t%q: {%s},", n, strings.Join(parts, ", "))
 		}
 		w.p("\t},")
@@ -353,6 +369,17 @@ func (g *Graph) genRegistry(root string) error {
 	}
 	w.p("}")
 	return w.write(filepath.Join(root, "graph", "registry", "registry.gen.go"))
+}
+
+// field returns the registry entry of typeName.name, creating it.
+func (g *Graph) field(typeName, name string) *FieldInfo {
+	if g.Fields[typeName] == nil {
+		g.Fields[typeName] = map[string]*FieldInfo{}
+	}
+	if g.Fields[typeName][name] == nil {
+		g.Fields[typeName][name] = &FieldInfo{}
+	}
+	return g.Fields[typeName][name]
 }
 
 func sortedKeys[V any](m map[string]V) []string {

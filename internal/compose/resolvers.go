@@ -142,6 +142,13 @@ func (g *Graph) resolverBody(w *writer, data *codegen.Data) error {
 	for _, k := range keys {
 		g.genPlan(w, k, plans[k])
 	}
+	byType := map[string][]string{}
+	for _, k := range keys {
+		byType[k.typeName] = append(byType[k.typeName], k.prop)
+	}
+	for _, t := range sortedKeys(byType) {
+		g.genPlanFetched(w, t, byType[t])
+	}
 
 	for _, o := range data.Objects {
 		for _, f := range o.Fields {
@@ -369,11 +376,18 @@ func (g *Graph) genBody(w *writer, o *codegen.Object, f *codegen.Field) error {
 			return fmt.Errorf("compose: %s.%s: a list key needs a batch resolver", o.Name, f.Name)
 		}
 		field := g.goField(o.Name, src.KeyName)
-		w.p("\treturn loadLists(ctx, %s, objs, q, func(o %s) []string {", loader, parent)
+		ret := "return"
+		if comp == nil && g.plansFetched(c) {
+			ret = "res, err :="
+		}
+		w.p("\t%s loadLists(ctx, %s, objs, q, func(o %s) []string {", ret, loader, parent)
 		if src.Limit != "" && comp == nil {
 			w.p("\t\tif limit >= 0 && limit < len(o.%s) {\n\t\t\treturn o.%s[:limit]\n\t\t}", field, field)
 		}
 		w.p("\t\treturn o.%s\n\t}, %s)", field, planArg(plan))
+		if ret != "return" {
+			w.p("\t%s(ctx, flat(res), %q)\n\treturn res, err", planFetchedFunc(c.Result), c.Match)
+		}
 	case src.KeyFrom == "this" && f.IsBatch():
 		field := g.goField(o.Name, src.KeyName)
 		w.p("\tkeys := make([]connect.Key, len(objs))")
@@ -388,7 +402,16 @@ func (g *Graph) genBody(w *writer, o *codegen.Object, f *codegen.Field) error {
 		if plan != "" {
 			w.p("\t%s(ctx, keyIDs)", plan)
 		}
-		w.p("\treturn loadAll(ctx, %s, len(objs), keys, %s)", loader, conv)
+		if comp == nil && g.plansFetched(c) {
+			all := "res"
+			if c.Kind == Group {
+				all = "flat(res)"
+			}
+			w.p("\tres, err := loadAll(ctx, %s, len(objs), keys, %s)", loader, conv)
+			w.p("\t%s(ctx, %s, %q)\n\treturn res, err", planFetchedFunc(c.Result), all, c.Match)
+		} else {
+			w.p("\treturn loadAll(ctx, %s, len(objs), keys, %s)", loader, conv)
+		}
 	case src.KeyFrom == "this":
 		field := g.goField(o.Name, src.KeyName)
 		if plan != "" {
@@ -402,6 +425,42 @@ func (g *Graph) genBody(w *writer, o *codegen.Object, f *codegen.Field) error {
 		w.p("\t})")
 	}
 	return nil
+}
+
+// plansFetched reports whether c's resolver runs the fetch plan of what it
+// fetched: a batch connector whose result type has a plan. (Batch, so the
+// plan covers every parent of a list at once; see loaders.InOrder.)
+func (g *Graph) plansFetched(c *Connector) bool {
+	if c.KeyFrom != "this" || (c.Kind != ByKey && c.Kind != Group) || !batchField(c.Type, c.def) {
+		return false
+	}
+	for k := range g.plans() {
+		if k.typeName == c.Result {
+			return true
+		}
+	}
+	return false
+}
+
+func planFetchedFunc(typeName string) string { return "planFetched" + typeName }
+
+// genPlanFetched writes the fetch plan of objects just fetched: the
+// look-ups of their selected fields keyed by their properties start now,
+// for all of them, before any of their resolvers runs. skip names the
+// property the objects were fetched by, whose plan ran before the fetch.
+func (g *Graph) genPlanFetched(w *writer, typeName string, props []string) {
+	sort.Strings(props)
+	w.p("\n// %s starts, for %ss just fetched, the look-ups of their selected", planFetchedFunc(typeName), typeName)
+	w.p("// fields keyed by their properties, except skip (planned before the fetch).")
+	w.p("func %s(ctx context.Context, objs []*model.%s, skip string) {", planFetchedFunc(typeName), typeName)
+	w.p("\tif len(objs) == 0 {\n\t\treturn\n\t}")
+	for _, prop := range props {
+		field := g.goField(typeName, prop)
+		w.p("\tif skip != %q {", prop)
+		w.p("\t\tids := make([]string, 0, len(objs))\n\t\tfor _, o := range objs {\n\t\t\tif o != nil {\n\t\t\t\tids = append(ids, o.%s)\n\t\t\t}\n\t\t}", field)
+		w.p("\t\t%s(ctx, ids)\n\t}", planFunc(planKey{typeName, prop}))
+	}
+	w.p("}")
 }
 
 func planArg(plan string) string {
