@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"io"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -13,28 +14,43 @@ import (
 // marshalList marshals the elements of a list of objects; the generated
 // executor calls it where gqlgen calls graphql.MarshalSliceConcurrently
 // (internal/compose rewrites the call). A goroutine per element is what
-// lets every element's look-ups join one batch, but most lists do not need
-// it: when loaders.InOrder says nothing under an element waits except
-// batch fields resolved once for the whole list, the elements are
-// marshalled one after another, which saves the goroutines, their stacks
-// and the garbage collector's scans of them.
-func marshalList(ctx context.Context, sel ast.SelectionSet, n int, workerLimit int64, omitPanicHandler bool,
+// lets every element's look-ups join one batch, but when loaders.InOrder
+// says the first element and the fetch plan gather them all, the elements
+// are marshalled one after another, and the later ones run their fields
+// without goroutines of their own (resolveConcurrently): that saves the
+// goroutines, their stacks and the garbage collector's scans of them.
+func marshalList[T any](ctx context.Context, sel ast.SelectionSet, v []T, n int, workerLimit int64, omitPanicHandler bool,
 	marshal func(ctx context.Context, i int) graphql.Marshaler,
 ) graphql.Array {
-	if n <= 1 || !inOrder(ctx, sel) {
+	typeName, ok := inOrder(ctx, sel)
+	if n <= 1 || !ok {
 		return graphql.MarshalSliceConcurrently(ctx, n, workerLimit, omitPanicHandler, marshal)
 	}
+	first, later := -1, int64(0)
+	for i := range n {
+		objs := loaders.CountObjects(v[i])
+		if first < 0 && objs > 0 {
+			first = i
+		} else {
+			later += objs
+		}
+	}
+	ctx = loaders.Sequence(ctx, parsedSchema, sel, typeName, later)
 	ret := make(graphql.Array, n)
 	for i := range n {
-		ret[i] = marshalElement(ctx, i, omitPanicHandler, marshal)
+		ret[i] = marshalElement(ctx, i, i != first, omitPanicHandler, marshal)
 	}
 	return ret
 }
 
 // marshalElement marshals element i under its own field context (its path
 // index), a panic answering null with an error, as in gqlgen.
-func marshalElement(ctx context.Context, i int, omitPanicHandler bool, marshal func(ctx context.Context, i int) graphql.Marshaler) (ret graphql.Marshaler) {
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+func marshalElement(ctx context.Context, i int, later, omitPanicHandler bool, marshal func(ctx context.Context, i int) graphql.Marshaler) (ret graphql.Marshaler) {
+	fc := &graphql.FieldContext{Index: &i}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if later {
+		ctx = loaders.Later(ctx, fc)
+	}
 	if !omitPanicHandler {
 		defer func() {
 			if r := recover(); r != nil {
@@ -46,18 +62,53 @@ func marshalElement(ctx context.Context, i int, omitPanicHandler bool, marshal f
 	return marshal(ctx, i)
 }
 
+// resolveConcurrently is (*graphql.FieldSet).ResolveConcurrently, which the
+// generated executor calls for every field with a resolver (rewritten by
+// internal/compose), except that a later element of a list marshalled in
+// order resolves its fields in place: their batch results are there.
+func resolveConcurrently(ctx context.Context, out *graphql.FieldSet, field graphql.CollectedField, oc *graphql.OperationContext,
+	deferred *graphql.DeferredGroup, i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler,
+) {
+	if field.IsDeferred() || !loaders.LaterElement(ctx) {
+		out.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
+		return
+	}
+	v := resolveInPlace(ctx, oc, recoverFromPanic, resolve)
+	out.Values[i] = v
+	invalid := graphql.Marshaler(graphql.RequiredNull)
+	if nonNull {
+		invalid = graphql.Null
+	}
+	if v == invalid {
+		atomic.AddUint32(&out.Invalids, 1)
+	}
+}
+
+func resolveInPlace(ctx context.Context, oc *graphql.OperationContext, recoverFromPanic bool, resolve func(ctx context.Context) graphql.Marshaler) (v graphql.Marshaler) {
+	if recoverFromPanic {
+		defer func() {
+			if r := recover(); r != nil {
+				oc.Error(ctx, oc.Recover(ctx, r))
+				v = graphql.Null
+			}
+		}()
+	}
+	return resolve(ctx)
+}
+
 // inOrder reports whether the list the executor is marshalling under ctx
-// (the field that returned it) may be marshalled in order.
-func inOrder(ctx context.Context, sel ast.SelectionSet) bool {
+// (the field that returned it) may be marshalled in order, and the type of
+// its elements.
+func inOrder(ctx context.Context, sel ast.SelectionSet) (string, bool) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Field.Definition == nil {
-		return false
+		return "", false
 	}
 	name := fc.Field.Definition.Type.Name()
 	if def := parsedSchema.Types[name]; def == nil || def.Kind != ast.Object {
-		return false
+		return "", false
 	}
-	return loaders.InOrder(sel, name)
+	return name, loaders.InOrder(sel, name)
 }
 
 // collectFields is graphql.CollectFields with the result kept across

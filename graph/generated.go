@@ -4263,25 +4263,25 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Dashboard")
 		case "user":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Dashboard_user(ctx, field, obj)
 				})
 		case "recentOrders":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Dashboard_recentOrders(ctx, field, obj)
 				})
 		case "reviews":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Dashboard_reviews(ctx, field, obj)
 				})
 		case "summary":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Dashboard_summary(ctx, field, obj)
@@ -4426,7 +4426,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "items":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Order_items(ctx, field, obj)
@@ -4485,7 +4485,7 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "product":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._OrderItem_product(ctx, field, obj)
@@ -4630,31 +4630,31 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "price":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_price(ctx, field, obj)
 				})
 		case "stock":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_stock(ctx, field, obj)
 				})
 		case "reviews":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_reviews(ctx, field, obj)
 				})
 		case "ratingSummary":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_ratingSummary(ctx, field, obj)
 				})
 		case "related":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_related(ctx, field, obj)
@@ -4688,7 +4688,7 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProductConnection")
 		case "nodes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductConnection_nodes(ctx, field, obj)
@@ -4871,13 +4871,13 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "author":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Review_author(ctx, field, obj)
 				})
 		case "product":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Review_product(ctx, field, obj)
@@ -4984,19 +4984,19 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "orders":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_orders(ctx, field, obj)
 				})
 		case "lifetimeSpend":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_lifetimeSpend(ctx, field, obj)
 				})
 		case "reviews":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_reviews(ctx, field, obj)
@@ -5030,13 +5030,13 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Viewer")
 		case "user":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_user(ctx, field, obj)
 				})
 		case "dashboard":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_dashboard(ctx, field, obj)
@@ -5516,7 +5516,7 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) marshalNMoney2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoneyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Money) graphql.Marshaler {
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoney(ctx, sel, v[i])
@@ -5549,7 +5549,7 @@ func (ec *executionContext) marshalNOrder2ᚖgithubᚗcomᚋtributaryᚑgwᚋtri
 
 func (ec *executionContext) marshalNOrderItem2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐOrderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderItem) graphql.Marshaler {
 	ctx = graphql.WithBatchParents(ctx, "OrderItem", v, nil)
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderItem2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐOrderItem(ctx, sel, v[i])
@@ -5592,7 +5592,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋtributaryᚑgwᚋ
 
 func (ec *executionContext) marshalNProduct2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProductᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Product) graphql.Marshaler {
 	ctx = graphql.WithBatchParents(ctx, "Product", v, nil)
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProduct2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProduct(ctx, sel, v[i])
@@ -5664,7 +5664,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -5708,7 +5708,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -5736,7 +5736,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -5764,7 +5764,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -5884,7 +5884,7 @@ func (ec *executionContext) marshalOMoney2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐMoney(ctx, sel, v[i])
@@ -5903,7 +5903,7 @@ func (ec *executionContext) marshalOOrder2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrder2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐOrder(ctx, sel, v[i])
@@ -5930,7 +5930,7 @@ func (ec *executionContext) marshalOProduct2ᚕᚖgithubᚗcomᚋtributaryᚑgw�
 		return graphql.Null
 	}
 	ctx = graphql.WithBatchParents(ctx, "Product", v, nil)
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOProduct2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProduct(ctx, sel, v[i])
@@ -5944,7 +5944,7 @@ func (ec *executionContext) marshalOProduct2ᚕᚖgithubᚗcomᚋtributaryᚑgw�
 		return graphql.Null
 	}
 	ctx = graphql.WithBatchParents(ctx, "Product", v, nil)
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProduct2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐProduct(ctx, sel, v[i])
@@ -5985,7 +5985,7 @@ func (ec *executionContext) marshalOReview2ᚕᚖgithubᚗcomᚋtributaryᚑgw�
 		return graphql.Null
 	}
 	ctx = graphql.WithBatchParents(ctx, "Review", v, nil)
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReview2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋgraphᚋmodelᚐReview(ctx, sel, v[i])
@@ -6096,7 +6096,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -6115,7 +6115,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -6134,7 +6134,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -6153,7 +6153,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, v, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -11,7 +11,8 @@ import (
 // gqlgen's arguments, so a rewrite is one string.
 //   - Lists of objects: gqlgen marshals them with a goroutine per element;
 //     marshalList keeps that for the lists that need it and marshals the
-//     others in order.
+//     others in order, and resolveConcurrently runs the fields of their
+//     later elements in place.
 //   - Field collection: gqlgen collects an object's fields once per request
 //     and selection set, but builds its cache key (with allocations) for
 //     every object; collectFields keeps the result across requests.
@@ -21,7 +22,8 @@ import (
 //     iterator) per object to skip repeated response keys; objectOf writes
 //     the collected fields, whose keys are already distinct.
 var rewrites = []struct{ gqlgen, ours []byte }{
-	{[]byte("graphql.MarshalSliceConcurrently(ctx, len(v), "), []byte("marshalList(ctx, sel, len(v), ")},
+	{[]byte("graphql.MarshalSliceConcurrently(ctx, len(v), "), []byte("marshalList(ctx, sel, v, len(v), ")},
+	{[]byte("out.ResolveConcurrently(ec.OperationContext, &deferred, i,"), []byte("resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,")},
 	{[]byte("graphql.CollectFields(ec.OperationContext, sel, "), []byte("collectFields(ec.OperationContext, sel, ")},
 	{[]byte("deferred := graphql.NewDeferredGroup(ctx)"), []byte("deferred := newDeferredGroup(ctx, fields)")},
 	{[]byte("\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}"), []byte("\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn objectOf(fields, out)\n}")},

@@ -16,7 +16,8 @@ func TestRewriteExecutorFailsWhenGqlgenChangesItsCalls(t *testing.T) {
 	src := "fields := graphql.CollectFields(ec.OperationContext, sel, fooImplementors)\n" +
 		"deferred := graphql.NewDeferredGroup(ctx)\n" +
 		"\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}\n" +
-		"ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, f)\n"
+		"ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, f)\n" +
+		"out.ResolveConcurrently(ec.OperationContext, &deferred, i, true, false, g)\n"
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +26,8 @@ func TestRewriteExecutorFailsWhenGqlgenChangesItsCalls(t *testing.T) {
 	}
 	got, _ := os.ReadFile(file)
 	for _, want := range []string{"collectFields(ec.OperationContext, sel, fooImplementors)",
-		"newDeferredGroup(ctx, fields)", "return objectOf(fields, out)", "marshalList(ctx, sel, len(v), 0, false, f)"} {
+		"newDeferredGroup(ctx, fields)", "return objectOf(fields, out)", "marshalList(ctx, sel, v, len(v), 0, false, f)",
+		"resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i, true, false, g)"} {
 		if !strings.Contains(string(got), want) {
 			t.Errorf("rewritten file lacks %q:\n%s", want, got)
 		}

@@ -231,6 +231,8 @@ func TestSchedulerNeverNeedsTheBackstop(t *testing.T) {
 		// itself, already loaded) needs no call while the second waits.
 		`{ products(first: 5) { nodes { reviews { rating author { name } } related { name price { amount { formatted } } } } } }`,
 		`{ user(id: "u1") { reviews(first: 3) { author { name } product { description } } } }`,
+		`{ products(first: 4) { nodes { reviews { author { name reviews { rating } } } related { related { stock { available } } } } } }`,
+		`{ productsByIds(ids: ["p1", "nope", "p2"]) { reviews { author { name } } ratingSummary { count } } }`,
 	} {
 		r := e.queryWithReport(q, map[string]any{"category": "shoes"})
 		if len(r.Errors) > 0 {

@@ -157,10 +157,14 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 	for i, k := range keys {
 		thunks[i] = l.load(ctx, k)
 	}
+	blockWeight := weight
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.IsDeferred() {
 		weight = 1 // a deferred field's executions share one unit
+		blockWeight = 1
+	} else if weight > 1 && inOrderGroup(ctx) {
+		blockWeight = 1 // the later elements are out of the count
 	}
-	l.block(keys, weight)
+	l.block(keys, blockWeight)
 	if w, ok := ctx.Value(waitsKey{}).(*Waits); ok {
 		w.add(l.service, graphql.GetPath(ctx))
 	}

@@ -129,7 +129,9 @@ func (b *Batching) InterceptField(ctx context.Context, next graphql.Resolver) (r
 	}
 	// A field holds one unit from when it is counted until it returns.
 	self := int64(1)
-	if fc.Field.IsDeferred() {
+	if laterElementField(ctx, fc) {
+		self = 0 // see Sequence
+	} else if fc.Field.IsDeferred() {
 		// Deferred fields run after the rest of their object, so they are
 		// not counted in advance (that would hold the levels before them
 		// back); they count themselves in as they start. The executions of

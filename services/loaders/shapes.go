@@ -1,6 +1,8 @@
 package loaders
 
 import (
+	"context"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,6 +113,10 @@ func boolVars(vars map[string]any) string {
 // resolver for each object of typeName under sel (the scheduler's unit),
 // computed once per selection set and boolean variables.
 func (b *Batching) resolvedPerObject(oc *graphql.OperationContext, vars string, sel ast.SelectionSet, typeName string) int64 {
+	return perObject(b.Schema, oc, vars, sel, typeName)
+}
+
+func perObject(schema *ast.Schema, oc *graphql.OperationContext, vars string, sel ast.SelectionSet, typeName string) int64 {
 	if len(sel) == 0 {
 		return 0
 	}
@@ -118,7 +124,7 @@ func (b *Batching) resolvedPerObject(oc *graphql.OperationContext, vars string, 
 	if s, ok := resolvedCounts.get(k); ok {
 		return s.n
 	}
-	n := b.countResolved(oc, sel, typeName)
+	n := countResolved(schema, oc, sel, typeName)
 	resolvedCounts.set(k, shape{sel: sel, n: n})
 	return n
 }
@@ -126,8 +132,8 @@ func (b *Batching) resolvedPerObject(oc *graphql.OperationContext, vars string, 
 // countResolved counts, as gqlgen's CollectFields sees them, the fields of
 // typeName under sel that have a resolver and are not deferred (deferred
 // fields count themselves in when they start).
-func (b *Batching) countResolved(oc *graphql.OperationContext, sel ast.SelectionSet, typeName string) int64 {
-	def := b.Schema.Types[typeName]
+func countResolved(schema *ast.Schema, oc *graphql.OperationContext, sel ast.SelectionSet, typeName string) int64 {
+	def := schema.Types[typeName]
 	if def == nil || def.Kind != ast.Object {
 		// Interfaces and unions would need each object's concrete type;
 		// the graph has none, and the backstop covers them if added.
@@ -145,17 +151,21 @@ func (b *Batching) countResolved(oc *graphql.OperationContext, sel ast.Selection
 
 // InOrder reports whether the executor may marshal the elements of a list
 // of typeName objects one after another rather than in a goroutine each.
-// It may when nothing below an element can wait on a backend except one
-// batch field, which gqlgen resolves once for the whole list, and whose
-// own subtree waits on nothing: the first element's wait is then the whole
-// list's, and the scheduler already gives that wait the weight of every
-// element. Not with two such fields: should the first need no call and the
-// second wait, the later elements' units of the first would stay counted
-// behind the wait. Nor with a deeper wait (a review's author under each
-// product), which is a batch per element: those must all be asked for
-// before the level is dispatched. Such lists keep their goroutines.
-// Decided once per selection set, over every field it could collect
-// whatever the variables.
+//
+// The goroutines are how every element's look-ups join one batch before
+// the scheduler dispatches a level. In order, the first element does that
+// for the list's own fields, as they are batch fields: gqlgen resolves
+// each once, for every element, when the first asks. A field below them
+// (a review's author under each product) is a batch per element; in order,
+// it joins one call only when the fetch plan of the field above it (the
+// product's reviews, resolved for every product at once) has asked for
+// every element's keys already (registry Planned and PlansResult) — so
+// that is required, one level down, and nothing that waits below that. No
+// @defer (a deferred field counts itself in), no @auth (an element may be
+// refused what the next is not). The scheduler's side is Sequence: the
+// later elements' fields are not counted as runnable while the first is
+// marshalled. Decided once per selection set, over every field it could
+// collect whatever the variables.
 func InOrder(sel ast.SelectionSet, typeName string) bool {
 	if len(sel) == 0 {
 		return true
@@ -174,7 +184,6 @@ func InOrder(sel ast.SelectionSet, typeName string) bool {
 }
 
 func inOrder(sel ast.SelectionSet, typeName string) bool {
-	var batch *ast.Field
 	return eachField(sel, false, func(f *ast.Field, deferred bool) bool {
 		if deferred {
 			return false
@@ -182,12 +191,22 @@ func inOrder(sel ast.SelectionSet, typeName string) bool {
 		if !registry.Resolved(typeName, f.Name) {
 			return true // inline: waits on nothing (resolvers/ tests it)
 		}
-		if batch != nil && (batch.Alias != f.Alias || batch.Name != f.Name) {
-			return false // a second field that may wait
-		}
-		batch = f
 		d := registry.Lookup(typeName, f.Name)
-		return d != nil && d.Batch && f.Definition != nil && !reachesResolver(f.SelectionSet, f.Definition.Type.Name())
+		if d == nil || !d.Batch || d.Auth != "" || f.Definition == nil {
+			return false
+		}
+		below := f.Definition.Type.Name()
+		return eachField(f.SelectionSet, false, func(g *ast.Field, deferred bool) bool {
+			if deferred {
+				return false
+			}
+			if !registry.Resolved(below, g.Name) {
+				return true
+			}
+			gd := registry.Lookup(below, g.Name)
+			return d.PlansResult && gd != nil && gd.Planned && gd.Auth == "" && g.Definition != nil &&
+				!reachesResolver(g.SelectionSet, g.Definition.Type.Name())
+		})
 	})
 }
 
@@ -258,4 +277,60 @@ func Collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []str
 	fields := graphql.CollectFields(oc, sel, satisfies)
 	collections.set(k, collected{sel: sel, fields: fields})
 	return fields
+}
+
+// Sequence is the scheduler's side of a list the executor marshals in
+// order (InOrder): the fields of its elements after the first are not
+// runnable until their turn, so they are taken out of the count, and they
+// find their batch fields resolved by the first (their executions are not
+// counted: see laterElement).
+func Sequence(ctx context.Context, schema *ast.Schema, sel ast.SelectionSet, typeName string, laterObjects int64) context.Context {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if ok && l.req.sched != nil && laterObjects > 0 {
+		l.req.sched.add(-laterObjects * perObject(schema, graphql.GetOperationContext(ctx), l.req.vars, sel, typeName))
+	}
+	if g := graphql.GetBatchParentGroup(ctx, typeName); g != nil {
+		ctx = context.WithValue(ctx, inOrderKey{}, g)
+	}
+	return ctx
+}
+
+// CountObjects counts the objects in a value the executor marshals.
+func CountObjects(v any) int64 { return countObjects(reflect.ValueOf(v)) }
+
+type (
+	inOrderKey struct{}
+	laterKey   struct{}
+)
+
+// inOrderGroup reports whether the field of ctx is a batch field of a list
+// marshalled in order: its resolver, run by the first element, waits for
+// that element alone (the later ones are out of the count), not for all.
+func inOrderGroup(ctx context.Context) bool {
+	g, _ := ctx.Value(inOrderKey{}).(*graphql.BatchParentGroup)
+	if g == nil {
+		return false
+	}
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && graphql.GetBatchParentGroup(ctx, fc.Object) == g
+}
+
+// Later marks ctx, whose field context elem is an element of a list
+// marshalled in order after its first: its fields' batch results are there.
+func Later(ctx context.Context, elem *graphql.FieldContext) context.Context {
+	return context.WithValue(ctx, laterKey{}, elem)
+}
+
+// LaterElement reports whether the object of ctx is a later element of a
+// list marshalled in order (Later), whose fields need no goroutine.
+func LaterElement(ctx context.Context) bool {
+	e, _ := ctx.Value(laterKey{}).(*graphql.FieldContext)
+	return e != nil && e == graphql.GetFieldContext(ctx)
+}
+
+// laterElementField reports whether fc is a field of such an element: not
+// counted by the scheduler (Sequence took its unit out).
+func laterElementField(ctx context.Context, fc *graphql.FieldContext) bool {
+	e, _ := ctx.Value(laterKey{}).(*graphql.FieldContext)
+	return e != nil && e == fc.Parent
 }

@@ -32,7 +32,7 @@ func fieldAt(t *testing.T, doc *ast.QueryDocument, path string) *ast.Field {
 	return f
 }
 
-func TestListsInOrderOnlyWhenOneBatchFieldWaits(t *testing.T) {
+func TestListsInOrderOnlyWhenTheFirstElementAndThePlanGatherEveryKey(t *testing.T) {
 	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	for _, c := range []struct {
@@ -42,21 +42,26 @@ func TestListsInOrderOnlyWhenOneBatchFieldWaits(t *testing.T) {
 		{`{ products(first: 3) { nodes { id name } } }`, "products.nodes", true},
 		{`{ products(first: 3) { nodes { name price { amount { formatted } } } } }`, "products.nodes", true},
 		{`{ product(id: "p1") { reviews { rating author { name } } } }`, "product.reviews", true},
-		{`{ product(id: "p1") { related { name related { id } } } }`, "product.related", true},
-		// Two fields that may wait.
-		{`{ product(id: "p1") { reviews { author { name } product { name } } } }`, "product.reviews", false},
-		{`{ product(id: "p1") { reviews { author { name } a: author { tier } } } }`, "product.reviews", false},
-		// A wait below the batch field: a batch per element.
-		{`{ products(first: 3) { nodes { reviews { author { name } } } } }`, "products.nodes", false},
-		{`{ product(id: "p1") { related { price { amount { formatted } } related { stock { available } } } } }`, "product.related", false},
+		{`{ product(id: "p1") { reviews { author { name } product { name } a: author { tier } } } }`, "product.reviews", true},
+		// One level down, look-ups the fetch plan starts for every element:
+		// the reviews' authors (planned when the reviews of all products
+		// arrive), the related products' stock (planned with their ids).
+		{`{ products(first: 3) { nodes { reviews { author { name } } } } }`, "products.nodes", true},
+		{`{ product(id: "p1") { related { price { amount { formatted } } related { stock { available } } } } }`, "product.related", true},
+		{`{ product(id: "p1") { reviews { author { reviews { rating } } } } }`, "product.reviews", true},
+		// Not planned (a list key), or waiting deeper: a batch per element.
+		{`{ product(id: "p1") { related { related { related { id } } } } }`, "product.related", false},
+		{`{ product(id: "p1") { reviews { author { reviews { product { name } } } } } }`, "product.reviews", false},
+		// @auth: an element may be refused what the first is allowed.
+		{`{ product(id: "p1") { reviews { author { orders { id } } } } }`, "product.reviews", false},
 		// A resolver that is not a batch.
 		{`{ user(id: "u1") { orders { items { quantity } } } }`, "user.orders", false},
 		{`{ user(id: "u1") { orders { items { quantity } } } }`, "user.orders.items", true},
 		// Deferred, and fields reached through fragments whatever the
 		// variables.
 		{`{ product(id: "p1") { reviews { ... @defer { author { name } } } } }`, "product.reviews", false},
-		{`{ product(id: "p1") { reviews { ...R } } } fragment R on Review { author { name } product { name } }`, "product.reviews", false},
-		{`query($x: Boolean!) { product(id: "p1") { reviews { author { name } product @skip(if: $x) { name } } } }`, "product.reviews", false},
+		{`{ product(id: "p1") { related { ...R } } } fragment R on Product { related { related { id } } }`, "product.related", false},
+		{`query($x: Boolean!) { product(id: "p1") { related { name related @skip(if: $x) { related { id } } } } }`, "product.related", false},
 	} {
 		doc, err := gqlparser.LoadQuery(schema, c.query)
 		if err != nil {
