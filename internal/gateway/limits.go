@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/maypok86/otter/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -47,6 +51,9 @@ type Limits struct {
 	// MaxWork caps the estimator's work units per document; zero means
 	// DefaultMaxWork.
 	MaxWork int
+
+	once     sync.Once
+	verdicts *otter.Cache[verdictKey, verdict]
 }
 
 // DefaultMaxWork is the estimator's work bound when Limits.MaxWork is
@@ -236,11 +243,76 @@ type Cost struct {
 	Exhausted bool
 }
 
-// MutateOperationContext implements graphql.OperationContextMutator.
+// MutateOperationContext implements graphql.OperationContextMutator. The
+// verdict depends only on the operation and the variables' values, so it
+// is worked out once per operation of a cached document and variables,
+// and kept (bounded): a client repeating a query pays for its analysis
+// once.
 func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
+	l.once.Do(func() {
+		l.verdicts = otter.Must(&otter.Options[verdictKey, verdict]{MaximumSize: verdictEntries})
+	})
+	k, ok := verdictKeyOf(oc)
+	if ok {
+		if v, hit := l.verdicts.GetIfPresent(k); hit {
+			return v.copyErr()
+		}
+	}
+	err := l.judge(oc)
+	if ok {
+		l.verdicts.Set(k, verdict{err: err})
+	}
+	if err != nil {
+		return verdict{err: err}.copyErr()
+	}
+	return nil
+}
+
+// verdictEntries bounds the operations whose verdict is kept.
+const verdictEntries = 10_000
+
+// verdictKey is an operation (its document is the query cache's, shared
+// by every request of the same text; the key keeps it alive, so its
+// address is not reused) and a keyed hash of the variables' values.
+type verdictKey struct {
+	op   *ast.OperationDefinition
+	vars uint64
+}
+
+type verdict struct{ err *gqlerror.Error }
+
+// copyErr hands out a copy: presenters may change the error they get.
+func (v verdict) copyErr() *gqlerror.Error {
+	if v.err == nil {
+		return nil
+	}
+	e := *v.err
+	e.Extensions = maps.Clone(v.err.Extensions)
+	return &e
+}
+
+var varsSeed = maphash.MakeSeed()
+
+// verdictKeyOf keys oc's operation and variables; false when the variables
+// cannot be encoded (the verdict is then not kept).
+func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
+	k := verdictKey{op: oc.Operation}
+	if len(oc.Variables) == 0 {
+		return k, true
+	}
+	b, err := json.Marshal(oc.Variables) // maps encode with sorted keys
+	if err != nil {
+		return k, false
+	}
+	k.vars = maphash.Bytes(varsSeed, b)
+	return k, true
+}
+
+// judge checks oc's arguments and estimate against the limits.
+func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 	fc := l.Fields // set by Validate when the extension is used
 	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc); err != nil {
 		return err

@@ -145,3 +145,41 @@ func TestEstimateReadsFieldsOnlyThroughFieldCost(t *testing.T) {
 		})
 	}
 }
+
+// The verdict of the limits is kept per operation and variables: the same
+// text with other variable values is judged on its own values, and a kept
+// refusal is the same refusal every time.
+func TestLimitsVerdictFollowsTheVariables(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Limits.MaxItems = 400 })
+	q := `query($n: Int!, $r: Int!) { products(first: $n) { nodes { reviews(first: $r) { rating } } } }`
+	for _, step := range []struct {
+		n, r     int
+		wantCode string
+	}{
+		{5, 2, ""},
+		{100, 10, "QUERY_TOO_COSTLY"},
+		{5, 2, ""},
+		{100, 10, "QUERY_TOO_COSTLY"},
+		{2, 101, "BAD_USER_INPUT"},
+		{5, 3, ""},
+	} {
+		e.backends.ResetStats()
+		r := e.queryNoFatal(q, map[string]any{"n": step.n, "r": step.r})
+		var code any
+		if len(r.Errors) > 0 {
+			code = r.Errors[0].Extensions["code"]
+		}
+		if step.wantCode == "" {
+			if len(r.Errors) > 0 || r.Data["products"] == nil {
+				t.Errorf("n=%d r=%d: want data, got %s", step.n, step.r, r.Raw)
+			}
+			continue
+		}
+		if code != step.wantCode || r.Data["products"] != nil {
+			t.Errorf("n=%d r=%d: got %v (%s), want %s", step.n, step.r, code, r.Raw, step.wantCode)
+		}
+		if got := e.totalCalls(); got != 0 {
+			t.Errorf("n=%d r=%d: %d backend calls, want 0", step.n, step.r, got)
+		}
+	}
+}
