@@ -214,7 +214,7 @@ func planDashboardByUserID(ctx context.Context, ids []string) {
 	}
 	l := loaders.For(ctx)
 	vars := graphql.GetOperationContext(ctx).Variables
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"Dashboard"}) {
+	for _, f := range loaders.CollectCtx(ctx, satisfiesDashboard) {
 		switch f.Name {
 		case "recentOrders":
 			q, err := prepDashboardRecentOrders(f.ArgumentMap(vars))
@@ -249,7 +249,7 @@ func planOrderItemByProductID(ctx context.Context, ids []string) {
 	}
 	l := loaders.For(ctx)
 	vars := graphql.GetOperationContext(ctx).Variables
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"OrderItem"}) {
+	for _, f := range loaders.CollectCtx(ctx, satisfiesOrderItem) {
 		switch f.Name {
 		case "product":
 			q, err := prepOrderItemProduct(f.ArgumentMap(vars))
@@ -271,7 +271,7 @@ func planProductByID(ctx context.Context, ids []string) {
 	}
 	l := loaders.For(ctx)
 	vars := graphql.GetOperationContext(ctx).Variables
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"Product"}) {
+	for _, f := range loaders.CollectCtx(ctx, satisfiesProduct) {
 		switch f.Name {
 		case "price":
 			q, err := prepProductPrice(f.ArgumentMap(vars))
@@ -314,7 +314,7 @@ func planReviewByAuthorID(ctx context.Context, ids []string) {
 	}
 	l := loaders.For(ctx)
 	vars := graphql.GetOperationContext(ctx).Variables
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"Review"}) {
+	for _, f := range loaders.CollectCtx(ctx, satisfiesReview) {
 		switch f.Name {
 		case "author":
 			q, err := prepReviewAuthor(f.ArgumentMap(vars))
@@ -336,7 +336,7 @@ func planReviewByProductID(ctx context.Context, ids []string) {
 	}
 	l := loaders.For(ctx)
 	vars := graphql.GetOperationContext(ctx).Variables
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"Review"}) {
+	for _, f := range loaders.CollectCtx(ctx, satisfiesReview) {
 		switch f.Name {
 		case "product":
 			q, err := prepReviewProduct(f.ArgumentMap(vars))
@@ -358,7 +358,7 @@ func planUserByID(ctx context.Context, ids []string) {
 	}
 	l := loaders.For(ctx)
 	vars := graphql.GetOperationContext(ctx).Variables
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"User"}) {
+	for _, f := range loaders.CollectCtx(ctx, satisfiesUser) {
 		switch f.Name {
 		case "lifetimeSpend":
 			q := ""
@@ -399,7 +399,7 @@ func planViewerByUserID(ctx context.Context, ids []string) {
 	}
 	l := loaders.For(ctx)
 	vars := graphql.GetOperationContext(ctx).Variables
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"Viewer"}) {
+	for _, f := range loaders.CollectCtx(ctx, satisfiesViewer) {
 		switch f.Name {
 		case "user":
 			q, err := prepViewerUser(f.ArgumentMap(vars))
@@ -430,6 +430,10 @@ func planFetchedDashboard(ctx context.Context, objs []*model.Dashboard, skip str
 	}
 }
 
+// satisfiesDashboard is what a Dashboard satisfies, for the fetch plan's collected fields
+// (kept per selection set: see loaders.Collect).
+var satisfiesDashboard = []string{"Dashboard"}
+
 // planFetchedOrderItem starts, for OrderItems just fetched, the look-ups of their selected
 // fields keyed by their properties, except skip (planned before the fetch).
 func planFetchedOrderItem(ctx context.Context, objs []*model.OrderItem, skip string) {
@@ -447,6 +451,10 @@ func planFetchedOrderItem(ctx context.Context, objs []*model.OrderItem, skip str
 	}
 }
 
+// satisfiesOrderItem is what a OrderItem satisfies, for the fetch plan's collected fields
+// (kept per selection set: see loaders.Collect).
+var satisfiesOrderItem = []string{"OrderItem"}
+
 // planFetchedProduct starts, for Products just fetched, the look-ups of their selected
 // fields keyed by their properties, except skip (planned before the fetch).
 func planFetchedProduct(ctx context.Context, objs []*model.Product, skip string) {
@@ -463,6 +471,10 @@ func planFetchedProduct(ctx context.Context, objs []*model.Product, skip string)
 		planProductByID(ctx, ids)
 	}
 }
+
+// satisfiesProduct is what a Product satisfies, for the fetch plan's collected fields
+// (kept per selection set: see loaders.Collect).
+var satisfiesProduct = []string{"Product"}
 
 // planFetchedReview starts, for Reviews just fetched, the look-ups of their selected
 // fields keyed by their properties, except skip (planned before the fetch).
@@ -490,6 +502,10 @@ func planFetchedReview(ctx context.Context, objs []*model.Review, skip string) {
 	}
 }
 
+// satisfiesReview is what a Review satisfies, for the fetch plan's collected fields
+// (kept per selection set: see loaders.Collect).
+var satisfiesReview = []string{"Review"}
+
 // planFetchedUser starts, for Users just fetched, the look-ups of their selected
 // fields keyed by their properties, except skip (planned before the fetch).
 func planFetchedUser(ctx context.Context, objs []*model.User, skip string) {
@@ -507,6 +523,10 @@ func planFetchedUser(ctx context.Context, objs []*model.User, skip string) {
 	}
 }
 
+// satisfiesUser is what a User satisfies, for the fetch plan's collected fields
+// (kept per selection set: see loaders.Collect).
+var satisfiesUser = []string{"User"}
+
 // planFetchedViewer starts, for Viewers just fetched, the look-ups of their selected
 // fields keyed by their properties, except skip (planned before the fetch).
 func planFetchedViewer(ctx context.Context, objs []*model.Viewer, skip string) {
@@ -523,6 +543,10 @@ func planFetchedViewer(ctx context.Context, objs []*model.Viewer, skip string) {
 		planViewerByUserID(ctx, ids)
 	}
 }
+
+// satisfiesViewer is what a Viewer satisfies, for the fetch plan's collected fields
+// (kept per selection set: see loaders.Collect).
+var satisfiesViewer = []string{"Viewer"}
 
 // RecentOrders is the batch resolver of Dashboard.recentOrders.
 func (r *dashboardResolver) RecentOrders(ctx context.Context, objs []*model.Dashboard, first int) ([][]*model.Order, error) {

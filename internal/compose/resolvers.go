@@ -148,6 +148,8 @@ func (g *Graph) resolverBody(w *writer, data *codegen.Data) error {
 	}
 	for _, t := range sortedKeys(byType) {
 		g.genPlanFetched(w, t, byType[t])
+		w.p("\n// %s is what a %s satisfies, for the fetch plan's collected fields\n// (kept per selection set: see loaders.Collect).", satisfiesVar(t), t)
+		w.p("var %s = []string{%q}", satisfiesVar(t), t)
 	}
 
 	for _, o := range data.Objects {
@@ -442,6 +444,8 @@ func (g *Graph) plansFetched(c *Connector) bool {
 	return false
 }
 
+func satisfiesVar(typeName string) string { return "satisfies" + typeName }
+
 func planFetchedFunc(typeName string) string { return "planFetched" + typeName }
 
 // genPlanFetched writes the fetch plan of objects just fetched: the
@@ -519,7 +523,7 @@ func (g *Graph) genPlan(w *writer, k planKey, fields []string) {
 	w.p("func %s(ctx context.Context, ids []string) {", planFunc(k))
 	w.p("\tif len(ids) == 0 {\n\t\treturn\n\t}")
 	w.p("\tl := loaders.For(ctx)\n\tvars := graphql.GetOperationContext(ctx).Variables")
-	w.p("\tfor _, f := range graphql.CollectFieldsCtx(ctx, []string{%q}) {", k.typeName)
+	w.p("\tfor _, f := range loaders.CollectCtx(ctx, %s) {", satisfiesVar(k.typeName))
 	w.p("\t\tswitch f.Name {")
 	sort.Strings(fields)
 	for _, name := range fields {

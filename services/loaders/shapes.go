@@ -246,6 +246,12 @@ func eachField(sel ast.SelectionSet, deferred bool, fn func(f *ast.Field, deferr
 	return true
 }
 
+// CollectCtx is graphql.CollectFieldsCtx kept across requests, like
+// Collect: the fields of the current field's selection set.
+func CollectCtx(ctx context.Context, satisfies []string) []graphql.CollectedField {
+	return Collect(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, satisfies)
+}
+
 // collectKey identifies a selection set collected for an object type
 // (satisfies is one of the executor's package-level slices, so its first
 // element's address names it) under a request's boolean variables.
