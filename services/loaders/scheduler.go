@@ -30,7 +30,12 @@ import (
 //     the others wait on that call), and gets it back from the batch that
 //     answers its last key, before that batch wakes anybody up;
 //   - a field under @defer runs after the rest of its object, so it is not
-//     counted in advance but counts itself in when it starts.
+//     counted in advance but counts itself in when it starts;
+//   - a list the executor marshals in order (InOrder) has its later
+//     elements' units taken out when it starts (Sequence): they cannot run
+//     before the first is done, and they find their batch results there,
+//     so their fields are not counted, and the first element's batch
+//     resolver waits with weight 1.
 //
 // When the count reaches zero every loader is flushed. The loaders' own
 // wait remains only as a backstop should the count ever be wrong.
