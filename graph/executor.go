@@ -108,7 +108,7 @@ func inOrder(ctx context.Context, sel ast.SelectionSet) (string, bool) {
 	if def := parsedSchema.Types[name]; def == nil || def.Kind != ast.Object {
 		return "", false
 	}
-	return name, loaders.InOrder(sel, name)
+	return name, loaders.InOrder(graphql.GetOperationContext(ctx).Doc, sel, name)
 }
 
 // collectFields is graphql.CollectFields with the result kept across

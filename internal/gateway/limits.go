@@ -271,8 +271,9 @@ func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.Operation
 	return nil
 }
 
-// verdictEntries bounds the operations whose verdict is kept.
-const verdictEntries = 10_000
+// verdictEntries bounds the operations whose verdict is kept (each keeps
+// its operation's syntax tree alive: as many as the query cache keeps).
+const verdictEntries = 1_000
 
 // verdictKey is an operation (its document is the query cache's, shared
 // by every request of the same text; the key keeps it alive, so its

@@ -18,13 +18,13 @@ import (
 
 // What the scheduler and the executor derive from a selection set depends
 // only on the document — and, through @skip/@include, on the boolean
-// variables — so it is worked out once and kept across requests. The query
-// cache hands every request of a document the same *ast.QueryDocument, so
-// a selection set's address identifies it; an entry holds its selection
-// set, so that address cannot be reused while the entry lives. Bounded:
-// documents that miss the query cache only cost their own entries.
+// variables — so it is worked out once and kept across requests, per
+// document: the query cache hands every request of a text the same
+// *ast.QueryDocument, whose selection sets' addresses then name them. The
+// documents kept are bounded like the query cache (docEntries, the last
+// ones seen), and each document's analysis by its size.
 
-// shapeKey identifies a selection set seen as an object type.
+// shapeKey identifies a selection set of a document seen as an object type.
 type shapeKey struct {
 	first    *ast.Selection
 	n        int
@@ -32,24 +32,34 @@ type shapeKey struct {
 	vars     string // boolVars of the request; "" where variables do not matter
 }
 
-type shape struct {
-	sel ast.SelectionSet // keeps first alive
-	n   int64
+// analysis is what has been derived from one document.
+type analysis struct {
+	counts   sync.Map // shapeKey → int64: resolved fields per object
+	orders   sync.Map // shapeKey → bool: InOrder
+	collects sync.Map // collectKey → []graphql.CollectedField
 }
 
-// shapeEntries bounds each memo below.
-const shapeEntries = 20_000
+// docEntries bounds the documents analyses are kept for (the query cache
+// keeps 1,000).
+const docEntries = 1_000
 
-var (
-	resolvedCounts memo[shapeKey, shape]
-	listOrders     memo[shapeKey, shape]
-	collections    memo[collectKey, collected]
-)
+var analyses memo[*ast.QueryDocument, *analysis]
+
+// analysisOf returns doc's analysis; nil without a document.
+func analysisOf(doc *ast.QueryDocument) *analysis {
+	if doc == nil {
+		return nil
+	}
+	if a, ok := analyses.get(doc); ok {
+		return a
+	}
+	return analyses.getOrSet(doc, &analysis{})
+}
 
 // memo is a bounded map for values that are cheap to recompute and read on
 // every object the executor marshals: reads are a sync.Map load, and when
 // it is full it starts over (an LRU's bookkeeping on every read cost more
-// than the collection it saves).
+// than the analysis it saves).
 type memo[K comparable, V any] struct {
 	mu sync.Mutex
 	m  atomic.Pointer[sync.Map]
@@ -66,20 +76,24 @@ func (c *memo[K, V]) get(k K) (V, bool) {
 	return zero, false
 }
 
-func (c *memo[K, V]) set(k K, v V) {
+// getOrSet stores v under k unless a value is there, and returns the one
+// kept.
+func (c *memo[K, V]) getOrSet(k K, v V) V {
 	m := c.m.Load()
-	if m == nil || c.n.Load() >= shapeEntries {
+	if m == nil || c.n.Load() >= docEntries {
 		c.mu.Lock()
-		if m = c.m.Load(); m == nil || c.n.Load() >= shapeEntries {
+		if m = c.m.Load(); m == nil || c.n.Load() >= docEntries {
 			m = &sync.Map{}
 			c.m.Store(m)
 			c.n.Store(0)
 		}
 		c.mu.Unlock()
 	}
-	if _, loaded := m.LoadOrStore(k, v); !loaded {
+	actual, loaded := m.LoadOrStore(k, v)
+	if !loaded {
 		c.n.Add(1)
 	}
+	return actual.(V)
 }
 
 func keyOf(sel ast.SelectionSet, typeName, vars string) shapeKey {
@@ -120,12 +134,16 @@ func perObject(schema *ast.Schema, oc *graphql.OperationContext, vars string, se
 	if len(sel) == 0 {
 		return 0
 	}
+	a := analysisOf(oc.Doc)
+	if a == nil {
+		return countResolved(schema, oc, sel, typeName)
+	}
 	k := keyOf(sel, typeName, vars)
-	if s, ok := resolvedCounts.get(k); ok {
-		return s.n
+	if n, ok := a.counts.Load(k); ok {
+		return n.(int64)
 	}
 	n := countResolved(schema, oc, sel, typeName)
-	resolvedCounts.set(k, shape{sel: sel, n: n})
+	a.counts.Store(k, n)
 	return n
 }
 
@@ -166,20 +184,20 @@ func countResolved(schema *ast.Schema, oc *graphql.OperationContext, sel ast.Sel
 // later elements' fields are not counted as runnable while the first is
 // marshalled. Decided once per selection set, over every field it could
 // collect whatever the variables.
-func InOrder(sel ast.SelectionSet, typeName string) bool {
+func InOrder(doc *ast.QueryDocument, sel ast.SelectionSet, typeName string) bool {
 	if len(sel) == 0 {
 		return true
 	}
+	a := analysisOf(doc)
+	if a == nil {
+		return inOrder(sel, typeName)
+	}
 	k := keyOf(sel, typeName, "")
-	if s, ok := listOrders.get(k); ok {
-		return s.n == 1
+	if ok, found := a.orders.Load(k); found {
+		return ok.(bool)
 	}
 	ok := inOrder(sel, typeName)
-	n := int64(0)
-	if ok {
-		n = 1
-	}
-	listOrders.set(k, shape{sel: sel, n: n})
+	a.orders.Store(k, ok)
 	return ok
 }
 
@@ -262,26 +280,22 @@ type collectKey struct {
 	vars      string
 }
 
-type collected struct {
-	sel    ast.SelectionSet // keeps first alive
-	fields []graphql.CollectedField
-}
-
 // Collect is graphql.CollectFields kept across requests: which fields an
 // object's selection set collects depends on the document and on the
 // boolean variables of @skip, @include and @defer(if:) only. The result is
 // shared, as gqlgen's per-request cache shares it between objects, and
 // never modified.
 func Collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
-	if len(sel) == 0 || len(satisfies) == 0 {
+	a := analysisOf(oc.Doc)
+	if a == nil || len(sel) == 0 || len(satisfies) == 0 {
 		return graphql.CollectFields(oc, sel, satisfies)
 	}
 	k := collectKey{first: &sel[0], n: len(sel), satisfies: &satisfies[0], vars: boolVars(oc.Variables)}
-	if c, ok := collections.get(k); ok {
-		return c.fields
+	if fields, ok := a.collects.Load(k); ok {
+		return fields.([]graphql.CollectedField)
 	}
 	fields := graphql.CollectFields(oc, sel, satisfies)
-	collections.set(k, collected{sel: sel, fields: fields})
+	a.collects.Store(k, fields)
 	return fields
 }
 

@@ -68,7 +68,7 @@ func TestListsInOrderOnlyWhenTheFirstElementAndThePlanGatherEveryKey(t *testing.
 			t.Fatalf("%s: %v", c.query, err)
 		}
 		f := fieldAt(t, doc, c.list)
-		if got := loaders.InOrder(f.SelectionSet, f.Definition.Type.Name()); got != c.want {
+		if got := loaders.InOrder(doc, f.SelectionSet, f.Definition.Type.Name()); got != c.want {
 			t.Errorf("%s at %s: in order %v, want %v", c.query, c.list, got, c.want)
 		}
 	}
