@@ -59,7 +59,7 @@ const DefaultBackstop = time.Second
 
 // request is what a request's loaders share.
 type request struct {
-	vars     string   // boolVars of the operation, set before any field runs
+	vars     string   // varsKey of the operation, set before any field runs
 	deferred sync.Map // deferredKey → started; see firstOfDeferredGroup
 
 	sched *Scheduler

@@ -113,7 +113,7 @@ func (*Batching) Validate(graphql.ExecutableSchema) error { return nil }
 func (b *Batching) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	if l, ok := ctx.Value(ctxKey{}).(*Loaders); ok {
 		oc := graphql.GetOperationContext(ctx)
-		l.req.vars = boolVars(oc.Variables)
+		l.req.vars = varsKey(oc)
 		if oc.Operation != nil && oc.Operation.Operation == ast.Query {
 			l.req.sched.add(b.resolvedPerObject(oc, l.req.vars, oc.Operation.SelectionSet, "Query"))
 		}

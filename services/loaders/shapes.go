@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
 	"sync"
 	"sync/atomic"
 
@@ -29,7 +28,7 @@ type shapeKey struct {
 	first    *ast.Selection
 	n        int
 	typeName string
-	vars     string // boolVars of the request; "" where variables do not matter
+	vars     string // varsKey of the request; "" where variables do not matter
 }
 
 // analysis is what has been derived from one document.
@@ -37,6 +36,78 @@ type analysis struct {
 	counts   sync.Map // shapeKey → int64: resolved fields per object
 	orders   sync.Map // shapeKey → bool: InOrder
 	collects sync.Map // collectKey → []graphql.CollectedField
+
+	// directiveVars are the variables the document's directives read
+	// (@skip, @include, @defer(if:)): the only ones that change which
+	// fields are collected. Usually none.
+	directiveVars []string
+}
+
+func newAnalysis(doc *ast.QueryDocument) *analysis {
+	seen := map[string]bool{}
+	var walk func(sel ast.SelectionSet)
+	directives := func(ds ast.DirectiveList) {
+		for _, d := range ds {
+			for _, a := range d.Arguments {
+				if a.Value != nil && a.Value.Kind == ast.Variable {
+					seen[a.Value.Raw] = true
+				}
+			}
+		}
+	}
+	walk = func(sel ast.SelectionSet) {
+		for _, s := range sel {
+			switch s := s.(type) {
+			case *ast.Field:
+				directives(s.Directives)
+				walk(s.SelectionSet)
+			case *ast.InlineFragment:
+				directives(s.Directives)
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				directives(s.Directives)
+			}
+		}
+	}
+	for _, op := range doc.Operations {
+		walk(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		walk(f.SelectionSet)
+	}
+	a := &analysis{}
+	for name := range seen {
+		a.directiveVars = append(a.directiveVars, name)
+	}
+	sort.Strings(a.directiveVars)
+	return a
+}
+
+// varsKey is the part of a request's variables that can change which
+// fields the document collects: the values of the directives' variables;
+// "" (no work) when no directive reads one.
+func (a *analysis) varsKey(vars map[string]any) string {
+	if len(a.directiveVars) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, name := range a.directiveVars {
+		b.WriteString(name)
+		b.WriteByte('=')
+		if v, ok := vars[name].(bool); ok {
+			b.WriteString(strconv.FormatBool(v))
+		}
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// varsKey is analysis.varsKey for oc's document and variables.
+func varsKey(oc *graphql.OperationContext) string {
+	if a := analysisOf(oc.Doc); a != nil {
+		return a.varsKey(oc.Variables)
+	}
+	return ""
 }
 
 // docEntries bounds the documents analyses are kept for (the query cache
@@ -53,7 +124,7 @@ func analysisOf(doc *ast.QueryDocument) *analysis {
 	if a, ok := analyses.get(doc); ok {
 		return a
 	}
-	return analyses.getOrSet(doc, &analysis{})
+	return analyses.getOrSet(doc, newAnalysis(doc))
 }
 
 // memo is a bounded map for values that are cheap to recompute and read on
@@ -100,32 +171,9 @@ func keyOf(sel ast.SelectionSet, typeName, vars string) shapeKey {
 	return shapeKey{first: &sel[0], n: len(sel), typeName: typeName, vars: vars}
 }
 
-// boolVars is the part of a request's variables that can change which
-// fields are collected: the boolean ones (@skip/@include take nothing else).
-func boolVars(vars map[string]any) string {
-	var names []string
-	for k, v := range vars {
-		if _, ok := v.(bool); ok {
-			names = append(names, k)
-		}
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, k := range names {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.FormatBool(vars[k].(bool)))
-		b.WriteByte(';')
-	}
-	return b.String()
-}
-
 // resolvedPerObject is how many fields the executor runs through a
 // resolver for each object of typeName under sel (the scheduler's unit),
-// computed once per selection set and boolean variables.
+// computed once per selection set and directive variables.
 func (b *Batching) resolvedPerObject(oc *graphql.OperationContext, vars string, sel ast.SelectionSet, typeName string) int64 {
 	return perObject(b.Schema, oc, vars, sel, typeName)
 }
@@ -272,7 +320,7 @@ func CollectCtx(ctx context.Context, satisfies []string) []graphql.CollectedFiel
 
 // collectKey identifies a selection set collected for an object type
 // (satisfies is one of the executor's package-level slices, so its first
-// element's address names it) under a request's boolean variables.
+// element's address names it) under a request's directive variables.
 type collectKey struct {
 	first     *ast.Selection
 	n         int
@@ -290,7 +338,7 @@ func Collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []str
 	if a == nil || len(sel) == 0 || len(satisfies) == 0 {
 		return graphql.CollectFields(oc, sel, satisfies)
 	}
-	k := collectKey{first: &sel[0], n: len(sel), satisfies: &satisfies[0], vars: boolVars(oc.Variables)}
+	k := collectKey{first: &sel[0], n: len(sel), satisfies: &satisfies[0], vars: a.varsKey(oc.Variables)}
 	if fields, ok := a.collects.Load(k); ok {
 		return fields.([]graphql.CollectedField)
 	}
