@@ -144,6 +144,8 @@ type RateLimitConfig struct {
 	// guessed tokens) are limited too, by address.
 	IPRPS   float64 `koanf:"ip_rps" doc:"Sustained requests per second per client address, applied before authentication (0: off)."`
 	IPBurst int     `koanf:"ip_burst" doc:"Requests an address may make at once after being idle, before authentication."`
+	// About 260 bytes a client: 50,000 are 13 MB per table.
+	MaxClients int `koanf:"max_clients" doc:"Clients each rate-limit table tracks (about 260 bytes each). Only a client with a full bucket and nothing in flight is forgotten to make room; while none can be, new clients share one overflow bucket, so a flood of addresses never resets a limited client."`
 }
 
 // CORSConfig configures cross-origin requests to /graphql.
@@ -221,7 +223,7 @@ func Default() Config {
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
 		},
 		Persisted:       PersistedConfig{APQ: true},
-		RateLimit:       RateLimitConfig{IPv6Prefix: 64},
+		RateLimit:       RateLimitConfig{IPv6Prefix: 64, MaxClients: 50_000},
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
@@ -482,6 +484,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.RateLimit.IPv6Prefix < 1 || c.RateLimit.IPv6Prefix > 128 {
 		bad("rate_limit.ipv6_prefix", "must be between 1 and 128, got %d", c.RateLimit.IPv6Prefix)
+	}
+	if c.RateLimit.MaxClients <= 0 {
+		bad("rate_limit.max_clients", "must be positive, got %d", c.RateLimit.MaxClients)
 	}
 	if c.RateLimit.IPRPS < 0 || c.RateLimit.IPBurst < 0 {
 		bad("rate_limit.ip_rps", "ip_rps and ip_burst must not be negative")
