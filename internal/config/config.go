@@ -82,6 +82,7 @@ type Config struct {
 // apply as well.
 type MemoryConfig struct {
 	EntityCache int64 `koanf:"entity_cache" doc:"Bytes the in-process entity cache (L1) may hold, keys and decoded answers (each entry counts at least entity_cache / cache.entries)."`
+	Fallback    int64 `koanf:"fallback" doc:"Bytes the last good values of @fallback fields may hold in process (each value counts at least fallback / fallback_entries)."`
 }
 
 // CacheConfig configures the entity cache of backend answers (see
@@ -240,7 +241,7 @@ func Default() Config {
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
 		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
-		Memory:          MemoryConfig{EntityCache: 64 << 20},
+		Memory:          MemoryConfig{EntityCache: 64 << 20, Fallback: 64 << 20},
 		Redis:           RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
 		Log:             LogConfig{Level: "info", Format: "auto"},
@@ -527,6 +528,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Cache.Entries <= 0 {
 		bad("cache.entries", "must be positive, got %d", c.Cache.Entries)
+	}
+	if c.Memory.Fallback <= 0 {
+		bad("memory.fallback", "must be positive, got %d", c.Memory.Fallback)
 	}
 	if c.Memory.EntityCache <= 0 {
 		bad("memory.entity_cache", "must be positive, got %d", c.Memory.EntityCache)

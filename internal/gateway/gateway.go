@@ -170,7 +170,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		critical[name] = cfg.Service(name).Critical
 	}
 	if cfg.FallbackEntries > 0 {
-		g.stale = loaders.NewStaleCache(cfg.FallbackEntries)
+		g.stale = loaders.NewStaleCache(cfg.FallbackEntries, cfg.Memory.Fallback)
 		if g.redis != nil {
 			g.stale.Share(g.redis.Fallback())
 		}

@@ -7,6 +7,8 @@ package upstream
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,6 +179,30 @@ func (c *Client) Credentialed(ctx context.Context) bool {
 		}
 	}
 	return false
+}
+
+// Caller names the caller a call made under ctx would identify to the
+// service: "" when it carries nothing that does (see Credentialed), else
+// a digest of what it carries (identity and forwarded headers), so that
+// answers kept per caller can be told apart without keeping credentials.
+func (c *Client) Caller(ctx context.Context) string {
+	if !c.Credentialed(ctx) {
+		return ""
+	}
+	o := OutgoingFrom(ctx)
+	h := sha256.New()
+	if c.ident != "" {
+		io.WriteString(h, o.Identity)
+	}
+	for _, k := range c.forward {
+		for _, v := range o.Incoming[k] {
+			h.Write([]byte{0})
+			io.WriteString(h, k)
+			h.Write([]byte{0})
+			io.WriteString(h, v)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Lener is implemented by response envelopes; see Request.Require.

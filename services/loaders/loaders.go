@@ -62,16 +62,17 @@ type request struct {
 	vars     string   // varsKey of the operation, set before any field runs
 	deferred sync.Map // deferredKey → started; see firstOfDeferredGroup
 
-	sched *Scheduler
-	stale *StaleCache
-	deg   *Degradation
-	authz func(ctx context.Context, rule, owner string) bool
+	sched   *Scheduler
+	stale   *StaleCache
+	clients Clients // to tell whose answer a fallback value is
+	deg     *Degradation
+	authz   func(ctx context.Context, rule, owner string) bool
 }
 
 // New returns fresh loaders over c for one request, dispatched by a new
 // Scheduler unless cfg.Timer asks for the plain wait window.
 func New(c Clients, cfg Config) *Loaders {
-	r := &request{stale: cfg.Stale, deg: &Degradation{}, authz: cfg.Authorize}
+	r := &request{stale: cfg.Stale, clients: c, deg: &Degradation{}, authz: cfg.Authorize}
 	if !cfg.Timer {
 		r.sched = &Scheduler{}
 	}
