@@ -218,6 +218,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		return err
 	}
 	defer gw.Close()
+	reg.MustRegister(telemetry.CacheCollector(func() []telemetry.CacheSize {
+		var out []telemetry.CacheSize
+		for _, c := range gw.CacheSizes() {
+			out = append(out, telemetry.CacheSize{Cache: c.Cache, Bytes: c.Bytes, Entries: c.Entries})
+		}
+		return out
+	}))
 
 	addrs := listening{Public: ln.Addr()}
 	var adminSrv *http.Server

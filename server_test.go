@@ -394,3 +394,36 @@ func TestDemoFaultSwitchesOnlyOnLoopbackOrAdmin(t *testing.T) {
 }
 
 func portOf(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
+
+// Every cache that requests fill reports its size on /metrics.
+func TestCacheSizeMetrics(t *testing.T) {
+	url, stop, errc := startRun(t, []string{"TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_LEVEL=error", "TRIBUTARY_CACHE_ENABLED=true"})
+	defer func() {
+		stop()
+		if err := <-errc; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	body, _ := json.Marshal(map[string]string{"query": `{ product(id: "p1") { name } }`})
+	resp, err := http.Post(url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, c := range []string{"query_documents", "apq", "verdicts", "entity_cache", "fallback"} {
+		for _, m := range []string{"tributary_cache_bytes", "tributary_cache_entries"} {
+			if want := m + `{cache="` + c + `"}`; !strings.Contains(string(b), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	}
+	if !strings.Contains(string(b), `tributary_cache_entries{cache="query_documents"} 1`) {
+		t.Errorf("/metrics: want one cached document after one query")
+	}
+}

@@ -81,8 +81,11 @@ type Config struct {
 // docs/configuration.md, "Memory"). Entry bounds, where a cache has one,
 // apply as well.
 type MemoryConfig struct {
-	EntityCache int64 `koanf:"entity_cache" doc:"Bytes the in-process entity cache (L1) may hold, keys and decoded answers (each entry counts at least entity_cache / cache.entries)."`
-	Fallback    int64 `koanf:"fallback" doc:"Bytes the last good values of @fallback fields may hold in process (each value counts at least fallback / fallback_entries)."`
+	QueryDocuments int64 `koanf:"query_documents" doc:"Bytes the cache of parsed query documents may hold, text and syntax tree (at most 1,000 documents)."`
+	APQ            int64 `koanf:"apq" doc:"Bytes the in-process cache of automatic persisted queries may hold (at most 1,000 documents)."`
+	Verdicts       int64 `koanf:"verdicts" doc:"Bytes the cost limits' verdicts (per operation and variables) may hold."`
+	EntityCache    int64 `koanf:"entity_cache" doc:"Bytes the in-process entity cache (L1) may hold, keys and decoded answers (each entry counts at least entity_cache / cache.entries)."`
+	Fallback       int64 `koanf:"fallback" doc:"Bytes the last good values of @fallback fields may hold in process (each value counts at least fallback / fallback_entries)."`
 }
 
 // CacheConfig configures the entity cache of backend answers (see
@@ -241,10 +244,16 @@ func Default() Config {
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
 		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
-		Memory:          MemoryConfig{EntityCache: 64 << 20, Fallback: 64 << 20},
-		Redis:           RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
-		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
-		Log:             LogConfig{Level: "info", Format: "auto"},
+		Memory: MemoryConfig{
+			QueryDocuments: 64 << 20,
+			APQ:            16 << 20,
+			Verdicts:       4 << 20,
+			EntityCache:    64 << 20,
+			Fallback:       64 << 20,
+		},
+		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
+		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
+		Log:   LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
 			MaxDepth:              12,
 			MaxAliases:            30,
@@ -529,11 +538,16 @@ func (c *Config) Validate() []error {
 	if c.Cache.Entries <= 0 {
 		bad("cache.entries", "must be positive, got %d", c.Cache.Entries)
 	}
-	if c.Memory.Fallback <= 0 {
-		bad("memory.fallback", "must be positive, got %d", c.Memory.Fallback)
-	}
-	if c.Memory.EntityCache <= 0 {
-		bad("memory.entity_cache", "must be positive, got %d", c.Memory.EntityCache)
+	for _, m := range []struct {
+		key string
+		n   int64
+	}{
+		{"memory.query_documents", c.Memory.QueryDocuments}, {"memory.apq", c.Memory.APQ}, {"memory.verdicts", c.Memory.Verdicts},
+		{"memory.entity_cache", c.Memory.EntityCache}, {"memory.fallback", c.Memory.Fallback},
+	} {
+		if m.n <= 0 {
+			bad(m.key, "must be positive, got %d", m.n)
+		}
 	}
 	if c.Cache.MaxTTL < 0 {
 		bad("cache.max_ttl", "must not be negative")

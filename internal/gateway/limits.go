@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/bounds"
+	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/memsize"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -60,6 +63,9 @@ type Limits struct {
 	// MaxWork caps the estimator's work units per document; zero means
 	// DefaultMaxWork.
 	MaxWork int
+	// VerdictBytes bounds the memory of the verdicts kept; zero means
+	// DefaultVerdictBytes.
+	VerdictBytes int64
 
 	once     sync.Once
 	verdicts *otter.Cache[verdictKey, verdict]
@@ -268,9 +274,7 @@ func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.Operation
 	if oc.Operation == nil {
 		return nil
 	}
-	l.once.Do(func() {
-		l.verdicts = otter.Must(&otter.Options[verdictKey, verdict]{MaximumSize: verdictEntries})
-	})
+	l.once.Do(l.init)
 	k, ok := verdictKeyOf(oc)
 	if ok {
 		if v, hit := l.verdicts.GetIfPresent(k); hit {
@@ -287,15 +291,42 @@ func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.Operation
 	return nil
 }
 
-// verdictEntries bounds the operations whose verdict is kept (each keeps
-// its operation's syntax tree alive: as many as the query cache keeps).
-const verdictEntries = 1_000
+// DefaultVerdictBytes bounds the verdicts' memory when
+// Limits.VerdictBytes is zero: some 40,000 verdicts.
+const DefaultVerdictBytes = 4 << 20
 
-// verdictKey is an operation (its document is the query cache's, shared
-// by every request of the same text; the key keeps it alive, so its
-// address is not reused) and a keyed hash of the variables' values.
+func (l *Limits) init() {
+	maxBytes := l.VerdictBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultVerdictBytes
+	}
+	l.verdicts = otter.Must(&otter.Options[verdictKey, verdict]{
+		MaximumWeight: uint64(maxBytes),
+		Weigher: func(k verdictKey, v verdict) uint32 {
+			return connect.Weight(int64(unsafe.Sizeof(k))+int64(len(k.op))+memsize.Of(v.err)+cacheEntryOverhead, 0)
+		},
+	})
+}
+
+// Len is the number of verdicts kept (an estimate).
+func (l *Limits) Len() int {
+	l.once.Do(l.init)
+	return l.verdicts.EstimatedSize()
+}
+
+// Bytes is the verdicts' estimated memory.
+func (l *Limits) Bytes() int64 {
+	l.once.Do(l.init)
+	return int64(l.verdicts.WeightedSize())
+}
+
+// verdictKey is an operation — keyed hashes of its document's text, and
+// its name — and a keyed hash of the variables' values. Hashes, not the
+// document: a verdict must not keep a syntax tree alive after the query
+// cache let it go.
 type verdictKey struct {
-	op   *ast.OperationDefinition
+	doc  [2]uint64
+	op   string
 	vars uint64
 }
 
@@ -311,12 +342,15 @@ func (v verdict) copyErr() *gqlerror.Error {
 	return &e
 }
 
-var varsSeed = maphash.MakeSeed()
+var varsSeed, docSeed1, docSeed2 = maphash.MakeSeed(), maphash.MakeSeed(), maphash.MakeSeed()
 
 // verdictKeyOf keys oc's operation and variables; false when the variables
 // cannot be encoded (the verdict is then not kept).
 func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
-	k := verdictKey{op: oc.Operation}
+	k := verdictKey{
+		doc: [2]uint64{maphash.String(docSeed1, oc.RawQuery), maphash.String(docSeed2, oc.RawQuery)},
+		op:  oc.Operation.Name,
+	}
 	if len(oc.Variables) == 0 {
 		return k, true
 	}
