@@ -42,6 +42,12 @@ type analysis struct {
 	walkMu sync.Mutex
 	walk   walker
 
+	// shapes counts the distinct values of the directive variables whose
+	// results are kept (admit): a document sent with new values each time
+	// would otherwise grow its analysis by every request.
+	shapes     sync.Map // varsKey → struct{}
+	shapeCount atomic.Int64
+
 	// directiveVars are the variables the document's directives read
 	// (@skip, @include, @defer(if:)): the only ones that change which
 	// fields are collected. Usually none.
@@ -105,6 +111,30 @@ func (a *analysis) varsKey(vars map[string]any) string {
 		b.WriteByte(';')
 	}
 	return b.String()
+}
+
+// maxShapes bounds the distinct directive-variable values a document's
+// analysis keeps results for; past it, requests of the document with other
+// values work out their collections and counts per request (as gqlgen
+// does), storing nothing.
+const maxShapes = 16
+
+// admit reports whether results for vars may be kept.
+func (a *analysis) admit(vars string) bool {
+	if vars == "" {
+		return true
+	}
+	if _, ok := a.shapes.Load(vars); ok {
+		return true
+	}
+	if a.shapeCount.Add(1) > maxShapes {
+		a.shapeCount.Add(-1)
+		return false
+	}
+	if _, loaded := a.shapes.LoadOrStore(vars, struct{}{}); loaded {
+		a.shapeCount.Add(-1)
+	}
+	return true
 }
 
 // varsKey is analysis.varsKey for oc's document and variables.
@@ -196,7 +226,9 @@ func perObject(schema *ast.Schema, oc *graphql.OperationContext, vars string, se
 		return n.(int64)
 	}
 	n := countResolved(schema, oc, sel, typeName)
-	a.counts.Store(k, n)
+	if a.admit(vars) {
+		a.counts.Store(k, n)
+	}
 	return n
 }
 
@@ -392,7 +424,9 @@ func Collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []str
 		return fields.([]graphql.CollectedField)
 	}
 	fields := graphql.CollectFields(oc, sel, satisfies)
-	a.collects.Store(k, fields)
+	if a.admit(k.vars) {
+		a.collects.Store(k, fields)
+	}
 	return fields
 }
 
