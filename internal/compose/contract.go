@@ -24,6 +24,11 @@ func loadContract(root, path string) (*contract, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each service's document is checked on its own: one team's invalid
+	// contract is reported against its own @source, not the others'.
+	if err := doc.Validate(l.Context); err != nil {
+		return nil, fmt.Errorf("not valid OpenAPI: %w", err)
+	}
 	return &contract{path: path, doc: doc}, nil
 }
 
