@@ -110,6 +110,10 @@ type LimitsConfig struct {
 	// Introspection calls no backend, but aliases and fragments could
 	// make its answer megabytes long; GraphiQL's query is estimated at 3,072.
 	MaxIntrospectionItems int `koanf:"max_introspection_items" doc:"Most objects introspection fields are estimated to return, sized from the schema (0: no limit)."`
+	// GraphiQL's query (graphql-js 17, typeDepth 9) nests 15 fields deep
+	// (__schema types fields args type, 9 ofType, kind); graphql-js 16's,
+	// which graphql-codegen and Apollo's tools send, 13.
+	MaxIntrospectionDepth int `koanf:"max_introspection_depth" doc:"Deepest nesting of fields below __schema or __type, the root counting as 1 (0: no limit); deeper introspection is refused with INTROSPECTION_TOO_DEEP. GraphiQL's query nests 15 deep."`
 	DefaultListSize       int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
 }
 
@@ -232,6 +236,7 @@ func Default() Config {
 			MaxBackendCalls:       40,
 			MaxItems:              5000,
 			MaxIntrospectionItems: 10000,
+			MaxIntrospectionDepth: 20,
 			DefaultListSize:       10,
 		},
 		Defaults: ServiceConfig{

@@ -212,6 +212,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		MaxBackendCalls:       cfg.Limits.MaxBackendCalls,
 		MaxItems:              cfg.Limits.MaxItems,
 		MaxIntrospectionItems: cfg.Limits.MaxIntrospectionItems,
+		MaxIntrospectionDepth: cfg.Limits.MaxIntrospectionDepth,
 		DefaultListSize:       cfg.Limits.DefaultListSize,
 		// The estimator's one view of what fields mean (service, list
 		// size, batch, argument bounds): swap in the directive registry

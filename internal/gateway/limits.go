@@ -43,6 +43,11 @@ type Limits struct {
 	// estimated to return (0: no limit). Introspection calls no backend,
 	// but aliases and fragments can make its response huge.
 	MaxIntrospectionItems int
+	// MaxIntrospectionDepth bounds the nesting of fields below an
+	// introspection root (__schema, __type), the root counting as 1 (0: no
+	// limit). gqlparser bounds only the nesting of __Type's list fields;
+	// an ofType chain is otherwise as deep as the client likes.
+	MaxIntrospectionDepth int
 	// DefaultListSize is assumed for lists without @listSize.
 	DefaultListSize int
 	// Fields describes the fields to the estimator; nil means the
@@ -55,6 +60,10 @@ type Limits struct {
 	once     sync.Once
 	verdicts *otter.Cache[verdictKey, verdict]
 }
+
+// CodeIntrospectionTooDeep refuses an introspection query nested deeper
+// than Limits.MaxIntrospectionDepth.
+const CodeIntrospectionTooDeep = "INTROSPECTION_TOO_DEEP"
 
 // DefaultMaxWork is the estimator's work bound when Limits.MaxWork is
 // zero: orders of magnitude above what real operations need (GraphiQL's
@@ -235,6 +244,9 @@ type Cost struct {
 	// IntrospectionItems counts the objects of introspection fields,
 	// which are not in Items (they cost no backend call).
 	IntrospectionItems int
+	// IntrospectionDepth is the deepest nesting of fields below an
+	// introspection root, the root counting as 1.
+	IntrospectionDepth int
 	// PerService is the estimated calls per service.
 	PerService map[string]int
 	// Work is the estimator's work units for this document.
@@ -323,7 +335,7 @@ func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 		return &gqlerror.Error{Message: msg, Extensions: map[string]any{
 			"code": code,
 			"cost": map[string]any{"depth": c.Depth, "aliases": c.Aliases, "backendCalls": c.Calls, "items": c.Items,
-				"introspectionItems": c.IntrospectionItems, "perService": c.PerService},
+				"introspectionItems": c.IntrospectionItems, "introspectionDepth": c.IntrospectionDepth, "perService": c.PerService},
 		}}
 	}
 	switch {
@@ -337,6 +349,8 @@ func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("query would make about %d backend calls, the limit is %d", c.Calls, l.MaxBackendCalls))
 	case l.MaxItems > 0 && c.Items > l.MaxItems:
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("query would fan out to about %d items, the limit is %d", c.Items, l.MaxItems))
+	case l.MaxIntrospectionDepth > 0 && c.IntrospectionDepth > l.MaxIntrospectionDepth:
+		return reject(CodeIntrospectionTooDeep, fmt.Sprintf("introspection nests %d fields deep, the limit is %d", c.IntrospectionDepth, l.MaxIntrospectionDepth))
 	case l.MaxIntrospectionItems > 0 && c.IntrospectionItems > l.MaxIntrospectionItems:
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("introspection would return about %d objects, the limit is %d", c.IntrospectionItems, l.MaxIntrospectionItems))
 	}
@@ -611,6 +625,7 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 		Aliases:            int(s.aliases),
 		Items:              int(s.items),
 		IntrospectionItems: int(s.introItems),
+		IntrospectionDepth: int(s.introDepth),
 		PerService:         map[string]int{},
 		Work:               int(min(e.work, MaxFigure)),
 		Exhausted:          e.exhausted,
@@ -687,6 +702,7 @@ type summary struct {
 	items      int64
 	introItems int64
 	depth      int64
+	introDepth int64 // depth counted below introspection roots only
 	aliases    int64
 }
 
@@ -800,15 +816,15 @@ func (e *estimator) selections(sets []ast.SelectionSet, sized string, intro bool
 		if e.exhausted {
 			break
 		}
-		e.add(out, e.field(g, sized, intro), 1, 0, 0)
+		e.add(out, e.field(g, sized, intro), 1, 0, 0, 0)
 	}
 	e.memo[k] = out
 	return out
 }
 
 // add adds mult times sum, its origins grafted under the origin node
-// prefix and its depth shifted by depth, to out.
-func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth int64) {
+// prefix and its depths shifted by depth and introDepth, to out.
+func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth, introDepth int64) {
 	if !e.spend(int64(len(sum.keys))) {
 		return
 	}
@@ -823,6 +839,9 @@ func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth int64) 
 	out.aliases = satAdd(out.aliases, sum.aliases)
 	if sum.depth > 0 || depth > 0 {
 		out.depth = max(out.depth, satAdd(sum.depth, depth))
+	}
+	if sum.introDepth > 0 || introDepth > 0 {
+		out.introDepth = max(out.introDepth, satAdd(sum.introDepth, introDepth))
 	}
 }
 
@@ -876,10 +895,13 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 	if strings.HasPrefix(f.Name, "__") {
 		intro = true // __schema, __type: no backend calls, not counted for depth
 	}
-	var depth int64
+	var depth, introDepth int64
 	if !intro {
 		depth = 1
 		out.depth = 1
+	} else {
+		introDepth = 1
+		out.introDepth = 1
 	}
 	if f.Definition == nil {
 		return out
@@ -944,7 +966,7 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 		out.items = 1
 	}
 	if hasSelection {
-		e.add(out, e.selections(sets, childSized, intro), childMult, e.child(0, label), depth)
+		e.add(out, e.selections(sets, childSized, intro), childMult, e.child(0, label), depth, introDepth)
 	}
 	return out
 }
