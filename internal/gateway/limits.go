@@ -50,6 +50,10 @@ type Limits struct {
 	MaxIntrospectionDepth int
 	// DefaultListSize is assumed for lists without @listSize.
 	DefaultListSize int
+	// MaxArgumentLength bounds, in bytes, every string in an argument's
+	// value — literal or variable, in lists and input objects too (0: no
+	// limit). Such strings become backend URLs and cache keys.
+	MaxArgumentLength int
 	// Fields describes the fields to the estimator; nil means the
 	// schema's own directives (NewSchemaFieldCost), which New sets.
 	Fields FieldCost
@@ -327,7 +331,7 @@ func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
 // judge checks oc's arguments and estimate against the limits.
 func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 	fc := l.Fields // set by Validate when the extension is used
-	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc); err != nil {
+	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc, l.MaxArgumentLength); err != nil {
 		return err
 	}
 	c := EstimateWith(oc.Doc, oc.Operation, oc.Variables, l.DefaultListSize, fc, l.MaxWork)
@@ -358,24 +362,83 @@ func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 }
 
 // CheckArguments refuses, with BAD_USER_INPUT, an operation with an Int
-// argument outside the 32-bit range GraphQL defines, or a slicing argument
-// outside its declared bounds — in literals, variables and defaults alike.
-// It runs before the estimate, so the estimate only ever sees values the
-// resolvers accept. Each fragment is checked once.
-func CheckArguments(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, fc FieldCost) *gqlerror.Error {
+// argument outside the 32-bit range GraphQL defines, a slicing argument
+// outside its declared bounds, or a string longer than maxLen bytes (0: no
+// limit) — in literals, variables and defaults alike. It runs before the
+// estimate, so the estimate only ever sees values the resolvers accept.
+// Each fragment is checked once.
+func CheckArguments(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, fc FieldCost, maxLen int) *gqlerror.Error {
 	for _, v := range op.VariableDefinitions {
 		if err := checkIntValue(vars[v.Variable], v.Type, "$"+v.Variable); err != nil {
 			return err
 		}
+		if n, ok := longestString(vars[v.Variable], maxLen); ok {
+			return badInput(fmt.Sprintf("variable $%s holds a string of %d bytes, the limit is %d", v.Variable, n, maxLen), v.Position)
+		}
+		if v.DefaultValue != nil {
+			if err := checkStringLiteral(v.DefaultValue, "$"+v.Variable, maxLen); err != nil {
+				return err
+			}
+		}
 	}
-	ac := argChecker{vars: vars, fc: fc, seen: map[string]bool{}}
+	ac := argChecker{vars: vars, fc: fc, maxLen: maxLen, seen: map[string]bool{}}
 	return ac.selections(op.SelectionSet)
 }
 
 type argChecker struct {
-	vars map[string]any
-	fc   FieldCost
-	seen map[string]bool // fragments already checked
+	vars   map[string]any
+	fc     FieldCost
+	maxLen int
+	seen   map[string]bool // fragments already checked
+}
+
+// longestString reports the length of a string in v (a variable's value:
+// strings, lists, input objects) longer than maxLen, if any.
+func longestString(v any, maxLen int) (int, bool) {
+	if maxLen <= 0 {
+		return 0, false
+	}
+	switch x := v.(type) {
+	case string:
+		return len(x), len(x) > maxLen
+	case []any:
+		for _, e := range x {
+			if n, ok := longestString(e, maxLen); ok {
+				return n, true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if len(k) > maxLen {
+				return len(k), true
+			}
+			if n, ok := longestString(e, maxLen); ok {
+				return n, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// checkStringLiteral refuses string literals longer than maxLen bytes in v
+// and in any list or object inside it.
+func checkStringLiteral(v *ast.Value, name string, maxLen int) *gqlerror.Error {
+	if maxLen <= 0 || v == nil {
+		return nil
+	}
+	switch v.Kind {
+	case ast.StringValue, ast.BlockValue:
+		if len(v.Raw) > maxLen {
+			return badInput(fmt.Sprintf("argument %q holds a string of %d bytes, the limit is %d", name, len(v.Raw), maxLen), v.Position)
+		}
+	case ast.ListValue, ast.ObjectValue:
+		for _, c := range v.Children {
+			if err := checkStringLiteral(c.Value, name, maxLen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (ac *argChecker) selections(sel ast.SelectionSet) *gqlerror.Error {
@@ -414,6 +477,9 @@ func (ac *argChecker) field(f *ast.Field) *gqlerror.Error {
 			continue // variables were checked against their own type
 		}
 		if err := checkIntLiteral(a.Value, a.Name); err != nil {
+			return err
+		}
+		if err := checkStringLiteral(a.Value, a.Name, ac.maxLen); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tributary-gw/tributary/internal/bounds"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/services/demo"
 )
 
 func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
@@ -248,4 +249,51 @@ func clipRaw(b []byte) string {
 		return string(b[:300]) + "…"
 	}
 	return string(b)
+}
+
+// Client strings become backend URLs and cache keys (a listing's
+// category): a string longer than limits.max_argument_length, in a
+// variable or a literal, at any depth of a list, is refused with
+// BAD_USER_INPUT before any backend call. Before, a new ~1 MB category
+// per request was sent to catalog and kept as a cache key.
+func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
+	e := newEnv(t, withCache)
+	e.cacheControl(demo.Catalog, "max-age=60")
+	const limit = 1024 // the default
+	long := strings.Repeat("c", limit+1)
+	tests := []struct {
+		name     string
+		query    string
+		vars     map[string]any
+		wantCode string
+	}{
+		{"variable", `query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": long}, "BAD_USER_INPUT"},
+		{"megabyte variable", `query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": strings.Repeat("c", 900<<10)}, "BAD_USER_INPUT"},
+		{"literal", `{ products(first: 1, category: "` + long + `") { nodes { id } } }`, nil, "BAD_USER_INPUT"},
+		{"in a list variable", `query($ids: [ID!]!) { productsByIds(ids: $ids) { id } }`, map[string]any{"ids": []any{"p1", long}}, "BAD_USER_INPUT"},
+		{"in a list literal", `{ productsByIds(ids: ["p1", "` + long + `"]) { id } }`, nil, "BAD_USER_INPUT"},
+		{"variable default", `query($c: String = "` + long + `") { products(first: 1, category: $c) { nodes { id } } }`, nil, "BAD_USER_INPUT"},
+		{"at the limit", `query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": strings.Repeat("c", limit)}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.backends.ResetStats()
+			r := e.query(tt.query, tt.vars)
+			if tt.wantCode == "" {
+				if len(r.Errors) > 0 {
+					t.Errorf("got %v, want an answer", r.Errors)
+				}
+				return
+			}
+			if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != tt.wantCode {
+				t.Fatalf("got %s, want %s", clipRaw(r.Raw), tt.wantCode)
+			}
+			if len(r.Errors[0].Message) > 300 {
+				t.Errorf("message of %d bytes: it quotes the value", len(r.Errors[0].Message))
+			}
+			if got := e.totalCalls(); got != 0 {
+				t.Errorf("backend calls: got %d, want 0", got)
+			}
+		})
+	}
 }
