@@ -107,12 +107,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
-	// The demo backends serve the services without a URL; one they do not
-	// implement needs its URL.
+	// The demo backends serve the services without a URL; a stand-in built
+	// from its contract serves one the demo does not implement.
 	missing := cfg.MissingURLs()
-	if err := demoServes(missing); err != nil {
-		return err
-	}
 	if *checkConfig {
 		fmt.Fprintln(stdout, "configuration OK")
 		return nil
@@ -142,6 +139,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		routes["/_demo/{service}/{rest...}"] = demoAdmin(backends)
 		log.Info("started the demo backends for the services without a URL", "services", missing, "urls", urls,
 			"fault_injection", "PUT /_demo/{service}/faults")
+		if standIns := backends.StandIns(); len(standIns) > 0 {
+			log.Warn("services without a URL and without a demo implementation run on stand-ins: deterministic data shaped by their contracts (set their url to use the real service)",
+				"services", standIns)
+		}
 	}
 
 	reg := prometheus.NewRegistry()
@@ -272,22 +273,6 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
-	}
-	return nil
-}
-
-// demoServes checks that the demo backends implement every service in
-// missing: a declared service without a demo implementation needs its URL.
-func demoServes(missing []string) error {
-	var names, keys []string
-	for _, s := range missing {
-		if !slices.Contains(demo.AllServices(), demo.Service(s)) {
-			names = append(names, s)
-			keys = append(keys, fmt.Sprintf("%s.url (%s%s_URL)", s, config.EnvPrefix, strings.ToUpper(s)))
-		}
-	}
-	if len(names) > 0 {
-		return fmt.Errorf("no demo backend implements %s: set %s", strings.Join(names, ", "), strings.Join(keys, ", "))
 	}
 	return nil
 }
