@@ -190,7 +190,10 @@ func (e Errors) Error() string { return strings.Join(e, "\n") }
 type analyzer struct {
 	g    *Graph
 	root string
-	errs Errors
+	// contract, when set, gives a source's contract instead of the file
+	// at root/path.
+	contract func(name, path string) ([]byte, error)
+	errs     Errors
 	// failed are the types of connectors that did not check out: what
 	// follows from them would only repeat the first error.
 	failed map[string]bool
@@ -207,7 +210,19 @@ func (a *analyzer) errorf(pos *ast.Position, format string, args ...any) {
 // Analyze reads the composition directives of schema and checks them
 // against the contracts (paths relative to root).
 func Analyze(schema *ast.Schema, root string) (*Graph, error) {
-	a := &analyzer{root: root, failed: map[string]bool{}, g: &Graph{schema: schema, Models: map[string]*Model{}, Fields: map[string]map[string]*FieldInfo{}}}
+	return analyze(&analyzer{root: root}, schema)
+}
+
+// AnalyzeContracts is Analyze with each source's contract given by
+// contract(name, path) (e.g. as the registry carries it) rather than read
+// from a file.
+func AnalyzeContracts(schema *ast.Schema, contract func(name, path string) ([]byte, error)) (*Graph, error) {
+	return analyze(&analyzer{contract: contract}, schema)
+}
+
+func analyze(a *analyzer, schema *ast.Schema) (*Graph, error) {
+	a.failed = map[string]bool{}
+	a.g = &Graph{schema: schema, Models: map[string]*Model{}, Fields: map[string]map[string]*FieldInfo{}}
 	a.sources()
 	if len(a.errs) > 0 {
 		return nil, a.errs
@@ -283,7 +298,16 @@ func (a *analyzer) sources() {
 			continue
 		}
 		seen[s.Name] = true
-		c, err := loadContract(a.root, s.Contract)
+		var c *contract
+		var err error
+		if a.contract != nil {
+			var b []byte
+			if b, err = a.contract(s.Name, s.Contract); err == nil {
+				c, err = parseContract(s.Contract, b)
+			}
+		} else {
+			c, err = loadContract(a.root, s.Contract)
+		}
 		if err != nil {
 			a.errorf(d.Position, "@source %q: contract %s: %v", s.Name, s.Contract, err)
 			continue

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -22,7 +23,8 @@ const ContractPath = "/openapi.yaml"
 // publisher serves a service's contract — the one checked in, as the
 // registry carries it — in front of the service's handler, and a drifted
 // copy while the contract fault is on (PUT /_demo/contract {"drift":true}):
-// its first read item loses a required property, renamed, as a team's
+// its first read item's last required property that is not a key is
+// renamed (pricing's listAmountCents → listAmountCentsV2), as a team's
 // careless release would.
 type publisher struct {
 	svc  Service
@@ -107,9 +109,9 @@ func (p *publisher) driftedDoc() ([]byte, error) {
 	return p.drifted, p.driftErr
 }
 
-// Drift returns doc with the first required property of the item its
-// first GET answers renamed (amountCents → amountCentsV2): a change that
-// breaks whatever reads it. The result is JSON, which is YAML too.
+// Drift returns doc with the last required property that is not a key of
+// the item its first GET answers renamed (listAmountCents →
+// listAmountCentsV2): a change that breaks whatever reads it. The result is JSON, which is YAML too.
 func Drift(doc []byte) ([]byte, error) {
 	l := openapi3.NewLoader()
 	d, err := l.LoadFromData(doc)
@@ -138,9 +140,10 @@ func Drift(doc []byte) ([]byte, error) {
 				s = v.Properties[v.Required[0]].Value.Items // an envelope
 				continue
 			}
-			for i, name := range v.Required {
-				if name == "id" && i+1 < len(v.Required) {
-					continue // keep ids: rename something the graph reads as data
+			for i := len(v.Required) - 1; i >= 0; i-- {
+				name := v.Required[i]
+				if (strings.HasSuffix(name, "Id") || strings.HasSuffix(name, "Ids") || name == "id") && i > 0 {
+					continue // keep keys: rename something the graph reads as data
 				}
 				v.Properties[name+"V2"] = v.Properties[name]
 				delete(v.Properties, name)
