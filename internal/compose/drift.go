@@ -362,9 +362,11 @@ func (d *drifter) walk(typeName string, o, n *openapi3.SchemaRef, c *Connector, 
 				by = append(by, k.Type+"."+k.Field)
 			}
 		}
-		for _, k := range d.g.Computed {
-			if k.Type == typeName {
-				by = append(by, k.Type+"."+k.Field)
+		if def := d.g.schema.Types[typeName]; def != nil {
+			for _, f := range def.Fields {
+				if cd := f.Directives.ForName("computed"); cd != nil && slices.Contains(argList(cd, "needs"), p) {
+					by = append(by, typeName+"."+f.Name)
+				}
 			}
 		}
 		read[p] = append(read[p], by...)

@@ -93,6 +93,15 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	_ = json.NewEncoder(w).Encode(ErrorBody{Error: msg})
 }
 
+// Handler returns what serves svc — its demo Server or stand-in, behind its
+// contract — or nil for a service that does not run here.
+func (b *Backends) Handler(svc Service) http.Handler {
+	if p := b.publishers[svc]; p != nil {
+		return p
+	}
+	return nil
+}
+
 // SetContractDrift makes svc publish a drifted contract (on) or its own
 // (off). It reports whether svc runs here.
 func (b *Backends) SetContractDrift(svc Service, on bool) bool {
