@@ -3,6 +3,7 @@ package compose
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -18,9 +19,18 @@ type contract struct {
 }
 
 func loadContract(root, path string) (*contract, error) {
+	b, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		return nil, err
+	}
+	return parseContract(path, b)
+}
+
+// parseContract reads an OpenAPI document (YAML or JSON) named path.
+func parseContract(path string, b []byte) (*contract, error) {
 	l := openapi3.NewLoader()
 	l.IsExternalRefsAllowed = false
-	doc, err := l.LoadFromFile(filepath.Join(root, path))
+	doc, err := l.LoadFromData(b)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +156,8 @@ func propNames(s *openapi3.Schema) []string {
 }
 
 func required(s *openapi3.Schema, prop string) bool {
-	return slices.Contains(s.Required, prop) && !s.Properties[prop].Value.Nullable
+	p := s.Properties[prop]
+	return slices.Contains(s.Required, prop) && p != nil && p.Value != nil && !p.Value.Nullable
 }
 
 func describe(s *openapi3.Schema) string {
