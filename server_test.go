@@ -177,26 +177,6 @@ func TestSchemaEndpointAndBaseline(t *testing.T) {
 	}
 }
 
-// A declared service that the demo backends do not implement needs its URL;
-// the error names the key and the variable.
-func TestServiceWithoutDemoNeedsItsURL(t *testing.T) {
-	if err := demoServes([]string{"catalog", "pricing"}); err != nil {
-		t.Fatalf("demo services: %v", err)
-	}
-	err := demoServes([]string{"catalog", "loyalty"})
-	if err == nil {
-		t.Fatal("got no error for a service without a demo implementation")
-	}
-	for _, want := range []string{"loyalty.url", "TRIBUTARY_LOYALTY_URL"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not name %s", err, want)
-		}
-	}
-	if strings.Contains(err.Error(), "catalog") {
-		t.Errorf("error %q names catalog, which the demo serves", err)
-	}
-}
-
 // With admin_addr, /metrics, /readyz and profiling are served on their own
 // listener and not on the public one; without it, profiling is not served.
 func TestAdminListener(t *testing.T) {

@@ -192,7 +192,11 @@ type LogConfig struct {
 
 // ServiceConfig configures one backend. Under `defaults` the URL is ignored.
 type ServiceConfig struct {
-	URL              string        `koanf:"url" doc:"Base URL of the service. Unset in development: the embedded demo backend serves it (a service without one needs its URL)."`
+	URL string `koanf:"url" doc:"Base URL of the service. Unset in development: the embedded demo backend serves it, or, for a service the demo does not implement, a stand-in built from its contract (the start log names them). Services with and without a URL mix freely."`
+	// Where the service publishes its contract is the service's own
+	// business, so it is not inherited from defaults.
+	ContractURL      string        `koanf:"contract_url" doc:"Where the service publishes its OpenAPI contract: an http(s) URL or a file. -check-contracts and contract_check compare it with the checked-in one. Empty: <url>/openapi.yaml; without a url, the demo's own (served through the gateway at /_demo/<service>/openapi.yaml)."`
+	ContractCheck    string        `koanf:"contract_check" doc:"At start, compare the published contract (contract_url) with the checked-in one: off; warn (log each change that breaks a field the graph serves); fail (refuse to start on one, or when the contract cannot be fetched)."`
 	Timeout          time.Duration `koanf:"timeout" doc:"Timeout of one call to the service."`
 	MaxResponseBytes int64         `koanf:"max_response_bytes" doc:"Largest accepted response body, in bytes."`
 
@@ -280,6 +284,7 @@ func Default() Config {
 			BreakerProbes:              1,
 			MaxInFlight:                256,
 			ForwardHeaders:             []string{"Authorization"},
+			ContractCheck:              "off",
 		},
 	}
 	// Every service starts as the defaults, as Load would merge them.
@@ -366,6 +371,7 @@ func Load(path string, environ []string) (*Config, error) {
 	// Each service starts from `defaults` and overrides key by key; its
 	// keys are decoded on their own, the rest into Config.
 	defaults := k.Cut("defaults").Raw()
+	delete(defaults, "contract_url")
 	services := make(map[string]*koanf.Koanf, len(Services))
 	for _, s := range Services {
 		m := koanf.New(".")
@@ -621,6 +627,12 @@ func (c *Config) Validate() []error {
 		if err := upstream.CheckForward(sc.ForwardHeaders); err != nil {
 			bad(s+".forward_headers", "%v", err)
 		}
+		if !slices.Contains([]string{"off", "warn", "fail"}, sc.ContractCheck) {
+			bad(s+".contract_check", "must be off, warn or fail, got %q", sc.ContractCheck)
+		}
+		if u, err := url.Parse(sc.ContractURL); sc.ContractURL != "" && err == nil && u.Scheme != "" && ((u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			bad(s+".contract_url", "must be an absolute http(s) URL or a file path, got %q", sc.ContractURL)
+		}
 	}
 	_ = missing // served by the demo backends where they implement the service (server.go)
 	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
@@ -670,7 +682,7 @@ func walk(v reflect.Value, prefix string, out *[]Option) {
 			continue
 		}
 		def := fmt.Sprint(v.Field(i).Interface())
-		if svc, sub, ok := strings.Cut(key, "."); ok && slices.Contains(Services, svc) && sub != "url" {
+		if svc, sub, ok := strings.Cut(key, "."); ok && slices.Contains(Services, svc) && sub != "url" && sub != "contract_url" {
 			def = "defaults." + sub // inherited
 		}
 		if def == "" {
@@ -683,6 +695,27 @@ func walk(v reflect.Value, prefix string, out *[]Option) {
 			Doc:     f.Tag.Get("doc"),
 		})
 	}
+}
+
+// Reference markers in docs/configuration.md: go generate (refgen) writes
+// Reference between them, and a test keeps them in sync.
+const (
+	ReferenceStart = "<!-- config-reference:start"
+	ReferenceEnd   = "<!-- config-reference:end -->"
+)
+
+// WithReference returns doc (docs/configuration.md) with the text between
+// its reference markers replaced by Reference.
+func WithReference(doc string) (string, error) {
+	i, j := strings.Index(doc, ReferenceStart), strings.Index(doc, ReferenceEnd)
+	if i < 0 || j < i {
+		return "", errors.New("config: no config-reference markers")
+	}
+	nl := strings.Index(doc[i:], "\n")
+	if nl < 0 || i+nl > j {
+		return "", errors.New("config: the start marker has no line of its own")
+	}
+	return doc[:i+nl+1] + Reference() + doc[j:], nil
 }
 
 // Reference renders Options as a Markdown table. The keys every service
@@ -729,7 +762,7 @@ func serviceOptions() []Option {
 		opts[i].Key = "<service>." + o.Key
 		opts[i].Env = EnvPrefix + "<SERVICE>_" + strings.ToUpper(strings.ReplaceAll(o.Key, ".", "_"))
 		opts[i].Default = "defaults." + o.Key
-		if o.Key == "url" {
+		if o.Key == "url" || o.Key == "contract_url" {
 			opts[i].Default = `""`
 		}
 	}
