@@ -213,9 +213,12 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	// The demo backends' admin endpoints (faults, counters) under
 	// /_demo/pricing/faults, /_demo/catalog/stats, …: anyone who reaches
 	// them can take a service down, so only on the admin listener, or on
-	// the public one when it listens on loopback only.
+	// the public one when it listens on loopback only. What they answer to
+	// GET changes nothing (the contract -check-contracts reads, the
+	// counters, the faults set): on the public listener always.
 	if demoRoutes != nil {
 		const pattern = "/_demo/{service}/{rest...}"
+		routes["GET "+pattern] = demoRoutes
 		switch {
 		case cfg.AdminAddr != "":
 			admin.Handle(pattern, demoRoutes)

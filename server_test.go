@@ -315,8 +315,9 @@ func TestDemoFaultSwitchesOnlyOnLoopbackOrAdmin(t *testing.T) {
 		wantPublic int // status of PUT /_demo/pricing/faults on the public listener
 		wantAdmin  int
 	}{
-		{name: "public listener on every interface", giveListen: "0.0.0.0:0", wantPublic: 404},
-		{name: "public listener on every interface, admin listener", giveListen: "0.0.0.0:0", giveAdmin: true, wantPublic: 404, wantAdmin: 200},
+		// 405: the public listener answers GET only.
+		{name: "public listener on every interface", giveListen: "0.0.0.0:0", wantPublic: 405},
+		{name: "public listener on every interface, admin listener", giveListen: "0.0.0.0:0", giveAdmin: true, wantPublic: 405, wantAdmin: 200},
 		{name: "public listener on loopback", giveListen: "127.0.0.1:0", wantPublic: 200},
 	}
 	for _, tt := range tests {
@@ -357,6 +358,11 @@ func TestDemoFaultSwitchesOnlyOnLoopbackOrAdmin(t *testing.T) {
 				if got := put("http://" + l.Admin.String()); got != tt.wantAdmin {
 					t.Errorf("PUT /_demo/pricing/faults on the admin listener: got %d, want %d", got, tt.wantAdmin)
 				}
+			}
+			// What GET answers changes nothing, and -check-contracts reads
+			// the contracts through the gateway: public.
+			if got := status(t, public+"/_demo/pricing/openapi.yaml"); got != 200 {
+				t.Errorf("GET /_demo/pricing/openapi.yaml on the public listener: got %d, want 200", got)
 			}
 			// The refused switch changed nothing: prices still answer.
 			body, _ := json.Marshal(map[string]string{"query": `{ product(id: "p1") { price { amount { formatted } } } }`})
