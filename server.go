@@ -139,7 +139,16 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	}
 	log := newLogger(cfg.Log, stderr)
 
+	// The public listener comes first: whether the demo's fault switches
+	// may be served on it depends on where it listens.
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close() // after Serve, a no-op
+
 	routes := map[string]http.Handler{}
+	var demoRoutes http.Handler
 	if len(missing) > 0 {
 		backends, err := demo.Start(demo.DefaultDataset(), "127.0.0.1:0")
 		if err != nil {
@@ -157,11 +166,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 			sc.URL = urls[demo.Service(s)]
 			cfg.SetService(s, sc)
 		}
-		// The demo backends' admin endpoints (faults, counters) through the
-		// gateway's port: /_demo/pricing/faults, /_demo/catalog/stats, …
-		routes["/_demo/{service}/{rest...}"] = demoAdmin(backends)
-		log.Info("started the demo backends for the services without a URL", "services", missing, "urls", urls,
-			"fault_injection", "PUT /_demo/{service}/faults")
+		demoRoutes = demoAdmin(backends)
+		log.Info("started the demo backends for the services without a URL", "services", missing, "urls", urls)
 		if standIns := backends.StandIns(); len(standIns) > 0 {
 			log.Warn("services without a URL and without a demo implementation run on stand-ins: deterministic data shaped by their contracts (set their url to use the real service)",
 				"services", standIns)
@@ -204,6 +210,23 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	} else {
 		routes["GET /metrics"] = metrics.Handler()
 	}
+	// The demo backends' admin endpoints (faults, counters) under
+	// /_demo/pricing/faults, /_demo/catalog/stats, …: anyone who reaches
+	// them can take a service down, so only on the admin listener, or on
+	// the public one when it listens on loopback only.
+	if demoRoutes != nil {
+		const pattern = "/_demo/{service}/{rest...}"
+		switch {
+		case cfg.AdminAddr != "":
+			admin.Handle(pattern, demoRoutes)
+			log.Info("demo fault injection on the admin listener", "path", "PUT /_demo/{service}/faults")
+		case isLoopback(ln.Addr()):
+			routes[pattern] = demoRoutes
+			log.Info("demo fault injection on the (loopback) public listener", "path", "PUT /_demo/{service}/faults")
+		default:
+			log.Warn("demo fault injection is not served: the public listener is not loopback and there is no admin_addr")
+		}
+	}
 	gw, err := gateway.New(cfg, gateway.Options{
 		Logger:        log,
 		Observer:      metrics,
@@ -225,10 +248,6 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	}
 	defer gw.Close()
 
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	addrs := listening{Public: ln.Addr()}
 	var adminSrv *http.Server
 	adminErrc := make(chan error, 1)
@@ -236,7 +255,6 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		admin.Handle("GET /readyz", gw.ReadyHandler())
 		aln, err := net.Listen("tcp", cfg.AdminAddr)
 		if err != nil {
-			ln.Close()
 			return fmt.Errorf("listen (admin): %w", err)
 		}
 		addrs.Admin = aln.Addr()
@@ -374,6 +392,13 @@ func schemaCommand(check bool, baseline, operations string, stdout io.Writer) er
 		return errBreaking
 	}
 	return nil
+}
+
+// isLoopback reports whether a listens on a loopback address only
+// (127.0.0.1, ::1), not on every interface.
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 func displayAddr(a net.Addr) string {

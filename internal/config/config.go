@@ -71,8 +71,17 @@ type Config struct {
 
 	Demo DemoConfig `koanf:"demo"`
 
-	Cache CacheConfig `koanf:"cache"`
-	Redis RedisConfig `koanf:"redis"`
+	Cache  CacheConfig  `koanf:"cache"`
+	Redis  RedisConfig  `koanf:"redis"`
+	Memory MemoryConfig `koanf:"memory"`
+}
+
+// MemoryConfig bounds, in bytes, each cache that requests fill: whatever
+// clients send, together they hold no more than the sum (see
+// docs/configuration.md, "Memory"). Entry bounds, where a cache has one,
+// apply as well.
+type MemoryConfig struct {
+	EntityCache int64 `koanf:"entity_cache" doc:"Bytes the in-process entity cache (L1) may hold, keys and decoded answers (each entry counts at least entity_cache / cache.entries)."`
 }
 
 // CacheConfig configures the entity cache of backend answers (see
@@ -110,7 +119,14 @@ type LimitsConfig struct {
 	// Introspection calls no backend, but aliases and fragments could
 	// make its answer megabytes long; GraphiQL's query is estimated at 3,072.
 	MaxIntrospectionItems int `koanf:"max_introspection_items" doc:"Most objects introspection fields are estimated to return, sized from the schema (0: no limit)."`
+	// GraphiQL's query (graphql-js 17, typeDepth 9) nests 15 fields deep
+	// (__schema types fields args type, 9 ofType, kind); graphql-js 16's,
+	// which graphql-codegen and Apollo's tools send, 13.
+	MaxIntrospectionDepth int `koanf:"max_introspection_depth" doc:"Deepest nesting of fields below __schema or __type, the root counting as 1 (0: no limit); deeper introspection is refused with INTROSPECTION_TOO_DEEP. GraphiQL's query nests 15 deep."`
 	DefaultListSize       int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
+	// Ids are at most 256 bytes (the batch syntax's bound); categories,
+	// currencies and cursors are far shorter.
+	MaxArgumentLength int `koanf:"max_argument_length" doc:"Longest string, in bytes, in any argument's value (literal or variable, inside lists and input objects too); longer is refused with BAD_USER_INPUT before any backend call. Such strings become backend URLs and cache keys (0: no limit)."`
 }
 
 // AuthConfig configures authentication (JWT bearer tokens) and the
@@ -140,6 +156,8 @@ type RateLimitConfig struct {
 	// guessed tokens) are limited too, by address.
 	IPRPS   float64 `koanf:"ip_rps" doc:"Sustained requests per second per client address, applied before authentication (0: off)."`
 	IPBurst int     `koanf:"ip_burst" doc:"Requests an address may make at once after being idle, before authentication."`
+	// About 260 bytes a client: 50,000 are 13 MB per table.
+	MaxClients int `koanf:"max_clients" doc:"Clients each rate-limit table tracks (about 260 bytes each). Only a client with a full bucket and nothing in flight is forgotten to make room; while none can be, new clients share one overflow bucket, so a flood of addresses never resets a limited client."`
 }
 
 // CORSConfig configures cross-origin requests to /graphql.
@@ -221,11 +239,12 @@ func Default() Config {
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
 		},
 		Persisted:       PersistedConfig{APQ: true},
-		RateLimit:       RateLimitConfig{IPv6Prefix: 64},
+		RateLimit:       RateLimitConfig{IPv6Prefix: 64, MaxClients: 50_000},
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
 		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
+		Memory:          MemoryConfig{EntityCache: 64 << 20},
 		Redis:           RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
 		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
 		Log:             LogConfig{Level: "info", Format: "auto"},
@@ -236,7 +255,9 @@ func Default() Config {
 			MaxBackendCalls:       40,
 			MaxItems:              5000,
 			MaxIntrospectionItems: 10000,
+			MaxIntrospectionDepth: 20,
 			DefaultListSize:       10,
+			MaxArgumentLength:     1024,
 		},
 		Defaults: ServiceConfig{
 			Timeout:                    time.Second,
@@ -484,6 +505,12 @@ func (c *Config) Validate() []error {
 	if c.RateLimit.IPv6Prefix < 1 || c.RateLimit.IPv6Prefix > 128 {
 		bad("rate_limit.ipv6_prefix", "must be between 1 and 128, got %d", c.RateLimit.IPv6Prefix)
 	}
+	if c.Limits.MaxArgumentLength < 0 {
+		bad("limits.max_argument_length", "must not be negative, got %d", c.Limits.MaxArgumentLength)
+	}
+	if c.RateLimit.MaxClients <= 0 {
+		bad("rate_limit.max_clients", "must be positive, got %d", c.RateLimit.MaxClients)
+	}
 	if c.RateLimit.IPRPS < 0 || c.RateLimit.IPBurst < 0 {
 		bad("rate_limit.ip_rps", "ip_rps and ip_burst must not be negative")
 	}
@@ -506,6 +533,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Cache.Entries <= 0 {
 		bad("cache.entries", "must be positive, got %d", c.Cache.Entries)
+	}
+	if c.Memory.EntityCache <= 0 {
+		bad("memory.entity_cache", "must be positive, got %d", c.Memory.EntityCache)
 	}
 	if c.Cache.MaxTTL < 0 {
 		bad("cache.max_ttl", "must not be negative")
