@@ -94,7 +94,7 @@ func TestCheckContracts(t *testing.T) {
 		"    connector  graph/catalog.graphqls:15 Product.price",
 		"    fields     Product.price, Price.discountPercent, Price.listAmount, Price.onSale",
 		"    operations ListPrice (" + manifest,
-		"at product.price)",
+		"at product.price.listAmount)",
 		"  safe      Price.listPriceCents: property added",
 		"Registered operations: 2",
 	} {
