@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -285,6 +286,11 @@ func operationSelections(ops []schemadiff.Operation) *selections {
 // of lists the operations that select one of fields, each with where.
 func (s *selections) of(fields []string) []string {
 	var out []string
+	// The fields read from a changed property name where an operation
+	// reads it; the connector's own field (first) only where it does not.
+	if len(fields) > 1 {
+		fields = append(slices.Clone(fields[1:]), fields[0])
+	}
 	for i, op := range s.ops {
 		for _, f := range fields {
 			if where, ok := s.fields[i][f]; ok {

@@ -217,6 +217,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	// GET changes nothing (the contract -check-contracts reads, the
 	// counters, the faults set): on the public listener always.
 	if demoRoutes != nil {
+		// Each service's contract is read-only and what -check-contracts
+		// fetches by default: on the public listener always.
+		routes["GET /_demo/{service}/openapi.yaml"] = demoRoutes
 		const pattern = "/_demo/{service}/{rest...}"
 		routes["GET "+pattern] = demoRoutes
 		switch {
@@ -357,7 +360,9 @@ func demoAdmin(b *demo.Backends) http.Handler {
 			return
 		}
 		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/_demo/" + r.PathValue("rest")
+		// What follows /_demo/{service}/ ({rest...}, or the fixed tail of
+		// a pattern such as GET /_demo/{service}/openapi.yaml).
+		r2.URL.Path = "/_demo/" + strings.TrimPrefix(r.URL.Path, "/_demo/"+r.PathValue("service")+"/")
 		r2.URL.RawPath = ""
 		srv.ServeHTTP(w, r2)
 	})

@@ -27,15 +27,19 @@ const CodeInternal = "INTERNAL_SERVER_ERROR"
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		if ue, ok := upstream.AsError(err); ok {
-			log.LogAttrs(ctx, slog.LevelWarn, "backend call failed",
-				slog.String("request_id", upstream.OutgoingFrom(ctx).RequestID),
-				slog.String("service", ue.Service),
-				slog.String("endpoint", ue.Endpoint),
-				slog.String("code", string(ue.Code)),
-				slog.Int("status", ue.Status),
-				slog.Int("retries", ue.Retries),
-				slog.String("error", ue.Error()),
-			)
+			// Every key of a failed batch gets its own GraphQL error, all
+			// with the one call's error: log the call once.
+			if ue.FirstReport() {
+				log.LogAttrs(ctx, slog.LevelWarn, "backend call failed",
+					slog.String("request_id", upstream.OutgoingFrom(ctx).RequestID),
+					slog.String("service", ue.Service),
+					slog.String("endpoint", ue.Endpoint),
+					slog.String("code", string(ue.Code)),
+					slog.Int("status", ue.Status),
+					slog.Int("retries", ue.Retries),
+					slog.String("error", ue.Error()),
+				)
+			}
 			e := &gqlerror.Error{
 				Message:    clientMessage(ue),
 				Path:       graphql.GetPath(ctx),

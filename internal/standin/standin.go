@@ -54,6 +54,10 @@ const (
 	listingItems = 3   // items of a listing without a page-size parameter
 	maxListing   = 100 // items of a listing whatever the page size asks
 	maxBody      = 1 << 20
+	// maxValues bounds the values of one answer: a contract whose objects
+	// nest wide lists of required objects would otherwise grow as
+	// width^depth.
+	maxValues = 20000
 )
 
 // Handler serves one contract. It is safe for concurrent use.
@@ -224,7 +228,7 @@ func (h *Handler) answer(r *http.Request, rt route, vars map[string]string) (int
 	if resp == nil {
 		return status, map[string]any{}
 	}
-	g := gen{}
+	g := &gen{}
 	envelope := resp.Value
 	items, itemsProp := listProperty(envelope)
 	switch {
@@ -332,7 +336,7 @@ func listProperty(s *openapi3.Schema) (*openapi3.SchemaRef, string) {
 // envelope wraps items in the envelope's schema: the list property, plus
 // the envelope's required properties (optional ones such as a next-page
 // cursor are left out, so a listing ends).
-func (g gen) envelope(s *openapi3.Schema, seed, prop string, items []any) any {
+func (g *gen) envelope(s *openapi3.Schema, seed, prop string, items []any) any {
 	if items == nil {
 		items = []any{}
 	}
@@ -472,8 +476,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// gen generates values from schemas, each a function of its seed.
-type gen struct{}
+// gen generates the values of one answer from schemas, each a function of
+// its seed; past maxValues it generates nothing more.
+type gen struct{ n int }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -483,10 +488,11 @@ func hash(seed string) uint64 {
 	return f.Sum64()
 }
 
-func (g gen) value(r *openapi3.SchemaRef, seed string, depth int) any {
-	if r == nil || r.Value == nil || depth > maxDepth {
+func (g *gen) value(r *openapi3.SchemaRef, seed string, depth int) any {
+	if r == nil || r.Value == nil || depth > maxDepth || g.n >= maxValues {
 		return nil
 	}
+	g.n++
 	s := r.Value
 	h := hash(seed)
 	if len(s.Enum) > 0 {

@@ -324,5 +324,46 @@ func TestStandInRefusesAnInvalidContract(t *testing.T) {
 			t.Errorf("%q: error %q does not name the service", doc, err)
 		}
 	}
-	_ = fmt.Sprint()
+}
+
+// A contract whose required objects nest wide lists of themselves would
+// grow as width^depth: one answer stays bounded.
+func TestStandInBoundsAWideRecursiveSchema(t *testing.T) {
+	var props strings.Builder
+	var req []string
+	for i := range 12 {
+		fmt.Fprintf(&props, "        k%d: {type: array, minItems: 5, items: {$ref: \"#/components/schemas/Node\"}}\n", i)
+		req = append(req, fmt.Sprintf("k%d", i))
+	}
+	doc := `openapi: 3.0.3
+info: {title: Tree, version: "1"}
+paths:
+  /tree:
+    get:
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Node"}
+components:
+  schemas:
+    Node:
+      type: object
+      required: [` + strings.Join(req, ", ") + `]
+      properties:
+` + props.String()
+	h, err := standin.New("tree", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	a := get(t, srv.URL, "/tree")
+	if a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	if n := strings.Count(string(a.body), "{"); n > 20000 {
+		t.Errorf("%d objects in one answer, want at most 20000", n)
+	}
 }

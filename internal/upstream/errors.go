@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -55,7 +56,15 @@ type Error struct {
 	Err      error
 
 	retryAfter time.Duration // from a 429's Retry-After
+
+	// reported is set once the error has been logged: the keys of one
+	// failed batch share their error, and the log says so once.
+	reported atomic.Bool
 }
+
+// FirstReport reports whether this is the first report of the error (the
+// first call returns true, every later one false): log it only then.
+func (e *Error) FirstReport() bool { return e.reported.CompareAndSwap(false, true) }
 
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("%s: %s: %s", e.Service, e.Endpoint, e.Code)
