@@ -85,6 +85,15 @@ type Field struct {
 	// PlansResult is set when the field's resolver runs the fetch plan of
 	// the objects it fetched, for all its parents at once.
 	PlansResult bool
+	// Write is set for a @write (a mutation sent to Service), Method its
+	// HTTP method. Writes count against limits.max_writes and cost more
+	// than reads.
+	Write  bool
+	Method string
+	// OwnerRead is set when the write's @auth owner rule is decided by its
+	// resolver, on a read of the item made before anything is written: the
+	// authorizer checks only that the caller is signed in.
+	OwnerRead bool
 }
 
 // Lookup returns the description of typeName.field, or nil for a field

@@ -353,6 +353,12 @@ func (g *Graph) genRegistry(root string) error {
 			if fi.PlansResult {
 				parts = append(parts, "PlansResult: true")
 			}
+			if fi.Write {
+				parts = append(parts, fmt.Sprintf("Write: true, Method: %q", fi.Method))
+			}
+			if fi.OwnerRead {
+				parts = append(parts, "OwnerRead: true")
+			}
 			w.p("\t\t%q: {%s},", n, strings.Join(parts, ", "))
 		}
 		w.p("\t},")

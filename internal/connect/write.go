@@ -6,13 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/tributary-gw/tributary/internal/auth"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -111,12 +115,6 @@ func Body(kv ...any) []byte {
 	return []byte(b.String())
 }
 
-// Stale names cache entries a write made stale: every entry of the
-// service about the key (an entity's id, or the key of a batch look-up).
-type Stale struct {
-	Service, Key string
-}
-
 // Invalidate drops the entries a successful write made stale, here and,
 // through the shared store, on every replica. A failure to tell the other
 // replicas is logged: the write itself succeeded, and their entries expire
@@ -167,4 +165,120 @@ func CheckEnum(name string, v any, allowed ...string) error {
 		}
 	}
 	return InputError("%s must be one of %s, got %q", name, strings.Join(allowed, ", "), s)
+}
+
+// CodeForbidden marks a write the caller may not make.
+const CodeForbidden = "FORBIDDEN"
+
+// Forbidden is the error of a write refused by its owner rule: nothing was
+// sent.
+func Forbidden(field string) error {
+	return &gqlerror.Error{
+		Message:    "not allowed to write " + field,
+		Extensions: map[string]any{"code": CodeForbidden, "mayHaveBeenApplied": false},
+	}
+}
+
+// Caller is the authenticated subject of ctx; "" for an anonymous caller.
+func Caller(ctx context.Context) string {
+	p, _ := auth.PrincipalFrom(ctx)
+	return p.Subject
+}
+
+// Read is the look-up a write makes before it is sent, to decide its owner:
+// a GET of a single-item path, never cached (ownership is decided on what
+// the service says now).
+type Read struct {
+	Name   string
+	Path   string
+	Params map[string]string
+}
+
+// Owner reads r and returns its property prop (the owning user). A 404 is
+// an *upstream.Error wrapping upstream.ErrNotFound; like every failure of
+// the read it says that nothing was written.
+func Owner(ctx context.Context, c *upstream.Client, r Read, prop string) (string, error) {
+	path := r.Path
+	for name, v := range r.Params {
+		path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(v))
+	}
+	var item map[string]json.RawMessage
+	err := c.Get(ctx, upstream.Request{Endpoint: r.Name, Path: path, IDs: 1, Single: true}, &item)
+	if err != nil {
+		if e, ok := upstream.AsError(err); ok {
+			e.Write = true // the write's error: it was not sent
+		}
+		return "", err
+	}
+	var owner string
+	if json.Unmarshal(item[prop], &owner) != nil || owner == "" {
+		return "", &upstream.Error{Service: c.Service(), Endpoint: r.Name, Code: upstream.CodeBadResponse, Write: true,
+			Err: fmt.Errorf("the answer has no string %q", prop)}
+	}
+	return owner, nil
+}
+
+// Stale names a cache key a write makes stale; Prop, when set, takes the
+// key from the write's answer instead of Key.
+type Stale struct {
+	Service string
+	Key     string
+	Prop    string
+}
+
+// Do sends w with key, decodes the answer into a new T and drops the
+// cache entries the write made stale. An answer that cannot be decoded is
+// a BAD_BACKEND_RESPONSE of a write that was applied.
+func Do[T any](ctx context.Context, c *upstream.Client, cc *Cache, w Write, key string, stale ...Stale) (*T, error) {
+	var raw json.RawMessage
+	if err := Send(ctx, c, w, key, &raw); err != nil {
+		return nil, err
+	}
+	var props map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &props)
+	for i, s := range stale {
+		if s.Prop != "" {
+			stale[i].Key = ""
+			_ = json.Unmarshal(props[s.Prop], &stale[i].Key)
+		}
+	}
+	Invalidate(ctx, cc, stale...)
+	out := new(T)
+	if err := json.Unmarshal(raw, out); err != nil {
+		return nil, &upstream.Error{Service: c.Service(), Endpoint: w.Endpoint.Name, Code: upstream.CodeBadResponse,
+			Write: true, MaybeApplied: true, Err: fmt.Errorf("decode: %w", err)}
+	}
+	return out, nil
+}
+
+// ArgString is a string argument's value ("" when null).
+func ArgString(v any) string {
+	s, _ := Arg(v)
+	return s
+}
+
+// WithProp adds a property to an encoded body object.
+func WithProp(body []byte, name string, v any) []byte {
+	k, _ := json.Marshal(name)
+	val, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	out := append([]byte(nil), body[:len(body)-1]...)
+	if len(out) > 1 {
+		out = append(out, ',')
+	}
+	out = append(out, k...)
+	out = append(out, ':')
+	out = append(out, val...)
+	return append(out, '}')
+}
+
+// CheckPatternArg checks a string argument against the contract's pattern.
+func CheckPatternArg(name string, v any, re *regexp.Regexp, endpoint string) error {
+	s, ok := Arg(v)
+	if !ok {
+		return nil
+	}
+	return CheckPattern(name, s, re, endpoint)
 }
