@@ -113,6 +113,16 @@ func Resolved(typeName, field string) bool { return resolved[typeName][field] }
 // Sources returns the declared services, in declaration order.
 func Sources() []Source { return slices.Clone(sources) }
 
+// Contract returns the OpenAPI document of the named service as it was
+// checked in when the code was generated (nil for an undeclared service).
+func Contract(name string) []byte {
+	c, ok := contracts[name]
+	if !ok {
+		return nil
+	}
+	return []byte(c)
+}
+
 // Services returns the names of the declared services, in declaration order.
 func Services() []string {
 	out := make([]string, len(sources))

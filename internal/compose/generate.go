@@ -101,6 +101,9 @@ func (g *Graph) Generate(root, module string, data *codegen.Data) error {
 	if err := g.genRegistry(root); err != nil {
 		return err
 	}
+	if err := g.genContracts(root); err != nil {
+		return err
+	}
 	return g.genResolvers(root, module, data)
 }
 

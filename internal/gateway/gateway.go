@@ -178,6 +178,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if cfg.Cache.Enabled {
 		cc := connect.CacheConfig{
 			Entries:  cfg.Cache.Entries,
+			MaxBytes: cfg.Memory.EntityCache,
 			MaxTTL:   cfg.Cache.MaxTTL,
 			Observer: opts.CacheObserver,
 			Log:      g.log,
@@ -212,7 +213,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		MaxBackendCalls:       cfg.Limits.MaxBackendCalls,
 		MaxItems:              cfg.Limits.MaxItems,
 		MaxIntrospectionItems: cfg.Limits.MaxIntrospectionItems,
+		MaxIntrospectionDepth: cfg.Limits.MaxIntrospectionDepth,
 		DefaultListSize:       cfg.Limits.DefaultListSize,
+		MaxArgumentLength:     cfg.Limits.MaxArgumentLength,
 		// The estimator's one view of what fields mean (service, list
 		// size, batch, argument bounds): swap in the directive registry
 		// here.

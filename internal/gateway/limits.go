@@ -43,8 +43,17 @@ type Limits struct {
 	// estimated to return (0: no limit). Introspection calls no backend,
 	// but aliases and fragments can make its response huge.
 	MaxIntrospectionItems int
+	// MaxIntrospectionDepth bounds the nesting of fields below an
+	// introspection root (__schema, __type), the root counting as 1 (0: no
+	// limit). gqlparser bounds only the nesting of __Type's list fields;
+	// an ofType chain is otherwise as deep as the client likes.
+	MaxIntrospectionDepth int
 	// DefaultListSize is assumed for lists without @listSize.
 	DefaultListSize int
+	// MaxArgumentLength bounds, in bytes, every string in an argument's
+	// value — literal or variable, in lists and input objects too (0: no
+	// limit). Such strings become backend URLs and cache keys.
+	MaxArgumentLength int
 	// Fields describes the fields to the estimator; nil means the
 	// schema's own directives (NewSchemaFieldCost), which New sets.
 	Fields FieldCost
@@ -55,6 +64,10 @@ type Limits struct {
 	once     sync.Once
 	verdicts *otter.Cache[verdictKey, verdict]
 }
+
+// CodeIntrospectionTooDeep refuses an introspection query nested deeper
+// than Limits.MaxIntrospectionDepth.
+const CodeIntrospectionTooDeep = "INTROSPECTION_TOO_DEEP"
 
 // DefaultMaxWork is the estimator's work bound when Limits.MaxWork is
 // zero: orders of magnitude above what real operations need (GraphiQL's
@@ -235,6 +248,9 @@ type Cost struct {
 	// IntrospectionItems counts the objects of introspection fields,
 	// which are not in Items (they cost no backend call).
 	IntrospectionItems int
+	// IntrospectionDepth is the deepest nesting of fields below an
+	// introspection root, the root counting as 1.
+	IntrospectionDepth int
 	// PerService is the estimated calls per service.
 	PerService map[string]int
 	// Work is the estimator's work units for this document.
@@ -315,7 +331,7 @@ func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
 // judge checks oc's arguments and estimate against the limits.
 func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 	fc := l.Fields // set by Validate when the extension is used
-	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc); err != nil {
+	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc, l.MaxArgumentLength); err != nil {
 		return err
 	}
 	c := EstimateWith(oc.Doc, oc.Operation, oc.Variables, l.DefaultListSize, fc, l.MaxWork)
@@ -323,7 +339,7 @@ func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 		return &gqlerror.Error{Message: msg, Extensions: map[string]any{
 			"code": code,
 			"cost": map[string]any{"depth": c.Depth, "aliases": c.Aliases, "backendCalls": c.Calls, "items": c.Items,
-				"introspectionItems": c.IntrospectionItems, "perService": c.PerService},
+				"introspectionItems": c.IntrospectionItems, "introspectionDepth": c.IntrospectionDepth, "perService": c.PerService},
 		}}
 	}
 	switch {
@@ -337,6 +353,8 @@ func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("query would make about %d backend calls, the limit is %d", c.Calls, l.MaxBackendCalls))
 	case l.MaxItems > 0 && c.Items > l.MaxItems:
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("query would fan out to about %d items, the limit is %d", c.Items, l.MaxItems))
+	case l.MaxIntrospectionDepth > 0 && c.IntrospectionDepth > l.MaxIntrospectionDepth:
+		return reject(CodeIntrospectionTooDeep, fmt.Sprintf("introspection nests %d fields deep, the limit is %d", c.IntrospectionDepth, l.MaxIntrospectionDepth))
 	case l.MaxIntrospectionItems > 0 && c.IntrospectionItems > l.MaxIntrospectionItems:
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("introspection would return about %d objects, the limit is %d", c.IntrospectionItems, l.MaxIntrospectionItems))
 	}
@@ -344,24 +362,83 @@ func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 }
 
 // CheckArguments refuses, with BAD_USER_INPUT, an operation with an Int
-// argument outside the 32-bit range GraphQL defines, or a slicing argument
-// outside its declared bounds — in literals, variables and defaults alike.
-// It runs before the estimate, so the estimate only ever sees values the
-// resolvers accept. Each fragment is checked once.
-func CheckArguments(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, fc FieldCost) *gqlerror.Error {
+// argument outside the 32-bit range GraphQL defines, a slicing argument
+// outside its declared bounds, or a string longer than maxLen bytes (0: no
+// limit) — in literals, variables and defaults alike. It runs before the
+// estimate, so the estimate only ever sees values the resolvers accept.
+// Each fragment is checked once.
+func CheckArguments(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, fc FieldCost, maxLen int) *gqlerror.Error {
 	for _, v := range op.VariableDefinitions {
 		if err := checkIntValue(vars[v.Variable], v.Type, "$"+v.Variable); err != nil {
 			return err
 		}
+		if n, ok := longestString(vars[v.Variable], maxLen); ok {
+			return badInput(fmt.Sprintf("variable $%s holds a string of %d bytes, the limit is %d", v.Variable, n, maxLen), v.Position)
+		}
+		if v.DefaultValue != nil {
+			if err := checkStringLiteral(v.DefaultValue, "$"+v.Variable, maxLen); err != nil {
+				return err
+			}
+		}
 	}
-	ac := argChecker{vars: vars, fc: fc, seen: map[string]bool{}}
+	ac := argChecker{vars: vars, fc: fc, maxLen: maxLen, seen: map[string]bool{}}
 	return ac.selections(op.SelectionSet)
 }
 
 type argChecker struct {
-	vars map[string]any
-	fc   FieldCost
-	seen map[string]bool // fragments already checked
+	vars   map[string]any
+	fc     FieldCost
+	maxLen int
+	seen   map[string]bool // fragments already checked
+}
+
+// longestString reports the length of a string in v (a variable's value:
+// strings, lists, input objects) longer than maxLen, if any.
+func longestString(v any, maxLen int) (int, bool) {
+	if maxLen <= 0 {
+		return 0, false
+	}
+	switch x := v.(type) {
+	case string:
+		return len(x), len(x) > maxLen
+	case []any:
+		for _, e := range x {
+			if n, ok := longestString(e, maxLen); ok {
+				return n, true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if len(k) > maxLen {
+				return len(k), true
+			}
+			if n, ok := longestString(e, maxLen); ok {
+				return n, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// checkStringLiteral refuses string literals longer than maxLen bytes in v
+// and in any list or object inside it.
+func checkStringLiteral(v *ast.Value, name string, maxLen int) *gqlerror.Error {
+	if maxLen <= 0 || v == nil {
+		return nil
+	}
+	switch v.Kind {
+	case ast.StringValue, ast.BlockValue:
+		if len(v.Raw) > maxLen {
+			return badInput(fmt.Sprintf("argument %q holds a string of %d bytes, the limit is %d", name, len(v.Raw), maxLen), v.Position)
+		}
+	case ast.ListValue, ast.ObjectValue:
+		for _, c := range v.Children {
+			if err := checkStringLiteral(c.Value, name, maxLen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (ac *argChecker) selections(sel ast.SelectionSet) *gqlerror.Error {
@@ -400,6 +477,9 @@ func (ac *argChecker) field(f *ast.Field) *gqlerror.Error {
 			continue // variables were checked against their own type
 		}
 		if err := checkIntLiteral(a.Value, a.Name); err != nil {
+			return err
+		}
+		if err := checkStringLiteral(a.Value, a.Name, ac.maxLen); err != nil {
 			return err
 		}
 	}
@@ -611,6 +691,7 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 		Aliases:            int(s.aliases),
 		Items:              int(s.items),
 		IntrospectionItems: int(s.introItems),
+		IntrospectionDepth: int(s.introDepth),
 		PerService:         map[string]int{},
 		Work:               int(min(e.work, MaxFigure)),
 		Exhausted:          e.exhausted,
@@ -687,6 +768,7 @@ type summary struct {
 	items      int64
 	introItems int64
 	depth      int64
+	introDepth int64 // depth counted below introspection roots only
 	aliases    int64
 }
 
@@ -800,15 +882,15 @@ func (e *estimator) selections(sets []ast.SelectionSet, sized string, intro bool
 		if e.exhausted {
 			break
 		}
-		e.add(out, e.field(g, sized, intro), 1, 0, 0)
+		e.add(out, e.field(g, sized, intro), 1, 0, 0, 0)
 	}
 	e.memo[k] = out
 	return out
 }
 
 // add adds mult times sum, its origins grafted under the origin node
-// prefix and its depth shifted by depth, to out.
-func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth int64) {
+// prefix and its depths shifted by depth and introDepth, to out.
+func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth, introDepth int64) {
 	if !e.spend(int64(len(sum.keys))) {
 		return
 	}
@@ -823,6 +905,9 @@ func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth int64) 
 	out.aliases = satAdd(out.aliases, sum.aliases)
 	if sum.depth > 0 || depth > 0 {
 		out.depth = max(out.depth, satAdd(sum.depth, depth))
+	}
+	if sum.introDepth > 0 || introDepth > 0 {
+		out.introDepth = max(out.introDepth, satAdd(sum.introDepth, introDepth))
 	}
 }
 
@@ -876,10 +961,13 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 	if strings.HasPrefix(f.Name, "__") {
 		intro = true // __schema, __type: no backend calls, not counted for depth
 	}
-	var depth int64
+	var depth, introDepth int64
 	if !intro {
 		depth = 1
 		out.depth = 1
+	} else {
+		introDepth = 1
+		out.introDepth = 1
 	}
 	if f.Definition == nil {
 		return out
@@ -944,7 +1032,7 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 		out.items = 1
 	}
 	if hasSelection {
-		e.add(out, e.selections(sets, childSized, intro), childMult, e.child(0, label), depth)
+		e.add(out, e.selections(sets, childSized, intro), childMult, e.child(0, label), depth, introDepth)
 	}
 	return out
 }

@@ -2,7 +2,9 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -10,11 +12,15 @@ import (
 	"github.com/tributary-gw/tributary/internal/connect"
 )
 
-// Entities is the entity cache's shared level: one hash per entity
-// (service, id) whose fields are its endpoint and parameters, so one DEL
-// invalidates every answer about it. A field's value is its expiry (unix
-// milliseconds, 8 bytes big-endian) and the JSON; the hash lives as long as
-// its longest field.
+// Entities is the entity cache's shared level. Each cached answer is a key
+// of its own — the entity (service, id) and a hash of its endpoint and
+// parameters — with its own TTL, never extended: Redis expires (and, under
+// maxmemory, evicts) each answer alone. A value is its expiry (unix
+// milliseconds, 8 bytes big-endian) and the JSON. Invalidation finds an
+// entity's answers in its index, a sorted set of their keys scored by
+// expiry: every write drops the members that have expired, and the index
+// lives exactly as long as its last live answer, so it holds no more than
+// the answers alive and outlives none of them.
 type Entities struct{ s *Store }
 
 var _ connect.Store = Entities{}
@@ -22,20 +28,44 @@ var _ connect.Store = Entities{}
 // Entities returns the entity cache's shared level.
 func (s *Store) Entities() Entities { return Entities{s} }
 
-func (e Entities) key(service, id string) string { return e.s.prefix + "e:" + service + ":" + id }
+func (e Entities) entity(service, id string) string { return e.s.prefix + "e:" + service + ":" + id }
 
-func field(k connect.EntityKey) string { return k.Endpoint + "\x00" + k.Query }
+// answer names one answer: the parameters are client strings (bounded by
+// limits.max_argument_length), so they are hashed, not spelt out.
+func (e Entities) answer(k connect.EntityKey) string {
+	h := sha256.Sum256([]byte(k.Endpoint + "\x00" + k.Query))
+	return e.entity(k.Service, k.ID) + ":" + hex.EncodeToString(h[:16])
+}
+
+// index names the sorted set of an entity's answer keys.
+func (e Entities) index(service, id string) string { return e.entity(service, id) + ":idx" }
 
 // channel carries invalidations: "service\x00id".
 func (s *Store) channel() string { return s.prefix + "invalidate" }
 
-// setField sets a field and extends the hash's life to cover it.
-var setField = redis.NewScript(`
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
-	redis.call('PEXPIRE', KEYS[1], ARGV[3])
-end
+// setAnswer stores an answer (KEYS[1]) for ARGV[2] ms and records it in its
+// entity's index (KEYS[2]), pruning expired members and making the index
+// live as long as its longest-lived answer, by Redis's own clock.
+var setAnswer = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+redis.call('ZADD', KEYS[2], now + ttl, KEYS[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[2], last[2])
 return 1`)
+
+// dropEntity deletes every answer in an entity's index (KEYS[1]) and the
+// index.
+var dropEntity = redis.NewScript(`
+local ks = redis.call('ZRANGE', KEYS[1], 0, -1)
+for i = 1, #ks, 500 do
+	redis.call('DEL', unpack(ks, i, math.min(i + 499, #ks)))
+end
+redis.call('DEL', KEYS[1])
+return #ks`)
 
 // Get implements connect.Store.
 func (e Entities) Get(ctx context.Context, keys []connect.EntityKey) ([][]byte, []time.Duration, error) {
@@ -45,7 +75,7 @@ func (e Entities) Get(ctx context.Context, keys []connect.EntityKey) ([][]byte, 
 	pipe := e.s.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(keys))
 	for i, k := range keys {
-		cmds[i] = pipe.HGet(ctx, e.key(k.Service, k.ID), field(k))
+		cmds[i] = pipe.Get(ctx, e.answer(k))
 	}
 	_, err := pipe.Exec(ctx)
 	if err := e.s.result("entity_cache", err); err != nil {
@@ -76,23 +106,27 @@ func (e Entities) Set(ctx context.Context, values []connect.Stored) error {
 	pipe := e.s.rdb.Pipeline()
 	now := time.Now()
 	for _, v := range values {
+		ms := v.TTL.Milliseconds()
+		if ms <= 0 {
+			continue
+		}
 		b := make([]byte, 8+len(v.Value))
 		binary.BigEndian.PutUint64(b, uint64(now.Add(v.TTL).UnixMilli()))
 		copy(b[8:], v.Value)
-		setField.Eval(ctx, pipe, []string{e.key(v.Key.Service, v.Key.ID)}, field(v.Key), b, v.TTL.Milliseconds())
+		setAnswer.Eval(ctx, pipe, []string{e.answer(v.Key), e.index(v.Key.Service, v.Key.ID)}, b, ms)
 	}
 	_, err := pipe.Exec(ctx)
 	return e.s.result("entity_cache", err)
 }
 
-// Invalidate implements connect.Store: it deletes the entity's hash and
+// Invalidate implements connect.Store: it deletes the entity's answers and
 // publishes the invalidation to every replica (this one included).
 func (e Entities) Invalidate(ctx context.Context, service, id string) error {
 	if err := e.s.available(); err != nil {
 		return e.s.result("invalidation", err)
 	}
 	pipe := e.s.rdb.TxPipeline()
-	pipe.Del(ctx, e.key(service, id))
+	dropEntity.Eval(ctx, pipe, []string{e.index(service, id)})
 	pipe.Publish(ctx, e.s.channel(), service+"\x00"+id)
 	_, err := pipe.Exec(ctx)
 	return e.s.result("invalidation", err)
