@@ -78,3 +78,5 @@ var resolved = map[string]map[string]bool{
 	"User":              {"lifetimeSpend": true, "orders": true, "reviews": true},
 	"Viewer":            {"dashboard": true, "user": true},
 }
+
+const writeArgBytes = 8000

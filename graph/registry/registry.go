@@ -96,6 +96,12 @@ type Field struct {
 	OwnerRead bool
 }
 
+// WriteArgBytes is the longest string, in bytes, a write's argument may be
+// under its contract (a review body of 2000 characters: 8000 bytes of
+// UTF-8): limits.max_argument_length is raised to it for mutations, whose
+// writes check their own bounds before anything is sent.
+func WriteArgBytes() int { return writeArgBytes }
+
 // Lookup returns the description of typeName.field, or nil for a field
 // the schema declares nothing about.
 func Lookup(typeName, field string) *Field {

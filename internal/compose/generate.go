@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/templates"
@@ -367,6 +368,15 @@ func (g *Graph) genRegistry(root string) error {
 		w.p("\t},")
 	}
 	w.p("}")
+	most := 0
+	for _, wr := range g.Writes {
+		for _, c := range wr.Checks {
+			if c.Kind == "length" && c.Hi > 0 {
+				most = max(most, int(c.Hi)*utf8.UTFMax)
+			}
+		}
+	}
+	w.p("\nconst writeArgBytes = %d", most)
 	w.p("\nvar resolved = map[string]map[string]bool{")
 	for _, t := range sortedKeys(g.resolved) {
 		names := slices.Sorted(slices.Values(g.resolved[t]))

@@ -94,9 +94,13 @@ func presentWrite(e *gqlerror.Error, ue *upstream.Error) {
 	if code != "" {
 		e.Extensions["code"] = code
 		msg := ue.Service + " refused the write"
-		if ue.Err != nil && !upstream.IsNotFound(ue) {
+		switch {
+		case ue.Err != nil && !upstream.IsNotFound(ue):
 			msg = ue.Service + ": " + ue.Err.Error()
-		} else if code == CodeNotFound {
+		case ue.Err != nil && ue.Err.Error() != upstream.ErrNotFound.Error():
+			// A write's 404 carries the service's message.
+			msg = ue.Service + ": " + strings.TrimPrefix(ue.Err.Error(), upstream.ErrNotFound.Error()+": ")
+		case code == CodeNotFound:
 			msg = ue.Service + ": no such item"
 		}
 		e.Message = truncateMessage(msg, MaxMessageBytes)

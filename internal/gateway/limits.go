@@ -334,7 +334,13 @@ func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
 // judge checks oc's arguments and estimate against the limits.
 func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 	fc := l.Fields // set by Validate when the extension is used
-	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc, l.MaxArgumentLength); err != nil {
+	maxLen := l.MaxArgumentLength
+	if oc.Operation.Operation == ast.Mutation && maxLen > 0 {
+		// A write's strings are as long as its contract allows; its
+		// resolver checks them against the contract before sending.
+		maxLen = max(maxLen, registry.WriteArgBytes())
+	}
+	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc, maxLen); err != nil {
 		return err
 	}
 	c := EstimateWith(oc.Doc, oc.Operation, oc.Variables, l.DefaultListSize, fc, l.MaxWork)

@@ -359,7 +359,10 @@ func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, 
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		if resp.StatusCode == http.StatusNotFound && (req.Single || req.write()) {
+		if resp.StatusCode == http.StatusNotFound && req.write() {
+			return resp.StatusCode, c.fail(req, CodeRejected, resp.StatusCode, false, fmt.Errorf("%w: %s", ErrNotFound, backendMessage(body)))
+		}
+		if resp.StatusCode == http.StatusNotFound && req.Single {
 			return resp.StatusCode, c.fail(req, CodeRejected, resp.StatusCode, false, ErrNotFound)
 		}
 		code, temp := classifyStatus(resp.StatusCode)
