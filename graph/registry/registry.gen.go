@@ -67,6 +67,8 @@ var fields = map[string]map[string]*Field{
 	},
 }
 
+const writeArgBytes = 8000
+
 var resolved = map[string]map[string]bool{
 	"Dashboard":         {"recentOrders": true, "reviews": true, "summary": true, "user": true},
 	"Order":             {"items": true},
@@ -78,5 +80,3 @@ var resolved = map[string]map[string]bool{
 	"User":              {"lifetimeSpend": true, "orders": true, "reviews": true},
 	"Viewer":            {"dashboard": true, "user": true},
 }
-
-const writeArgBytes = 8000

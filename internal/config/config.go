@@ -126,7 +126,7 @@ type LimitsConfig struct {
 	DefaultListSize       int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
 	// Ids are at most 256 bytes (the batch syntax's bound); categories,
 	// currencies and cursors are far shorter.
-	MaxWrites int `koanf:"max_writes" doc:"Most writes (mutation fields sent to a backend) in one request; a document with more is refused with TOO_MANY_WRITES before any is sent (0: no limit). Each write counts as write_cost backend calls in max_backend_calls."`
+	MaxWrites         int `koanf:"max_writes" doc:"Most writes (mutation fields sent to a backend) in one request; a document with more is refused with TOO_MANY_WRITES before any is sent (0: no limit). Each write counts as write_cost backend calls in max_backend_calls."`
 	MaxArgumentLength int `koanf:"max_argument_length" doc:"Longest string, in bytes, in any argument's value (literal or variable, inside lists and input objects too); longer is refused with BAD_USER_INPUT before any backend call. Such strings become backend URLs and cache keys (0: no limit)."`
 }
 
