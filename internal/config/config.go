@@ -130,6 +130,7 @@ type LimitsConfig struct {
 	DefaultListSize       int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
 	// Ids are at most 256 bytes (the batch syntax's bound); categories,
 	// currencies and cursors are far shorter.
+	MaxWrites         int `koanf:"max_writes" doc:"Most writes (mutation fields sent to a backend) in one request; a document with more is refused with TOO_MANY_WRITES before any is sent (0: no limit). Each write counts as write_cost backend calls in max_backend_calls."`
 	MaxArgumentLength int `koanf:"max_argument_length" doc:"Longest string, in bytes, in any argument's value (literal or variable, inside lists and input objects too); longer is refused with BAD_USER_INPUT before any backend call. Such strings become backend URLs and cache keys (0: no limit)."`
 }
 
@@ -268,6 +269,7 @@ func Default() Config {
 			MaxIntrospectionDepth: 20,
 			DefaultListSize:       10,
 			MaxArgumentLength:     1024,
+			MaxWrites:             5,
 		},
 		Defaults: ServiceConfig{
 			Timeout:                    time.Second,
@@ -638,7 +640,7 @@ func (c *Config) Validate() []error {
 	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_tokens": c.Limits.MaxTokens, "limits.max_backend_calls": c.Limits.MaxBackendCalls,
 		"limits.max_items": c.Limits.MaxItems, "limits.max_introspection_items": c.Limits.MaxIntrospectionItems,
-		"limits.default_list_size": c.Limits.DefaultListSize} {
+		"limits.default_list_size": c.Limits.DefaultListSize, "limits.max_writes": c.Limits.MaxWrites} {
 		if v < 0 {
 			bad(key, "must not be negative, got %d", v)
 		}

@@ -223,6 +223,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		MaxIntrospectionDepth: cfg.Limits.MaxIntrospectionDepth,
 		DefaultListSize:       cfg.Limits.DefaultListSize,
 		MaxArgumentLength:     cfg.Limits.MaxArgumentLength,
+		MaxWrites:             cfg.Limits.MaxWrites,
 		// The estimator's one view of what fields mean (service, list
 		// size, batch, argument bounds): swap in the directive registry
 		// here.

@@ -57,6 +57,9 @@ type Limits struct {
 	// value — literal or variable, in lists and input objects too (0: no
 	// limit). Such strings become backend URLs and cache keys.
 	MaxArgumentLength int
+	// MaxWrites bounds the writes (@write mutation fields) of one operation
+	// (0: no limit): over it, none is sent.
+	MaxWrites int
 	// Fields describes the fields to the estimator; nil means the
 	// schema's own directives (NewSchemaFieldCost), which New sets.
 	Fields FieldCost
@@ -365,10 +368,26 @@ func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
 // judge checks oc's arguments and estimate against the limits.
 func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 	fc := l.Fields // set by Validate when the extension is used
-	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc, l.MaxArgumentLength); err != nil {
+	maxLen := l.MaxArgumentLength
+	if oc.Operation.Operation == ast.Mutation && maxLen > 0 {
+		// A write's strings are as long as its contract allows; its
+		// resolver checks them against the contract before sending.
+		maxLen = max(maxLen, registry.WriteArgBytes())
+	}
+	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc, maxLen); err != nil {
 		return err
 	}
 	c := EstimateWith(oc.Doc, oc.Operation, oc.Variables, l.DefaultListSize, fc, l.MaxWork)
+	writes := countWrites(oc.Doc, oc.Operation)
+	// A write costs more than a read: it may be retried, and it drops
+	// cache entries on every replica.
+	c.Calls = int(min(satAdd(int64(c.Calls), satMul(int64(writes), WriteCost-1)), MaxFigure))
+	if l.MaxWrites > 0 && writes > l.MaxWrites {
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("the operation has %d writes, the limit is %d; none was sent", writes, l.MaxWrites),
+			Extensions: map[string]any{"code": CodeTooManyWrites, "writes": writes, "maxWrites": l.MaxWrites},
+		}
+	}
 	reject := func(code, msg string) *gqlerror.Error {
 		return &gqlerror.Error{Message: msg, Extensions: map[string]any{
 			"code": code,
@@ -393,6 +412,46 @@ func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("introspection would return about %d objects, the limit is %d", c.IntrospectionItems, l.MaxIntrospectionItems))
 	}
 	return nil
+}
+
+// CodeTooManyWrites refuses an operation with more writes than
+// Limits.MaxWrites, before any is sent.
+const CodeTooManyWrites = "TOO_MANY_WRITES"
+
+// WriteCost is what one write counts for in the backend-call estimate.
+const WriteCost = 5
+
+// countWrites counts the @write fields among the operation's root fields
+// (through fragments; a field under @skip or @include counts, which can
+// only refuse more).
+func countWrites(doc *ast.QueryDocument, op *ast.OperationDefinition) int {
+	if op.Operation != ast.Mutation {
+		return 0
+	}
+	n := 0
+	seen := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if d := registry.Lookup("Mutation", s.Name); d != nil && d.Write {
+					n++
+				}
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				// A fragment spread twice at the root runs its writes once:
+				// execution merges the fields.
+				if f := doc.Fragments.ForName(s.Name); f != nil && !seen[s.Name] {
+					seen[s.Name] = true
+					walk(f.SelectionSet)
+				}
+			}
+		}
+	}
+	walk(op.SelectionSet)
+	return n
 }
 
 // CheckArguments refuses, with BAD_USER_INPUT, an operation with an Int
