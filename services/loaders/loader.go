@@ -165,6 +165,7 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 		blockWeight = 1 // the later elements are out of the count
 	}
 	l.block(keys, blockWeight)
+	waiting(ctx)
 	if w, ok := ctx.Value(waitsKey{}).(*Waits); ok {
 		w.add(l.service, graphql.GetPath(ctx))
 	}
