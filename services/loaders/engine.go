@@ -35,8 +35,9 @@ func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
 type waitHookKey struct{}
 
 // OnWait returns ctx whose loads call f when they are about to wait for
-// their answers: everything the caller will ask for in this round is then
-// queued.
+// an answer not yet in: everything the caller will ask for in this round
+// is then queued. (A load whose answers are all in does not call it: the
+// caller goes on, and may ask for more before it returns.)
 func (Runtime) OnWait(ctx context.Context, f func()) context.Context {
 	return context.WithValue(ctx, waitHookKey{}, f)
 }
