@@ -48,6 +48,7 @@ type Config struct {
 	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
 	FanoutReport    bool          `koanf:"fanout_report" doc:"Allow clients to ask for the fan-out report (header X-Tributary-Report: 1) in extensions.tributary.fanout."`
 	FallbackEntries int           `koanf:"fallback_entries" doc:"Size of the cache of last good values that @fallback fields serve when their service fails (0: no fallbacks)."`
+	Engine          string        `koanf:"engine" doc:"plan (queries run from a plan made once per operation, written directly; what the plan does not cover falls back to gqlgen's executor) or gqlgen (every operation on gqlgen's executor). Metric tributary_operations_total{engine}."`
 
 	// Profile "production" changes defaults: introspection, the schema
 	// endpoint, the playground and the fan-out report off, JSON logs.
@@ -248,6 +249,7 @@ func Default() Config {
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
+		Engine:          "plan",
 		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
 		Memory: MemoryConfig{
 			QueryDocuments: 64 << 20,
@@ -582,6 +584,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		bad("max_body_bytes", "must be positive")
+	}
+	if !slices.Contains([]string{"plan", "gqlgen"}, c.Engine) {
+		bad("engine", "must be plan or gqlgen, got %q", c.Engine)
 	}
 	if !slices.Contains([]string{"scheduler", "timer", "off"}, c.Batch.Mode) {
 		bad("batch.mode", "must be scheduler, timer or off, got %q", c.Batch.Mode)
