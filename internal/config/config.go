@@ -87,6 +87,7 @@ type MemoryConfig struct {
 	Verdicts       int64 `koanf:"verdicts" doc:"Bytes the cost limits' verdicts (per operation and variables) may hold."`
 	EntityCache    int64 `koanf:"entity_cache" doc:"Bytes the in-process entity cache (L1) may hold, keys and decoded answers (each entry counts at least entity_cache / cache.entries)."`
 	Fallback       int64 `koanf:"fallback" doc:"Bytes the last good values of @fallback fields may hold in process (each value counts at least fallback / fallback_entries)."`
+	Plans          int64 `koanf:"plans" doc:"Bytes the plan engine's cache of operation plans may hold, their documents' text included."`
 }
 
 // CacheConfig configures the entity cache of backend answers (see
@@ -257,6 +258,7 @@ func Default() Config {
 			Verdicts:       4 << 20,
 			EntityCache:    64 << 20,
 			Fallback:       64 << 20,
+			Plans:          32 << 20,
 		},
 		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
 		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
@@ -554,6 +556,7 @@ func (c *Config) Validate() []error {
 	}{
 		{"memory.query_documents", c.Memory.QueryDocuments}, {"memory.apq", c.Memory.APQ}, {"memory.verdicts", c.Memory.Verdicts},
 		{"memory.entity_cache", c.Memory.EntityCache}, {"memory.fallback", c.Memory.Fallback},
+		{"memory.plans", c.Memory.Plans},
 	} {
 		if m.n <= 0 {
 			bad(m.key, "must be positive, got %d", m.n)

@@ -208,12 +208,13 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		az = &authorizer{staffRole: cfg.Auth.StaffRole}
 	}
 	ecfg := engine.Config{
-		Schema:      graph.NewExecutableSchema(graph.Config{Resolvers: root}),
-		Resolvers:   root,
-		Runtime:     loaders.Runtime{},
-		RootFailed:  rootFailed,
-		OnOperation: opts.OnOperation,
-		Off:         cfg.Engine != "plan",
+		Schema:       graph.NewExecutableSchema(graph.Config{Resolvers: root}),
+		Resolvers:    root,
+		Runtime:      loaders.Runtime{},
+		RootFailed:   rootFailed,
+		OnOperation:  opts.OnOperation,
+		Off:          cfg.Engine != "plan",
+		MaxPlanBytes: int(cfg.Memory.Plans),
 	}
 	if az != nil {
 		ecfg.Authorize = az.check
