@@ -117,6 +117,9 @@ func TestMemorySoak(t *testing.T) {
 		if i%50 == 0 {
 			normal(i * len(kinds))
 		}
+		if long && i%2000 == 0 {
+			t.Logf("%d of %d: RSS %d MiB", i, perKind, rssBytes()>>20)
+		}
 	}
 	normal(perKind * len(kinds))
 	grown := heapInUse() - base
