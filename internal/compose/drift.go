@@ -32,6 +32,11 @@ type Drift struct {
 	// ("Type.field"): the connectors' own fields first, then the fields
 	// read from a changed property.
 	Fields []string
+	// Selected are the fields whose selections break: the connectors' own
+	// fields when their whole call or answer fails (an endpoint, a
+	// parameter, a body, a retyped property the answer no longer decodes
+	// into), else the fields read from the changed property.
+	Selected []string
 }
 
 // Drift compares the checked-in contract of service (the one g was
@@ -66,6 +71,7 @@ func (g *Graph) Drift(service string, published *openapi3.T) ([]Drift, error) {
 		ch := d.byKey[k]
 		ch.Connectors = dedupe(ch.Connectors)
 		ch.Fields = dedupe(ch.Fields)
+		ch.Selected = dedupe(ch.Selected)
 		out = append(out, *ch)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Breaking && !out[j].Breaking })
@@ -105,7 +111,19 @@ func (c *Connector) ConnectorName() string {
 	return fmt.Sprintf("%s:%d %s.%s", name, pos.Line, c.Type, c.Field)
 }
 
+// add records a change seen through connector c (nil for a safe change
+// no connector sees). Without fields, the change is the connector's: its
+// whole call fails.
 func (d *drifter) add(where, what string, breaking bool, c *Connector, fields ...string) {
+	d.record(where, what, breaking, c, len(fields) == 0, fields)
+}
+
+// addWhole records a change to a property that fails c's whole answer.
+func (d *drifter) addWhole(where, what string, breaking bool, c *Connector, fields ...string) {
+	d.record(where, what, breaking, c, true, fields)
+}
+
+func (d *drifter) record(where, what string, breaking bool, c *Connector, whole bool, fields []string) {
 	key := where + "\x00" + what
 	ch := d.byKey[key]
 	if ch == nil {
@@ -114,10 +132,15 @@ func (d *drifter) add(where, what string, breaking bool, c *Connector, fields ..
 		d.order = append(d.order, key)
 	}
 	if c != nil {
+		own := c.Type + "." + c.Field
 		ch.Connectors = append(ch.Connectors, c.ConnectorName())
-		ch.Fields = append(ch.Fields, c.Type+"."+c.Field)
+		ch.Fields = append(ch.Fields, own)
+		if whole {
+			ch.Selected = append(ch.Selected, own)
+		}
 	}
 	ch.Fields = append(ch.Fields, fields...)
+	ch.Selected = append(ch.Selected, fields...)
 }
 
 // operationOf finds c's operation in doc: the method whose operation has
@@ -394,7 +417,19 @@ func (d *drifter) walk(typeName string, o, n *openapi3.SchemaRef, c *Connector, 
 			continue
 		}
 		if required(o.Value, p) && !required(n.Value, p) {
-			d.add(where, "now optional (not in required, or nullable); the graph reads it as always present", true, c, fields...)
+			// It breaks a non-null field, or a key or computed field that
+			// needs it; a nullable field reads its absence as null.
+			needed := m.Hidden[p]
+			for f, prop := range m.Props {
+				if fd := d.g.schema.Types[typeName].Fields.ForName(f); prop == p && fd != nil && fd.Type.NonNull {
+					needed = true
+				}
+			}
+			if needed {
+				d.add(where, "now optional (not in required, or nullable); the graph reads it as always present", true, c, fields...)
+			} else {
+				d.add(where, "now optional (the graph reads it as nullable)", false, c, fields...)
+			}
 		}
 		d.schema(where, op, np, true, c, fields...)
 		for _, f := range fields {
@@ -426,7 +461,7 @@ func (d *drifter) schema(where string, o, n *openapi3.SchemaRef, answer bool, c 
 	}
 	ov, nv := o.Value, n.Value
 	if describe(ov) != describe(nv) {
-		d.add(where, fmt.Sprintf("type %s → %s", describe(ov), describe(nv)), true, c, fields...)
+		d.addWhole(where, fmt.Sprintf("type %s → %s", describe(ov), describe(nv)), true, c, fields...)
 		return
 	}
 	if len(ov.Enum) > 0 || len(nv.Enum) > 0 {

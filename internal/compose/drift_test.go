@@ -67,9 +67,9 @@ func TestDriftThatBreaksNamesConnectorsAndFields(t *testing.T) {
 			"Order.status", "enum narrowed: no longer has cancelled",
 			"graph/users.graphqls:15 User.orders", []string{"Order.status"}},
 		{"a read property made optional", "users",
-			[]string{"required: [id, name, email, tier, memberSince]", "required: [id, name, tier, memberSince]"},
-			"User.email", "now optional (not in required, or nullable); the graph reads it as always present",
-			"graph/reviews.graphqls:10 Review.author", []string{"User.email"}},
+			[]string{"required: [id, name, email, tier, memberSince]", "required: [id, email, tier, memberSince]"},
+			"User.name", "now optional (not in required, or nullable); the graph reads it as always present",
+			"graph/reviews.graphqls:10 Review.author", []string{"User.name"}},
 		{"a batch parameter exploded", "users",
 			[]string{"          style: form\n          explode: false\n", "          style: form\n"},
 			"GET /users parameter ids", "explode is now unset, which OpenAPI reads as exploded",
@@ -141,6 +141,11 @@ func TestDriftTheGraphDoesNotSeeIsSafe(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("missing safe changes %v in %+v", want, changes)
+	}
+	// User.email is nullable in the graph: its absence reads as null.
+	changes, err = g.Drift("users", published(t, "users", "required: [id, name, email, tier, memberSince]", "required: [id, name, tier, memberSince]"))
+	if err != nil || len(changes) != 1 || changes[0].Breaking || changes[0].Where != "User.email" {
+		t.Errorf("email made optional: %v, %+v; want one safe change", err, changes)
 	}
 	if _, err := g.Drift("pricng", published(t, "pricing")); err == nil || !strings.Contains(err.Error(), `did you mean "pricing"`) {
 		t.Errorf("an unknown service: %v", err)
