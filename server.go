@@ -213,12 +213,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	// The demo backends' admin endpoints (faults, counters) under
 	// /_demo/pricing/faults, /_demo/catalog/stats, …: anyone who reaches
 	// them can take a service down, so only on the admin listener, or on
-	// the public one when it listens on loopback only.
+	// the public one when it listens on loopback only. What they answer to
+	// GET changes nothing (the contract -check-contracts reads, the
+	// counters, the faults set): on the public listener always.
 	if demoRoutes != nil {
 		// Each service's contract is read-only and what -check-contracts
 		// fetches by default: on the public listener always.
 		routes["GET /_demo/{service}/openapi.yaml"] = demoRoutes
 		const pattern = "/_demo/{service}/{rest...}"
+		routes["GET "+pattern] = demoRoutes
 		switch {
 		case cfg.AdminAddr != "":
 			admin.Handle(pattern, demoRoutes)
@@ -250,6 +253,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		return err
 	}
 	defer gw.Close()
+	reg.MustRegister(telemetry.CacheCollector(func() []telemetry.CacheSize {
+		var out []telemetry.CacheSize
+		for _, c := range gw.CacheSizes() {
+			out = append(out, telemetry.CacheSize{Cache: c.Cache, Bytes: c.Bytes, Entries: c.Entries})
+		}
+		return out
+	}))
 
 	addrs := listening{Public: ln.Addr()}
 	var adminSrv *http.Server

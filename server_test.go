@@ -315,8 +315,9 @@ func TestDemoFaultSwitchesOnlyOnLoopbackOrAdmin(t *testing.T) {
 		wantPublic int // status of PUT /_demo/pricing/faults on the public listener
 		wantAdmin  int
 	}{
-		{name: "public listener on every interface", giveListen: "0.0.0.0:0", wantPublic: 404},
-		{name: "public listener on every interface, admin listener", giveListen: "0.0.0.0:0", giveAdmin: true, wantPublic: 404, wantAdmin: 200},
+		// 405: the public listener answers GET only.
+		{name: "public listener on every interface", giveListen: "0.0.0.0:0", wantPublic: 405},
+		{name: "public listener on every interface, admin listener", giveListen: "0.0.0.0:0", giveAdmin: true, wantPublic: 405, wantAdmin: 200},
 		{name: "public listener on loopback", giveListen: "127.0.0.1:0", wantPublic: 200},
 	}
 	for _, tt := range tests {
@@ -358,6 +359,11 @@ func TestDemoFaultSwitchesOnlyOnLoopbackOrAdmin(t *testing.T) {
 					t.Errorf("PUT /_demo/pricing/faults on the admin listener: got %d, want %d", got, tt.wantAdmin)
 				}
 			}
+			// What GET answers changes nothing, and -check-contracts reads
+			// the contracts through the gateway: public.
+			if got := status(t, public+"/_demo/pricing/openapi.yaml"); got != 200 {
+				t.Errorf("GET /_demo/pricing/openapi.yaml on the public listener: got %d, want 200", got)
+			}
 			// The refused switch changed nothing: prices still answer.
 			body, _ := json.Marshal(map[string]string{"query": `{ product(id: "p1") { price { amount { formatted } } } }`})
 			resp, err := http.Post(public+"/graphql", "application/json", bytes.NewReader(body))
@@ -374,3 +380,36 @@ func TestDemoFaultSwitchesOnlyOnLoopbackOrAdmin(t *testing.T) {
 }
 
 func portOf(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
+
+// Every cache that requests fill reports its size on /metrics.
+func TestCacheSizeMetrics(t *testing.T) {
+	url, stop, errc := startRun(t, []string{"TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_LEVEL=error", "TRIBUTARY_CACHE_ENABLED=true"})
+	defer func() {
+		stop()
+		if err := <-errc; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	body, _ := json.Marshal(map[string]string{"query": `{ product(id: "p1") { name } }`})
+	resp, err := http.Post(url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, c := range []string{"query_documents", "apq", "verdicts", "entity_cache", "fallback"} {
+		for _, m := range []string{"tributary_cache_bytes", "tributary_cache_entries"} {
+			if want := m + `{cache="` + c + `"}`; !strings.Contains(string(b), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	}
+	if !strings.Contains(string(b), `tributary_cache_entries{cache="query_documents"} 1`) {
+		t.Errorf("/metrics: want one cached document after one query")
+	}
+}

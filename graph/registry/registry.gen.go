@@ -25,6 +25,11 @@ var fields = map[string]map[string]*Field{
 	"DashboardSummary": {
 		"totalSpent": {ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}},
 	},
+	"Mutation": {
+		"addReview":     {Service: "reviews", Endpoint: "reviews.createReview", Unbatched: true, Auth: "AUTHENTICATED", Write: true, Method: "POST"},
+		"cancelOrder":   {Service: "orders", Endpoint: "orders.cancelOrder", Unbatched: true, Auth: "OWNER_OR_STAFF", Write: true, Method: "POST", OwnerRead: true},
+		"updateProfile": {Service: "users", Endpoint: "users.updateUser", Unbatched: true, Auth: "AUTHENTICATED", Write: true, Method: "PATCH"},
+	},
 	"Order": {
 		"items": {ListSize: &ListSize{Assumed: 5, SlicingArgument: "", SizedFields: []string(nil)}},
 	},
@@ -61,6 +66,8 @@ var fields = map[string]map[string]*Field{
 		"user":      {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", Batch: true, Planned: true, PlansResult: true},
 	},
 }
+
+const writeArgBytes = 8000
 
 var resolved = map[string]map[string]bool{
 	"Dashboard":         {"recentOrders": true, "reviews": true, "summary": true, "user": true},

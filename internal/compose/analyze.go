@@ -134,6 +134,7 @@ type Graph struct {
 	Sources    []*Source
 	Connectors []*Connector
 	Computed   []*Computed
+	Writes     []*Write
 	Loaders    []*Loader
 	Models     map[string]*Model
 	Fields     map[string]map[string]*FieldInfo
@@ -166,6 +167,12 @@ type FieldInfo struct {
 	// PlansResult: the field's resolver runs the fetch plan of the objects
 	// it fetched, for all its parents at once (planFetched<Type>).
 	PlansResult bool
+	// Write: the field is a @write (Method its HTTP method); OwnerRead: its
+	// owner rule is decided by its resolver, on a read made before the
+	// write.
+	Write     bool
+	Method    string
+	OwnerRead bool
 }
 
 // ListSizeInfo is @listSize.
@@ -256,6 +263,22 @@ func analyze(a *analyzer, schema *ast.Schema) (*Graph, error) {
 	}
 	a.models()
 	a.loaders()
+	// Writes after the reads: a write's answer is decoded into the model
+	// the reads made, and what it invalidates is checked against how the
+	// reads' answers are cached.
+	for _, name := range names {
+		def := schema.Types[name]
+		if def.Kind != ast.Object {
+			continue
+		}
+		for _, f := range def.Fields {
+			if d := f.Directives.ForName("write"); d != nil {
+				if w := a.write(def, f, d); w != nil {
+					a.g.Writes = append(a.g.Writes, w)
+				}
+			}
+		}
+	}
 	a.registry()
 	if len(a.errs) > 0 {
 		return nil, a.errs
@@ -742,6 +765,10 @@ func (a *analyzer) registry() {
 	for _, c := range a.g.Computed {
 		computed[c.Type+"."+c.Field] = c
 	}
+	writes := map[string]*Write{}
+	for _, w := range a.g.Writes {
+		writes[w.Type+"."+w.Field] = w
+	}
 	for _, name := range typeNames(a.g.schema) {
 		def := a.g.schema.Types[name]
 		if def.Kind != ast.Object {
@@ -774,6 +801,11 @@ func (a *analyzer) registry() {
 						fi.Args[p.FromArg] = r
 					}
 				}
+			}
+			if w := writes[name+"."+f.Name]; w != nil {
+				fi.Service, fi.Endpoint, fi.Write, fi.Method, useful = w.Source.Name, w.Name, true, w.Method, true
+				fi.Unbatched = true
+				fi.OwnerRead = w.Read != ""
 			}
 			if c := computed[name+"."+f.Name]; c != nil {
 				fi.Service, fi.Endpoint, useful = c.From.Source.Name, c.From.Loader.Endpoint, true

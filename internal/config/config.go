@@ -81,7 +81,11 @@ type Config struct {
 // docs/configuration.md, "Memory"). Entry bounds, where a cache has one,
 // apply as well.
 type MemoryConfig struct {
-	EntityCache int64 `koanf:"entity_cache" doc:"Bytes the in-process entity cache (L1) may hold, keys and decoded answers (each entry counts at least entity_cache / cache.entries)."`
+	QueryDocuments int64 `koanf:"query_documents" doc:"Bytes the cache of parsed query documents may hold, text and syntax tree (at most 1,000 documents)."`
+	APQ            int64 `koanf:"apq" doc:"Bytes the in-process cache of automatic persisted queries may hold (at most 1,000 documents)."`
+	Verdicts       int64 `koanf:"verdicts" doc:"Bytes the cost limits' verdicts (per operation and variables) may hold."`
+	EntityCache    int64 `koanf:"entity_cache" doc:"Bytes the in-process entity cache (L1) may hold, keys and decoded answers (each entry counts at least entity_cache / cache.entries)."`
+	Fallback       int64 `koanf:"fallback" doc:"Bytes the last good values of @fallback fields may hold in process (each value counts at least fallback / fallback_entries)."`
 }
 
 // CacheConfig configures the entity cache of backend answers (see
@@ -126,6 +130,7 @@ type LimitsConfig struct {
 	DefaultListSize       int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
 	// Ids are at most 256 bytes (the batch syntax's bound); categories,
 	// currencies and cursors are far shorter.
+	MaxWrites         int `koanf:"max_writes" doc:"Most writes (mutation fields sent to a backend) in one request; a document with more is refused with TOO_MANY_WRITES before any is sent (0: no limit). Each write counts as write_cost backend calls in max_backend_calls."`
 	MaxArgumentLength int `koanf:"max_argument_length" doc:"Longest string, in bytes, in any argument's value (literal or variable, inside lists and input objects too); longer is refused with BAD_USER_INPUT before any backend call. Such strings become backend URLs and cache keys (0: no limit)."`
 }
 
@@ -244,10 +249,16 @@ func Default() Config {
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
 		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
-		Memory:          MemoryConfig{EntityCache: 64 << 20},
-		Redis:           RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
-		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
-		Log:             LogConfig{Level: "info", Format: "auto"},
+		Memory: MemoryConfig{
+			QueryDocuments: 64 << 20,
+			APQ:            16 << 20,
+			Verdicts:       4 << 20,
+			EntityCache:    64 << 20,
+			Fallback:       64 << 20,
+		},
+		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
+		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
+		Log:   LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
 			MaxDepth:              12,
 			MaxAliases:            30,
@@ -258,6 +269,7 @@ func Default() Config {
 			MaxIntrospectionDepth: 20,
 			DefaultListSize:       10,
 			MaxArgumentLength:     1024,
+			MaxWrites:             5,
 		},
 		Defaults: ServiceConfig{
 			Timeout:                    time.Second,
@@ -534,8 +546,16 @@ func (c *Config) Validate() []error {
 	if c.Cache.Entries <= 0 {
 		bad("cache.entries", "must be positive, got %d", c.Cache.Entries)
 	}
-	if c.Memory.EntityCache <= 0 {
-		bad("memory.entity_cache", "must be positive, got %d", c.Memory.EntityCache)
+	for _, m := range []struct {
+		key string
+		n   int64
+	}{
+		{"memory.query_documents", c.Memory.QueryDocuments}, {"memory.apq", c.Memory.APQ}, {"memory.verdicts", c.Memory.Verdicts},
+		{"memory.entity_cache", c.Memory.EntityCache}, {"memory.fallback", c.Memory.Fallback},
+	} {
+		if m.n <= 0 {
+			bad(m.key, "must be positive, got %d", m.n)
+		}
 	}
 	if c.Cache.MaxTTL < 0 {
 		bad("cache.max_ttl", "must not be negative")
@@ -620,7 +640,7 @@ func (c *Config) Validate() []error {
 	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_tokens": c.Limits.MaxTokens, "limits.max_backend_calls": c.Limits.MaxBackendCalls,
 		"limits.max_items": c.Limits.MaxItems, "limits.max_introspection_items": c.Limits.MaxIntrospectionItems,
-		"limits.default_list_size": c.Limits.DefaultListSize} {
+		"limits.default_list_size": c.Limits.DefaultListSize, "limits.max_writes": c.Limits.MaxWrites} {
 		if v < 0 {
 			bad(key, "must not be negative, got %d", v)
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/bounds"
+	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/memsize"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -54,12 +57,18 @@ type Limits struct {
 	// value — literal or variable, in lists and input objects too (0: no
 	// limit). Such strings become backend URLs and cache keys.
 	MaxArgumentLength int
+	// MaxWrites bounds the writes (@write mutation fields) of one operation
+	// (0: no limit): over it, none is sent.
+	MaxWrites int
 	// Fields describes the fields to the estimator; nil means the
 	// schema's own directives (NewSchemaFieldCost), which New sets.
 	Fields FieldCost
 	// MaxWork caps the estimator's work units per document; zero means
 	// DefaultMaxWork.
 	MaxWork int
+	// VerdictBytes bounds the memory of the verdicts kept; zero means
+	// DefaultVerdictBytes.
+	VerdictBytes int64
 
 	once     sync.Once
 	verdicts *otter.Cache[verdictKey, verdict]
@@ -268,9 +277,7 @@ func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.Operation
 	if oc.Operation == nil {
 		return nil
 	}
-	l.once.Do(func() {
-		l.verdicts = otter.Must(&otter.Options[verdictKey, verdict]{MaximumSize: verdictEntries})
-	})
+	l.once.Do(l.init)
 	k, ok := verdictKeyOf(oc)
 	if ok {
 		if v, hit := l.verdicts.GetIfPresent(k); hit {
@@ -287,15 +294,42 @@ func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.Operation
 	return nil
 }
 
-// verdictEntries bounds the operations whose verdict is kept (each keeps
-// its operation's syntax tree alive: as many as the query cache keeps).
-const verdictEntries = 1_000
+// DefaultVerdictBytes bounds the verdicts' memory when
+// Limits.VerdictBytes is zero: some 40,000 verdicts.
+const DefaultVerdictBytes = 4 << 20
 
-// verdictKey is an operation (its document is the query cache's, shared
-// by every request of the same text; the key keeps it alive, so its
-// address is not reused) and a keyed hash of the variables' values.
+func (l *Limits) init() {
+	maxBytes := l.VerdictBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultVerdictBytes
+	}
+	l.verdicts = otter.Must(&otter.Options[verdictKey, verdict]{
+		MaximumWeight: uint64(maxBytes),
+		Weigher: func(k verdictKey, v verdict) uint32 {
+			return connect.Weight(int64(unsafe.Sizeof(k))+int64(len(k.op))+memsize.Of(v.err)+cacheEntryOverhead, 0)
+		},
+	})
+}
+
+// Len is the number of verdicts kept (an estimate).
+func (l *Limits) Len() int {
+	l.once.Do(l.init)
+	return l.verdicts.EstimatedSize()
+}
+
+// Bytes is the verdicts' estimated memory.
+func (l *Limits) Bytes() int64 {
+	l.once.Do(l.init)
+	return int64(l.verdicts.WeightedSize())
+}
+
+// verdictKey is an operation — keyed hashes of its document's text, and
+// its name — and a keyed hash of the variables' values. Hashes, not the
+// document: a verdict must not keep a syntax tree alive after the query
+// cache let it go.
 type verdictKey struct {
-	op   *ast.OperationDefinition
+	doc  [2]uint64
+	op   string
 	vars uint64
 }
 
@@ -311,12 +345,15 @@ func (v verdict) copyErr() *gqlerror.Error {
 	return &e
 }
 
-var varsSeed = maphash.MakeSeed()
+var varsSeed, docSeed1, docSeed2 = maphash.MakeSeed(), maphash.MakeSeed(), maphash.MakeSeed()
 
 // verdictKeyOf keys oc's operation and variables; false when the variables
 // cannot be encoded (the verdict is then not kept).
 func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
-	k := verdictKey{op: oc.Operation}
+	k := verdictKey{
+		doc: [2]uint64{maphash.String(docSeed1, oc.RawQuery), maphash.String(docSeed2, oc.RawQuery)},
+		op:  oc.Operation.Name,
+	}
 	if len(oc.Variables) == 0 {
 		return k, true
 	}
@@ -331,10 +368,26 @@ func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
 // judge checks oc's arguments and estimate against the limits.
 func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 	fc := l.Fields // set by Validate when the extension is used
-	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc, l.MaxArgumentLength); err != nil {
+	maxLen := l.MaxArgumentLength
+	if oc.Operation.Operation == ast.Mutation && maxLen > 0 {
+		// A write's strings are as long as its contract allows; its
+		// resolver checks them against the contract before sending.
+		maxLen = max(maxLen, registry.WriteArgBytes())
+	}
+	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc, maxLen); err != nil {
 		return err
 	}
 	c := EstimateWith(oc.Doc, oc.Operation, oc.Variables, l.DefaultListSize, fc, l.MaxWork)
+	writes := countWrites(oc.Doc, oc.Operation)
+	// A write costs more than a read: it may be retried, and it drops
+	// cache entries on every replica.
+	c.Calls = int(min(satAdd(int64(c.Calls), satMul(int64(writes), WriteCost-1)), MaxFigure))
+	if l.MaxWrites > 0 && writes > l.MaxWrites {
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("the operation has %d writes, the limit is %d; none was sent", writes, l.MaxWrites),
+			Extensions: map[string]any{"code": CodeTooManyWrites, "writes": writes, "maxWrites": l.MaxWrites},
+		}
+	}
 	reject := func(code, msg string) *gqlerror.Error {
 		return &gqlerror.Error{Message: msg, Extensions: map[string]any{
 			"code": code,
@@ -359,6 +412,46 @@ func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("introspection would return about %d objects, the limit is %d", c.IntrospectionItems, l.MaxIntrospectionItems))
 	}
 	return nil
+}
+
+// CodeTooManyWrites refuses an operation with more writes than
+// Limits.MaxWrites, before any is sent.
+const CodeTooManyWrites = "TOO_MANY_WRITES"
+
+// WriteCost is what one write counts for in the backend-call estimate.
+const WriteCost = 5
+
+// countWrites counts the @write fields among the operation's root fields
+// (through fragments; a field under @skip or @include counts, which can
+// only refuse more).
+func countWrites(doc *ast.QueryDocument, op *ast.OperationDefinition) int {
+	if op.Operation != ast.Mutation {
+		return 0
+	}
+	n := 0
+	seen := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if d := registry.Lookup("Mutation", s.Name); d != nil && d.Write {
+					n++
+				}
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				// A fragment spread twice at the root runs its writes once:
+				// execution merges the fields.
+				if f := doc.Fragments.ForName(s.Name); f != nil && !seen[s.Name] {
+					seen[s.Name] = true
+					walk(f.SelectionSet)
+				}
+			}
+		}
+	}
+	walk(op.SelectionSet)
+	return n
 }
 
 // CheckArguments refuses, with BAD_USER_INPUT, an operation with an Int

@@ -2,9 +2,12 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -119,23 +122,64 @@ func (e Entities) Set(ctx context.Context, values []connect.Stored) error {
 	return e.s.result("entity_cache", err)
 }
 
-// Invalidate implements connect.Store: it deletes the entity's answers and
-// publishes the invalidation to every replica (this one included).
+// AckWait bounds how long Invalidate waits for the replicas to say they
+// dropped their in-process copies.
+const AckWait = time.Second
+
+// ackTTL keeps an invalidation's acknowledgements no longer than needed.
+const ackTTL = 30 * time.Second
+
+// Invalidate implements connect.Store: it deletes the entity's answers,
+// publishes the invalidation to every replica (this one included) and
+// waits, at most AckWait, until each replica that received it has dropped
+// its in-process copies: after a write, a read sent to any replica shows
+// it. A replica that does not answer in time keeps its copy until the
+// message reaches it (or the copy expires); that is logged, not an error.
 func (e Entities) Invalidate(ctx context.Context, service, id string) error {
 	if err := e.s.available(); err != nil {
 		return e.s.result("invalidation", err)
 	}
+	var tok [12]byte
+	_, _ = rand.Read(tok[:])
+	token := hex.EncodeToString(tok[:])
 	pipe := e.s.rdb.TxPipeline()
 	dropEntity.Eval(ctx, pipe, []string{e.index(service, id)})
-	pipe.Publish(ctx, e.s.channel(), service+"\x00"+id)
+	pub := pipe.Publish(ctx, e.s.channel(), service+"\x00"+id+"\x00"+token)
 	_, err := pipe.Exec(ctx)
-	return e.s.result("invalidation", err)
+	if err := e.s.result("invalidation", err); err != nil {
+		return err
+	}
+	return e.awaitAcks(ctx, e.s.ackKey(token), pub.Val())
 }
 
+// awaitAcks waits for n acknowledgements on key, within AckWait.
+func (e Entities) awaitAcks(ctx context.Context, key string, n int64) error {
+	ctx, cancel := context.WithTimeout(ctx, AckWait)
+	defer cancel()
+	defer e.s.rdb.Del(context.WithoutCancel(ctx), key)
+	for got := int64(0); got < n; {
+		// BLPOP waits whole seconds at least; the context ends it sooner.
+		res, err := e.s.rdb.BLPop(ctx, AckWait, key).Result()
+		switch {
+		case err == nil:
+			got += int64(len(res) / 2)
+		case errors.Is(err, redis.Nil), ctx.Err() != nil:
+			return fmt.Errorf("invalidation: %d of %d replicas confirmed within %s", got, n, AckWait)
+		default:
+			return e.s.result("invalidation", err)
+		}
+	}
+	return nil
+}
+
+// ackKey is the list an invalidation's acknowledgements are pushed to.
+func (s *Store) ackKey(token string) string { return s.prefix + "ack:" + token }
+
 // Subscribe calls drop for every invalidation any replica publishes, until
-// ctx is done. The subscription survives Redis restarts (go-redis
-// resubscribes); invalidations published while it was down are lost, and
-// those entries live out their TTL.
+// ctx is done, and acknowledges it once dropped (see Invalidate). The
+// subscription survives Redis restarts (go-redis resubscribes);
+// invalidations published while it was down are lost, and those entries
+// live out their TTL.
 func (s *Store) Subscribe(ctx context.Context, drop func(service, id string)) {
 	ps := s.rdb.Subscribe(ctx, s.channel())
 	defer ps.Close()
@@ -148,9 +192,20 @@ func (s *Store) Subscribe(ctx context.Context, drop func(service, id string)) {
 			if !ok {
 				return
 			}
-			service, id, found := cut(m.Payload)
-			if found {
-				drop(service, id)
+			service, rest, found := cut(m.Payload)
+			if !found {
+				continue
+			}
+			id, token, _ := cut(rest)
+			if token == "" {
+				id = rest // from a replica that waits for no acknowledgement
+			}
+			drop(service, id)
+			if token != "" {
+				pipe := s.rdb.Pipeline()
+				pipe.RPush(ctx, s.ackKey(token), 1)
+				pipe.Expire(ctx, s.ackKey(token), ackTTL)
+				_, _ = pipe.Exec(ctx) // the writer stops waiting at AckWait
 			}
 		}
 	}
