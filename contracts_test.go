@@ -185,6 +185,7 @@ func TestCheckContractsNamesTheOperationsEachChangeBreaks(t *testing.T) {
 		"orders.graphql":  `query OrderStatus { user(id: "u1") { orders { status } } }`,
 		"name.graphql":    `query UserName { user(id: "u1") { name } }`,
 		"product.graphql": `query Name { product(id: "p1") { name } }`,
+		"review.graphql":  `mutation AddReview { addReview(productId: "p1", rating: 5, body: "Fits well.") { id } }`,
 	}
 	for f, d := range ops {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(d), 0o644); err != nil {
@@ -212,6 +213,10 @@ func TestCheckContractsNamesTheOperationsEachChangeBreaks(t *testing.T) {
 			"BREAKING  GET /prices parameter productIds: removed", "ListPrice ("},
 		{"enum narrowed", "orders=" + edited("orders", "enum: [pending, paid, shipped, delivered, cancelled]", "enum: [pending, paid, shipped, delivered]"),
 			"BREAKING  Order.status: enum narrowed: no longer has cancelled", "OrderStatus ("},
+		{"write body requires more", "reviews=" + edited("reviews",
+			"      required: [productId, authorId, rating, body]\n", "      required: [productId, authorId, rating, body, title]\n",
+			"        body:\n          type: string\n          minLength: 1\n", "        title:\n          type: string\n        body:\n          type: string\n          minLength: 1\n"),
+			"BREAKING  POST /reviews body NewReview.title: now required; the graph does not send it", "AddReview ("},
 		{"read property made optional", "users=" + edited("users", "required: [id, name, email, tier, memberSince]", "required: [id, email, tier, memberSince]"),
 			"BREAKING  User.name: now optional", "UserName ("},
 	} {
@@ -234,7 +239,7 @@ func TestCheckContractsNamesTheOperationsEachChangeBreaks(t *testing.T) {
 			if !strings.Contains(block, "    connector  graph/") || !strings.Contains(block, "    operations "+tt.op) {
 				t.Errorf("the change does not name its connector and %s:\n%s", tt.op, block)
 			}
-			for _, other := range []string{"ListPrice (", "OrderStatus (", "UserName (", " Name ("} {
+			for _, other := range []string{"ListPrice (", "OrderStatus (", "UserName (", " Name (", "AddReview ("} {
 				if other != tt.op && strings.Contains(block, other) {
 					t.Errorf("the change names %s, which does not select what it breaks:\n%s", other, block)
 				}

@@ -65,6 +65,11 @@ func (g *Graph) Drift(service string, published *openapi3.T) ([]Drift, error) {
 			d.connector(c)
 		}
 	}
+	for _, w := range g.Writes {
+		if w.Source == src {
+			d.write(w)
+		}
+	}
 	d.safe()
 	out := make([]Drift, 0, len(d.order))
 	for _, k := range d.order {
@@ -238,7 +243,7 @@ func (d *drifter) connector(c *Connector) {
 			d.add(ep+" parameter "+n, "now required, and the connector does not send it", true, c)
 		}
 	}
-	d.body(ep, oldOp, newOp, c)
+	d.body(ep, oldOp, newOp, c, nil)
 
 	// The answer.
 	newResp, err := nuOp.responseFor(method)
@@ -322,8 +327,80 @@ func batchShape(p *openapi3.Parameter) string {
 	return ""
 }
 
-// body compares the request bodies of a write.
-func (d *drifter) body(ep string, oldOp, newOp *openapi3.Operation, c *Connector) {
+// write compares what a @write mutation sends and reads: its operation,
+// its path parameters, its request body and its answer.
+func (d *drifter) write(w *Write) {
+	// A connector stands for the write in the report: its name and field.
+	c := &Connector{Type: w.Type, Field: w.Field, Source: w.Source, Path: w.Path, dir: w.def.Directives.ForName("write")}
+	ep := w.Method + " " + w.Path
+	d.used[ep] = true
+	oldItem := d.old.Paths.Value(w.Path)
+	if oldItem == nil || oldItem.GetOperation(w.Method) == nil {
+		return
+	}
+	oldOp := oldItem.GetOperation(w.Method)
+	newItem := d.nu.Paths.Value(w.Path)
+	var newOp *openapi3.Operation
+	if newItem != nil {
+		newOp = newItem.GetOperation(w.Method)
+	}
+	if newOp == nil {
+		what := "removed" + suggest(w.Path, pathsOf(d.nu))
+		if id := oldOp.OperationID; id != "" {
+			for p, it := range d.nu.Paths.Map() {
+				for m, o := range it.Operations() {
+					if o.OperationID == id {
+						what = fmt.Sprintf("removed: operation %s is now %s %s; the @write must follow", id, m, p)
+					}
+				}
+			}
+		}
+		d.add(ep, what, true, c)
+		return
+	}
+	oldParams := (&operation{path: w.Path, op: oldOp, item: oldItem}).params()
+	nuOp := &operation{path: w.Path, op: newOp, item: newItem}
+	newParams := nuOp.params()
+	var sent []string
+	for _, v := range w.Params {
+		sent = append(sent, v.Name)
+		where := ep + " parameter " + v.Name
+		d.used[where] = true
+		op, np := oldParams[v.Name], newParams[v.Name]
+		switch {
+		case op == nil:
+		case np == nil:
+			d.add(where, "removed"+suggest(v.Name, nuOp.paramNames("")), true, c)
+		case op.In != np.In:
+			d.add(where, fmt.Sprintf("moved from %s to %s", op.In, np.In), true, c)
+		default:
+			d.schema(where, op.Schema, np.Schema, false, c)
+		}
+	}
+	for _, n := range nuOp.paramNames("") {
+		if np := newParams[n]; np.Required && !slices.Contains(sent, n) && (oldParams[n] == nil || !oldParams[n].Required) {
+			d.add(ep+" parameter "+n, "now required, and the @write does not send it", true, c)
+		}
+	}
+	body := []string{}
+	for _, v := range w.Body {
+		body = append(body, v.Name)
+	}
+	d.body(ep, oldOp, newOp, c, body)
+	if w.resp == nil {
+		return
+	}
+	newResp, err := nuOp.responseFor(w.Method)
+	if err != nil {
+		d.add(ep+" answer", err.Error(), true, c)
+		return
+	}
+	d.walk(w.Result, w.resp, newResp, c, map[string]bool{})
+}
+
+// body compares the request bodies of an operation; sends are the
+// properties the graph sends (nil: every property of the old body).
+func (d *drifter) body(ep string, oldOp, newOp *openapi3.Operation, c *Connector, sends []string) {
 	ob, nb := bodySchema(oldOp), bodySchema(newOp)
 	if ob == nil {
 		if nb != nil && newOp.RequestBody.Value.Required {
@@ -338,11 +415,14 @@ func (d *drifter) body(ep string, oldOp, newOp *openapi3.Operation, c *Connector
 		return
 	}
 	for _, p := range propNames(nb.Value) {
-		if required(nb.Value, p) && !required(ob.Value, p) {
+		if required(nb.Value, p) && !required(ob.Value, p) && !slices.Contains(sends, p) {
 			d.add(where+"."+p, "now required; the graph does not send it", true, c)
 		}
 	}
 	for _, p := range propNames(ob.Value) {
+		if sends != nil && !slices.Contains(sends, p) {
+			continue // not sent: what becomes of it is safe
+		}
 		w := where + "." + p
 		d.used[w] = true
 		np := nb.Value.Properties[p]
