@@ -125,6 +125,7 @@ func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.
 	before := len(a.errs)
 
 	// Path parameters.
+	paramsBefore := len(a.errs)
 	params := o.params()
 	given := map[string]bool{}
 	for _, raw := range argList(d, "params") {
@@ -156,7 +157,7 @@ func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.
 		w.Params = append(w.Params, v)
 	}
 	for _, n := range o.paramNames("path") {
-		if !given[n] {
+		if !given[n] && len(a.errs) == paramsBefore {
 			a.errorf(pos, "%s: @write: %s takes path parameter %q; give it in params (\"%s: $args.<argument>\" or \"%s: $caller\")", where, ep, n, n, n)
 		}
 	}
@@ -197,8 +198,11 @@ func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.
 	// What it makes stale.
 	a.writeStale(w, f, d, where, pos)
 
-	// Who may send it.
-	a.writeOwner(w, d, where, pos)
+	// Who may send it (when the rest checked out: a wrong param would
+	// only be reported again).
+	if len(a.errs) == before {
+		a.writeOwner(w, d, where, pos)
+	}
 	if len(a.errs) > before {
 		return nil
 	}
@@ -276,6 +280,7 @@ func (a *analyzer) writeBody(w *Write, o *operation, f *ast.FieldDefinition, d *
 		return
 	}
 	given := map[string]bool{}
+	bodyBefore := len(a.errs)
 	for _, raw := range entries {
 		v, ok := a.writeValue(where, "body", raw, f, pos)
 		if !ok {
@@ -322,7 +327,9 @@ func (a *analyzer) writeBody(w *Write, o *operation, f *ast.FieldDefinition, d *
 		w.Body = append(w.Body, v)
 	}
 	for _, r := range s.Required {
-		if !given[r] {
+		// After a wrong entry, a "missing" property is most likely that
+		// entry: one mistake, one message.
+		if !given[r] && len(a.errs) == bodyBefore {
 			a.errorf(pos, "%s: @write body: %s requires property %q, which the write does not give%s", where, name, r, suggestMissing(r, f))
 		}
 	}
@@ -455,6 +462,7 @@ func literalFor(raw string, s *openapi3.Schema) (string, string) {
 func (a *analyzer) writeStale(w *Write, f *ast.FieldDefinition, d *ast.Directive, where string, pos *ast.Position) {
 	entries := argList(d, "invalidates")
 	own := false
+	staleBefore := len(a.errs)
 	for _, raw := range entries {
 		svc, val, ok := strings.Cut(raw, ":")
 		svc, val = strings.TrimSpace(svc), strings.TrimSpace(val)
@@ -525,7 +533,7 @@ func (a *analyzer) writeStale(w *Write, f *ast.FieldDefinition, d *ast.Directive
 	for _, c := range a.g.Connectors {
 		cached = cached || c.Source.Name == w.Source.Name
 	}
-	if cached && !own {
+	if cached && !own && len(a.errs) == staleBefore {
 		a.errorf(pos, "%s: @write changes %s, whose answers are cached; say which in invalidates: [\"%s: $result.<property>\"]", where, w.Source.Name, w.Source.Name)
 	}
 }
