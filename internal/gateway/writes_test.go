@@ -403,3 +403,20 @@ func TestWritesShowOnEveryReplica(t *testing.T) {
 		}
 	}
 }
+
+// The fan-out report shows a write's method and its retry.
+func TestFanoutReportShowsWrites(t *testing.T) {
+	e := newEnv(t, withJWT, func(c *config.Config) { c.FanoutReport = true })
+	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{AfterWrite: demo.AfterWrite503, AfterWriteTimes: 1})
+	r := e.queryAs(token(t, "u3"), `mutation { addReview(productId: "p2", rating: 3, body: "x") { id } }`,
+		http.Header{"X-Tributary-Report": {"1"}})
+	svc := get(r.Extensions, "tributary", "fanout", "services", "reviews")
+	if got := get(svc, "retries"); got != float64(1) {
+		t.Errorf("got retries %v, want 1: %s", got, r.Raw)
+	}
+	for i, want := range []float64{0, 1} {
+		if m, a := get(svc, "batches", i, "method"), get(svc, "batches", i, "attempt"); m != "POST" || a != want {
+			t.Errorf("call %d: got %v attempt %v, want POST attempt %v", i, m, a, want)
+		}
+	}
+}
