@@ -584,6 +584,23 @@ func (a *analyzer) writeOwner(w *Write, d *ast.Directive, where string, pos *ast
 	w.Read, w.ReadName, w.Owner = op.path, w.Source.Name+"."+op.name(), owner
 }
 
+// usesCaller reports whether the write sends the caller's identity.
+func (w *Write) usesCaller() bool {
+	for _, vs := range [][]WriteValue{w.Params, w.Body} {
+		for _, v := range vs {
+			if v.From == "caller" {
+				return true
+			}
+		}
+	}
+	for _, s := range w.Stale {
+		if s.From == "caller" {
+			return true
+		}
+	}
+	return false
+}
+
 // writeField returns the @write of typeName.field, if it is one.
 func (g *Graph) writeField(typeName, field string) *Write {
 	for _, w := range g.Writes {
@@ -653,6 +670,10 @@ func (g *Graph) genWrite(out *writer, w *Write, f *codegen.Field) {
 	}
 	out.p("\tl := loaders.For(ctx)")
 	out.p("\tcaller := connect.Caller(ctx)")
+	if w.usesCaller() {
+		// With auth.mode off there is no caller to write as.
+		out.p("\tif caller == \"\" {\n\t\treturn nil, connect.Unauthenticated(%q)\n\t}", w.Type+"."+w.Field)
+	}
 	var params []string
 	for _, p := range w.Params {
 		params = append(params, fmt.Sprintf("%q: %s", p.Name, val(p)))

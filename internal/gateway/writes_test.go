@@ -420,3 +420,15 @@ func TestFanoutReportShowsWrites(t *testing.T) {
 		}
 	}
 }
+
+// With authentication off there is no caller to write as: nothing is sent.
+func TestWritesAsTheCallerNeedOne(t *testing.T) {
+	e := newEnv(t) // auth.mode off
+	r := e.query(`mutation { addReview(productId: "p1", rating: 4, body: "x") { id } }`, nil)
+	if got := firstErr(r).Extensions["code"]; got != "UNAUTHENTICATED" {
+		t.Errorf("got %s, want UNAUTHENTICATED", r.Raw)
+	}
+	if got := e.writeCalls(); got != 0 {
+		t.Errorf("got %d write calls, want none", got)
+	}
+}
