@@ -60,6 +60,11 @@ func (g *Graph) Drift(service string, published *openapi3.T) ([]Drift, error) {
 			d.connector(c)
 		}
 	}
+	for _, w := range g.Writes {
+		if w.Source == src && w.resp != nil {
+			d.connector(w.asConnector())
+		}
+	}
 	d.safe()
 	out := make([]Drift, 0, len(d.order))
 	for _, k := range d.order {

@@ -17,8 +17,10 @@ import (
 type Write struct {
 	Type, Field string
 	def         *ast.FieldDefinition
+	dir         *ast.Directive
 
 	Source *Source
+	OpName string // the contract operation's name (operationId)
 	Method string
 	Path   string // template, e.g. /orders/{id}/cancel
 	Name   string // endpoint label: <source>.<operationId>
@@ -76,7 +78,7 @@ var writeMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, h
 func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.Directive) *Write {
 	where := parent.Name + "." + f.Name
 	pos := d.Position
-	w := &Write{Type: parent.Name, Field: f.Name, def: f, Result: f.Type.Name()}
+	w := &Write{Type: parent.Name, Field: f.Name, def: f, dir: d, Result: f.Type.Name()}
 	if parent.Name != "Mutation" {
 		a.errorf(pos, "%s: @write declares a mutation; put it on a field of Mutation (reads are @connect)", where)
 		return nil
@@ -115,7 +117,8 @@ func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.
 		return nil
 	}
 	o := &operation{path: w.Path, op: op, item: item}
-	w.Name = w.Source.Name + "." + o.name()
+	w.OpName = o.name()
+	w.Name = w.Source.Name + "." + w.OpName
 	if tags := op.Tags; len(tags) > 0 && !contains(tags, w.Source.Name) {
 		a.errorf(pos, "%s: @write: %s belongs to %s in %s, not to source %q", where, ep, strings.Join(tags, ", "), c.path, w.Source.Name)
 	}
@@ -582,6 +585,18 @@ func (a *analyzer) writeOwner(w *Write, d *ast.Directive, where string, pos *ast
 		return
 	}
 	w.Read, w.ReadName, w.Owner = op.path, w.Source.Name+"."+op.name(), owner
+}
+
+// asConnector is the write as the drift check sees a connector: the
+// operation it calls, the path parameters and body it sends and the type
+// its answer is read into.
+func (w *Write) asConnector() *Connector {
+	c := &Connector{Type: w.Type, Field: w.Field, def: w.def, dir: w.dir, Source: w.Source, Path: w.Path,
+		OpName: w.OpName, Kind: Call, Result: w.Result, item: w.resp}
+	for _, p := range w.Params {
+		c.Params = append(c.Params, Param{Name: p.Name, In: "path"})
+	}
+	return c
 }
 
 // usesCaller reports whether the write sends the caller's identity.
