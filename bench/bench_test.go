@@ -39,6 +39,18 @@ func BenchmarkBatchMode(b *testing.B) {
 	}
 }
 
+// BenchmarkEngine compares the engines (TRIBUTARY_ENGINE) on every
+// workload: plan (the default, as above) and gqlgen's executor.
+func BenchmarkEngine(b *testing.B) {
+	for _, eng := range []string{"plan", "gqlgen"} {
+		b.Run(eng, func(b *testing.B) {
+			for _, w := range workload.All() {
+				b.Run(w.Name, func(b *testing.B) { run(b, w, "TRIBUTARY_ENGINE="+eng) })
+			}
+		})
+	}
+}
+
 func run(b *testing.B, w workload.Workload, environ ...string) {
 	e := benchenv.Start(b, environ...)
 	ctx := context.Background()
