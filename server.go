@@ -10,12 +10,15 @@
 //	                                   compare the schema with the baseline; exit 1 on breaking
 //	                                   changes or, given the operations clients use, on those
 //	                                   that break one of them
+//	tributary -explain op.graphql [-variables JSON] [-operation name] [-json]
+//	                                   print the operation's plan: rounds, calls, cost estimate
 //
 // With no backend URLs configured it starts the embedded demo backends.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -85,8 +88,19 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	baseline := fs.String("baseline", "api/schema.graphql", "baseline schema for -check-schema")
 	operations := fs.String("operations", "", "for -check-schema: the operations clients use, a trusted-documents manifest (.json) or a directory of .graphql files; "+
 		"only changes that break one of them fail (default: the configuration's persisted.manifest, if set)")
+	explain := fs.String("explain", "", "print the plan of the operation in this .graphql file (rounds, backend calls, where keys come from, the cost estimate, the engine) and exit")
+	variables := fs.String("variables", "", "for -explain: the variables, as a JSON object")
+	operation := fs.String("operation", "", "for -explain: the operation's name, when the file has several")
+	asJSON := fs.Bool("json", false, "for -explain: print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *explain != "" {
+		cfg, err := config.Load(*configPath, environ)
+		if err != nil {
+			return err
+		}
+		return explainCommand(cfg, *explain, *variables, *operation, *asJSON, stdout)
 	}
 	if *printRef {
 		_, err := io.WriteString(stdout, config.Reference())
@@ -326,6 +340,34 @@ func demoAdmin(b *demo.Backends) http.Handler {
 // With operations (a manifest or a directory of .graphql files), only a
 // breaking change that breaks one of them fails the check; the others are
 // reported as breaking in theory.
+// explainCommand prints the plan of the operation in file.
+func explainCommand(cfg *config.Config, file, variables, operation string, asJSON bool, stdout io.Writer) error {
+	q, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var vars map[string]any
+	if variables != "" {
+		d := json.NewDecoder(strings.NewReader(variables))
+		d.UseNumber()
+		if err := d.Decode(&vars); err != nil {
+			return fmt.Errorf("-variables: %w", err)
+		}
+	}
+	x, err := gateway.Explain(cfg, string(q), operation, vars)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(x)
+	}
+	x.Print(stdout)
+	fmt.Fprintf(stdout, "cost estimate: %d backend calls %v, %d items, depth %d\n", x.Cost.Calls, x.Cost.PerService, x.Cost.Items, x.Cost.Depth)
+	return nil
+}
+
 func schemaCommand(check bool, baseline, operations string, stdout io.Writer) error {
 	current := graph.NewExecutableSchema(graph.Config{}).Schema()
 	if !check {
