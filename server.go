@@ -15,6 +15,8 @@
 //	                                   checked-in ones; exit 1 when a change breaks a field the
 //	                                   graph serves (naming the connectors, fields and registered
 //	                                   operations), 2 when a contract cannot be checked
+//	tributary -explain op.graphql [-variables JSON] [-operation name] [-json]
+//	                                   print the operation's plan: rounds, calls, cost estimate
 //
 // Services without a URL run on the embedded demo backends, or on stand-ins
 // built from their contracts when the demo does not implement them.
@@ -22,6 +24,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -101,8 +104,19 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	checkContracts := fs.Bool("check-contracts", false, "compare each service's published contract (contract_url, or -contract) with the checked-in one; exit 1 when a change breaks what the graph reads or writes, 2 when a contract cannot be checked")
 	contracts := contractFlags{}
 	fs.Var(contracts, "contract", "for -check-contracts: NAME=PATH|URL, the published contract of service NAME (repeatable; only the services given are checked)")
+	explain := fs.String("explain", "", "print the plan of the operation in this .graphql file (rounds, backend calls, where keys come from, the cost estimate, the engine) and exit")
+	variables := fs.String("variables", "", "for -explain: the variables, as a JSON object")
+	operation := fs.String("operation", "", "for -explain: the operation's name, when the file has several")
+	asJSON := fs.Bool("json", false, "for -explain: print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *explain != "" {
+		cfg, err := config.Load(*configPath, environ)
+		if err != nil {
+			return err
+		}
+		return explainCommand(cfg, *explain, *variables, *operation, *asJSON, stdout)
 	}
 	if *printRef {
 		_, err := io.WriteString(stdout, config.Reference())
@@ -372,6 +386,34 @@ func demoAdmin(b *demo.Backends) http.Handler {
 // With operations (a manifest or a directory of .graphql files), only a
 // breaking change that breaks one of them fails the check; the others are
 // reported as breaking in theory.
+// explainCommand prints the plan of the operation in file.
+func explainCommand(cfg *config.Config, file, variables, operation string, asJSON bool, stdout io.Writer) error {
+	q, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var vars map[string]any
+	if variables != "" {
+		d := json.NewDecoder(strings.NewReader(variables))
+		d.UseNumber()
+		if err := d.Decode(&vars); err != nil {
+			return fmt.Errorf("-variables: %w", err)
+		}
+	}
+	x, err := gateway.Explain(cfg, string(q), operation, vars)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(x)
+	}
+	x.Print(stdout)
+	fmt.Fprintf(stdout, "cost estimate: %d backend calls %v, %d items, depth %d\n", x.Cost.Calls, x.Cost.PerService, x.Cost.Items, x.Cost.Depth)
+	return nil
+}
+
 func schemaCommand(check bool, baseline, operations string, stdout io.Writer) error {
 	current := graph.NewExecutableSchema(graph.Config{}).Schema()
 	if !check {

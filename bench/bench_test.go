@@ -7,6 +7,9 @@ import (
 
 	"github.com/tributary-gw/tributary/bench/benchenv"
 	"github.com/tributary-gw/tributary/bench/workload"
+	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/engine"
+	"github.com/tributary-gw/tributary/internal/gateway"
 )
 
 // Each benchmark sends one workload's query, serially, to a real gateway
@@ -34,6 +37,18 @@ func BenchmarkBatchMode(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			for _, w := range workload.All() {
 				b.Run(w.Name, func(b *testing.B) { run(b, w, "TRIBUTARY_BATCH_MODE="+mode) })
+			}
+		})
+	}
+}
+
+// BenchmarkEngine compares the engines (TRIBUTARY_ENGINE) on every
+// workload: plan (the default, as above) and gqlgen's executor.
+func BenchmarkEngine(b *testing.B) {
+	for _, eng := range []string{"plan", "gqlgen"} {
+		b.Run(eng, func(b *testing.B) {
+			for _, w := range workload.All() {
+				b.Run(w.Name, func(b *testing.B) { run(b, w, "TRIBUTARY_ENGINE="+eng) })
 			}
 		})
 	}
@@ -89,5 +104,28 @@ func TestWorkloads(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExplainMatchesWorkloads: the plan -explain prints sends, for every
+// workload, the backend calls the gateway makes (WantCalls, as the
+// backends count them in TestWorkloads).
+func TestExplainMatchesWorkloads(t *testing.T) {
+	cfg := config.Default()
+	for _, w := range workload.All() {
+		x, err := gateway.Explain(&cfg, w.Query, "", nil)
+		if err != nil {
+			t.Fatalf("%s: %v", w.Name, err)
+		}
+		if x.Engine != engine.Plan {
+			t.Errorf("%s: runs on %s (%s), want the plan", w.Name, x.Engine, x.Why)
+		}
+		calls := 0
+		for _, r := range x.Rounds {
+			calls += len(r.Calls)
+		}
+		if calls != w.WantCalls {
+			t.Errorf("%s: -explain plans %d calls, the backends count %d", w.Name, calls, w.WantCalls)
+		}
 	}
 }

@@ -45,8 +45,9 @@ type Runtime interface {
 	// Manual hands the dispatch of ctx's loaders to the engine; ok is
 	// false when ctx has none.
 	Manual(ctx context.Context) (dispatch func(), ok bool)
-	// OnWait returns ctx whose loads call f when they start waiting.
-	OnWait(ctx context.Context, f func()) context.Context
+	// OnWait returns ctx whose loads call wait when they start waiting
+	// on an answer not yet in, and wake when they have it.
+	OnWait(ctx context.Context, wait, wake func()) context.Context
 	// WithRoot returns ctx for one root field and its critical failure.
 	WithRoot(ctx context.Context) (context.Context, func() error)
 }

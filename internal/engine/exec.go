@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sync"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -21,8 +20,11 @@ type run struct {
 	// for this request (filled before the rounds start).
 	args     map[*node]map[string]any
 	dispatch func()
-	rounds   int
-	calls    int
+	// active counts the calls that can run (see launch); rounds counts
+	// the dispatches, calls the resolver calls.
+	active atomic.Int64
+	rounds atomic.Int64
+	calls  int
 	// roots are the root fields' critical states.
 	roots map[*node]rootState
 }
@@ -69,15 +71,14 @@ type frame struct {
 
 // call is one resolver call of a round.
 type call struct {
-	g    *group
-	n    *node
-	i    int // the parent's index; -1 for a batch call over the group
-	ctx  context.Context
-	in   []reflect.Value
-	out  reflect.Value
-	err  error
-	pan  any
-	done atomic.Bool
+	g   *group
+	n   *node
+	i   int // the parent's index; -1 for a batch call over the group
+	ctx context.Context
+	in  []reflect.Value
+	out reflect.Value
+	err error
+	pan any
 }
 
 // panicked is a resolver's panic, reported as gqlgen reports it.
@@ -87,17 +88,30 @@ func (p panicked) Error() string { return fmt.Sprint(p.v) }
 
 func (r *run) execute() *group {
 	rootGroup := &group{node: r.pl.root, objs: []reflect.Value{reflect.ValueOf(struct{}{})}, root: r.base}
-	var pending []*call
-	r.expand(rootGroup, &pending)
-	for len(pending) > 0 {
-		r.rounds++
-		r.calls += len(pending)
-		r.runRound(pending)
+	var start []*call
+	r.expand(rootGroup, &start)
+	done := make(chan *call)
+	inflight := 0
+	// The coordinator holds a unit while it starts calls, so the loaders
+	// are not dispatched before all of them have queued their keys.
+	r.active.Add(1)
+	for _, c := range start {
+		r.launch(c, done)
+		inflight++
+	}
+	r.idle()
+	for inflight > 0 {
+		c := <-done
+		inflight--
+		// The call keeps its unit until what its answer allows has
+		// started: the look-ups of its objects join the same dispatch.
 		var next []*call
-		for _, c := range pending {
-			r.settle(c, &next)
+		r.settle(c, &next)
+		for _, n := range next {
+			r.launch(n, done)
+			inflight++
 		}
-		pending = next
+		r.idle()
 	}
 	// Keys asked ahead for fields that never ran (their parents were null)
 	// go out now, as the scheduler sends them when its count reaches zero.
@@ -105,26 +119,27 @@ func (r *run) execute() *group {
 	return rootGroup
 }
 
-// runRound runs a round's calls concurrently and dispatches the loaders
-// once every call waits on them (or has returned): all of the round's keys
-// are then queued, so each loader sends one call per batch limit.
-func (r *run) runRound(calls []*call) {
-	var left atomic.Int64
-	left.Store(int64(len(calls)))
-	var wg sync.WaitGroup
-	for _, c := range calls {
-		ready := func() {
-			if c.done.CompareAndSwap(false, true) && left.Add(-1) == 0 {
-				r.dispatch()
-			}
-		}
-		ctx := r.e.cfg.Runtime.OnWait(c.ctx, ready)
-		wg.Go(func() {
-			defer ready()
-			r.invoke(c, ctx)
-		})
+// launch starts a resolver call. A call holds a unit of r.active while it
+// can run: it gives it up while it waits on a loader, and gets it back when
+// the answer is in. When no call can run, every key the running calls will
+// ask for is queued: the loaders are dispatched then (a round), so each
+// endpoint gets one call per batch limit, with no timer.
+func (r *run) launch(c *call, done chan<- *call) {
+	r.calls++
+	r.active.Add(1)
+	ctx := r.e.cfg.Runtime.OnWait(c.ctx, r.idle, func() { r.active.Add(1) })
+	go func() {
+		r.invoke(c, ctx)
+		done <- c
+	}()
+}
+
+// idle gives up a unit; the last one dispatches the loaders.
+func (r *run) idle() {
+	if r.active.Add(-1) == 0 {
+		r.rounds.Add(1)
+		r.dispatch()
 	}
-	wg.Wait()
 }
 
 // expand prepares the exec fields of a group's objects: resolver calls go

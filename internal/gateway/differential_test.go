@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
@@ -145,72 +146,29 @@ const differentialRuns = 1500
 // in and out of range, as an anonymous caller, the owner, a stranger and
 // staff, with a service down or too slow now and then — get the same
 // response from the plan engine as from gqlgen's executor: data byte for
-// byte, errors with their paths, codes and locations. The plan never makes
-// more backend calls than gqlgen's executor, as the backends count them.
+// byte, errors with their paths, codes and locations. In total the plan
+// makes no more backend calls than gqlgen's executor, as the backends
+// count them.
 func TestDifferentialPlanMatchesGQLGen(t *testing.T) {
-	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	p := newPair(t, withJWT, func(c *config.Config) {
-		c.Limits.MaxDepth, c.Limits.MaxAliases, c.Limits.MaxBackendCalls, c.Limits.MaxItems = 0, 0, 0, 0
-		c.Budget.DefaultCalls = 0
-		c.Cache.Enabled = false // calls are compared per operation
-		c.FanoutReport = false
-	}, eachService(func(_ string, sc *config.ServiceConfig) {
-		sc.Timeout = 150 * time.Millisecond
-		sc.MaxRetries = 0
-		// A breaker opens by the calls each gateway has seen; the two are
-		// compared under the same faults, not the same history.
-		sc.BreakerConsecutiveFailures, sc.BreakerFailureRatio = 0, 0
-	}))
-	callers := []string{"", token(t, "u1"), token(t, "u2"), token(t, "u9", "support")}
-	services := demo.AllServices()
+	d := newDifferential(t)
 	var planCalls, refCalls int64
 	var faulted, differ int
 	for seed := range uint64(differentialRuns) {
-		g := newQueryGen(schema, seed)
-		g.withAuth, g.directives = true, true
-		q, vars := g.query()
-		if _, errs := gqlparser.LoadQueryWithRules(schema, q, nil); errs != nil {
-			t.Fatalf("seed %d: the generator wrote an invalid query (%v):\n%s", seed, errs, q)
+		pc, rc, f := d.compare(t, seed, seed)
+		if f {
+			faulted++
 		}
-		tok := callers[g.rnd.IntN(len(callers))]
-		// Faults: now and then one service fails, or answers too late.
-		var faults demo.Faults
-		switch {
-		case seed%97 == 0:
-			faults, faulted = demo.Faults{Latency: 400 * time.Millisecond}, faulted+1
-		case seed%7 == 0:
-			faults, faulted = demo.Faults{Down: true}, faulted+1
-		}
-		var svc demo.Service
-		if faults != (demo.Faults{}) {
-			svc = services[int(seed/7)%len(services)]
-			p.backends.Server(svc).SetFaults(faults)
-		}
-		p.backends.ResetStats()
-		got := p.ask(p.plan, tok, q, vars)
-		pc := totalOf(p.backends)
-		p.backends.ResetStats()
-		want := p.ask(p.ref, tok, q, vars)
-		rc := totalOf(p.backends)
-		if faults != (demo.Faults{}) {
-			p.backends.Server(svc).SetFaults(demo.Faults{})
-		}
-		if c, w := canonical(t, got), canonical(t, want); c != w {
-			t.Fatalf("seed %d (caller %d, faults %+v on %s): the plan's response differs from gqlgen's\nquery: %s\nvars: %v\nplan:\n%s\ngqlgen:\n%s",
-				seed, slices.Index(callers, tok), faults, svc, q, vars, c, w)
-		}
-		// Both dispatch a level once nothing can run without a backend's
-		// answer; when an answer comes in early differs by a call now and
-		// then, either way.
-		if pc > rc+1 {
-			t.Errorf("seed %d: the plan made %d backend calls, gqlgen's executor %d\n%s", seed, pc, rc, q)
-		}
+		// Both dispatch the loaders once nothing can run without a
+		// backend's answer, so which answers are in by then (and so how a
+		// level splits) depends on timing, either way: the calls are
+		// compared in total.
 		if pc != rc {
 			differ++
 		}
 		planCalls += pc
 		refCalls += rc
 	}
+	p := d.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	t.Logf("%d operations (%d under faults): plan ran %d, gqlgen %d (the others were refused before execution); backend calls: plan %d, gqlgen %d, differing on %d operations",
@@ -221,6 +179,84 @@ func TestDifferentialPlanMatchesGQLGen(t *testing.T) {
 	if planCalls > refCalls+refCalls/100 {
 		t.Errorf("the plan made %d backend calls in all, gqlgen's executor %d", planCalls, refCalls)
 	}
+}
+
+// FuzzDifferential is the differential test over any seed: the generator's
+// query for the seed, a caller and faults chosen by the second.
+func FuzzDifferential(f *testing.F) {
+	for _, s := range []uint64{1, 7, 250, 820} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, seed, faults uint64) {
+		// A pair per input: the backends and gateways live as long as t.
+		newDifferential(t).compare(t, seed, faults)
+	})
+}
+
+// differential is a pair set up to compare random operations.
+type differential struct {
+	p       *pair
+	schema  *ast.Schema
+	callers []string
+}
+
+func newDifferential(t *testing.T) *differential {
+	p := newPair(t, withJWT, func(c *config.Config) {
+		c.Limits.MaxDepth, c.Limits.MaxAliases, c.Limits.MaxBackendCalls, c.Limits.MaxItems = 0, 0, 0, 0
+		c.Budget.DefaultCalls = 0
+		c.Cache.Enabled = false // calls are compared per operation
+		c.FanoutReport = false
+	}, eachService(func(_ string, sc *config.ServiceConfig) {
+		sc.Timeout = 500 * time.Millisecond // long enough for a loaded machine under -race
+		sc.MaxRetries = 0
+		// A breaker opens by the calls each gateway has seen; the two are
+		// compared under the same faults, not the same history.
+		sc.BreakerConsecutiveFailures, sc.BreakerFailureRatio = 0, 0
+	}))
+	return &differential{
+		p: p, schema: graph.NewExecutableSchema(graph.Config{}).Schema(),
+		callers: []string{"", token(t, "u1"), token(t, "u2"), token(t, "u9", "support")},
+	}
+}
+
+// compare runs the query of seed on both gateways, under the faults that
+// sel picks, and fails t when the responses differ; it returns the backend
+// calls of each and whether a fault was injected.
+func (d *differential) compare(t *testing.T, seed, sel uint64) (planCalls, refCalls int64, faulted bool) {
+	p := d.p
+	g := newQueryGen(d.schema, seed)
+	g.withAuth, g.directives = true, true
+	q, vars := g.query()
+	if _, errs := gqlparser.LoadQueryWithRules(d.schema, q, nil); errs != nil {
+		t.Fatalf("seed %d: the generator wrote an invalid query (%v):\n%s", seed, errs, q)
+	}
+	tok := d.callers[g.rnd.IntN(len(d.callers))]
+	// Faults: now and then one service fails, or answers too late.
+	var faults demo.Faults
+	switch {
+	case sel%250 == 0:
+		faults = demo.Faults{Latency: 700 * time.Millisecond}
+	case sel%7 == 0:
+		faults = demo.Faults{Down: true}
+	}
+	var svc demo.Service
+	if faults != (demo.Faults{}) {
+		services := demo.AllServices()
+		svc = services[int(sel/7)%len(services)]
+		p.backends.Server(svc).SetFaults(faults)
+		defer p.backends.Server(svc).SetFaults(demo.Faults{})
+	}
+	p.backends.ResetStats()
+	got := p.ask(p.plan, tok, q, vars)
+	planCalls = totalOf(p.backends)
+	p.backends.ResetStats()
+	want := p.ask(p.ref, tok, q, vars)
+	refCalls = totalOf(p.backends)
+	if c, w := canonical(t, got), canonical(t, want); c != w {
+		t.Fatalf("seed %d (caller %d, faults %+v on %s): the plan's response differs from gqlgen's\nquery: %s\nvars: %v\nplan:\n%s\ngqlgen:\n%s",
+			seed, slices.Index(d.callers, tok), faults, svc, q, vars, c, w)
+	}
+	return planCalls, refCalls, faults != (demo.Faults{})
 }
 
 func totalOf(b *demo.Backends) int64 {

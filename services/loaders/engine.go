@@ -34,24 +34,19 @@ func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
 
 type waitHookKey struct{}
 
-// OnWait returns ctx whose loads call f when they are about to wait for
-// an answer not yet in: everything the caller will ask for in this round
-// is then queued. (A load whose answers are all in does not call it: the
-// caller goes on, and may ask for more before it returns.)
-func (Runtime) OnWait(ctx context.Context, f func()) context.Context {
-	return context.WithValue(ctx, waitHookKey{}, f)
+// OnWait returns ctx whose loads call wait when they are about to wait for
+// an answer not yet in (everything the caller asks for until its answer
+// comes is then queued), and wake once the answer is in, before the caller
+// goes on. A load whose answers are all in calls neither.
+func (Runtime) OnWait(ctx context.Context, wait, wake func()) context.Context {
+	return context.WithValue(ctx, waitHookKey{}, hooks{wait, wake})
 }
+
+type hooks struct{ wait, wake func() }
 
 // WithRoot returns ctx for resolving one root field, and the critical
 // failure of that root field once it is resolved.
 func (Runtime) WithRoot(ctx context.Context) (context.Context, func() error) {
 	ctx, st := WithRoot(ctx)
 	return ctx, st.Err
-}
-
-// waiting calls the wait hook of ctx, if any.
-func waiting(ctx context.Context) {
-	if f, ok := ctx.Value(waitHookKey{}).(func()); ok {
-		f()
-	}
 }

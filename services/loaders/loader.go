@@ -164,9 +164,7 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 	} else if weight > 1 && inOrderGroup(ctx) {
 		blockWeight = 1 // the later elements are out of the count
 	}
-	if l.block(keys, blockWeight) {
-		waiting(ctx)
-	}
+	l.block(ctx, keys, blockWeight)
 	if w, ok := ctx.Value(waitsKey{}).(*Waits); ok {
 		w.add(l.service, graphql.GetPath(ctx))
 	}
@@ -206,19 +204,22 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 }
 
 // block tells the scheduler this resolver waits, unless every key is
-// already answered; it reports whether it waits.
-func (l *Loader[K, V]) block(keys []K, weight int) bool {
+// already answered (and the plan engine's hooks, when ctx has them).
+func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 	if l.sched == nil {
-		return false
+		return
 	}
 	w := &waiter{weight: int64(weight), s: l.sched}
+	h, hooked := ctx.Value(waitHookKey{}).(hooks)
+	if hooked {
+		w.wake = h.wake
+	}
 	// The weight is given up under l.mu, before any answer can reach the
 	// waiter (answered collects waiters under l.mu): so the answer's
 	// giving it back always comes after. The other order would let the
 	// count cross zero while this field is in fact runnable, dispatching
 	// its level before it has asked for all its keys.
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	n := int64(0)
 	for _, k := range keys {
 		if _, ok := l.done[k]; !ok {
@@ -230,7 +231,13 @@ func (l *Loader[K, V]) block(keys []K, weight int) bool {
 		w.remaining.Store(n)
 		l.sched.add(-w.weight) // blocked: may be the moment to dispatch
 	}
-	return n > 0
+	l.mu.Unlock()
+	// The engine's hook may dispatch, and the answer takes l.mu. An answer
+	// coming before the hook runs wakes the waiter first: the engine's
+	// count is then one high for a moment, never low.
+	if n > 0 && hooked {
+		h.wait()
+	}
 }
 
 // fallback remembers fresh values and stands in stale ones for failures.

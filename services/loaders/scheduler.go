@@ -87,10 +87,16 @@ type waiter struct {
 	remaining atomic.Int64
 	weight    int64
 	s         *Scheduler
+	// wake is the plan engine's hook (see Runtime.OnWait), called like
+	// the weight is given back: before the waiter is woken.
+	wake func()
 }
 
 func (w *waiter) resolved() {
 	if w.remaining.Add(-1) == 0 {
+		if w.wake != nil {
+			w.wake()
+		}
 		w.s.add(w.weight)
 	}
 }

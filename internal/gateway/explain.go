@@ -1,0 +1,48 @@
+package gateway
+
+import (
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/validator"
+
+	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/engine"
+	"github.com/tributary-gw/tributary/resolvers"
+	"github.com/tributary-gw/tributary/services/loaders"
+)
+
+// Explained is what `tributary -explain` prints: the plan of an operation
+// and the cost limit's estimate of it.
+type Explained struct {
+	engine.Explanation
+	Cost Cost `json:"cost"`
+}
+
+// Explain plans query (its operation named operation, or its only one)
+// with vars as the gateway configured by cfg would, without running it.
+func Explain(cfg *config.Config, query, operation string, vars map[string]any) (Explained, error) {
+	root := &resolvers.Resolver{}
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: root})
+	schema := es.Schema()
+	doc, errs := gqlparser.LoadQuery(schema, query)
+	if errs != nil {
+		return Explained{}, fmt.Errorf("invalid operation: %w", errs)
+	}
+	op := doc.Operations.ForName(operation)
+	if op == nil {
+		return Explained{}, fmt.Errorf("no operation %q in the document", operation)
+	}
+	coerced, err := validator.VariableValues(schema, op, vars)
+	if err != nil {
+		return Explained{}, fmt.Errorf("variables: %w", err)
+	}
+	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: loaders.Runtime{}, Off: cfg.Engine != "plan"})
+	oc := &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}
+	return Explained{
+		Explanation: eng.Explain(oc),
+		Cost:        Estimate(doc, op, coerced, cfg.Limits.DefaultListSize, NewSchemaFieldCost(schema)),
+	}, nil
+}
