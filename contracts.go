@@ -234,7 +234,7 @@ func contractsCommand(ctx context.Context, cfg *config.Config, overrides contrac
 			}
 			fmt.Fprintf(stdout, "    fields     %s\n", strings.Join(c.Fields, ", "))
 			if operations != "" {
-				hit := selects.of(c.Fields)
+				hit := selects.of(c.Selected)
 				if len(hit) == 0 {
 					hit = []string{"none"}
 				}

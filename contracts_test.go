@@ -175,3 +175,75 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// Each kind of breaking change names the registered operations that
+// select the fields it breaks, and only those.
+func TestCheckContractsNamesTheOperationsEachChangeBreaks(t *testing.T) {
+	dir := t.TempDir()
+	ops := map[string]string{
+		"price.graphql":   `query ListPrice { product(id: "p1") { price { listAmount { formatted } } } }`,
+		"orders.graphql":  `query OrderStatus { user(id: "u1") { orders { status } } }`,
+		"name.graphql":    `query UserName { user(id: "u1") { name } }`,
+		"product.graphql": `query Name { product(id: "p1") { name } }`,
+		"review.graphql":  `mutation AddReview { addReview(productId: "p1", rating: 5, body: "Fits well.") { id } }`,
+	}
+	for f, d := range ops {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(d), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edited := func(service string, edits ...string) string {
+		doc := string(registry.Contract(service))
+		for i := 0; i < len(edits); i += 2 {
+			if !strings.Contains(doc, edits[i]) {
+				t.Fatalf("%s has no %q", service, edits[i])
+			}
+			doc = strings.Replace(doc, edits[i], edits[i+1], 1)
+		}
+		p := filepath.Join(t.TempDir(), service+".yaml")
+		if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tt := range []struct {
+		name, contract, line, op string
+	}{
+		{"batch parameter renamed", "pricing=" + edited("pricing", "      name: productIds\n", "      name: productIDs\n"),
+			"BREAKING  GET /prices parameter productIds: removed", "ListPrice ("},
+		{"enum narrowed", "orders=" + edited("orders", "enum: [pending, paid, shipped, delivered, cancelled]", "enum: [pending, paid, shipped, delivered]"),
+			"BREAKING  Order.status: enum narrowed: no longer has cancelled", "OrderStatus ("},
+		{"write body requires more", "reviews=" + edited("reviews",
+			"      required: [productId, authorId, rating, body]\n", "      required: [productId, authorId, rating, body, title]\n",
+			"        body:\n          type: string\n          minLength: 1\n", "        title:\n          type: string\n        body:\n          type: string\n          minLength: 1\n"),
+			"BREAKING  POST /reviews body NewReview.title: now required; the graph does not send it", "AddReview ("},
+		{"read property made optional", "users=" + edited("users", "required: [id, name, email, tier, memberSince]", "required: [id, email, tier, memberSince]"),
+			"BREAKING  User.name: now optional", "UserName ("},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"-check-contracts", "-contract", tt.contract, "-operations", dir}, nil, &out, io.Discard, nil)
+			if exitCode(err) != 1 {
+				t.Fatalf("%v, want exit 1\n%s", err, out.String())
+			}
+			report := out.String()
+			i := strings.Index(report, tt.line)
+			if i < 0 {
+				t.Fatalf("no line %q:\n%s", tt.line, report)
+			}
+			// The change's own lines: up to the next change or the end.
+			block := report[i:]
+			if j := strings.Index(block[1:], "\n  "+"BREAKING"); j >= 0 {
+				block = block[:j+1]
+			}
+			if !strings.Contains(block, "    connector  graph/") || !strings.Contains(block, "    operations "+tt.op) {
+				t.Errorf("the change does not name its connector and %s:\n%s", tt.op, block)
+			}
+			for _, other := range []string{"ListPrice (", "OrderStatus (", "UserName (", " Name (", "AddReview ("} {
+				if other != tt.op && strings.Contains(block, other) {
+					t.Errorf("the change names %s, which does not select what it breaks:\n%s", other, block)
+				}
+			}
+		})
+	}
+}

@@ -631,6 +631,9 @@ func (r *mutationResolver) AddReview(ctx context.Context, productID string, rati
 	}
 	l := loaders.For(ctx)
 	caller := connect.Caller(ctx)
+	if caller == "" {
+		return nil, connect.Unauthenticated("Mutation.addReview")
+	}
 	wr := connect.Write{Endpoint: writeMutationAddReview, Params: nil, Body: connect.Body("productId", productID, "authorId", caller, "rating", rating, "body", body)}
 	v, err := connect.Do[model.Review](ctx, l.Client("reviews"), l.Cache(), wr, connect.WriteKey(ctx, caller),
 		connect.Stale{Service: "reviews", Prop: "productId"},
@@ -673,6 +676,9 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, name string) (*mod
 	}
 	l := loaders.For(ctx)
 	caller := connect.Caller(ctx)
+	if caller == "" {
+		return nil, connect.Unauthenticated("Mutation.updateProfile")
+	}
 	wr := connect.Write{Endpoint: writeMutationUpdateProfile, Params: map[string]string{"id": caller}, Body: connect.Body("name", name)}
 	v, err := connect.Do[model.User](ctx, l.Client("users"), l.Cache(), wr, connect.WriteKey(ctx, caller),
 		connect.Stale{Service: "users", Prop: "id"})

@@ -32,6 +32,11 @@ type Drift struct {
 	// ("Type.field"): the connectors' own fields first, then the fields
 	// read from a changed property.
 	Fields []string
+	// Selected are the fields whose selections break: the connectors' own
+	// fields when their whole call or answer fails (an endpoint, a
+	// parameter, a body, a retyped property the answer no longer decodes
+	// into), else the fields read from the changed property.
+	Selected []string
 }
 
 // Drift compares the checked-in contract of service (the one g was
@@ -60,12 +65,18 @@ func (g *Graph) Drift(service string, published *openapi3.T) ([]Drift, error) {
 			d.connector(c)
 		}
 	}
+	for _, w := range g.Writes {
+		if w.Source == src {
+			d.write(w)
+		}
+	}
 	d.safe()
 	out := make([]Drift, 0, len(d.order))
 	for _, k := range d.order {
 		ch := d.byKey[k]
 		ch.Connectors = dedupe(ch.Connectors)
 		ch.Fields = dedupe(ch.Fields)
+		ch.Selected = dedupe(ch.Selected)
 		out = append(out, *ch)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Breaking && !out[j].Breaking })
@@ -105,7 +116,19 @@ func (c *Connector) ConnectorName() string {
 	return fmt.Sprintf("%s:%d %s.%s", name, pos.Line, c.Type, c.Field)
 }
 
+// add records a change seen through connector c (nil for a safe change
+// no connector sees). Without fields, the change is the connector's: its
+// whole call fails.
 func (d *drifter) add(where, what string, breaking bool, c *Connector, fields ...string) {
+	d.record(where, what, breaking, c, len(fields) == 0, fields)
+}
+
+// addWhole records a change to a property that fails c's whole answer.
+func (d *drifter) addWhole(where, what string, breaking bool, c *Connector, fields ...string) {
+	d.record(where, what, breaking, c, true, fields)
+}
+
+func (d *drifter) record(where, what string, breaking bool, c *Connector, whole bool, fields []string) {
 	key := where + "\x00" + what
 	ch := d.byKey[key]
 	if ch == nil {
@@ -114,10 +137,15 @@ func (d *drifter) add(where, what string, breaking bool, c *Connector, fields ..
 		d.order = append(d.order, key)
 	}
 	if c != nil {
+		own := c.Type + "." + c.Field
 		ch.Connectors = append(ch.Connectors, c.ConnectorName())
-		ch.Fields = append(ch.Fields, c.Type+"."+c.Field)
+		ch.Fields = append(ch.Fields, own)
+		if whole {
+			ch.Selected = append(ch.Selected, own)
+		}
 	}
 	ch.Fields = append(ch.Fields, fields...)
+	ch.Selected = append(ch.Selected, fields...)
 }
 
 // operationOf finds c's operation in doc: the method whose operation has
@@ -215,7 +243,7 @@ func (d *drifter) connector(c *Connector) {
 			d.add(ep+" parameter "+n, "now required, and the connector does not send it", true, c)
 		}
 	}
-	d.body(ep, oldOp, newOp, c)
+	d.body(ep, oldOp, newOp, c, nil)
 
 	// The answer.
 	newResp, err := nuOp.responseFor(method)
@@ -299,8 +327,80 @@ func batchShape(p *openapi3.Parameter) string {
 	return ""
 }
 
-// body compares the request bodies of a write.
-func (d *drifter) body(ep string, oldOp, newOp *openapi3.Operation, c *Connector) {
+// write compares what a @write mutation sends and reads: its operation,
+// its path parameters, its request body and its answer.
+func (d *drifter) write(w *Write) {
+	// A connector stands for the write in the report: its name and field.
+	c := &Connector{Type: w.Type, Field: w.Field, Source: w.Source, Path: w.Path, dir: w.def.Directives.ForName("write")}
+	ep := w.Method + " " + w.Path
+	d.used[ep] = true
+	oldItem := d.old.Paths.Value(w.Path)
+	if oldItem == nil || oldItem.GetOperation(w.Method) == nil {
+		return
+	}
+	oldOp := oldItem.GetOperation(w.Method)
+	newItem := d.nu.Paths.Value(w.Path)
+	var newOp *openapi3.Operation
+	if newItem != nil {
+		newOp = newItem.GetOperation(w.Method)
+	}
+	if newOp == nil {
+		what := "removed" + suggest(w.Path, pathsOf(d.nu))
+		if id := oldOp.OperationID; id != "" {
+			for p, it := range d.nu.Paths.Map() {
+				for m, o := range it.Operations() {
+					if o.OperationID == id {
+						what = fmt.Sprintf("removed: operation %s is now %s %s; the @write must follow", id, m, p)
+					}
+				}
+			}
+		}
+		d.add(ep, what, true, c)
+		return
+	}
+	oldParams := (&operation{path: w.Path, op: oldOp, item: oldItem}).params()
+	nuOp := &operation{path: w.Path, op: newOp, item: newItem}
+	newParams := nuOp.params()
+	var sent []string
+	for _, v := range w.Params {
+		sent = append(sent, v.Name)
+		where := ep + " parameter " + v.Name
+		d.used[where] = true
+		op, np := oldParams[v.Name], newParams[v.Name]
+		switch {
+		case op == nil:
+		case np == nil:
+			d.add(where, "removed"+suggest(v.Name, nuOp.paramNames("")), true, c)
+		case op.In != np.In:
+			d.add(where, fmt.Sprintf("moved from %s to %s", op.In, np.In), true, c)
+		default:
+			d.schema(where, op.Schema, np.Schema, false, c)
+		}
+	}
+	for _, n := range nuOp.paramNames("") {
+		if np := newParams[n]; np.Required && !slices.Contains(sent, n) && (oldParams[n] == nil || !oldParams[n].Required) {
+			d.add(ep+" parameter "+n, "now required, and the @write does not send it", true, c)
+		}
+	}
+	body := []string{}
+	for _, v := range w.Body {
+		body = append(body, v.Name)
+	}
+	d.body(ep, oldOp, newOp, c, body)
+	if w.resp == nil {
+		return
+	}
+	newResp, err := nuOp.responseFor(w.Method)
+	if err != nil {
+		d.add(ep+" answer", err.Error(), true, c)
+		return
+	}
+	d.walk(w.Result, w.resp, newResp, c, map[string]bool{})
+}
+
+// body compares the request bodies of an operation; sends are the
+// properties the graph sends (nil: every property of the old body).
+func (d *drifter) body(ep string, oldOp, newOp *openapi3.Operation, c *Connector, sends []string) {
 	ob, nb := bodySchema(oldOp), bodySchema(newOp)
 	if ob == nil {
 		if nb != nil && newOp.RequestBody.Value.Required {
@@ -315,11 +415,14 @@ func (d *drifter) body(ep string, oldOp, newOp *openapi3.Operation, c *Connector
 		return
 	}
 	for _, p := range propNames(nb.Value) {
-		if required(nb.Value, p) && !required(ob.Value, p) {
+		if required(nb.Value, p) && !required(ob.Value, p) && !slices.Contains(sends, p) {
 			d.add(where+"."+p, "now required; the graph does not send it", true, c)
 		}
 	}
 	for _, p := range propNames(ob.Value) {
+		if sends != nil && !slices.Contains(sends, p) {
+			continue // not sent: what becomes of it is safe
+		}
 		w := where + "." + p
 		d.used[w] = true
 		np := nb.Value.Properties[p]
@@ -394,7 +497,19 @@ func (d *drifter) walk(typeName string, o, n *openapi3.SchemaRef, c *Connector, 
 			continue
 		}
 		if required(o.Value, p) && !required(n.Value, p) {
-			d.add(where, "now optional (not in required, or nullable); the graph reads it as always present", true, c, fields...)
+			// It breaks a non-null field, or a key or computed field that
+			// needs it; a nullable field reads its absence as null.
+			needed := m.Hidden[p]
+			for f, prop := range m.Props {
+				if fd := d.g.schema.Types[typeName].Fields.ForName(f); prop == p && fd != nil && fd.Type.NonNull {
+					needed = true
+				}
+			}
+			if needed {
+				d.add(where, "now optional (not in required, or nullable); the graph reads it as always present", true, c, fields...)
+			} else {
+				d.add(where, "now optional (the graph reads it as nullable)", false, c, fields...)
+			}
 		}
 		d.schema(where, op, np, true, c, fields...)
 		for _, f := range fields {
@@ -426,7 +541,7 @@ func (d *drifter) schema(where string, o, n *openapi3.SchemaRef, answer bool, c 
 	}
 	ov, nv := o.Value, n.Value
 	if describe(ov) != describe(nv) {
-		d.add(where, fmt.Sprintf("type %s → %s", describe(ov), describe(nv)), true, c, fields...)
+		d.addWhole(where, fmt.Sprintf("type %s → %s", describe(ov), describe(nv)), true, c, fields...)
 		return
 	}
 	if len(ov.Enum) > 0 || len(nv.Enum) > 0 {

@@ -1,6 +1,7 @@
 package compose_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,13 +68,13 @@ func TestDriftThatBreaksNamesConnectorsAndFields(t *testing.T) {
 			"Order.status", "enum narrowed: no longer has cancelled",
 			"graph/users.graphqls:15 User.orders", []string{"Order.status"}},
 		{"a read property made optional", "users",
-			[]string{"required: [id, name, email, tier, memberSince]", "required: [id, name, tier, memberSince]"},
-			"User.email", "now optional (not in required, or nullable); the graph reads it as always present",
-			"graph/reviews.graphqls:10 Review.author", []string{"User.email"}},
+			[]string{"required: [id, name, email, tier, memberSince]", "required: [id, email, tier, memberSince]"},
+			"User.name", "now optional (not in required, or nullable); the graph reads it as always present",
+			"graph/reviews.graphqls:10 Review.author", []string{"User.name"}},
 		{"a batch parameter exploded", "users",
 			[]string{"          style: form\n          explode: false\n", "          style: form\n"},
 			"GET /users parameter ids", "explode is now unset, which OpenAPI reads as exploded",
-			"graph/schema.graphqls:176 Query.user", nil},
+			"graph/reviews.graphqls:10 Review.author", nil},
 		{"the endpoint moved", "inventory",
 			[]string{"  /inventory:\n", "  /stock:\n"},
 			"GET /inventory", "removed: operation inventory is now GET /stock; the connector's get must follow",
@@ -81,7 +82,7 @@ func TestDriftThatBreaksNamesConnectorsAndFields(t *testing.T) {
 		{"a batch limit lowered", "catalog",
 			[]string{"      maxItems: 100\n", "      maxItems: 50\n"},
 			"GET /products parameter ids", "takes at most 50 ids, but the graph sends up to 100 (@source batchLimit)",
-			"graph/schema.graphqls:155 Query.product", nil},
+			"graph/reviews.graphqls:14 Review.product", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			changes, err := g.Drift(tt.service, published(t, tt.service, tt.edits...))
@@ -142,7 +143,65 @@ func TestDriftTheGraphDoesNotSeeIsSafe(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("missing safe changes %v in %+v", want, changes)
 	}
+	// User.email is nullable in the graph: its absence reads as null.
+	changes, err = g.Drift("users", published(t, "users", "required: [id, name, email, tier, memberSince]", "required: [id, name, tier, memberSince]"))
+	if err != nil || len(changes) != 1 || changes[0].Breaking || changes[0].Where != "User.email" {
+		t.Errorf("email made optional: %v, %+v; want one safe change", err, changes)
+	}
 	if _, err := g.Drift("pricng", published(t, "pricing")); err == nil || !strings.Contains(err.Error(), `did you mean "pricing"`) {
 		t.Errorf("an unknown service: %v", err)
 	}
+}
+
+// A write's request body that now requires a property the graph does not
+// send, or a narrower bound on one it sends, breaks the @write mutation
+// that calls it; a new optional property does not.
+func TestDriftOfAWriteBody(t *testing.T) {
+	g := graphOf(t)
+	changes, err := g.Drift("reviews", published(t, "reviews",
+		"      required: [productId, authorId, rating, body]\n", "      required: [productId, authorId, rating, body, title]\n",
+		"        body:\n          type: string\n          minLength: 1\n", "        title:\n          type: string\n        body:\n          type: string\n          minLength: 1\n",
+		"          maxLength: 2000\n", "          maxLength: 500\n",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"POST /reviews body NewReview.title": "now required; the graph does not send it",
+		"POST /reviews body NewReview.body":  "maxLength 2000 → 500",
+	}
+	for _, c := range changes {
+		if want[c.Where] == c.What && c.Breaking && slices.Contains(c.Connectors, lineOf(t, "graph/schema.graphqls", `@write(source: "reviews"`)+" Mutation.addReview") && slices.Contains(c.Selected, "Mutation.addReview") {
+			delete(want, c.Where)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing %v in %+v", want, changes)
+	}
+	changes, err = g.Drift("reviews", published(t, "reviews",
+		"        body:\n          type: string\n          minLength: 1\n", "        title:\n          type: string\n        body:\n          type: string\n          minLength: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range changes {
+		if c.Breaking {
+			t.Errorf("an optional body property added: %+v", c)
+		}
+	}
+}
+
+// lineOf is "file:line" of the first line of file (under root) holding s.
+func lineOf(t *testing.T, file, s string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, s) {
+			return fmt.Sprintf("%s:%d", file, i+1)
+		}
+	}
+	t.Fatalf("%s has no %q", file, s)
+	return ""
 }

@@ -17,8 +17,10 @@ import (
 type Write struct {
 	Type, Field string
 	def         *ast.FieldDefinition
+	dir         *ast.Directive
 
 	Source *Source
+	OpName string // the contract operation's name (operationId)
 	Method string
 	Path   string // template, e.g. /orders/{id}/cancel
 	Name   string // endpoint label: <source>.<operationId>
@@ -76,7 +78,7 @@ var writeMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, h
 func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.Directive) *Write {
 	where := parent.Name + "." + f.Name
 	pos := d.Position
-	w := &Write{Type: parent.Name, Field: f.Name, def: f, Result: f.Type.Name()}
+	w := &Write{Type: parent.Name, Field: f.Name, def: f, dir: d, Result: f.Type.Name()}
 	if parent.Name != "Mutation" {
 		a.errorf(pos, "%s: @write declares a mutation; put it on a field of Mutation (reads are @connect)", where)
 		return nil
@@ -115,7 +117,8 @@ func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.
 		return nil
 	}
 	o := &operation{path: w.Path, op: op, item: item}
-	w.Name = w.Source.Name + "." + o.name()
+	w.OpName = o.name()
+	w.Name = w.Source.Name + "." + w.OpName
 	if tags := op.Tags; len(tags) > 0 && !contains(tags, w.Source.Name) {
 		a.errorf(pos, "%s: @write: %s belongs to %s in %s, not to source %q", where, ep, strings.Join(tags, ", "), c.path, w.Source.Name)
 	}
@@ -125,6 +128,7 @@ func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.
 	before := len(a.errs)
 
 	// Path parameters.
+	paramsBefore := len(a.errs)
 	params := o.params()
 	given := map[string]bool{}
 	for _, raw := range argList(d, "params") {
@@ -156,7 +160,7 @@ func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.
 		w.Params = append(w.Params, v)
 	}
 	for _, n := range o.paramNames("path") {
-		if !given[n] {
+		if !given[n] && len(a.errs) == paramsBefore {
 			a.errorf(pos, "%s: @write: %s takes path parameter %q; give it in params (\"%s: $args.<argument>\" or \"%s: $caller\")", where, ep, n, n, n)
 		}
 	}
@@ -197,8 +201,11 @@ func (a *analyzer) write(parent *ast.Definition, f *ast.FieldDefinition, d *ast.
 	// What it makes stale.
 	a.writeStale(w, f, d, where, pos)
 
-	// Who may send it.
-	a.writeOwner(w, d, where, pos)
+	// Who may send it (when the rest checked out: a wrong param would
+	// only be reported again).
+	if len(a.errs) == before {
+		a.writeOwner(w, d, where, pos)
+	}
 	if len(a.errs) > before {
 		return nil
 	}
@@ -276,6 +283,7 @@ func (a *analyzer) writeBody(w *Write, o *operation, f *ast.FieldDefinition, d *
 		return
 	}
 	given := map[string]bool{}
+	bodyBefore := len(a.errs)
 	for _, raw := range entries {
 		v, ok := a.writeValue(where, "body", raw, f, pos)
 		if !ok {
@@ -322,7 +330,9 @@ func (a *analyzer) writeBody(w *Write, o *operation, f *ast.FieldDefinition, d *
 		w.Body = append(w.Body, v)
 	}
 	for _, r := range s.Required {
-		if !given[r] {
+		// After a wrong entry, a "missing" property is most likely that
+		// entry: one mistake, one message.
+		if !given[r] && len(a.errs) == bodyBefore {
 			a.errorf(pos, "%s: @write body: %s requires property %q, which the write does not give%s", where, name, r, suggestMissing(r, f))
 		}
 	}
@@ -455,6 +465,7 @@ func literalFor(raw string, s *openapi3.Schema) (string, string) {
 func (a *analyzer) writeStale(w *Write, f *ast.FieldDefinition, d *ast.Directive, where string, pos *ast.Position) {
 	entries := argList(d, "invalidates")
 	own := false
+	staleBefore := len(a.errs)
 	for _, raw := range entries {
 		svc, val, ok := strings.Cut(raw, ":")
 		svc, val = strings.TrimSpace(svc), strings.TrimSpace(val)
@@ -525,7 +536,7 @@ func (a *analyzer) writeStale(w *Write, f *ast.FieldDefinition, d *ast.Directive
 	for _, c := range a.g.Connectors {
 		cached = cached || c.Source.Name == w.Source.Name
 	}
-	if cached && !own {
+	if cached && !own && len(a.errs) == staleBefore {
 		a.errorf(pos, "%s: @write changes %s, whose answers are cached; say which in invalidates: [\"%s: $result.<property>\"]", where, w.Source.Name, w.Source.Name)
 	}
 }
@@ -574,6 +585,35 @@ func (a *analyzer) writeOwner(w *Write, d *ast.Directive, where string, pos *ast
 		return
 	}
 	w.Read, w.ReadName, w.Owner = op.path, w.Source.Name+"."+op.name(), owner
+}
+
+// asConnector is the write as the drift check sees a connector: the
+// operation it calls, the path parameters and body it sends and the type
+// its answer is read into.
+func (w *Write) asConnector() *Connector {
+	c := &Connector{Type: w.Type, Field: w.Field, def: w.def, dir: w.dir, Source: w.Source, Path: w.Path,
+		OpName: w.OpName, Kind: Call, Result: w.Result, item: w.resp}
+	for _, p := range w.Params {
+		c.Params = append(c.Params, Param{Name: p.Name, In: "path"})
+	}
+	return c
+}
+
+// usesCaller reports whether the write sends the caller's identity.
+func (w *Write) usesCaller() bool {
+	for _, vs := range [][]WriteValue{w.Params, w.Body} {
+		for _, v := range vs {
+			if v.From == "caller" {
+				return true
+			}
+		}
+	}
+	for _, s := range w.Stale {
+		if s.From == "caller" {
+			return true
+		}
+	}
+	return false
 }
 
 // writeField returns the @write of typeName.field, if it is one.
@@ -645,6 +685,10 @@ func (g *Graph) genWrite(out *writer, w *Write, f *codegen.Field) {
 	}
 	out.p("\tl := loaders.For(ctx)")
 	out.p("\tcaller := connect.Caller(ctx)")
+	if w.usesCaller() {
+		// With auth.mode off there is no caller to write as.
+		out.p("\tif caller == \"\" {\n\t\treturn nil, connect.Unauthenticated(%q)\n\t}", w.Type+"."+w.Field)
+	}
 	var params []string
 	for _, p := range w.Params {
 		params = append(params, fmt.Sprintf("%q: %s", p.Name, val(p)))

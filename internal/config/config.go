@@ -48,6 +48,7 @@ type Config struct {
 	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
 	FanoutReport    bool          `koanf:"fanout_report" doc:"Allow clients to ask for the fan-out report (header X-Tributary-Report: 1) in extensions.tributary.fanout."`
 	FallbackEntries int           `koanf:"fallback_entries" doc:"Size of the cache of last good values that @fallback fields serve when their service fails (0: no fallbacks)."`
+	Engine          string        `koanf:"engine" doc:"plan (queries run from a plan made once per operation, written directly; what the plan does not cover falls back to gqlgen's executor) or gqlgen (every operation on gqlgen's executor). Metric tributary_operations_total{engine}."`
 
 	// Profile "production" changes defaults: introspection, the schema
 	// endpoint, the playground and the fan-out report off, JSON logs.
@@ -86,6 +87,7 @@ type MemoryConfig struct {
 	Verdicts       int64 `koanf:"verdicts" doc:"Bytes the cost limits' verdicts (per operation and variables) may hold."`
 	EntityCache    int64 `koanf:"entity_cache" doc:"Bytes the in-process entity cache (L1) may hold, keys and decoded answers (each entry counts at least entity_cache / cache.entries)."`
 	Fallback       int64 `koanf:"fallback" doc:"Bytes the last good values of @fallback fields may hold in process (each value counts at least fallback / fallback_entries)."`
+	Plans          int64 `koanf:"plans" doc:"Bytes the plan engine's cache of operation plans may hold, their documents' text included."`
 }
 
 // CacheConfig configures the entity cache of backend answers (see
@@ -248,6 +250,7 @@ func Default() Config {
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
+		Engine:          "plan",
 		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
 		Memory: MemoryConfig{
 			QueryDocuments: 64 << 20,
@@ -255,6 +258,7 @@ func Default() Config {
 			Verdicts:       4 << 20,
 			EntityCache:    64 << 20,
 			Fallback:       64 << 20,
+			Plans:          32 << 20,
 		},
 		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
 		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
@@ -552,6 +556,7 @@ func (c *Config) Validate() []error {
 	}{
 		{"memory.query_documents", c.Memory.QueryDocuments}, {"memory.apq", c.Memory.APQ}, {"memory.verdicts", c.Memory.Verdicts},
 		{"memory.entity_cache", c.Memory.EntityCache}, {"memory.fallback", c.Memory.Fallback},
+		{"memory.plans", c.Memory.Plans},
 	} {
 		if m.n <= 0 {
 			bad(m.key, "must be positive, got %d", m.n)
@@ -582,6 +587,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		bad("max_body_bytes", "must be positive")
+	}
+	if !slices.Contains([]string{"plan", "gqlgen"}, c.Engine) {
+		bad("engine", "must be plan or gqlgen, got %q", c.Engine)
 	}
 	if !slices.Contains([]string{"scheduler", "timer", "off"}, c.Batch.Mode) {
 		bad("batch.mode", "must be scheduler, timer or off, got %q", c.Batch.Mode)

@@ -179,6 +179,15 @@ func Forbidden(field string) error {
 	}
 }
 
+// Unauthenticated is the error of a write made as the caller when there is
+// none (authentication off): nothing was sent.
+func Unauthenticated(field string) error {
+	return &gqlerror.Error{
+		Message:    field + " writes as the signed-in caller; there is none",
+		Extensions: map[string]any{"code": "UNAUTHENTICATED", "mayHaveBeenApplied": false},
+	}
+}
+
 // Caller is the authenticated subject of ctx; "" for an anonymous caller.
 func Caller(ctx context.Context) string {
 	p, _ := auth.PrincipalFrom(ctx)

@@ -36,8 +36,13 @@ func (criticalRoots) InterceptRootField(ctx context.Context, next graphql.RootRe
 	if err == nil {
 		return m
 	}
-	rf := graphql.GetRootFieldContext(ctx)
-	name := rf.Field.Alias
+	rootFailed(ctx, graphql.GetRootFieldContext(ctx).Field.Alias, err)
+	return graphql.Null
+}
+
+// rootFailed reports the root field name nulled by err, a critical field
+// of it failing (the plan engine reports it too).
+func rootFailed(ctx context.Context, name string, err error) {
 	ext := map[string]any{"code": CodeCriticalFieldFailed}
 	if ue, ok := upstream.AsError(err); ok {
 		ext["service"] = ue.Service
@@ -48,7 +53,6 @@ func (criticalRoots) InterceptRootField(ctx context.Context, next graphql.RootRe
 		Path:       ast.Path{ast.PathName(name)},
 		Extensions: ext,
 	})
-	return graphql.Null
 }
 
 // reportDegradation lists in extensions.tributary.stale the fields served

@@ -27,6 +27,7 @@ import (
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/engine"
 	selfhosted "github.com/tributary-gw/tributary/internal/playground"
 	"github.com/tributary-gw/tributary/internal/redisstore"
 	"github.com/tributary-gw/tributary/internal/schemadiff"
@@ -60,6 +61,8 @@ type Gateway struct {
 	// draining is set on shutdown: /readyz fails first, so load balancers
 	// stop sending traffic before the listener closes.
 	draining atomic.Bool
+	// engine runs the operations (and falls back to gqlgen's executor).
+	engine *engine.Engine
 	// ready answers /readyz: on the public mux, or on the admin listener
 	// when admin_addr is set.
 	ready http.Handler
@@ -91,6 +94,9 @@ type Options struct {
 	// OnRedisError is told the use of every failed Redis command
 	// (metrics); may be nil.
 	OnRedisError func(use string)
+	// OnOperation is told which engine ran each operation, engine.Plan or
+	// engine.GQLGen (metrics); may be nil.
+	OnOperation func(engine string)
 }
 
 // New builds a gateway for cfg, whose backend URLs must all be set.
@@ -196,9 +202,25 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		}
 	}
 
-	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{},
-	})
+	root := &resolvers.Resolver{}
+	var az *authorizer
+	if cfg.Auth.Mode != "off" {
+		az = &authorizer{staffRole: cfg.Auth.StaffRole}
+	}
+	ecfg := engine.Config{
+		Schema:       graph.NewExecutableSchema(graph.Config{Resolvers: root}),
+		Resolvers:    root,
+		Runtime:      loaders.Runtime{},
+		RootFailed:   rootFailed,
+		OnOperation:  opts.OnOperation,
+		Off:          cfg.Engine != "plan",
+		MaxPlanBytes: int(cfg.Memory.Plans),
+	}
+	if az != nil {
+		ecfg.Authorize = az.check
+	}
+	schema := engine.New(ecfg)
+	g.engine = schema
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -262,9 +284,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	srv.SetErrorPresenter(presentError(g.log))
 	srv.SetRecoverFunc(recoverPanic(g.log))
 	var authorize func(ctx context.Context, rule, owner string) bool
-	if cfg.Auth.Mode != "off" {
-		az := authorizer{staffRole: cfg.Auth.StaffRole}
-		srv.Use(az)
+	if az != nil {
+		srv.Use(*az)
 		authorize = az.allowed
 	}
 	perOp, _ := cfg.Budget.Parse() // validated by config

@@ -28,6 +28,7 @@ func (g *Gateway) CacheSizes() []CacheSize {
 	out := []CacheSize{
 		{Cache: "query_documents", Bytes: g.docs.Bytes(), Entries: int64(g.docs.Len())},
 		{Cache: "verdicts", Bytes: g.limits.Bytes(), Entries: int64(g.limits.Len())},
+		{Cache: "plans", Bytes: g.engine.Bytes(), Entries: int64(g.engine.Len())},
 	}
 	if g.apq != nil {
 		out = append(out, CacheSize{Cache: "apq", Bytes: g.apq.Bytes(), Entries: int64(g.apq.Len())})

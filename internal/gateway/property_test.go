@@ -116,6 +116,10 @@ type queryGen struct {
 	vars       map[string]any
 	aliasN     int
 	outOfRange bool // some argument is outside its declared range
+	// withAuth adds the root field me and asks mostly for the users the
+	// differential test's callers are (u1, u2); directives adds @skip and
+	// @include on variables.
+	withAuth, directives bool
 }
 
 func newQueryGen(s *ast.Schema, seed uint64) *queryGen {
@@ -128,6 +132,9 @@ func (g *queryGen) query() (string, map[string]any) {
 	// Root fields that run without a caller (auth.mode is off; `me` needs
 	// a subject).
 	roots := []string{"product", "productsByIds", "products", "user", "dashboard"}
+	if g.withAuth {
+		roots = append(roots, "me")
+	}
 	var sel []string
 	for i := range 1 + g.rnd.IntN(2) {
 		name := roots[g.rnd.IntN(len(roots))]
@@ -159,6 +166,7 @@ func (g *queryGen) field(parent *ast.Definition, f *ast.FieldDefinition, depth i
 	if args := g.args(parent, f); args != "" {
 		b.WriteString("(" + args + ")")
 	}
+	b.WriteString(g.directive())
 	if t := g.schema.Types[f.Type.Name()]; t.Kind == ast.Object {
 		b.WriteString(" { " + g.selection(t, depth+1) + " }")
 	}
@@ -206,9 +214,24 @@ func (g *queryGen) selection(t *ast.Definition, depth int) string {
 		}
 		return spread
 	case g.chance(0.1):
-		return "... on " + t.Name + " { " + sel + " }"
+		return "... on " + t.Name + g.directive() + " { " + sel + " }"
 	}
 	return sel
+}
+
+// directive writes, now and then when asked for, @skip or @include on a
+// Boolean variable.
+func (g *queryGen) directive() string {
+	if !g.directives || !g.chance(0.1) {
+		return ""
+	}
+	v := fmt.Sprintf("v%d", len(g.varDefs))
+	g.varDefs = append(g.varDefs, "$"+v+": Boolean!")
+	g.vars[v] = g.chance(0.5)
+	if g.chance(0.5) {
+		return " @skip(if: $" + v + ")"
+	}
+	return " @include(if: $" + v + ")"
 }
 
 // args writes f's arguments: required ones always, bounded ones mostly in
@@ -252,7 +275,11 @@ func (g *queryGen) args(parent *ast.Definition, f *ast.FieldDefinition) string {
 			if a.Name == "userId" || parent.Name == "Query" && f.Name == "user" {
 				prefix = "u"
 			}
-			id := fmt.Sprintf("%s%d", prefix, 1+g.rnd.IntN(200))
+			n := 1 + g.rnd.IntN(200)
+			if prefix == "u" && g.withAuth && g.chance(0.6) {
+				n = 1 + g.rnd.IntN(3)
+			}
+			id := fmt.Sprintf("%s%d", prefix, n)
 			lit, val = fmt.Sprintf("%q", id), id
 		case a.Name == "currency" && g.chance(0.3):
 			lit, val = `"EUR"`, "EUR"

@@ -49,7 +49,7 @@ func TestMemorySoak(t *testing.T) {
 	mods := []func(*config.Config){withCache}
 	if !long {
 		mods = append(mods, func(c *config.Config) {
-			c.Memory = config.MemoryConfig{QueryDocuments: 4 << 20, APQ: 2 << 20, Verdicts: 1 << 20, EntityCache: 4 << 20, Fallback: 4 << 20}
+			c.Memory = config.MemoryConfig{QueryDocuments: 4 << 20, APQ: 2 << 20, Verdicts: 1 << 20, EntityCache: 4 << 20, Fallback: 4 << 20, Plans: 4 << 20}
 		})
 	}
 	e := newEnv(t, mods...)
@@ -59,7 +59,7 @@ func TestMemorySoak(t *testing.T) {
 		m(&cfg)
 	}
 	m := cfg.Memory
-	bound := m.QueryDocuments + m.APQ + m.Verdicts + m.EntityCache + m.Fallback
+	bound := m.QueryDocuments + m.APQ + m.Verdicts + m.EntityCache + m.Fallback + m.Plans
 
 	normal := func(i int) {
 		t.Helper()

@@ -403,3 +403,32 @@ func TestWritesShowOnEveryReplica(t *testing.T) {
 		}
 	}
 }
+
+// The fan-out report shows a write's method and its retry.
+func TestFanoutReportShowsWrites(t *testing.T) {
+	e := newEnv(t, withJWT, func(c *config.Config) { c.FanoutReport = true })
+	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{AfterWrite: demo.AfterWrite503, AfterWriteTimes: 1})
+	r := e.queryAs(token(t, "u3"), `mutation { addReview(productId: "p2", rating: 3, body: "x") { id } }`,
+		http.Header{"X-Tributary-Report": {"1"}})
+	svc := get(r.Extensions, "tributary", "fanout", "services", "reviews")
+	if got := get(svc, "retries"); got != float64(1) {
+		t.Errorf("got retries %v, want 1: %s", got, r.Raw)
+	}
+	for i, want := range []float64{0, 1} {
+		if m, a := get(svc, "batches", i, "method"), get(svc, "batches", i, "attempt"); m != "POST" || a != want {
+			t.Errorf("call %d: got %v attempt %v, want POST attempt %v", i, m, a, want)
+		}
+	}
+}
+
+// With authentication off there is no caller to write as: nothing is sent.
+func TestWritesAsTheCallerNeedOne(t *testing.T) {
+	e := newEnv(t) // auth.mode off
+	r := e.query(`mutation { addReview(productId: "p1", rating: 4, body: "x") { id } }`, nil)
+	if got := firstErr(r).Extensions["code"]; got != "UNAUTHENTICATED" {
+		t.Errorf("got %s, want UNAUTHENTICATED", r.Raw)
+	}
+	if got := e.writeCalls(); got != 0 {
+		t.Errorf("got %d write calls, want none", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,5 +154,40 @@ func TestEntityAnswerTTLsAndInvalidation(t *testing.T) {
 	}
 	if n := raw.Exists(ctx, "t:e:pricing:p1:idx").Val(); n != 0 {
 		t.Errorf("p1's index survives its invalidation")
+	}
+}
+
+// An invalidation returns once every subscribed replica has dropped its
+// copy: a read sent to any replica right after it shows the change.
+func TestInvalidateWaitsForEveryReplica(t *testing.T) {
+	s, raw := newStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var dropped [2]atomic.Int64
+	done := make(chan struct{}, 2)
+	for i := range dropped {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			s.Subscribe(ctx, func(service, id string) {
+				if i == 1 {
+					time.Sleep(50 * time.Millisecond) // a slow replica
+				}
+				dropped[i].Add(1)
+			})
+		}()
+	}
+	defer func() { cancel(); <-done; <-done }()
+	// An invalidation reaches the replicas subscribed when it is published.
+	deadline := time.Now().Add(5 * time.Second)
+	for raw.PubSubNumSub(ctx, "t:invalidate").Val()["t:invalidate"] < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the subscriptions did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := s.Entities().Invalidate(ctx, "users", "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dropped[0].Load(), dropped[1].Load(); a != 1 || b != 1 {
+		t.Errorf("got %d and %d drops when Invalidate returned, want 1 and 1", a, b)
 	}
 }

@@ -17,7 +17,7 @@ func CacheCollector(sizes func() []CacheSize) prometheus.Collector {
 
 var (
 	cacheBytesDesc = prometheus.NewDesc("tributary_cache_bytes",
-		"Estimated memory held by each in-process cache (query_documents, apq, verdicts, entity_cache, fallback); each is bounded by its memory.* setting.",
+		"Estimated memory held by each in-process cache (query_documents, apq, verdicts, plans, entity_cache, fallback); each is bounded by its memory.* setting.",
 		[]string{"cache"}, nil)
 	cacheEntriesDesc = prometheus.NewDesc("tributary_cache_entries",
 		"Entries held by each in-process cache.", []string{"cache"}, nil)

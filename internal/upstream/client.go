@@ -61,6 +61,9 @@ var neverForwarded = map[string]bool{
 	"Proxy-Connection": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
 	"Host": true, "Content-Length": true, "Content-Type": true, "Accept-Encoding": true,
 	"X-Request-Id": true, "Traceparent": true, "Tracestate": true,
+	// Each write's key is the gateway's, derived from the client's (see
+	// connect.WriteKey); the client's own would make two writes one.
+	"Idempotency-Key": true,
 	"X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true, "Forwarded": true,
 }
 

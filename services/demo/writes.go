@@ -66,6 +66,7 @@ type writes struct {
 	// answer, oldest first in order.
 	idem  map[string]*remembered
 	order []string
+	limit int // most keys remembered: maxRemembered (tests lower it)
 
 	applied int64 // writes applied (not replays), for tests
 }
@@ -85,6 +86,7 @@ func newWrites() *writes {
 		users:     map[string]*encoded[UserRecord]{},
 		orders:    map[string]*encoded[OrderRecord]{},
 		idem:      map[string]*remembered{},
+		limit:     maxRemembered,
 	}
 }
 
@@ -200,7 +202,9 @@ func (s *Server) serveWrite(w http.ResponseWriter, r *http.Request, rp *reply, r
 // forgetOldest keeps the idempotency memory within maxRemembered, dropping
 // the oldest finished keys. Called with s.w.mu held.
 func (s *Server) forgetOldest() {
-	for len(s.w.idem) > maxRemembered && len(s.w.order) > 0 {
+	// At most one pass over the keys: those still being applied stay
+	// (there are at most as many as requests in flight).
+	for n := len(s.w.order); len(s.w.idem) > s.w.limit && n > 0; n-- {
 		k := s.w.order[0]
 		s.w.order = s.w.order[1:]
 		if m := s.w.idem[k]; m != nil && m.done {

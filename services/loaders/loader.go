@@ -164,7 +164,9 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 	} else if weight > 1 && inOrderGroup(ctx) {
 		blockWeight = 1 // the later elements are out of the count
 	}
-	l.block(keys, blockWeight)
+	if l.block(keys, blockWeight) {
+		waiting(ctx)
+	}
 	if w, ok := ctx.Value(waitsKey{}).(*Waits); ok {
 		w.add(l.service, graphql.GetPath(ctx))
 	}
@@ -204,10 +206,10 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 }
 
 // block tells the scheduler this resolver waits, unless every key is
-// already answered.
-func (l *Loader[K, V]) block(keys []K, weight int) {
+// already answered; it reports whether it waits.
+func (l *Loader[K, V]) block(keys []K, weight int) bool {
 	if l.sched == nil {
-		return
+		return false
 	}
 	w := &waiter{weight: int64(weight), s: l.sched}
 	// The weight is given up under l.mu, before any answer can reach the
@@ -228,6 +230,7 @@ func (l *Loader[K, V]) block(keys []K, weight int) {
 		w.remaining.Store(n)
 		l.sched.add(-w.weight) // blocked: may be the moment to dispatch
 	}
+	return n > 0
 }
 
 // fallback remembers fresh values and stands in stale ones for failures.

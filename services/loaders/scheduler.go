@@ -51,13 +51,17 @@ type Scheduler struct {
 	// backstops counts batches dispatched by a loader's own timer because
 	// the scheduler had not dispatched them in time.
 	backstops atomic.Int64
+	// manual is set when the plan engine (internal/engine) runs the
+	// operation: it knows when a round has asked for all its keys and
+	// dispatches itself (Loaders.Dispatch), so the count is not kept.
+	manual atomic.Bool
 }
 
 // Backstops reports how many batches the loaders' backstop timer sent.
 func (s *Scheduler) Backstops() int64 { return s.backstops.Load() }
 
 func (s *Scheduler) add(n int64) {
-	if s == nil || n == 0 {
+	if s == nil || n == 0 || s.manual.Load() {
 		return
 	}
 	switch v := s.pending.Add(n); {

@@ -1,0 +1,277 @@
+// Package engine runs GraphQL operations from a plan: each operation is
+// normalized and planned once (fragments merged, @skip/@include applied,
+// every field bound to how its value is obtained), kept in a bounded
+// cache, then executed round by round — a round starts every resolver
+// whose parents are known, the request's loaders are dispatched once all
+// of them wait, so each endpoint gets one call per round and batch limit —
+// and the response is written straight from the plan's shape.
+//
+// The contract with gqlgen: the Engine is the graphql.ExecutableSchema
+// behind gqlgen's handler, wrapping the generated one. gqlgen keeps the
+// transports, parsing, validation, extensions (limits, budget, APQ) and
+// introspection; Exec runs a query on the plan when the plan covers it and
+// otherwise hands the whole operation to the generated executor, decided
+// at planning time (see unsupported) and counted by OnOperation. The plan
+// calls the graph's resolvers (the generated connector resolvers and the
+// hand-written ones, found by reflection once per plan by gqlgen's naming)
+// and reads models by reflection with field indices resolved at planning
+// time; it imports neither services/ nor resolvers/: the request's loaders
+// come in through Runtime.
+package engine
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/maypok86/otter/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Engines, as OnOperation names them.
+const (
+	Plan   = "plan"
+	GQLGen = "gqlgen"
+)
+
+// Runtime is what the engine needs from a request's loaders
+// (services/loaders.Runtime implements it).
+type Runtime interface {
+	// Manual hands the dispatch of ctx's loaders to the engine; ok is
+	// false when ctx has none.
+	Manual(ctx context.Context) (dispatch func(), ok bool)
+	// OnWait returns ctx whose loads call f when they start waiting.
+	OnWait(ctx context.Context, f func()) context.Context
+	// WithRoot returns ctx for one root field and its critical failure.
+	WithRoot(ctx context.Context) (context.Context, func() error)
+}
+
+// Config assembles an Engine.
+type Config struct {
+	// Schema is gqlgen's generated executable schema: the fallback, and
+	// the schema the plan reads.
+	Schema graphql.ExecutableSchema
+	// Resolvers is the graph's resolver root (what Schema was built with).
+	Resolvers any
+	Runtime   Runtime
+	// Authorize enforces an @auth rule on object.field for data owned by
+	// owner, returning the error the field gets; nil enforces nothing.
+	Authorize func(ctx context.Context, object, field, rule, owner string) error
+	// RootFailed reports a root field nulled by a critical field below it.
+	RootFailed func(ctx context.Context, field string, err error)
+	// OnOperation is told which engine ran each operation.
+	OnOperation func(engine string)
+	// Off sends every operation to gqlgen's executor.
+	Off bool
+	// MaxPlanBytes bounds what the engine keeps across requests, plans and
+	// what it knows of each document (estimated bytes, keys included);
+	// zero means DefaultMaxPlanBytes.
+	MaxPlanBytes int
+}
+
+// DefaultMaxPlanBytes bounds the plan cache: a few thousand typical plans.
+const DefaultMaxPlanBytes = 32 << 20
+
+// maxShapes is how many combinations of directive-variable values one
+// document may have plans for; past that its plans are made per request
+// and not kept (a client cannot fill the cache with one document).
+const maxShapes = 16
+
+// Engine is a graphql.ExecutableSchema that runs queries from plans.
+type Engine struct {
+	graphql.ExecutableSchema
+	cfg     Config
+	planner planner
+	mu      sync.Mutex // planner.bindings
+	plans   *otter.Cache[string, *entry]
+	docs    *otter.Cache[string, *docInfo]
+	// planned counts plans made (tests: a cached plan is not made again).
+	planned atomic.Int64
+}
+
+// entry is a cached verdict: a plan, or why the operation falls back.
+type entry struct {
+	pl  *plan
+	why string
+}
+
+// docInfo is what is known of a document + operation across requests.
+type docInfo struct {
+	vars   []string // the variables its directives read
+	shapes atomic.Int32
+}
+
+// New returns an engine over cfg.Schema.
+func New(cfg Config) *Engine {
+	max := cfg.MaxPlanBytes
+	if max <= 0 {
+		max = DefaultMaxPlanBytes
+	}
+	e := &Engine{ExecutableSchema: cfg.Schema, cfg: cfg}
+	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), bindings: map[string]*binding{}}
+	e.plans = otter.Must(&otter.Options[string, *entry]{
+		MaximumWeight: uint64(max - max/4),
+		Weigher:       func(k string, v *entry) uint32 { return uint32(min(len(k)+v.weight(), 1<<31)) },
+	})
+	e.docs = otter.Must(&otter.Options[string, *docInfo]{
+		MaximumWeight: uint64(max / 4),
+		Weigher:       func(k string, v *docInfo) uint32 { return uint32(min(len(k)+64, 1<<31)) },
+	})
+	return e
+}
+
+func (e *entry) weight() int {
+	if e.pl == nil {
+		return 64 + len(e.why)
+	}
+	return e.pl.size
+}
+
+// Bytes is the estimated memory the engine's caches hold (plans and
+// documents), at most Config.MaxPlanBytes.
+func (e *Engine) Bytes() int64 { return int64(e.plans.WeightedSize() + e.docs.WeightedSize()) }
+
+// Len is the number of plans kept.
+func (e *Engine) Len() int { return e.plans.EstimatedSize() }
+
+// Planned reports how many plans the engine has made.
+func (e *Engine) Planned() int64 { return e.planned.Load() }
+
+// Exec runs the operation on its plan, or falls back to gqlgen's executor.
+func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	pl, _ := e.planFor(oc)
+	var dispatch func()
+	ok := pl != nil
+	if ok {
+		dispatch, ok = e.cfg.Runtime.Manual(ctx)
+	}
+	if !ok {
+		e.count(GQLGen)
+		return e.ExecutableSchema.Exec(ctx)
+	}
+	e.count(Plan)
+	done := false
+	return func(ctx context.Context) *graphql.Response {
+		if done {
+			return nil
+		}
+		done = true
+		r := &run{e: e, pl: pl, oc: oc, ctx: ctx, dispatch: dispatch, roots: map[*node]rootState{}}
+		r.base = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Query"})
+		root := r.execute()
+		w := writer{r: r, buf: make([]byte, 0, 512)}
+		return &graphql.Response{Data: w.data(root)}
+	}
+}
+
+func (e *Engine) count(engine string) {
+	if e.cfg.OnOperation != nil {
+		e.cfg.OnOperation(engine)
+	}
+}
+
+// planFor returns the plan of oc's operation, or why it falls back.
+func (e *Engine) planFor(oc *graphql.OperationContext) (*plan, string) {
+	if e.cfg.Off {
+		return nil, "the engine is off"
+	}
+	if oc == nil || oc.Doc == nil || oc.Operation == nil {
+		return nil, "no operation"
+	}
+	if oc.Operation.Operation != ast.Query {
+		return nil, string(oc.Operation.Operation) + " operations"
+	}
+	docKey := oc.Operation.Name + "\x00" + oc.RawQuery
+	d, ok := e.docs.GetIfPresent(docKey)
+	if !ok {
+		d = &docInfo{vars: directiveVars(oc.Doc)}
+		e.docs.Set(docKey, d)
+	}
+	key := docKey + "\x00" + shapeKey(d.vars, oc.Variables)
+	if en, ok := e.plans.GetIfPresent(key); ok {
+		return en.pl, en.why
+	}
+	en := e.plan(oc)
+	if d.shapes.Add(1) <= maxShapes {
+		e.plans.Set(key, en)
+	}
+	return en.pl, en.why
+}
+
+// plan makes a plan for oc.
+func (e *Engine) plan(oc *graphql.OperationContext) *entry {
+	e.planned.Add(1)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	pl, err := e.planner.build(oc)
+	if err != nil {
+		return &entry{why: err.Error()}
+	}
+	pl.size += len(oc.RawQuery)
+	return &entry{pl: pl}
+}
+
+// directiveVars lists the variables a document's directives read (@skip,
+// @include, @defer): the only ones that change the plan.
+func directiveVars(doc *ast.QueryDocument) []string {
+	seen := map[string]bool{}
+	var walk func(sel ast.SelectionSet)
+	dirs := func(ds ast.DirectiveList) {
+		for _, d := range ds {
+			for _, a := range d.Arguments {
+				if a.Value != nil && a.Value.Kind == ast.Variable {
+					seen[a.Value.Raw] = true
+				}
+			}
+		}
+	}
+	walk = func(sel ast.SelectionSet) {
+		for _, s := range sel {
+			switch s := s.(type) {
+			case *ast.Field:
+				dirs(s.Directives)
+				walk(s.SelectionSet)
+			case *ast.InlineFragment:
+				dirs(s.Directives)
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				dirs(s.Directives)
+			}
+		}
+	}
+	for _, op := range doc.Operations {
+		walk(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		walk(f.SelectionSet)
+	}
+	out := make([]string, 0, len(seen))
+	for v := range seen {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// shapeKey is the values of the directive variables, in a fixed order.
+func shapeKey(vars []string, values map[string]any) string {
+	if len(vars) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, v := range vars {
+		b.WriteString(v)
+		b.WriteByte('=')
+		if x, ok := values[v].(bool); ok {
+			b.WriteString(strconv.FormatBool(x))
+		}
+		b.WriteByte(';')
+	}
+	return b.String()
+}

@@ -1,0 +1,433 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// run is one execution of a plan.
+type run struct {
+	e    *Engine
+	pl   *plan
+	oc   *graphql.OperationContext
+	ctx  context.Context // the response's context (errors go there)
+	base context.Context // ctx carrying the root type's field context
+	// args holds, per node whose arguments read variables, their values
+	// for this request (filled before the rounds start).
+	args     map[*node]map[string]any
+	dispatch func()
+	rounds   int
+	calls    int
+	// roots are the root fields' critical states.
+	roots map[*node]rootState
+}
+
+// rootState is a root field's context (carrying its critical state) and
+// that state.
+type rootState struct {
+	ctx context.Context
+	err func() error
+}
+
+// group is a set of sibling objects of one node: the elements of one list
+// value, or one object. gqlgen hands a batch resolver the elements of one
+// list at a time (their errors and stale answers are reported by index in
+// it), so a group is what a batch call covers.
+type group struct {
+	node   *node
+	list   bool
+	objs   []reflect.Value // the objects; invalid (zero) Values are nulls
+	slice  reflect.Value   // the list as the resolver returned it (list groups)
+	frames []frame         // where the group's field is in the response
+	// root is the context of the root field the group is under (it carries
+	// the root field's critical state).
+	root context.Context
+	res  []fieldRes // per exec child of node, by slot
+}
+
+// fieldRes is one field's values over a group's objects.
+type fieldRes struct {
+	vals []reflect.Value
+	errs []error
+	// batchErr marks errors a batch resolver returned: gqlgen reports them
+	// at the parent's path without a location.
+	batchErr []bool
+	subs     []*group // the objects each value holds, for object fields
+}
+
+// frame is one step of a response path: a field (idx < 0) or a list
+// element.
+type frame struct {
+	n   *node
+	idx int
+}
+
+// call is one resolver call of a round.
+type call struct {
+	g    *group
+	n    *node
+	i    int // the parent's index; -1 for a batch call over the group
+	ctx  context.Context
+	in   []reflect.Value
+	out  reflect.Value
+	err  error
+	pan  any
+	done atomic.Bool
+}
+
+// panicked is a resolver's panic, reported as gqlgen reports it.
+type panicked struct{ v any }
+
+func (p panicked) Error() string { return fmt.Sprint(p.v) }
+
+func (r *run) execute() *group {
+	rootGroup := &group{node: r.pl.root, objs: []reflect.Value{reflect.ValueOf(struct{}{})}, root: r.base}
+	var pending []*call
+	r.expand(rootGroup, &pending)
+	for len(pending) > 0 {
+		r.rounds++
+		r.calls += len(pending)
+		r.runRound(pending)
+		var next []*call
+		for _, c := range pending {
+			r.settle(c, &next)
+		}
+		pending = next
+	}
+	// Keys asked ahead for fields that never ran (their parents were null)
+	// go out now, as the scheduler sends them when its count reaches zero.
+	r.dispatch()
+	return rootGroup
+}
+
+// runRound runs a round's calls concurrently and dispatches the loaders
+// once every call waits on them (or has returned): all of the round's keys
+// are then queued, so each loader sends one call per batch limit.
+func (r *run) runRound(calls []*call) {
+	var left atomic.Int64
+	left.Store(int64(len(calls)))
+	var wg sync.WaitGroup
+	for _, c := range calls {
+		ready := func() {
+			if c.done.CompareAndSwap(false, true) && left.Add(-1) == 0 {
+				r.dispatch()
+			}
+		}
+		ctx := r.e.cfg.Runtime.OnWait(c.ctx, ready)
+		wg.Go(func() {
+			defer ready()
+			r.invoke(c, ctx)
+		})
+	}
+	wg.Wait()
+}
+
+// expand prepares the exec fields of a group's objects: resolver calls go
+// to the round, properties whose subtrees need resolvers are read now and
+// their objects expanded in turn.
+func (r *run) expand(g *group, calls *[]*call) {
+	if len(g.node.execChildren) == 0 {
+		return
+	}
+	g.res = make([]fieldRes, len(g.node.execChildren))
+	present := 0
+	for _, o := range g.objs {
+		if o.IsValid() {
+			present++
+		}
+	}
+	if present == 0 {
+		return
+	}
+	for _, c := range g.node.execChildren {
+		fr := &g.res[c.slot]
+		fr.vals = make([]reflect.Value, len(g.objs))
+		fr.errs = make([]error, len(g.objs))
+		if c.leaf == notLeaf {
+			fr.subs = make([]*group, len(g.objs))
+		}
+		if c.src != fromResolver {
+			for i, o := range g.objs {
+				if !o.IsValid() {
+					continue
+				}
+				if err := r.authorize(g.root, c, argSet{}, o); err != nil {
+					fr.errs[i] = err
+					continue
+				}
+				r.setValue(g, i, c, r.read(o, c), calls)
+			}
+			continue
+		}
+		args, argErr := r.argValues(c)
+		b := c.res
+		if b.batch {
+			fr.batchErr = make([]bool, len(g.objs))
+		}
+		switch {
+		case b.root:
+			ctx, rootErr := r.e.cfg.Runtime.WithRoot(r.base)
+			r.roots[c] = rootState{ctx, rootErr}
+			if err := r.authorize(ctx, c, args, reflect.Value{}); err != nil {
+				fr.errs[0] = err
+				continue
+			}
+			cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, nil, c, args)}
+			cl.err = argErr
+			cl.in = args.in
+			r.queue(cl, calls)
+		case b.batch:
+			var parents reflect.Value
+			if g.list {
+				parents = g.slice
+			} else {
+				parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
+				parents.Index(0).Set(g.objs[0])
+			}
+			first := 0
+			for first < len(g.objs) && !g.objs[first].IsValid() {
+				first++
+			}
+			cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.elemFrames(g, first), c, args)}
+			cl.err = argErr
+			cl.in = append([]reflect.Value{parents}, args.in...)
+			r.queue(cl, calls)
+		default:
+			for i, o := range g.objs {
+				if !o.IsValid() {
+					continue
+				}
+				if err := r.authorize(g.root, c, args, o); err != nil {
+					fr.errs[i] = err
+					continue
+				}
+				cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.elemFrames(g, i), c, args)}
+				cl.err = argErr
+				cl.in = append([]reflect.Value{o}, args.in...)
+				r.queue(cl, calls)
+			}
+		}
+	}
+}
+
+// queue adds a call to the round, unless its arguments failed.
+// A resolver that calls no backend (it hands over what its parent holds)
+// runs at once, so what its objects need joins this round.
+func (r *run) queue(c *call, calls *[]*call) {
+	if c.err == nil && c.n.inline {
+		r.invoke(c, c.ctx)
+	}
+	if c.err != nil || c.n.inline {
+		r.settle(c, calls)
+		return
+	}
+	*calls = append(*calls, c)
+}
+
+// invoke calls the resolver, keeping its answer, error or panic in c.
+func (r *run) invoke(c *call, ctx context.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.pan = p
+		}
+	}()
+	in := make([]reflect.Value, 0, len(c.in)+1)
+	in = append(append(in, reflect.ValueOf(ctx)), c.in...)
+	out := c.n.res.fn.Call(in)
+	c.out = out[0]
+	if e := out[1]; !e.IsNil() {
+		c.err = e.Interface().(error)
+	}
+}
+
+// settle stores a call's answer in its group and expands the objects it
+// holds, queuing their calls for the next round.
+func (r *run) settle(c *call, next *[]*call) {
+	g, n := c.g, c.n
+	fr := &g.res[n.slot]
+	if c.pan != nil {
+		c.err = panicked{c.pan}
+	}
+	if c.i >= 0 {
+		if c.err != nil {
+			fr.errs[c.i] = c.err
+			return
+		}
+		r.setValue(g, c.i, n, c.out, next)
+		return
+	}
+	// A batch call: one answer per parent, or per-parent errors, or one
+	// error for all of them.
+	var perParent []error
+	if c.err != nil {
+		if be, ok := c.err.(graphql.BatchErrors); ok && c.out.IsValid() && c.out.Len() == len(g.objs) && len(be.Errors()) == len(g.objs) {
+			perParent = be.Errors()
+		} else {
+			for i, o := range g.objs {
+				if o.IsValid() {
+					fr.errs[i], fr.batchErr[i] = c.err, true
+				}
+			}
+			return
+		}
+	}
+	if !c.out.IsValid() || c.out.Len() != len(g.objs) {
+		err := fmt.Errorf("batch resolver %s.%s returned %d results for %d parents", n.object, n.field.Name, c.out.Len(), len(g.objs))
+		for i, o := range g.objs {
+			if o.IsValid() {
+				fr.errs[i], fr.batchErr[i] = err, true
+			}
+		}
+		return
+	}
+	for i, o := range g.objs {
+		if !o.IsValid() {
+			continue
+		}
+		if perParent != nil && perParent[i] != nil {
+			fr.errs[i], fr.batchErr[i] = perParent[i], true
+			continue
+		}
+		r.setValue(g, i, n, c.out.Index(i), next)
+	}
+}
+
+// setValue stores field n's value for object i of g, making groups of the
+// objects it holds and expanding them.
+func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call) {
+	fr := &g.res[n.slot]
+	fr.vals[i] = v
+	if n.leaf != notLeaf || !n.exec {
+		return
+	}
+	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.IsNil() {
+		return
+	}
+	frames := append(r.elemFrames(g, i), frame{n: n, idx: -1})
+	sub := &group{node: n, frames: frames, root: g.root}
+	if g.node == r.pl.root {
+		sub.root = r.roots[n].ctx
+	}
+	if n.list {
+		sub.list, sub.slice = true, v
+		sub.objs = make([]reflect.Value, v.Len())
+		for j := range sub.objs {
+			if e := v.Index(j); !e.IsNil() {
+				sub.objs[j] = e
+			}
+		}
+	} else {
+		sub.objs = []reflect.Value{v}
+	}
+	fr.subs[i] = sub
+	r.expand(sub, calls)
+}
+
+// elemFrames is the path of object i of g.
+func (r *run) elemFrames(g *group, i int) []frame {
+	if !g.list {
+		return g.frames
+	}
+	out := make([]frame, len(g.frames), len(g.frames)+2)
+	copy(out, g.frames)
+	return append(out, frame{n: g.node, idx: i})
+}
+
+// read reads a property of an object: a struct field or a method.
+func (r *run) read(o reflect.Value, n *node) reflect.Value {
+	if n.src == fromMethod {
+		return o.MethodByName(n.method).Call(nil)[0]
+	}
+	return o.Elem().FieldByIndex(n.index)
+}
+
+// argSet is a field's arguments for one request: as gqlgen's field context
+// carries them, and as the resolver's parameters.
+type argSet struct {
+	m  map[string]any
+	in []reflect.Value
+}
+
+// argValues converts a field's arguments as gqlgen's generated code does.
+func (r *run) argValues(n *node) (argSet, error) {
+	raw := n.args
+	if n.argsVars {
+		raw = n.field.ArgumentMap(r.oc.Variables)
+	}
+	b := n.res
+	set := argSet{m: make(map[string]any, len(b.argNames)), in: make([]reflect.Value, len(b.argNames))}
+	for i, name := range b.argNames {
+		v, present := raw[name]
+		var pv reflect.Value
+		if present {
+			var err error
+			if pv, err = b.argConv[i](v); err != nil {
+				return set, err
+			}
+		} else {
+			pv = reflect.Zero(b.fn.Type().In(b.fn.Type().NumIn() - len(b.argNames) + i))
+		}
+		set.in[i] = pv
+		set.m[name] = pv.Interface()
+	}
+	return set, nil
+}
+
+// fieldCtx is ctx with the field contexts gqlgen would have for field n of
+// the object at frames: resolvers read their arguments and path there.
+func (r *run) fieldCtx(ctx context.Context, frames []frame, n *node, args argSet) context.Context {
+	ctx = r.framesCtx(ctx, frames)
+	return graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: n.object, Field: n.field, Args: args.m, IsMethod: n.src != fromField, IsResolver: n.src == fromResolver,
+	})
+}
+
+// framesCtx builds the field contexts of a path.
+func (r *run) framesCtx(ctx context.Context, frames []frame) context.Context {
+	for _, f := range frames {
+		if f.idx >= 0 {
+			idx := f.idx
+			ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &idx})
+			continue
+		}
+		ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+			Object: f.n.object, Field: f.n.field, IsMethod: f.n.src != fromField, IsResolver: f.n.src == fromResolver,
+		})
+	}
+	return ctx
+}
+
+// authorize enforces the field's @auth rule for the object o (invalid for
+// a root field), before anything is fetched for it.
+func (r *run) authorize(ctx context.Context, n *node, args argSet, o reflect.Value) error {
+	if n.reg == nil || n.reg.Auth == "" || r.e.cfg.Authorize == nil {
+		return nil
+	}
+	return r.e.cfg.Authorize(ctx, n.object, n.field.Name, n.reg.Auth, owner(args.m, o))
+}
+
+// owner is the user a field's data belongs to, for @auth: its userId or id
+// argument, else its object's UserID or ID (as the authorizer reads them
+// from the field context).
+func owner(args map[string]any, o reflect.Value) string {
+	for _, a := range []string{"userId", "id"} {
+		if v, ok := args[a].(string); ok {
+			return v
+		}
+	}
+	if !o.IsValid() {
+		return ""
+	}
+	s := o.Elem()
+	for _, name := range []string{"UserID", "ID"} {
+		if f := s.FieldByName(name); f.IsValid() && f.Kind() == reflect.String {
+			return f.String()
+		}
+	}
+	return ""
+}

@@ -1,0 +1,489 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph/registry"
+)
+
+// A plan is an operation made ready to run: the response's shape (a tree
+// of nodes, one per response key and object type, fragments merged) and,
+// on every node served by a resolver, how to call it. It depends on the
+// document, the operation and the values of the variables its directives
+// read, and is kept across requests (see cache.go).
+type plan struct {
+	root  *node // the operation's root fields, as children of the root type
+	nodes int   // nodes in the tree
+	// argVars is set when some field's arguments read variables: those
+	// arguments are worked out per request.
+	argVars bool
+	work    int // selections seen while normalizing
+	size    int // estimated bytes held, for the cache's bound
+}
+
+// How a node's value is obtained.
+type source int
+
+const (
+	fromTypename source = iota // __typename
+	fromField                  // a property of the parent's Go struct
+	fromMethod                 // a method of the parent (a computed field)
+	fromResolver               // a resolver of the graph
+)
+
+// leaf says how a scalar or enum is written.
+type leaf int
+
+const (
+	notLeaf leaf = iota
+	leafString
+	leafInt
+	leafFloat
+	leafBool
+	leafTime
+	leafEnum
+)
+
+// node is one response key of an object type in the plan.
+type node struct {
+	key    string // response key (alias or name)
+	quoted []byte // `"key":`
+	field  graphql.CollectedField
+	def    *ast.FieldDefinition
+	object string // the type the field is of
+	reg    *registry.Field
+
+	src    source
+	index  []int  // fromField: struct field index
+	method string // fromMethod: method name
+	res    *binding
+	// inline is set for a resolver that calls no backend (the schema
+	// declares no service for it): it runs at once, not in a round.
+	inline bool
+
+	// The value's GraphQL type: list (one level at most), nullability.
+	nonNull     bool
+	list        bool
+	elemNonNull bool
+	leaf        leaf
+	elemType    string // the named type (object or scalar)
+	declared    string // the field's declared type, for invalid-null errors
+
+	// args are the field's arguments; nil when they read variables (then
+	// they are worked out per request).
+	args     map[string]any
+	argsVars bool
+
+	children []*node // an object's fields, in response order
+	// exec is set when the node's subtree has a resolver: the executor
+	// walks it round by round; other subtrees are only written.
+	exec bool
+	slot int // index among the parent's exec children
+	// execChildren are the children with exec set.
+	execChildren []*node
+	goType       reflect.Type // the Go type of one value (pointer to struct for objects)
+}
+
+// binding is how the engine calls a resolver of the graph: the method of
+// the type's resolver, found by gqlgen's naming, with its parameters.
+type binding struct {
+	fn    reflect.Value
+	batch bool // takes all sibling parents at once ([]*T → []R)
+	root  bool // a root field: no parent parameter
+	// argConv converts each GraphQL argument (in definition order) to the
+	// parameter's Go type, as gqlgen's generated argument code does.
+	argNames []string
+	argConv  []func(any) (reflect.Value, error)
+	out      reflect.Type // the result type of one parent
+}
+
+// unsupported says why an operation falls back to gqlgen's executor.
+type unsupported struct{ why string }
+
+func (u unsupported) Error() string { return u.why }
+
+func fallback(format string, a ...any) error { return unsupported{fmt.Sprintf(format, a...)} }
+
+// planner builds plans for one schema and resolver root.
+type planner struct {
+	schema    *ast.Schema
+	resolvers reflect.Value
+	// bindings memoizes resolver bindings per "Type.field".
+	bindings map[string]*binding
+	rootType reflect.Type
+}
+
+// build plans the operation of oc; an error of type unsupported names
+// what the engine does not run.
+func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
+	op := oc.Operation
+	if op == nil {
+		return nil, fallback("no operation")
+	}
+	if op.Operation != ast.Query {
+		return nil, fallback("%s operations", op.Operation)
+	}
+	pl := &plan{}
+	root := &node{elemType: "Query", goType: p.rootType, exec: true}
+	if err := p.children(oc, pl, root, op.SelectionSet, 0); err != nil {
+		return nil, err
+	}
+	pl.root = root
+	return pl, nil
+}
+
+// maxPlanDepth bounds the recursion; the limits extension refuses deeper
+// queries long before.
+const maxPlanDepth = 64
+
+func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node, sel ast.SelectionSet, depth int) error {
+	if depth > maxPlanDepth {
+		return fallback("deeper than %d", maxPlanDepth)
+	}
+	fields, deferred := collect(oc, sel, parent.elemType, &pl.work)
+	if deferred {
+		return fallback("@defer")
+	}
+	for _, f := range fields {
+		if f.Directives.ForName("defer") != nil {
+			return fallback("@defer")
+		}
+		n, err := p.node(oc, pl, parent, f, depth)
+		if err != nil {
+			return err
+		}
+		parent.children = append(parent.children, n)
+		if n.exec {
+			n.slot = len(parent.execChildren)
+			parent.execChildren = append(parent.execChildren, n)
+			parent.exec = true
+		}
+	}
+	return nil
+}
+
+func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f graphql.CollectedField, depth int) (*node, error) {
+	pl.nodes++
+	pl.size += 256
+	n := &node{key: f.Alias, field: f, object: parent.elemType}
+	n.quoted = append(appendQuoted(nil, f.Alias), ':')
+	if f.Name == "__typename" {
+		n.src = fromTypename
+		n.nonNull, n.leaf = true, leafString
+		return n, nil
+	}
+	if strings.HasPrefix(f.Name, "__") {
+		return nil, fallback("introspection")
+	}
+	def := f.Definition
+	if def == nil {
+		return nil, fallback("field %s without definition", f.Name)
+	}
+	n.def, n.reg = def, registry.Lookup(parent.elemType, f.Name)
+	t := def.Type
+	n.declared = t.String()
+	n.nonNull = t.NonNull
+	if t.Elem != nil {
+		if t.Elem.Elem != nil {
+			return nil, fallback("lists of lists")
+		}
+		n.list, n.elemNonNull = true, t.Elem.NonNull
+		t = t.Elem
+	}
+	n.elemType = t.NamedType
+	td := p.schema.Types[n.elemType]
+	if td == nil {
+		return nil, fallback("unknown type %s", n.elemType)
+	}
+	switch td.Kind {
+	case ast.Object:
+	case ast.Scalar:
+		switch n.elemType {
+		case "String", "ID":
+			n.leaf = leafString
+		case "Int":
+			n.leaf = leafInt
+		case "Float":
+			n.leaf = leafFloat
+		case "Boolean":
+			n.leaf = leafBool
+		case "Time":
+			n.leaf = leafTime
+		default:
+			return nil, fallback("scalar %s", n.elemType)
+		}
+	case ast.Enum:
+		n.leaf = leafEnum
+	default:
+		return nil, fallback("%s types", strings.ToLower(string(td.Kind)))
+	}
+
+	// Arguments: fixed ones once, those reading variables per request.
+	if len(def.Arguments) > 0 {
+		if argsReadVariables(f.Arguments) {
+			n.argsVars, pl.argVars = true, true
+		} else {
+			n.args = f.ArgumentMap(nil)
+		}
+	}
+
+	// Where the value comes from: a resolver when gqlgen runs the field
+	// through one, else the parent's method or struct field.
+	var vt reflect.Type
+	if registry.Resolved(parent.elemType, f.Name) {
+		b, err := p.binding(parent, def)
+		if err != nil {
+			return nil, err
+		}
+		n.src, n.res, n.exec = fromResolver, b, true
+		n.inline = n.reg == nil || n.reg.Service == "" && n.reg.Loader == ""
+		vt = b.out
+		if n.reg != nil && n.reg.Auth != "" && b.batch {
+			return nil, fallback("@auth on a batch field")
+		}
+	} else {
+		if parent.goType == nil {
+			return nil, fallback("%s has no Go type", parent.elemType)
+		}
+		m, field, err := property(parent.goType, f.Name)
+		if err != nil {
+			return nil, err
+		}
+		if m != "" {
+			n.src, n.method = fromMethod, m
+			mt, _ := parent.goType.MethodByName(m)
+			vt = mt.Type.Out(0)
+		} else {
+			n.src, n.index = fromField, field.Index
+			vt = field.Type
+		}
+	}
+	if n.list {
+		if vt.Kind() != reflect.Slice {
+			return nil, fallback("%s.%s is not a slice", parent.elemType, f.Name)
+		}
+		vt = vt.Elem()
+	}
+	n.goType = vt
+	if n.leaf == notLeaf {
+		if vt.Kind() != reflect.Pointer || vt.Elem().Kind() != reflect.Struct {
+			return nil, fallback("%s.%s is not a pointer to a struct", parent.elemType, f.Name)
+		}
+		if err := p.children(oc, pl, n, f.Selections, depth+1); err != nil {
+			return nil, err
+		}
+	} else if err := leafFits(n.leaf, vt); err != nil {
+		return nil, fallback("%s.%s: %v", parent.elemType, f.Name, err)
+	}
+	return n, nil
+}
+
+// argsReadVariables reports whether an argument list reads a variable.
+func argsReadVariables(args ast.ArgumentList) bool {
+	var reads func(v *ast.Value) bool
+	reads = func(v *ast.Value) bool {
+		if v == nil {
+			return false
+		}
+		if v.Kind == ast.Variable {
+			return true
+		}
+		for _, c := range v.Children {
+			if reads(c.Value) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range args {
+		if reads(a.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// leafFits checks that a Go type can be written as the scalar.
+func leafFits(l leaf, t reflect.Type) error {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	ok := false
+	switch l {
+	case leafString, leafEnum:
+		ok = t.Kind() == reflect.String
+	case leafInt:
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			ok = true
+		}
+	case leafFloat:
+		ok = t.Kind() == reflect.Float64 || t.Kind() == reflect.Float32
+	case leafBool:
+		ok = t.Kind() == reflect.Bool
+	case leafTime:
+		ok = t == timeType
+	}
+	if !ok {
+		return fmt.Errorf("cannot write %s", t)
+	}
+	return nil
+}
+
+// property finds what gqlgen binds a field to on a model: a method without
+// arguments, else a struct field (by Go name or JSON tag).
+func property(t reflect.Type, name string) (method string, field reflect.StructField, err error) {
+	for i := range t.NumMethod() {
+		m := t.Method(i)
+		if strings.EqualFold(m.Name, name) {
+			if m.Type.NumIn() != 1 || m.Type.NumOut() != 1 {
+				return "", field, fallback("method %s.%s has arguments or an error", t, m.Name)
+			}
+			return m.Name, field, nil
+		}
+	}
+	st := t.Elem()
+	for i := range st.NumField() {
+		f := st.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.IsExported() && (strings.EqualFold(f.Name, name) || tag == name) {
+			return "", f, nil
+		}
+	}
+	return "", field, fallback("%s has no field %s", st, name)
+}
+
+var (
+	ctxType   = reflect.TypeFor[context.Context]()
+	errorType = reflect.TypeFor[error]()
+)
+
+// binding finds the resolver method of parent.field: the resolver root's
+// method named after the type returns the type's resolver, whose method
+// named after the field (gqlgen's Go naming) resolves it.
+func (p *planner) binding(parent *node, def *ast.FieldDefinition) (*binding, error) {
+	key := parent.elemType + "." + def.Name
+	if b, ok := p.bindings[key]; ok {
+		return b, nil
+	}
+	typeRes := p.resolvers.MethodByName(parent.elemType)
+	if !typeRes.IsValid() || typeRes.Type().NumIn() != 0 || typeRes.Type().NumOut() != 1 {
+		return nil, fallback("no resolver for %s", parent.elemType)
+	}
+	r := typeRes.Call(nil)[0]
+	var fn reflect.Value
+	for i := range r.NumMethod() {
+		if strings.EqualFold(r.Type().Method(i).Name, def.Name) {
+			fn = r.Method(i)
+			break
+		}
+	}
+	if !fn.IsValid() {
+		return nil, fallback("no resolver method for %s", key)
+	}
+	ft := fn.Type()
+	b := &binding{fn: fn, root: parent.elemType == "Query"}
+	d := registry.Lookup(parent.elemType, def.Name)
+	b.batch = d != nil && d.Batch
+	in := 1 // context
+	if ft.NumIn() < 1 || ft.In(0) != ctxType || ft.NumOut() != 2 || ft.Out(1) != errorType {
+		return nil, fallback("resolver %s has an unexpected signature", key)
+	}
+	if !b.root {
+		if ft.NumIn() < 2 {
+			return nil, fallback("resolver %s takes no parent", key)
+		}
+		pt := ft.In(1)
+		if b.batch {
+			if pt.Kind() != reflect.Slice || ft.Out(0).Kind() != reflect.Slice {
+				return nil, fallback("batch resolver %s does not take a slice", key)
+			}
+			pt = pt.Elem()
+		}
+		if pt != parent.goType {
+			return nil, fallback("resolver %s takes %s, the parent is %v", key, pt, parent.goType)
+		}
+		in = 2
+	}
+	if ft.NumIn() != in+len(def.Arguments) {
+		return nil, fallback("resolver %s does not take the field's arguments", key)
+	}
+	for i, a := range def.Arguments {
+		conv, err := argConverter(ft.In(in+i), a.Type)
+		if err != nil {
+			return nil, fallback("resolver %s: argument %s: %v", key, a.Name, err)
+		}
+		b.argNames = append(b.argNames, a.Name)
+		b.argConv = append(b.argConv, conv)
+	}
+	b.out = ft.Out(0)
+	if b.batch {
+		b.out = b.out.Elem()
+	}
+	p.bindings[key] = b
+	return b, nil
+}
+
+// argConverter converts an argument's coerced value to a parameter, as
+// gqlgen's generated unmarshalers do.
+func argConverter(t reflect.Type, gt *ast.Type) (func(any) (reflect.Value, error), error) {
+	switch {
+	case t.Kind() == reflect.String:
+		return func(v any) (reflect.Value, error) {
+			s, err := graphql.UnmarshalString(v)
+			return reflect.ValueOf(s).Convert(t), err
+		}, nil
+	case t.Kind() == reflect.Int:
+		return func(v any) (reflect.Value, error) {
+			n, err := graphql.UnmarshalInt(v)
+			return reflect.ValueOf(n), err
+		}, nil
+	case t.Kind() == reflect.Bool:
+		return func(v any) (reflect.Value, error) {
+			b, err := graphql.UnmarshalBoolean(v)
+			return reflect.ValueOf(b), err
+		}, nil
+	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.String:
+		return func(v any) (reflect.Value, error) {
+			if v == nil {
+				return reflect.Zero(t), nil
+			}
+			s, err := graphql.UnmarshalString(v)
+			return reflect.ValueOf(&s), err
+		}, nil
+	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Int:
+		return func(v any) (reflect.Value, error) {
+			if v == nil {
+				return reflect.Zero(t), nil
+			}
+			n, err := graphql.UnmarshalInt(v)
+			return reflect.ValueOf(&n), err
+		}, nil
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String && gt.Elem != nil:
+		return func(v any) (reflect.Value, error) {
+			if v == nil {
+				return reflect.Zero(t), nil
+			}
+			vs := graphql.CoerceList(v)
+			out := make([]string, len(vs))
+			for i, e := range vs {
+				s, err := graphql.UnmarshalString(e)
+				if err != nil {
+					return reflect.Value{}, err
+				}
+				out[i] = s
+			}
+			return reflect.ValueOf(out), nil
+		}, nil
+	}
+	return nil, fmt.Errorf("parameter type %s", t)
+}

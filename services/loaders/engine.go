@@ -1,0 +1,57 @@
+package loaders
+
+import "context"
+
+// The plan engine (internal/engine) runs an operation round by round: it
+// starts every look-up of a round, and once each of them waits on a loader
+// it dispatches the loaders itself. Runtime is what it needs from the
+// request's loaders; the engine declares the interface, so it imports
+// nothing from services/.
+
+// Runtime adapts the request's loaders to the plan engine.
+type Runtime struct{}
+
+// Manual hands the dispatch of ctx's loaders to the caller: the scheduler
+// stops counting, and dispatch returns the function that flushes every
+// loader. ok is false without loaders in ctx; in timer mode dispatch does
+// nothing (the loaders' own window sends the batches).
+func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
+	l, ok := From(ctx)
+	if !ok {
+		return nil, false
+	}
+	s := l.req.sched
+	if s == nil {
+		return func() {}, true
+	}
+	s.manual.Store(true)
+	return func() {
+		for _, f := range s.flushers {
+			f()
+		}
+	}, true
+}
+
+type waitHookKey struct{}
+
+// OnWait returns ctx whose loads call f when they are about to wait for
+// an answer not yet in: everything the caller will ask for in this round
+// is then queued. (A load whose answers are all in does not call it: the
+// caller goes on, and may ask for more before it returns.)
+func (Runtime) OnWait(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, waitHookKey{}, f)
+}
+
+// WithRoot returns ctx for resolving one root field, and the critical
+// failure of that root field once it is resolved.
+func (Runtime) WithRoot(ctx context.Context) (context.Context, func() error) {
+	ctx, st := WithRoot(ctx)
+	return ctx, st.Err
+}
+
+// waiting calls the wait hook of ctx, if any.
+func waiting(ctx context.Context) {
+	if f, ok := ctx.Value(waitHookKey{}).(func()); ok {
+		f()
+	}
+}
