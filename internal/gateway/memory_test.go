@@ -43,17 +43,19 @@ func TestCachesBoundedInBytes(t *testing.T) {
 		"verdicts":        256 << 10,
 		"entity_cache":    512 << 10,
 		"fallback":        16 << 10,
+		"plans":           2 << 20,
 	}
 	e := newEnv(t, withCache, func(c *config.Config) {
-		c.Memory = config.MemoryConfig{
-			QueryDocuments: limits["query_documents"], APQ: limits["apq"], Verdicts: limits["verdicts"],
-			EntityCache: limits["entity_cache"], Fallback: limits["fallback"],
-		}
+		c.Memory.QueryDocuments, c.Memory.APQ, c.Memory.Verdicts = limits["query_documents"], limits["apq"], limits["verdicts"]
+		c.Memory.EntityCache, c.Memory.Fallback, c.Memory.Plans = limits["entity_cache"], limits["fallback"], limits["plans"]
 	})
 	e.cacheControl(demo.Catalog, "max-age=600")
 	check := func(when string) {
 		t.Helper()
 		for name, c := range e.sizes() {
+			if _, ok := limits[name]; !ok {
+				t.Errorf("cache %s has no bound in this test", name)
+			}
 			if c.Bytes > limits[name] {
 				t.Errorf("%s: %s holds %d bytes (%d entries), want at most %d", when, name, c.Bytes, c.Entries, limits[name])
 			}
