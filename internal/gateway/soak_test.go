@@ -128,11 +128,9 @@ func TestMemorySoak(t *testing.T) {
 		perKind, len(kinds), float64(grown)/(1<<20), float64(bound)/(1<<20), float64(rss)/(1<<20), e.gw.CacheSizes())
 	// What is not a cache: the runtime's and the test's own state (demo
 	// backends, HTTP client), and the loaders' per-document analyses,
-	// which keep up to 1,000 documents alive whatever the query cache
-	// dropped (services/loaders/shapes.go, docEntries): some 46 MiB of
-	// this run's 100 KB documents; with them bounded like the query cache
-	// the heap grows about 7 MiB.
-	const allowance = 64 << 20
+	// which keep documents alive whatever the query cache dropped, bounded
+	// at 16 MiB of estimated weight (services/loaders/shapes.go, docBytes).
+	const allowance = 32 << 20
 	if grown > bound+allowance {
 		t.Errorf("heap grew %d bytes, want at most %d (caches) + %d", grown, bound, allowance)
 	}

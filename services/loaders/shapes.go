@@ -20,8 +20,8 @@ import (
 // variables — so it is worked out once and kept across requests, per
 // document: the query cache hands every request of a text the same
 // *ast.QueryDocument, whose selection sets' addresses then name them. The
-// documents kept are bounded like the query cache (docEntries, the last
-// ones seen), and each document's analysis by its size.
+// documents kept are bounded in count and bytes (docEntries, docBytes: the
+// last ones seen), and each document's analysis by its size.
 
 // shapeKey identifies a selection set of a document seen as an object type.
 type shapeKey struct {
@@ -145,9 +145,14 @@ func varsKey(oc *graphql.OperationContext) string {
 	return ""
 }
 
-// docEntries bounds the documents analyses are kept for (the query cache
-// keeps 1,000).
-const docEntries = 1_000
+// docEntries and docBytes bound the documents analyses are kept for: the
+// memo holds each document's syntax tree alive, so it is bounded in bytes
+// too (as the documents' text estimates them), whatever the query cache
+// has dropped already.
+const (
+	docEntries = 1_000
+	docBytes   = 16 << 20
+)
 
 var analyses memo[*ast.QueryDocument, *analysis]
 
@@ -159,17 +164,35 @@ func analysisOf(doc *ast.QueryDocument) *analysis {
 	if a, ok := analyses.get(doc); ok {
 		return a
 	}
-	return analyses.getOrSet(doc, newAnalysis(doc))
+	return analyses.getOrSet(doc, newAnalysis(doc), docWeight(doc))
+}
+
+// docWeight estimates what keeping doc alive costs: its source text, and
+// about as much again for its syntax tree (gqlparser's nodes are a few
+// times the tokens they hold, and a document is mostly tokens).
+func docWeight(doc *ast.QueryDocument) int64 {
+	for _, op := range doc.Operations {
+		if op.Position != nil && op.Position.Src != nil {
+			return 4 * int64(len(op.Position.Src.Input))
+		}
+	}
+	for _, f := range doc.Fragments {
+		if f.Position != nil && f.Position.Src != nil {
+			return 4 * int64(len(f.Position.Src.Input))
+		}
+	}
+	return 1 << 10
 }
 
 // memo is a bounded map for values that are cheap to recompute and read on
 // every object the executor marshals: reads are a sync.Map load, and when
-// it is full it starts over (an LRU's bookkeeping on every read cost more
-// than the analysis it saves).
+// it is full (docEntries values, or docBytes of weight) it starts over (an
+// LRU's bookkeeping on every read cost more than the analysis it saves).
 type memo[K comparable, V any] struct {
-	mu sync.Mutex
-	m  atomic.Pointer[sync.Map]
-	n  atomic.Int64
+	mu    sync.Mutex
+	m     atomic.Pointer[sync.Map]
+	n     atomic.Int64
+	bytes atomic.Int64
 }
 
 func (c *memo[K, V]) get(k K) (V, bool) {
@@ -182,22 +205,28 @@ func (c *memo[K, V]) get(k K) (V, bool) {
 	return zero, false
 }
 
-// getOrSet stores v under k unless a value is there, and returns the one
-// kept.
-func (c *memo[K, V]) getOrSet(k K, v V) V {
+func (c *memo[K, V]) full() bool {
+	return c.n.Load() >= docEntries || c.bytes.Load() >= docBytes
+}
+
+// getOrSet stores v, weighing weight bytes, under k unless a value is
+// there, and returns the one kept.
+func (c *memo[K, V]) getOrSet(k K, v V, weight int64) V {
 	m := c.m.Load()
-	if m == nil || c.n.Load() >= docEntries {
+	if m == nil || c.full() {
 		c.mu.Lock()
-		if m = c.m.Load(); m == nil || c.n.Load() >= docEntries {
+		if m = c.m.Load(); m == nil || c.full() {
 			m = &sync.Map{}
 			c.m.Store(m)
 			c.n.Store(0)
+			c.bytes.Store(0)
 		}
 		c.mu.Unlock()
 	}
 	actual, loaded := m.LoadOrStore(k, v)
 	if !loaded {
 		c.n.Add(1)
+		c.bytes.Add(weight)
 	}
 	return actual.(V)
 }

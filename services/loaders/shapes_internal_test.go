@@ -15,12 +15,12 @@ import (
 func TestAnalysesKeepABoundedNumberOfDocuments(t *testing.T) {
 	var m memo[*ast.QueryDocument, *analysis]
 	first := &ast.QueryDocument{}
-	a := m.getOrSet(first, &analysis{})
-	if again := m.getOrSet(first, &analysis{}); again != a {
+	a := m.getOrSet(first, &analysis{}, 1)
+	if again := m.getOrSet(first, &analysis{}, 1); again != a {
 		t.Fatal("a document's analysis was replaced while kept")
 	}
 	for range 3 * docEntries {
-		m.getOrSet(&ast.QueryDocument{}, &analysis{})
+		m.getOrSet(&ast.QueryDocument{}, &analysis{}, 1)
 		if n := m.n.Load(); n > docEntries {
 			t.Fatalf("%d documents kept, bound %d", n, docEntries)
 		}
@@ -69,5 +69,25 @@ func TestAnalysisKeepsBoundedVariableShapes(t *testing.T) {
 	a.collects.Range(func(any, any) bool { kept++; return true })
 	if kept > 2*maxShapes {
 		t.Errorf("%d collections kept for 2,000 variable values, want at most %d", kept, 2*maxShapes)
+	}
+}
+
+// The documents kept are bounded in bytes too: a few large documents
+// start the memo over as a thousand small ones do.
+func TestAnalysesKeepABoundedNumberOfBytes(t *testing.T) {
+	var m memo[*ast.QueryDocument, *analysis]
+	for range 100 {
+		m.getOrSet(&ast.QueryDocument{}, &analysis{}, 1<<20)
+		if b := m.bytes.Load(); b > docBytes {
+			t.Fatalf("%d bytes of documents kept, bound %d", b, docBytes)
+		}
+	}
+	big := "{ " + strings.Repeat("product(id: \"p1\") { id } ", 4000) + "}"
+	doc, err := parser.ParseQuery(&ast.Source{Input: big})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := docWeight(doc); w < int64(len(big)) {
+		t.Errorf("a %d-byte document weighs %d", len(big), w)
 	}
 }
