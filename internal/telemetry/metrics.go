@@ -41,6 +41,7 @@ type Metrics struct {
 	breakerTransitions *prometheus.CounterVec
 	cacheKeys          *prometheus.CounterVec
 	redisErrors        *prometheus.CounterVec
+	operations         *prometheus.CounterVec
 
 	// The children of the backend call metrics, looked up on every call.
 	inFlightOf children[string, prometheus.Gauge]
@@ -145,6 +146,14 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		Help: "Redis commands that failed, by use (entity_cache, apq, fallback, rate_limit, invalidation); each one was answered from in-process state instead.",
 	}, []string{"use"})
 	reg.MustRegister(m.redisErrors)
+	m.operations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tributary_operations_total",
+		Help: "GraphQL operations executed, by engine: plan (planned once, run round by round) or gqlgen (what the plan does not cover, or engine: gqlgen).",
+	}, []string{"engine"})
+	reg.MustRegister(m.operations)
+	// Both series exist from the start, so a rate of fallbacks reads 0.
+	m.operations.WithLabelValues("plan")
+	m.operations.WithLabelValues("gqlgen")
 	reg.MustRegister(m.requests, m.requestDuration, m.partial, m.calls, m.callDuration,
 		m.batchSize, m.inFlight, m.retries, m.breakerState, m.breakerTransitions, m.cacheKeys)
 	for _, s := range config.Services {
@@ -161,6 +170,9 @@ var (
 	_ upstream.Observer     = (*Metrics)(nil)
 	_ connect.CacheObserver = (*Metrics)(nil)
 )
+
+// Operation counts an operation run by engine (gateway.Options.OnOperation).
+func (m *Metrics) Operation(engine string) { m.operations.WithLabelValues(engine).Inc() }
 
 // RedisError counts a failed Redis command of use.
 func (m *Metrics) RedisError(use string) { m.redisErrors.WithLabelValues(use).Inc() }
