@@ -253,6 +253,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		PolicyHooks:   metrics.PolicyHooks(),
 		CacheObserver: metrics,
 		OnRedisError:  metrics.RedisError,
+		OnOperation:   metrics.Operation,
 		Transport:     telemetry.TraceTransport(tp),
 		Extensions:    []graphql.HandlerExtension{metrics.Extension(), telemetry.TracingExtension(tp), telemetry.AccessLogExtension()},
 		// Tracing outside the access log, so log lines carry the trace id.

@@ -26,6 +26,19 @@ type plan struct {
 	argVars bool
 	work    int // selections seen while normalizing
 	size    int // estimated bytes held, for the cache's bound
+	// shared holds the children planned per type and merged selections
+	// (see children); only while planning.
+	shared map[string]*node
+}
+
+// selectionsKey names a merged selection set by the document's nodes in it.
+func selectionsKey(typeName string, sel ast.SelectionSet) string {
+	var b strings.Builder
+	b.WriteString(typeName)
+	for _, s := range sel {
+		fmt.Fprintf(&b, ",%p", s)
+	}
+	return b.String()
 }
 
 // How a node's value is obtained.
@@ -130,7 +143,8 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 	if op.Operation != ast.Query {
 		return nil, fallback("%s operations", op.Operation)
 	}
-	pl := &plan{}
+	pl := &plan{shared: map[string]*node{}}
+	defer func() { pl.shared = nil }()
 	root := &node{elemType: "Query", goType: p.rootType, exec: true}
 	if err := p.children(oc, pl, root, op.SelectionSet, 0); err != nil {
 		return nil, err
@@ -147,6 +161,19 @@ func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node,
 	if depth > maxPlanDepth {
 		return fallback("deeper than %d", maxPlanDepth)
 	}
+	// Fields whose merged selections are the same selections of the
+	// document (a fragment spread under two aliases) share their children:
+	// planning stays linear in the document even where the response, which
+	// the limits bound, is not.
+	key := selectionsKey(parent.elemType, sel)
+	pl.work += len(sel)
+	if s, ok := pl.shared[key]; ok {
+		parent.children, parent.execChildren, parent.exec = s.children, s.execChildren, s.exec
+		return nil
+	}
+	defer func() {
+		pl.shared[key] = &node{children: parent.children, execChildren: parent.execChildren, exec: parent.exec}
+	}()
 	fields, deferred := collect(oc, sel, parent.elemType, &pl.work)
 	if deferred {
 		return fallback("@defer")

@@ -211,7 +211,7 @@ func (w *writer) ctxHere() context.Context { return w.r.framesCtx(w.r.base, w.st
 
 // appendQuoted writes s as gqlgen writes strings.
 func appendQuoted(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
+	const hex = "0123456789ABCDEF"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {

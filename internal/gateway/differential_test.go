@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,13 +247,24 @@ func (d *differential) compare(t *testing.T, seed, sel uint64) (planCalls, refCa
 		p.backends.Server(svc).SetFaults(faults)
 		defer p.backends.Server(svc).SetFaults(demo.Faults{})
 	}
-	p.backends.ResetStats()
-	got := p.ask(p.plan, tok, q, vars)
-	planCalls = totalOf(p.backends)
-	p.backends.ResetStats()
-	want := p.ask(p.ref, tok, q, vars)
-	refCalls = totalOf(p.backends)
-	if c, w := canonical(t, got), canonical(t, want); c != w {
+	var c, w string
+	// Without an injected fault a call can still miss its timeout on a
+	// loaded machine (-race, parallel packages), on one side and not the
+	// other: such a pair is asked again, a few times at most.
+	for try := 0; ; try++ {
+		p.backends.ResetStats()
+		got := p.ask(p.plan, tok, q, vars)
+		planCalls = totalOf(p.backends)
+		p.backends.ResetStats()
+		want := p.ask(p.ref, tok, q, vars)
+		refCalls = totalOf(p.backends)
+		c, w = canonical(t, got), canonical(t, want)
+		if c == w || try == 3 || faults != (demo.Faults{}) ||
+			!strings.Contains(c+w, `"SERVICE_TIMEOUT"`) {
+			break
+		}
+	}
+	if c != w {
 		t.Fatalf("seed %d (caller %d, faults %+v on %s): the plan's response differs from gqlgen's\nquery: %s\nvars: %v\nplan:\n%s\ngqlgen:\n%s",
 			seed, slices.Index(d.callers, tok), faults, svc, q, vars, c, w)
 	}

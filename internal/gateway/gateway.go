@@ -374,6 +374,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 // serves it itself when no admin address is configured).
 func (g *Gateway) ReadyHandler() http.Handler { return g.ready }
 
+// PlansMade reports how many operation plans the engine has made (tests:
+// a plan is kept and not made again).
+func (g *Gateway) PlansMade() int64 { return g.engine.Planned() }
+
 // SDL is the public schema.
 func (g *Gateway) SDL() string { return g.sdl }
 

@@ -42,6 +42,7 @@ type Metrics struct {
 	breakerTransitions *prometheus.CounterVec
 	cacheKeys          *prometheus.CounterVec
 	redisErrors        *prometheus.CounterVec
+	operations         *prometheus.CounterVec
 
 	// The children of the backend call metrics, looked up on every call.
 	inFlightOf children[string, prometheus.Gauge]
@@ -153,6 +154,14 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		Help: "Backend answers refused as BAD_BACKEND_RESPONSE (not the contract: a missing required property, a wrong type, an enum value the contract lacks, an unreadable body), by service.",
 	}, []string{"service"})
 	reg.MustRegister(m.badResponses)
+	m.operations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tributary_operations_total",
+		Help: "GraphQL operations executed, by engine: plan (planned once, run round by round) or gqlgen (what the plan does not cover, or engine: gqlgen).",
+	}, []string{"engine"})
+	reg.MustRegister(m.operations)
+	// Both series exist from the start, so a rate of fallbacks reads 0.
+	m.operations.WithLabelValues("plan")
+	m.operations.WithLabelValues("gqlgen")
 	reg.MustRegister(m.requests, m.requestDuration, m.partial, m.calls, m.callDuration,
 		m.batchSize, m.inFlight, m.retries, m.breakerState, m.breakerTransitions, m.cacheKeys)
 	for _, s := range config.Services {
@@ -170,6 +179,9 @@ var (
 	_ upstream.Observer     = (*Metrics)(nil)
 	_ connect.CacheObserver = (*Metrics)(nil)
 )
+
+// Operation counts an operation run by engine (gateway.Options.OnOperation).
+func (m *Metrics) Operation(engine string) { m.operations.WithLabelValues(engine).Inc() }
 
 // RedisError counts a failed Redis command of use.
 func (m *Metrics) RedisError(use string) { m.redisErrors.WithLabelValues(use).Inc() }
