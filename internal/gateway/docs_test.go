@@ -22,10 +22,10 @@ import (
 // its answer carries (none when absent). Blocks of schema (SDL) are not
 // operations and are skipped.
 type docBlock struct {
-	where string // file:line
-	query string
+	where           string // file:line
+	query           string
 	calls, callsMax int // -1: not claimed
-	codes []string
+	codes           []string
 }
 
 var (
