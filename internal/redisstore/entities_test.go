@@ -57,7 +57,7 @@ func TestEntityAnswersExpireOnTheirOwn(t *testing.T) {
 	big := `"` + strings.Repeat("x", 200<<10) + `"`
 	for i := range 50 {
 		k := connect.EntityKey{Service: "catalog", Endpoint: "listProducts", Query: fmt.Sprintf("category=%d", i), ID: ""}
-		if err := e.Set(ctx, []connect.Stored{{Key: k, Value: []byte(big), TTL: 300 * time.Millisecond}}); err != nil {
+		if err := e.Set(ctx, []connect.Stored{{Key: k, Value: []byte(big), TTL: 2 * time.Second}}); err != nil {
 			t.Fatal(err)
 		}
 	}
