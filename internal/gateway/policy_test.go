@@ -11,7 +11,9 @@ import (
 const priceQuery = `{ product(id: "p1") { name price { amount { formatted } } } }`
 
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
-	const cooldown = 200 * time.Millisecond
+	// Long enough that the five open queries below fit in it on a loaded
+	// machine; the recovery is polled, not slept for.
+	const cooldown = time.Second
 	e := newEnv(t, func(c *config.Config) {
 		c.Services["pricing"].MaxRetries = 0
 		c.Services["pricing"].BreakerConsecutiveFailures = 3
@@ -50,9 +52,17 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	}
 
 	pricing.SetFaults(demo.Faults{})
-	time.Sleep(cooldown + 50*time.Millisecond) // let the cool-down pass
-	if got := code(); got != nil {
-		t.Fatalf("probe: got %v, want success", got)
+	// Open until the cool-down passes (no call made), then the probe.
+	deadline := time.Now().Add(10 * cooldown)
+	for {
+		got := code()
+		if got == nil {
+			break
+		}
+		if got != "CIRCUIT_OPEN" || time.Now().After(deadline) {
+			t.Fatalf("probe: got %v, want CIRCUIT_OPEN until the cool-down passes, then success", got)
+		}
+		time.Sleep(cooldown / 20)
 	}
 	if got := code(); got != nil {
 		t.Fatalf("after the probe: got %v, want success (closed)", got)
