@@ -110,6 +110,9 @@ type BatchConfig struct {
 	Mode     string        `koanf:"mode" doc:"scheduler (dispatch each level as soon as it is complete), timer (plain dataloader window of batch.wait) or off (one call per key; for measuring N+1 only)."`
 	Wait     time.Duration `koanf:"wait" doc:"Batching window in timer mode."`
 	Backstop time.Duration `koanf:"backstop" doc:"In scheduler mode, the longest a loader waits for the scheduler before dispatching anyway."`
+	Share    bool          `koanf:"share" doc:"Share backend reads across concurrent requests, without a timer: a key already in a call in flight is not asked for again, and keys asked for while an endpoint's call is in flight go out together in its next call. Calls forwarding different caller headers never share. Not in mode off."`
+	// Ten calls at the contract's batch limit of 100.
+	ShareQueue int `koanf:"share_queue" doc:"Most keys of one endpoint and caller queued for its next shared call; past it, a request's further keys go out in a call of their own, unshared."`
 }
 
 // LimitsConfig bounds what one operation may cost; over a limit it is
@@ -256,7 +259,7 @@ func Default() Config {
 			Fallback:       64 << 20,
 		},
 		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
-		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
+		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second, Share: true, ShareQueue: 1000},
 		Log:   LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
 			MaxDepth:              12,
@@ -589,6 +592,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Batch.Backstop < 0 || c.Batch.Backstop > time.Minute {
 		bad("batch.backstop", "must be between 0 and 1m, got %s", c.Batch.Backstop)
+	}
+	if c.Batch.ShareQueue < 1 {
+		bad("batch.share_queue", "must be positive, got %d", c.Batch.ShareQueue)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)

@@ -196,6 +196,12 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		}
 	}
 
+	var share *connect.Share
+	if cfg.Batch.Share && cfg.Batch.Mode != "off" {
+		// Mode off measures one call per key: sharing would merge them.
+		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue})
+	}
+
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{},
 	})
@@ -292,6 +298,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			Stale:     g.stale,
 			Authorize: authorize,
 			Cache:     g.cache,
+			Share:     share,
 		}),
 	)...)
 	mux.Handle("/graphql", gql)
