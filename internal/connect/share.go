@@ -3,6 +3,7 @@ package connect
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,9 +72,22 @@ func (s *Share) Groups() int {
 
 // shareGroup is the state of one loader for one caller. Under Share.mu.
 type shareGroup[K comparable, V any] struct {
-	inflight map[K]*flight[K, V] // keys of the call in flight
-	busy     bool                // a call is in flight
+	inflight map[K]*flight[K, V] // keys of the calls in flight
+	flying   []*flight[K, V]     // the calls in flight
 	next     *flight[K, V]       // keys queued for the next call
+}
+
+// alone reports whether the request owner waits on every call in flight
+// and nobody else does: its keys then go out at once, since waiting for
+// its own earlier call (two parents of one level answering apart) would
+// add a round trip without sharing anything.
+func (g *shareGroup[K, V]) alone(owner any) bool {
+	for _, f := range g.flying {
+		if !f.only(owner) {
+			return false
+		}
+	}
+	return true
 }
 
 // flight is one shared call of a batch function.
@@ -91,6 +105,7 @@ type flight[K comparable, V any] struct {
 	noDeadline bool
 
 	// Under Share.mu.
+	owners  []any // the requests waiting, for shareGroup.alone
 	waiters int
 	sent    bool
 	cancel  context.CancelFunc
@@ -106,10 +121,13 @@ func (f *flight[K, V]) add(k K) {
 	f.keys = append(f.keys, k)
 }
 
-// join counts ctx's caller among f's waiters and extends f's deadline to
-// its own.
-func (f *flight[K, V]) join(ctx context.Context) {
+// join counts ctx's caller, of request owner, among f's waiters and
+// extends f's deadline to its own.
+func (f *flight[K, V]) join(ctx context.Context, owner any) {
 	f.waiters++
+	if !contains(f.owners, owner) {
+		f.owners = append(f.owners, owner)
+	}
 	if f.sent || f.noDeadline {
 		return
 	}
@@ -124,9 +142,10 @@ func (f *flight[K, V]) join(ctx context.Context) {
 
 // Shared returns fn sharing its calls with the same loader's in other
 // requests through s (fn itself when s is nil). name identifies the
-// loader (its endpoint and the type it decodes), c its service's client.
-// Every request's fn for one name must be the same batch function.
-func Shared[K comparable, V any](s *Share, name string, c *upstream.Client, fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
+// loader (its endpoint and the type it decodes), c its service's client,
+// owner the request (any comparable value distinct per request). Every
+// request's fn for one name must be the same batch function.
+func Shared[K comparable, V any](s *Share, name string, c *upstream.Client, owner any, fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
 	if s == nil {
 		return fn
 	}
@@ -137,11 +156,11 @@ func Shared[K comparable, V any](s *Share, name string, c *upstream.Client, fn d
 			// request alone, by the client, as without sharing.
 			return fn(ctx, keys)
 		}
-		return share(ctx, s, name+"\x00"+c.Caller(ctx), c, fn, keys, rec)
+		return share(ctx, s, name+"\x00"+c.Caller(ctx), c, owner, fn, keys, rec)
 	}
 }
 
-func share[K comparable, V any](ctx context.Context, s *Share, id string, c *upstream.Client, fn dataloader.BatchFunc[K, V], keys []K, rec *upstream.Recorder) []*dataloader.Result[V] {
+func share[K comparable, V any](ctx context.Context, s *Share, id string, c *upstream.Client, owner any, fn dataloader.BatchFunc[K, V], keys []K, rec *upstream.Recorder) []*dataloader.Result[V] {
 	at := make([]*flight[K, V], len(keys))
 	var own []int // keys past the queue's bound
 	var mine []*flight[K, V]
@@ -153,7 +172,7 @@ func share[K comparable, V any](ctx context.Context, s *Share, id string, c *ups
 		s.groups[id] = g
 	}
 	for i, k := range keys {
-		if f := g.inflight[k]; f != nil {
+		if f := g.inflight[k]; f != nil && !f.only(owner) {
 			at[i] = f
 		} else if g.next != nil && g.next.has(k) {
 			at[i] = g.next
@@ -169,10 +188,10 @@ func share[K comparable, V any](ctx context.Context, s *Share, id string, c *ups
 		}
 		if !contains(mine, at[i]) {
 			mine = append(mine, at[i])
-			at[i].join(ctx)
+			at[i].join(ctx, owner)
 		}
 	}
-	if !g.busy && g.next != nil {
+	if g.next != nil && g.alone(owner) {
 		sendGroup(s, id, g)
 	}
 	s.mu.Unlock()
@@ -218,6 +237,13 @@ func share[K comparable, V any](ctx context.Context, s *Share, id string, c *ups
 		res[i] = dataloader.Result[V]{Error: gone}
 	}
 	return out
+}
+
+// only reports whether owner is the one request waiting on f. A request
+// does not join its own call in flight: alone, it makes the calls it made
+// without sharing, whatever the timing (the docs and the bench count them).
+func (f *flight[K, V]) only(owner any) bool {
+	return len(f.owners) == 1 && f.owners[0] == owner
 }
 
 func (f *flight[K, V]) has(k K) bool {
@@ -275,13 +301,14 @@ func sendGroup[K comparable, V any](s *Share, id string, g *shareGroup[K, V]) {
 		close(f.done)
 	}
 	if g.next == nil {
-		if !g.busy && len(g.inflight) == 0 {
+		if len(g.flying) == 0 {
 			delete(s.groups, id)
 		}
 		return
 	}
 	f := g.next
-	g.next, g.busy, f.sent = nil, true, true
+	g.next, f.sent = nil, true
+	g.flying = append(g.flying, f)
 	for _, k := range f.keys {
 		g.inflight[k] = f
 	}
@@ -305,7 +332,7 @@ func sendGroup[K comparable, V any](s *Share, id string, g *shareGroup[K, V]) {
 				delete(g.inflight, k)
 			}
 		}
-		g.busy = false
+		g.flying = slices.DeleteFunc(g.flying, func(x *flight[K, V]) bool { return x == f })
 		sendGroup(s, id, g)
 		s.mu.Unlock()
 		close(f.done)

@@ -99,7 +99,10 @@ func shareFixture(t *testing.T, hold bool, limit, maxQueued int) (*shareBackend,
 	s := NewShare(ShareConfig{MaxQueued: maxQueued})
 	ep := Endpoint{Name: "items", Path: "/items", Batch: "ids", Items: "items", Limit: limit}
 	fn := ByKey(c, nil, ep, func(e *shareEnvelope) []*shareItem { return e.Items }, func(it *shareItem) string { return it.ID })
-	return b, s, Shared(s, "items.Item", c, fn)
+	// Each call is a request of its own, as the loaders' are.
+	return b, s, func(ctx context.Context, ks []Key) []*dataloader.Result[*shareItem] {
+		return Shared(s, "items.Item", c, new(int), fn)(ctx, ks)
+	}
 }
 
 func (b *shareBackend) open() {
@@ -384,4 +387,27 @@ func TestShareAloneSendsAtOnce(t *testing.T) {
 	if s.Groups() != 0 {
 		t.Errorf("got %d groups kept, want 0", s.Groups())
 	}
+}
+
+// A request never queues behind its own call: two parents of one level
+// answering apart send their children's keys at once.
+func TestShareRequestNeverWaitsForItself(t *testing.T) {
+	b, s, _ := shareFixture(t, true, 100, 0)
+	ts := httptest.NewServer(b)
+	t.Cleanup(ts.Close)
+	c, err := upstream.New(upstream.Config{Service: "items", BaseURL: ts.URL, Timeout: 5 * time.Second},
+		upstream.NewHTTPClient(upstream.NewTransport(upstream.TransportConfig{})), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := Endpoint{Name: "items", Path: "/items", Batch: "ids", Items: "items"}
+	req := new(int)
+	fn := Shared(s, "items.Item", c, req, ByKey(c, nil, ep, func(e *shareEnvelope) []*shareItem { return e.Items }, func(it *shareItem) string { return it.ID }))
+	var wg sync.WaitGroup
+	wg.Go(func() { fetchAll(context.Background(), fn, keys("p1")) })
+	waitFor(t, "the first call sent", func() bool { return len(b.got()) == 1 })
+	wg.Go(func() { fetchAll(context.Background(), fn, keys("p2")) })
+	waitFor(t, "the second call sent while the first is held", func() bool { return len(b.got()) == 2 })
+	b.open()
+	wg.Wait()
 }

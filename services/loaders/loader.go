@@ -67,7 +67,7 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 	}
 	// Beneath the request's loader, its calls are shared with concurrent
 	// requests' (nil cfg.Share: not).
-	fn = connect.Shared(cfg.Share, name, req.clients[service], fn)
+	fn = connect.Shared(cfg.Share, name, req.clients[service], req, fn)
 	l.dl = dataloader.NewBatchedLoader(l.wrap(fn),
 		dataloader.WithWait[K, V](wait),
 		dataloader.WithBatchCapacity[K, V](capacity),
