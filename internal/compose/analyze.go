@@ -33,7 +33,9 @@ type Source struct {
 	Name       string
 	Contract   string
 	BatchLimit int
-	pos        *ast.Position
+	// CallerIndependent: the service's answers do not depend on the caller.
+	CallerIndependent bool
+	pos               *ast.Position
 	c          *contract
 }
 
@@ -289,6 +291,7 @@ func (a *analyzer) sources() {
 			}
 			s.BatchLimit = n
 		}
+		s.CallerIndependent = argString(d, "callerIndependent") == "true"
 		if !validName(s.Name) {
 			a.errorf(d.Position, "@source name %q: use lower-case letters, digits and _ (it becomes a configuration key and a Go package)", s.Name)
 			continue

@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"net/url"
 	"os"
@@ -30,6 +31,19 @@ import (
 // Services are the backends the schema declares (@source), in declaration
 // order: each has its own keys (`<service>.url`, …), merged over `defaults`.
 var Services = registry.Services()
+
+// CallerIndependent reports whether the schema declares the named
+// service's answers independent of the caller (@source callerIndependent):
+// its calls carry no caller headers — it inherits no forward_headers and
+// gets no identity header — so every caller shares them.
+func CallerIndependent(service string) bool {
+	for _, s := range registry.Sources() {
+		if s.Name == service {
+			return s.CallerIndependent
+		}
+	}
+	return false
+}
 
 // Config is the whole configuration. The `doc` tags feed the configuration
 // reference in the README (a test keeps them in sync).
@@ -217,7 +231,7 @@ type ServiceConfig struct {
 
 	MaxInFlight int `koanf:"max_in_flight" doc:"Most concurrent calls to the service (0: unlimited)."`
 
-	ForwardHeaders []string `koanf:"forward_headers" doc:"Client headers passed on to the service (an allow-list; hop-by-hop and internal headers never pass)."`
+	ForwardHeaders []string `koanf:"forward_headers" doc:"Client headers passed on to the service (an allow-list; hop-by-hop and internal headers never pass). A service the schema declares caller-independent (@source callerIndependent: catalog, pricing, inventory, reviews) inherits none and may not set any: it gets no caller headers, not even the identity header."`
 
 	Critical bool `koanf:"critical" doc:"A failure of this service's fields fails their root field, unless the field is marked @optional (fields marked @critical always do)."`
 }
@@ -295,6 +309,9 @@ func Default() Config {
 	for _, name := range Services {
 		sc := c.Defaults
 		sc.ForwardHeaders = slices.Clone(sc.ForwardHeaders)
+		if CallerIndependent(name) {
+			sc.ForwardHeaders = nil
+		}
 		c.Services[name] = &sc
 	}
 	return c
@@ -378,7 +395,12 @@ func Load(path string, environ []string) (*Config, error) {
 	services := make(map[string]*koanf.Koanf, len(Services))
 	for _, s := range Services {
 		m := koanf.New(".")
-		_ = m.Load(confmap.Provider(defaults, "."), nil)
+		inherited := defaults
+		if CallerIndependent(s) {
+			inherited = maps.Clone(defaults)
+			delete(inherited, "forward_headers")
+		}
+		_ = m.Load(confmap.Provider(inherited, "."), nil)
 		_ = m.Load(confmap.Provider(k.Cut(s).Raw(), "."), nil)
 		k.Delete(s)
 		services[s] = m
@@ -632,6 +654,9 @@ func (c *Config) Validate() []error {
 		}
 		if err := upstream.CheckForward(sc.ForwardHeaders); err != nil {
 			bad(s+".forward_headers", "%v", err)
+		}
+		if CallerIndependent(s) && len(sc.ForwardHeaders) > 0 {
+			bad(s+".forward_headers", "the schema declares %s caller-independent (@source callerIndependent): its calls carry no caller headers and are shared by every caller; remove the key, or the declaration if its answers depend on the caller", s)
 		}
 		if !slices.Contains([]string{"off", "warn", "fail"}, sc.ContractCheck) {
 			bad(s+".contract_check", "must be off, warn or fail, got %q", sc.ContractCheck)

@@ -154,6 +154,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			MaxInFlight:                sc.MaxInFlight,
 		}, opts.PolicyHooks)
 		g.policies[name] = p
+		ident := cfg.Auth.IdentityHeader
+		if config.CallerIndependent(name) {
+			ident = "" // its answers are the same for every caller
+		}
 		c, err := upstream.New(upstream.Config{
 			Service:          name,
 			BaseURL:          sc.URL,
@@ -161,7 +165,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			MaxResponseBytes: sc.MaxResponseBytes,
 			Policy:           p,
 			Forward:          sc.ForwardHeaders,
-			IdentityHeader:   cfg.Auth.IdentityHeader,
+			IdentityHeader:   ident,
 		}, hc, opts.Observer)
 		if err != nil {
 			stop()
