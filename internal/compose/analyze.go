@@ -36,7 +36,7 @@ type Source struct {
 	// CallerIndependent: the service's answers do not depend on the caller.
 	CallerIndependent bool
 	pos               *ast.Position
-	c          *contract
+	c                 *contract
 }
 
 // Param is a connector parameter other than the key.
