@@ -231,7 +231,7 @@ type ServiceConfig struct {
 
 	MaxInFlight int `koanf:"max_in_flight" doc:"Most concurrent calls to the service (0: unlimited)."`
 
-	ForwardHeaders []string `koanf:"forward_headers" doc:"Client headers passed on to the service (an allow-list; hop-by-hop and internal headers never pass). A service the schema declares caller-independent (@source callerIndependent: catalog, pricing, inventory, reviews) inherits none and may not set any: it gets no caller headers, not even the identity header."`
+	ForwardHeaders []string `koanf:"forward_headers" doc:"Client headers passed on to the service (an allow-list; hop-by-hop and internal headers never pass). A service the schema declares caller-independent (@source(callerIndependent: true)) inherits none and may not set any: it gets no caller headers, not even the identity header."`
 
 	Critical bool `koanf:"critical" doc:"A failure of this service's fields fails their root field, unless the field is marked @optional (fields marked @critical always do)."`
 }
