@@ -3,6 +3,7 @@ package connect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -323,7 +324,7 @@ func sendGroup[K comparable, V any](s *Share, id string, g *shareGroup[K, V]) {
 	f.rec = upstream.NewRecorder()
 	ctx = upstream.WithRecorder(ctx, f.rec)
 	go func() {
-		res := f.fn(ctx, f.keys)
+		res := call(ctx, f.fn, f.keys)
 		f.cancel()
 		s.mu.Lock()
 		f.res = res
@@ -366,4 +367,28 @@ func (s *Share) waiting() (n, queued int) {
 		n, queued = n+w, queued+q
 	}
 	return n, queued
+}
+
+// call runs fn in a goroutine of its own: a panic there would end the
+// process, so it becomes every key's error instead, as dataloader makes of
+// a batch function's panic.
+func call[K comparable, V any](ctx context.Context, fn dataloader.BatchFunc[K, V], keys []K) (res []*dataloader.Result[V]) {
+	defer func() {
+		if p := recover(); p != nil {
+			err := fmt.Errorf("shared call panicked: %v", p)
+			res = make([]*dataloader.Result[V], len(keys))
+			for i := range res {
+				res[i] = &dataloader.Result[V]{Error: err}
+			}
+		}
+	}()
+	res = fn(ctx, keys)
+	if len(res) != len(keys) {
+		err := fmt.Errorf("batch function answered %d results for %d keys", len(res), len(keys))
+		res = make([]*dataloader.Result[V], len(keys))
+		for i := range res {
+			res[i] = &dataloader.Result[V]{Error: err}
+		}
+	}
+	return res
 }

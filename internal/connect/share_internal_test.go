@@ -411,3 +411,20 @@ func TestShareRequestNeverWaitsForItself(t *testing.T) {
 	b.open()
 	wg.Wait()
 }
+
+// A batch function that panics fails its keys, for every caller, and
+// does not end the process.
+func TestSharePanicFailsTheKeys(t *testing.T) {
+	s := NewShare(ShareConfig{})
+	c, err := upstream.New(upstream.Config{Service: "items", BaseURL: "http://127.0.0.1:1"},
+		upstream.NewHTTPClient(upstream.NewTransport(upstream.TransportConfig{})), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := func(context.Context, []Key) []*dataloader.Result[*shareItem] { panic("boom") }
+	a := fetchAll(context.Background(), Shared(s, "items.Item", c, new(int), boom), keys("p1", "p2"))
+	if a.err == nil || !strings.Contains(a.err.Error(), "panicked") {
+		t.Errorf("got %v, want the panic as the keys' error", a.err)
+	}
+	waitFor(t, "groups dropped", func() bool { return s.Groups() == 0 })
+}
