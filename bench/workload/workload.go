@@ -24,6 +24,9 @@ type Workload struct {
 	// MaxCalls, when set, is the most calls: levels whose answers arrive
 	// apart may be dispatched apart (see User).
 	MaxCalls int
+	// IDs, when set, are the values of the query's $id: request i asks
+	// for IDs[i % len(IDs)] (see HotProduct).
+	IDs []string
 }
 
 // Listing is a catalog page of 20 shoes with prices, stock, the newest
@@ -72,22 +75,51 @@ var User = Workload{
 	MaxCalls:  6,
 }
 
+// HotProduct is the product page of issue 19's sharing measurement:
+// concurrent requests for 20 distinct products (catalog, pricing,
+// inventory, reviews and the reviewers: five calls a page alone). It has
+// no floor path: bench/hot.sh runs it against the gateway only, with
+// sharing on and off.
+var HotProduct = Workload{
+	Name: "hot-product",
+	Query: `query Hot($id: ID!) { product(id: $id) { name price { amount { formatted } } stock { available inStock } ` +
+		`reviews(first: 5) { rating author { name } } ratingSummary { count average } } }`,
+	WantCalls: 5,
+	IDs:       hotIDs(20),
+}
+
+func hotIDs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("p%d", i+1)
+	}
+	return out
+}
+
 // All returns the workloads in report order.
 func All() []Workload { return []Workload{Listing, Dashboard, ProductPage, User} }
 
 // ByName returns the workload called name.
 func ByName(name string) (Workload, error) {
-	for _, w := range All() {
+	for _, w := range append(All(), HotProduct) {
 		if w.Name == name {
 			return w, nil
 		}
 	}
-	return Workload{}, fmt.Errorf("workload: unknown workload %q (want listing, dashboard, product or user)", name)
+	return Workload{}, fmt.Errorf("workload: unknown workload %q (want listing, dashboard, product, user or hot-product)", name)
 }
 
 // Body returns the JSON body of a GraphQL POST for w.
-func (w Workload) Body() []byte {
-	b, err := json.Marshal(map[string]string{"query": w.Query})
+func (w Workload) Body() []byte { return w.BodyAt(0) }
+
+// BodyAt returns the JSON body of w's request i: with IDs, its $id is
+// IDs[i % len(IDs)].
+func (w Workload) BodyAt(i int) []byte {
+	req := map[string]any{"query": w.Query}
+	if len(w.IDs) > 0 {
+		req["variables"] = map[string]string{"id": w.IDs[i%len(w.IDs)]}
+	}
+	b, err := json.Marshal(req)
 	if err != nil { // a map of strings always encodes
 		panic(err)
 	}

@@ -8,12 +8,12 @@ import (
 )
 
 var sources = []Source{
-	{Name: "catalog", Contract: "api/catalog.yaml", BatchLimit: 100},
-	{Name: "pricing", Contract: "api/pricing.yaml", BatchLimit: 100},
-	{Name: "inventory", Contract: "api/inventory.yaml", BatchLimit: 100},
-	{Name: "reviews", Contract: "api/reviews.yaml", BatchLimit: 100},
-	{Name: "users", Contract: "api/users.yaml", BatchLimit: 100},
-	{Name: "orders", Contract: "api/orders.yaml", BatchLimit: 100},
+	{Name: "catalog", Contract: "api/catalog.yaml", BatchLimit: 100, CallerIndependent: true},
+	{Name: "pricing", Contract: "api/pricing.yaml", BatchLimit: 100, CallerIndependent: true},
+	{Name: "inventory", Contract: "api/inventory.yaml", BatchLimit: 100, CallerIndependent: true},
+	{Name: "reviews", Contract: "api/reviews.yaml", BatchLimit: 100, CallerIndependent: true},
+	{Name: "users", Contract: "api/users.yaml", BatchLimit: 100, CallerIndependent: false},
+	{Name: "orders", Contract: "api/orders.yaml", BatchLimit: 100, CallerIndependent: false},
 }
 
 var fields = map[string]map[string]*Field{

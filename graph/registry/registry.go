@@ -19,6 +19,11 @@ type Source struct {
 	Contract string
 	// BatchLimit is the most ids one batch call may carry.
 	BatchLimit int
+	// CallerIndependent is set when the service's answers do not depend on
+	// who asks (@source(callerIndependent: true)): its calls carry no
+	// caller headers, so they and its entity-cache entries are shared by
+	// every caller.
+	CallerIndependent bool
 }
 
 // Criticality says what a failure of a field does to its root field.

@@ -33,8 +33,10 @@ type Source struct {
 	Name       string
 	Contract   string
 	BatchLimit int
-	pos        *ast.Position
-	c          *contract
+	// CallerIndependent: the service's answers do not depend on the caller.
+	CallerIndependent bool
+	pos               *ast.Position
+	c                 *contract
 }
 
 // Param is a connector parameter other than the key.
@@ -312,6 +314,7 @@ func (a *analyzer) sources() {
 			}
 			s.BatchLimit = n
 		}
+		s.CallerIndependent = argString(d, "callerIndependent") == "true"
 		if !validName(s.Name) {
 			a.errorf(d.Position, "@source name %q: use lower-case letters, digits and _ (it becomes a configuration key and a Go package)", s.Name)
 			continue

@@ -78,6 +78,21 @@ func TestGraphComposes(t *testing.T) {
 	}
 }
 
+// @source(callerIndependent:) is read from the schema: the graph's
+// public-data services declare it, a service that does not is not.
+func TestCallerIndependentIsDeclared(t *testing.T) {
+	g, err := compose.Analyze(schemaWith(t, "graph/loyalty.graphqls", loyaltySDL(t)), root)
+	if err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
+	want := map[string]bool{"catalog": true, "pricing": true, "inventory": true, "reviews": true, "users": false, "orders": false, "loyalty": false}
+	for _, s := range g.Sources {
+		if s.CallerIndependent != want[s.Name] {
+			t.Errorf("%s callerIndependent: got %v, want %v", s.Name, s.CallerIndependent, want[s.Name])
+		}
+	}
+}
+
 // @connect(maxAge:) reaches the endpoint's loader.
 func TestMaxAgeReachesTheLoader(t *testing.T) {
 	sdl := strings.Replace(loyaltySDL(t), `items: "balances")`, `items: "balances", maxAge: 30)`, 1)

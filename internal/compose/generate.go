@@ -288,7 +288,7 @@ func (g *Graph) genRegistry(root string) error {
 	w.p("%spackage registry\n\nimport (\n\t\"math\"\n\t\"time\"\n)", header)
 	w.p("\nvar sources = []Source{")
 	for _, s := range g.Sources {
-		w.p("\t{Name: %q, Contract: %q, BatchLimit: %d},", s.Name, s.Contract, s.BatchLimit)
+		w.p("\t{Name: %q, Contract: %q, BatchLimit: %d, CallerIndependent: %t},", s.Name, s.Contract, s.BatchLimit, s.CallerIndependent)
 	}
 	w.p("}\n\nvar fields = map[string]map[string]*Field{")
 	var types []string

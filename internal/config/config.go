@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"net/url"
 	"os"
@@ -30,6 +31,19 @@ import (
 // Services are the backends the schema declares (@source), in declaration
 // order: each has its own keys (`<service>.url`, …), merged over `defaults`.
 var Services = registry.Services()
+
+// CallerIndependent reports whether the schema declares the named
+// service's answers independent of the caller (@source callerIndependent):
+// its calls carry no caller headers — it inherits no forward_headers and
+// gets no identity header — so every caller shares them.
+func CallerIndependent(service string) bool {
+	for _, s := range registry.Sources() {
+		if s.Name == service {
+			return s.CallerIndependent
+		}
+	}
+	return false
+}
 
 // Config is the whole configuration. The `doc` tags feed the configuration
 // reference in the README (a test keeps them in sync).
@@ -112,6 +126,9 @@ type BatchConfig struct {
 	Mode     string        `koanf:"mode" doc:"scheduler (dispatch each level as soon as it is complete), timer (plain dataloader window of batch.wait) or off (one call per key; for measuring N+1 only)."`
 	Wait     time.Duration `koanf:"wait" doc:"Batching window in timer mode."`
 	Backstop time.Duration `koanf:"backstop" doc:"In scheduler mode, the longest a loader waits for the scheduler before dispatching anyway."`
+	Share    bool          `koanf:"share" doc:"Share backend reads across concurrent requests, without a timer: a key already in a call in flight is not asked for again, and keys asked for while an endpoint's call is in flight go out together in its next call. Calls forwarding different caller headers never share. Not in mode off."`
+	// Ten calls at the contract's batch limit of 100.
+	ShareQueue int `koanf:"share_queue" doc:"Most keys of one endpoint and caller queued for its next shared call; past it, a request's further keys go out in a call of their own, unshared."`
 }
 
 // LimitsConfig bounds what one operation may cost; over a limit it is
@@ -217,7 +234,7 @@ type ServiceConfig struct {
 
 	MaxInFlight int `koanf:"max_in_flight" doc:"Most concurrent calls to the service (0: unlimited)."`
 
-	ForwardHeaders []string `koanf:"forward_headers" doc:"Client headers passed on to the service (an allow-list; hop-by-hop and internal headers never pass)."`
+	ForwardHeaders []string `koanf:"forward_headers" doc:"Client headers passed on to the service (an allow-list; hop-by-hop and internal headers never pass). A service the schema declares caller-independent (@source(callerIndependent: true)) inherits none and may not set any: it gets no caller headers, not even the identity header."`
 
 	Critical bool `koanf:"critical" doc:"A failure of this service's fields fails their root field, unless the field is marked @optional (fields marked @critical always do)."`
 }
@@ -261,7 +278,7 @@ func Default() Config {
 			Plans:          32 << 20,
 		},
 		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
-		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
+		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second, Share: true, ShareQueue: 1000},
 		Log:   LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
 			MaxDepth:              12,
@@ -298,6 +315,9 @@ func Default() Config {
 	for _, name := range Services {
 		sc := c.Defaults
 		sc.ForwardHeaders = slices.Clone(sc.ForwardHeaders)
+		if CallerIndependent(name) {
+			sc.ForwardHeaders = nil
+		}
 		c.Services[name] = &sc
 	}
 	return c
@@ -381,7 +401,12 @@ func Load(path string, environ []string) (*Config, error) {
 	services := make(map[string]*koanf.Koanf, len(Services))
 	for _, s := range Services {
 		m := koanf.New(".")
-		_ = m.Load(confmap.Provider(defaults, "."), nil)
+		inherited := defaults
+		if CallerIndependent(s) {
+			inherited = maps.Clone(defaults)
+			delete(inherited, "forward_headers")
+		}
+		_ = m.Load(confmap.Provider(inherited, "."), nil)
 		_ = m.Load(confmap.Provider(k.Cut(s).Raw(), "."), nil)
 		k.Delete(s)
 		services[s] = m
@@ -600,6 +625,9 @@ func (c *Config) Validate() []error {
 	if c.Batch.Backstop < 0 || c.Batch.Backstop > time.Minute {
 		bad("batch.backstop", "must be between 0 and 1m, got %s", c.Batch.Backstop)
 	}
+	if c.Batch.ShareQueue < 1 {
+		bad("batch.share_queue", "must be positive, got %d", c.Batch.ShareQueue)
+	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
 	}
@@ -636,6 +664,9 @@ func (c *Config) Validate() []error {
 		}
 		if err := upstream.CheckForward(sc.ForwardHeaders); err != nil {
 			bad(s+".forward_headers", "%v", err)
+		}
+		if CallerIndependent(s) && len(sc.ForwardHeaders) > 0 {
+			bad(s+".forward_headers", "the schema declares %s caller-independent (@source callerIndependent): its calls carry no caller headers and are shared by every caller; remove the key, or the declaration if its answers depend on the caller", s)
 		}
 		if !slices.Contains([]string{"off", "warn", "fail"}, sc.ContractCheck) {
 			bad(s+".contract_check", "must be off, warn or fail, got %q", sc.ContractCheck)

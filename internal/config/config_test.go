@@ -21,7 +21,7 @@ defaults:
   max_retries: 1
 pricing:
   timeout: 200ms
-catalog:
+users:
   forward_headers: [Authorization, Accept-Language]
 `), 0o600)
 	c, err := config.Load(file, []string{"TRIBUTARY_PRICING_MAX_RETRIES=0", "TRIBUTARY_REQUEST_TIMEOUT=4s", "OTHER=1"})
@@ -38,8 +38,9 @@ catalog:
 		{"env over service file", c.Services["pricing"].MaxRetries, 0},
 		{"file defaults over built-in", c.Services["orders"].MaxRetries, 1},
 		{"built-in default", c.Services["orders"].BreakerConsecutiveFailures, 5},
-		{"list", strings.Join(c.Services["catalog"].ForwardHeaders, ","), "Authorization,Accept-Language"},
-		{"inherited list", strings.Join(c.Services["users"].ForwardHeaders, ","), "Authorization"},
+		{"list", strings.Join(c.Services["users"].ForwardHeaders, ","), "Authorization,Accept-Language"},
+		{"inherited list", strings.Join(c.Services["orders"].ForwardHeaders, ","), "Authorization"},
+		{"caller-independent: none inherited", len(c.Services["catalog"].ForwardHeaders), 0},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -65,11 +66,14 @@ func TestInvalidConfigurationNamesEveryBadKey(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "c.yaml")
 	os.WriteFile(file, []byte("pricing:\n  timout: 1s\n"), 0o600)
-	_, err := config.Load(file, []string{"TRIBUTARY_LOG_LEVEL=loud", "TRIBUTARY_USERS_FORWARD_HEADERS=Host"})
+	_, err := config.Load(file, []string{"TRIBUTARY_LOG_LEVEL=loud", "TRIBUTARY_USERS_FORWARD_HEADERS=Host",
+		"TRIBUTARY_CATALOG_FORWARD_HEADERS=Authorization", "TRIBUTARY_BATCH_SHARE_QUEUE=0"})
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"timout", "log.level", "users.forward_headers"} {
+	// catalog is declared caller-independent: forwarding to it contradicts
+	// the schema.
+	for _, want := range []string{"timout", "log.level", "users.forward_headers", "catalog.forward_headers", "batch.share_queue"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
 		}

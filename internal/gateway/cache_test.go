@@ -110,22 +110,23 @@ func TestEntityCacheKeysIncludeParameters(t *testing.T) {
 
 // An answer fetched with the caller's Authorization is the caller's own:
 // it is never kept, and a caller with credentials never reads what an
-// anonymous call kept. The backend sees every authorized call.
+// anonymous call kept. The backend sees every authorized call. (users
+// gets the caller's headers; a caller-independent service would not.)
 func TestEntityCacheNeverSharesCredentialedAnswers(t *testing.T) {
 	e := newEnv(t, withCache)
 	var mu sync.Mutex
-	var seen []string // Authorization of each pricing call
+	var seen []string // Authorization of each users call
 	e.onRequest = func(svc demo.Service, r *http.Request) {
-		if svc == demo.Pricing {
+		if svc == demo.Users {
 			mu.Lock()
 			seen = append(seen, r.Header.Get("Authorization"))
 			mu.Unlock()
 		}
 	}
-	e.cacheControl(demo.Pricing, "max-age=60")
+	e.cacheControl(demo.Users, "max-age=60")
 	callers := []string{"", "Bearer alice", "Bearer bob", "Bearer alice", ""}
 	for _, auth := range callers {
-		body := strings.NewReader(`{"query": ` + quote(pricedProduct) + `}`)
+		body := strings.NewReader(`{"query": ` + quote(`{ user(id: "u1") { name } }`) + `}`)
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", body)
 		req.Header.Set("Content-Type", "application/json")
 		if auth != "" {
@@ -139,7 +140,7 @@ func TestEntityCacheNeverSharesCredentialedAnswers(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if strings.Join(seen, "|") != strings.Join(want, "|") {
-		t.Errorf("pricing calls by Authorization: got %q, want %q", seen, want)
+		t.Errorf("users calls by Authorization: got %q, want %q", seen, want)
 	}
 }
 
@@ -252,32 +253,42 @@ func quote(s string) string {
 }
 
 // With an identity header, a signed-in caller's look-ups carry who they
-// are: never cached, while anonymous callers still share entries.
+// are: never cached, while anonymous callers still share entries. A
+// service declared caller-independent (pricing) gets no identity, so
+// every caller shares its entries.
 func TestEntityCacheSkipsCallsCarryingTheIdentity(t *testing.T) {
 	e := newEnv(t, withJWT, withCache, func(c *config.Config) {
 		c.Auth.IdentityHeader = "X-User-Id"
-		c.Services["pricing"].ForwardHeaders = []string{} // the identity alone
+		c.Services["users"].ForwardHeaders = []string{} // the identity alone
 	})
+	e.cacheControl(demo.Users, "max-age=60")
 	e.cacheControl(demo.Pricing, "max-age=60")
 	var mu sync.Mutex
-	var seen []string // X-User-Id of each pricing call
+	seen := map[demo.Service][]string{} // X-User-Id and Authorization of each call
 	e.onRequest = func(svc demo.Service, r *http.Request) {
-		if svc == demo.Pricing {
+		if svc == demo.Users || svc == demo.Pricing {
 			mu.Lock()
-			seen = append(seen, r.Header.Get("X-User-Id")+r.Header.Get("Authorization"))
+			seen[svc] = append(seen[svc], r.Header.Get("X-User-Id")+r.Header.Get("Authorization"))
 			mu.Unlock()
 		}
 	}
 	tok := token(t, "u7")
 	for _, as := range []string{tok, tok, "", ""} {
-		if r := e.queryAs(as, pricedProduct, nil); len(r.Errors) > 0 {
+		if r := e.queryAs(as, `{ user(id: "u1") { name } product(id: "p1") { price { amount { formatted } } } }`, nil); len(r.Errors) > 0 {
 			t.Fatalf("errors: %s", r.Raw)
 		}
 	}
-	want := []string{"u7", "u7", ""} // the second anonymous query hits
 	mu.Lock()
 	defer mu.Unlock()
-	if strings.Join(seen, "|") != strings.Join(want, "|") {
-		t.Errorf("pricing calls by X-User-Id: got %q, want %q", seen, want)
+	for _, tt := range []struct {
+		svc  demo.Service
+		want []string
+	}{
+		{demo.Users, []string{"u7", "u7", ""}}, // the second anonymous query hits
+		{demo.Pricing, []string{""}},           // one call for every caller
+	} {
+		if strings.Join(seen[tt.svc], "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%s calls by X-User-Id: got %q, want %q", tt.svc, seen[tt.svc], tt.want)
+		}
 	}
 }

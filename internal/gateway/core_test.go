@@ -395,6 +395,9 @@ func TestLevelsStayWholeUnderLoad(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) {
 		c.Batch.Backstop = 30 * time.Second
 		c.RequestTimeout = 30 * time.Second
+		// Each request's own levels are counted: sharing across requests
+		// would merge them (connect's tests and bench/ measure that).
+		c.Batch.Share = false
 	}, eachService(func(_ string, sc *config.ServiceConfig) { sc.Timeout = 20 * time.Second }))
 	const n = 24
 	errs := make(chan error, n)

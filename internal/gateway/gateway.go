@@ -160,6 +160,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			MaxInFlight:                sc.MaxInFlight,
 		}, opts.PolicyHooks)
 		g.policies[name] = p
+		ident := cfg.Auth.IdentityHeader
+		if config.CallerIndependent(name) {
+			ident = "" // its answers are the same for every caller
+		}
 		c, err := upstream.New(upstream.Config{
 			Service:          name,
 			BaseURL:          sc.URL,
@@ -167,7 +171,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			MaxResponseBytes: sc.MaxResponseBytes,
 			Policy:           p,
 			Forward:          sc.ForwardHeaders,
-			IdentityHeader:   cfg.Auth.IdentityHeader,
+			IdentityHeader:   ident,
 		}, hc, opts.Observer)
 		if err != nil {
 			stop()
@@ -200,6 +204,12 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		if g.redis != nil {
 			g.wg.Go(func() { g.redis.Subscribe(bg, func(service, id string) { g.cache.Drop(service, id) }) })
 		}
+	}
+
+	var share *connect.Share
+	if cfg.Batch.Share && cfg.Batch.Mode != "off" {
+		// Mode off measures one call per key: sharing would merge them.
+		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue})
 	}
 
 	root := &resolvers.Resolver{}
@@ -314,6 +324,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			Stale:     g.stale,
 			Authorize: authorize,
 			Cache:     g.cache,
+			Share:     share,
 		}),
 	)...)
 	mux.Handle("/graphql", gql)

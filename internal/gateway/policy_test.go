@@ -119,7 +119,10 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 // The bulkhead caps calls in flight to one service; callers wait for a
 // slot within their deadline.
 func TestBulkheadCapsInFlightCalls(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.Services["pricing"].MaxInFlight = 2 })
+	e := newEnv(t, func(c *config.Config) {
+		c.Services["pricing"].MaxInFlight = 2
+		c.Batch.Share = false // eight identical requests would share one call
+	})
 	pricing := e.backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{Latency: 30 * time.Millisecond})
 	done := make(chan struct{})

@@ -157,14 +157,15 @@ func noneToken(t *testing.T) string {
 }
 
 // Backends see exactly the headers their policy allows, the identity of
-// the validated caller, and never a client's forged identity header.
+// the validated caller, and never a client's forged identity header; a
+// service declared caller-independent (catalog) sees none of them.
 func TestHeaderPolicy(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]http.Header{}
 	e := newEnv(t, withJWT, func(c *config.Config) {
 		c.Auth.IdentityHeader = "X-User-Id"
-		c.Services["catalog"].ForwardHeaders = []string{"Accept-Language"}
-		c.Services["pricing"].ForwardHeaders = []string{"Authorization", "X-Client-Version"}
+		c.Services["users"].ForwardHeaders = []string{"Accept-Language"}
+		c.Services["orders"].ForwardHeaders = []string{"Authorization", "X-Client-Version"}
 	})
 	e.onRequest = func(svc demo.Service, r *http.Request) {
 		mu.Lock()
@@ -172,7 +173,7 @@ func TestHeaderPolicy(t *testing.T) {
 		mu.Unlock()
 	}
 	tok := token(t, "u7")
-	r := e.queryAs(tok, `{ product(id: "p1") { name price { amount { formatted } } } }`, http.Header{
+	r := e.queryAs(tok, `{ user(id: "u7") { name orders(first: 1) { id } } product(id: "p1") { name } }`, http.Header{
 		"Accept-Language":  {"nl-NL"},
 		"X-Client-Version": {"3.1"},
 		"X-User-Id":        {"u1"}, // forged
@@ -184,21 +185,24 @@ func TestHeaderPolicy(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	catalog, pricing := seen["catalog"], seen["pricing"]
+	users, orders, catalog := seen["users"], seen["orders"], seen["catalog"]
 	for _, tt := range []struct {
 		name      string
 		got, want any
 	}{
-		{"catalog Accept-Language", catalog.Get("Accept-Language"), "nl-NL"},
+		{"users Accept-Language", users.Get("Accept-Language"), "nl-NL"},
+		{"users Authorization", users.Get("Authorization"), ""},
+		{"users X-Client-Version", users.Get("X-Client-Version"), ""},
+		{"users identity", users.Get("X-User-Id"), "u7"},
+		{"users Cookie", users.Get("Cookie"), ""},
+		{"orders Authorization", orders.Get("Authorization"), "Bearer " + tok},
+		{"orders X-Client-Version", orders.Get("X-Client-Version"), "3.1"},
+		{"orders Accept-Language", orders.Get("Accept-Language"), ""},
+		{"orders identity", orders.Get("X-User-Id"), "u7"},
 		{"catalog Authorization", catalog.Get("Authorization"), ""},
-		{"catalog X-Client-Version", catalog.Get("X-Client-Version"), ""},
-		{"catalog identity", catalog.Get("X-User-Id"), "u7"},
-		{"catalog Cookie", catalog.Get("Cookie"), ""},
-		{"pricing Authorization", pricing.Get("Authorization"), "Bearer " + tok},
-		{"pricing X-Client-Version", pricing.Get("X-Client-Version"), "3.1"},
-		{"pricing Accept-Language", pricing.Get("Accept-Language"), ""},
-		{"pricing identity", pricing.Get("X-User-Id"), "u7"},
-		{"one request id", pricing.Get("X-Request-Id") != "" && catalog.Get("X-Request-Id") == pricing.Get("X-Request-Id"), true},
+		{"catalog identity", catalog.Get("X-User-Id"), ""},
+		{"catalog Accept-Language", catalog.Get("Accept-Language"), ""},
+		{"one request id", orders.Get("X-Request-Id") != "" && users.Get("X-Request-Id") == orders.Get("X-Request-Id"), true},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
@@ -208,9 +212,9 @@ func TestHeaderPolicy(t *testing.T) {
 	// Anonymous callers cannot smuggle an identity either.
 	seen = map[string]http.Header{}
 	mu.Unlock()
-	e.queryAs("", `{ product(id: "p1") { name } }`, http.Header{"X-User-Id": {"u1"}})
+	e.queryAs("", `{ user(id: "u1") { name } }`, http.Header{"X-User-Id": {"u1"}})
 	mu.Lock()
-	if got := seen["catalog"].Get("X-User-Id"); got != "" {
+	if got := seen["users"].Get("X-User-Id"); got != "" {
 		t.Errorf("anonymous request forwarded X-User-Id %q", got)
 	}
 }

@@ -2,7 +2,9 @@ package upstream
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,4 +197,36 @@ func CallFrom(ctx context.Context) (Call, bool) {
 		return *c, true
 	}
 	return Call{}, false
+}
+
+// Spent reports whether the request's enforced fan-out budget allows no
+// more calls: its next call would be refused.
+func (r *Recorder) Spent() bool {
+	return r.enforce && r.budget > 0 && r.started.Load() >= r.budget
+}
+
+// Merge records o's calls, refused calls and cache hits in r as well: o
+// recorded a call made for several requests at once (connect.Share), and
+// each of them counts it, against its fan-out budget too.
+func (r *Recorder) Merge(o *Recorder) {
+	if o == nil || o == r {
+		return
+	}
+	o.mu.Lock()
+	calls, refused := slices.Clone(o.calls), slices.Clone(o.refused)
+	hits := maps.Clone(o.hits)
+	o.mu.Unlock()
+	if n := r.started.Add(int64(len(calls))); r.budget > 0 && n > r.budget {
+		r.exceeded.Store(true)
+	}
+	r.mu.Lock()
+	r.calls = append(r.calls, calls...)
+	r.refused = append(r.refused, refused...)
+	for s, n := range hits {
+		if r.hits == nil {
+			r.hits = map[string]int{}
+		}
+		r.hits[s] += n
+	}
+	r.mu.Unlock()
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/tributary-gw/tributary/internal/connect"
 )
 
 // inputCapacity bounds the keys queued for a batch before Load waits.
@@ -63,6 +65,9 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 	if cfg.Disabled {
 		capacity = 1
 	}
+	// Beneath the request's loader, its calls are shared with concurrent
+	// requests' (nil cfg.Share: not).
+	fn = connect.Shared(cfg.Share, name, req.clients[service], req, fn)
 	l.dl = dataloader.NewBatchedLoader(l.wrap(fn),
 		dataloader.WithWait[K, V](wait),
 		dataloader.WithBatchCapacity[K, V](capacity),

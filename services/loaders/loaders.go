@@ -45,6 +45,9 @@ type Config struct {
 	// Cache is the entity cache of backend answers, shared by all
 	// requests; nil caches nothing.
 	Cache *connect.Cache
+	// Share shares backend reads across concurrent requests (see
+	// connect.Share); nil: each request makes its own calls.
+	Share *connect.Share
 }
 
 // DefaultWait is the batching window in timer mode: short enough to add

@@ -53,6 +53,7 @@ type options struct {
 	workload    workload.Workload
 	label       string
 	concurrency int
+	authEach    bool
 	rate        float64
 	maxInFlight int
 	duration    time.Duration
@@ -102,6 +103,7 @@ func parse(args []string) (*options, error) {
 	be := fs.String("backends", "", "comma-separated base URLs of the demo backends: report backend calls per request (their stats are reset)")
 	fs.StringVar(&o.out, "out", "", "append the result as one JSON line to this file")
 	fs.StringVar(&o.format, "format", "table", "what to print: table, json or none")
+	fs.BoolVar(&o.authEach, "auth-each", false, "send a different Authorization (Bearer r<n>) with every request")
 	fs.BoolVar(&o.header, "header", true, "print the table header")
 	fs.Var(labelFlag(o.labels), "set", "key=value label recorded with the result (repeatable)")
 	fs.IntVar(&o.clkTck, "clk-tck", 100, "clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK)")
@@ -331,7 +333,11 @@ func firstRequest(ctx context.Context, do func(context.Context) error, d time.Du
 // requester returns a function that sends one request of the workload and
 // reports whether it succeeded: status 200 and no "errors" in the answer.
 func requester(o *options, hc *http.Client) func(context.Context) error {
-	body := o.workload.Body()
+	bodies := [][]byte{o.workload.Body()}
+	for i := 1; i < len(o.workload.IDs); i++ {
+		bodies = append(bodies, o.workload.BodyAt(i))
+	}
+	var seq atomic.Int64
 	u := o.target
 	method := http.MethodPost
 	if o.kind == "floor" {
@@ -340,9 +346,10 @@ func requester(o *options, hc *http.Client) func(context.Context) error {
 	}
 	bufs := sync.Pool{New: func() any { return new(bytes.Buffer) }}
 	return func(ctx context.Context) error {
+		n := seq.Add(1)
 		var rd io.Reader
 		if method == http.MethodPost {
-			rd = bytes.NewReader(body)
+			rd = bytes.NewReader(bodies[int(n)%len(bodies)])
 		}
 		req, err := http.NewRequestWithContext(ctx, method, u, rd)
 		if err != nil {
@@ -350,6 +357,9 @@ func requester(o *options, hc *http.Client) func(context.Context) error {
 		}
 		if method == http.MethodPost {
 			req.Header.Set("Content-Type", "application/json")
+		}
+		if o.authEach {
+			req.Header.Set("Authorization", "Bearer r"+strconv.FormatInt(n, 10))
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
