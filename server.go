@@ -10,10 +10,16 @@
 //	                                   compare the schema with the baseline; exit 1 on breaking
 //	                                   changes or, given the operations clients use, on those
 //	                                   that break one of them
+//	tributary -check-contracts [-contract NAME=PATH|URL]... [-operations manifest.json|dir]
+//	                                   compare the services' published contracts with the
+//	                                   checked-in ones; exit 1 when a change breaks a field the
+//	                                   graph serves (naming the connectors, fields and registered
+//	                                   operations), 2 when a contract cannot be checked
 //	tributary -explain op.graphql [-variables JSON] [-operation name] [-json]
 //	                                   print the operation's plan: rounds, calls, cost estimate
 //
-// With no backend URLs configured it starts the embedded demo backends.
+// Services without a URL run on the embedded demo backends, or on stand-ins
+// built from their contracts when the demo does not implement them.
 package main
 
 import (
@@ -58,6 +64,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr, nil); err != nil {
+		var exit *exitError
+		if errors.As(err, &exit) {
+			if exit.err != nil {
+				fmt.Fprintln(os.Stderr, "tributary:", exit.err)
+			}
+			os.Exit(exit.code)
+		}
 		fmt.Fprintln(os.Stderr, "tributary:", err)
 		os.Exit(1)
 	}
@@ -86,8 +99,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	printSchema := fs.Bool("print-schema", false, "print the public schema (SDL) and exit")
 	checkSchema := fs.Bool("check-schema", false, "compare the schema with -baseline, print the changes, exit 1 on breaking ones")
 	baseline := fs.String("baseline", "api/schema.graphql", "baseline schema for -check-schema")
-	operations := fs.String("operations", "", "for -check-schema: the operations clients use, a trusted-documents manifest (.json) or a directory of .graphql files; "+
-		"only changes that break one of them fail (default: the configuration's persisted.manifest, if set)")
+	operations := fs.String("operations", "", "for -check-schema and -check-contracts: the operations clients use, a trusted-documents manifest (.json) or a directory of .graphql files; "+
+		"-check-schema fails only on changes that break one of them, -check-contracts names the ones each change breaks (default: the configuration's persisted.manifest, if set)")
+	checkContracts := fs.Bool("check-contracts", false, "compare each service's published contract (contract_url, or -contract) with the checked-in one; exit 1 when a change breaks what the graph reads or writes, 2 when a contract cannot be checked")
+	contracts := contractFlags{}
+	fs.Var(contracts, "contract", "for -check-contracts: NAME=PATH|URL, the published contract of service NAME (repeatable; only the services given are checked)")
 	explain := fs.String("explain", "", "print the plan of the operation in this .graphql file (rounds, backend calls, where keys come from, the cost estimate, the engine) and exit")
 	variables := fs.String("variables", "", "for -explain: the variables, as a JSON object")
 	operation := fs.String("operation", "", "for -explain: the operation's name, when the file has several")
@@ -121,19 +137,32 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
-	// The demo backends serve the services without a URL; one they do not
-	// implement needs its URL.
-	missing := cfg.MissingURLs()
-	if err := demoServes(missing); err != nil {
-		return err
+	if *checkContracts {
+		ops := *operations
+		if ops == "" {
+			ops = cfg.Persisted.Manifest
+		}
+		return contractsCommand(ctx, cfg, contracts, ops, stdout)
 	}
+	// The demo backends serve the services without a URL; a stand-in built
+	// from its contract serves one the demo does not implement.
+	missing := cfg.MissingURLs()
 	if *checkConfig {
 		fmt.Fprintln(stdout, "configuration OK")
 		return nil
 	}
 	log := newLogger(cfg.Log, stderr)
 
+	// The public listener comes first: whether the demo's fault switches
+	// may be served on it depends on where it listens.
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close() // after Serve, a no-op
+
 	routes := map[string]http.Handler{}
+	var demoRoutes http.Handler
 	if len(missing) > 0 {
 		backends, err := demo.Start(demo.DefaultDataset(), "127.0.0.1:0")
 		if err != nil {
@@ -151,11 +180,17 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 			sc.URL = urls[demo.Service(s)]
 			cfg.SetService(s, sc)
 		}
-		// The demo backends' admin endpoints (faults, counters) through the
-		// gateway's port: /_demo/pricing/faults, /_demo/catalog/stats, …
-		routes["/_demo/{service}/{rest...}"] = demoAdmin(backends)
-		log.Info("started the demo backends for the services without a URL", "services", missing, "urls", urls,
-			"fault_injection", "PUT /_demo/{service}/faults")
+		demoRoutes = demoAdmin(backends)
+		log.Info("started the demo backends for the services without a URL", "services", missing, "urls", urls)
+		if standIns := backends.StandIns(); len(standIns) > 0 {
+			log.Warn("services without a URL and without a demo implementation run on stand-ins: deterministic data shaped by their contracts (set their url to use the real service)",
+				"services", standIns)
+		}
+	}
+	// contract_check: the published contracts against the checked-in ones
+	// (for services without a URL, the demo's or the stand-in's own).
+	if err := startContractChecks(ctx, cfg, log); err != nil {
+		return err
 	}
 
 	reg := prometheus.NewRegistry()
@@ -189,6 +224,29 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	} else {
 		routes["GET /metrics"] = metrics.Handler()
 	}
+	// The demo backends' admin endpoints (faults, counters) under
+	// /_demo/pricing/faults, /_demo/catalog/stats, …: anyone who reaches
+	// them can take a service down, so only on the admin listener, or on
+	// the public one when it listens on loopback only. What they answer to
+	// GET changes nothing (the contract -check-contracts reads, the
+	// counters, the faults set): on the public listener always.
+	if demoRoutes != nil {
+		// Each service's contract is read-only and what -check-contracts
+		// fetches by default: on the public listener always.
+		routes["GET /_demo/{service}/openapi.yaml"] = demoRoutes
+		const pattern = "/_demo/{service}/{rest...}"
+		routes["GET "+pattern] = demoRoutes
+		switch {
+		case cfg.AdminAddr != "":
+			admin.Handle(pattern, demoRoutes)
+			log.Info("demo fault injection on the admin listener", "path", "PUT /_demo/{service}/faults")
+		case isLoopback(ln.Addr()):
+			routes[pattern] = demoRoutes
+			log.Info("demo fault injection on the (loopback) public listener", "path", "PUT /_demo/{service}/faults")
+		default:
+			log.Warn("demo fault injection is not served: the public listener is not loopback and there is no admin_addr")
+		}
+	}
 	gw, err := gateway.New(cfg, gateway.Options{
 		Logger:        log,
 		Observer:      metrics,
@@ -210,11 +268,14 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		return err
 	}
 	defer gw.Close()
+	reg.MustRegister(telemetry.CacheCollector(func() []telemetry.CacheSize {
+		var out []telemetry.CacheSize
+		for _, c := range gw.CacheSizes() {
+			out = append(out, telemetry.CacheSize{Cache: c.Cache, Bytes: c.Bytes, Entries: c.Entries})
+		}
+		return out
+	}))
 
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	addrs := listening{Public: ln.Addr()}
 	var adminSrv *http.Server
 	adminErrc := make(chan error, 1)
@@ -222,7 +283,6 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		admin.Handle("GET /readyz", gw.ReadyHandler())
 		aln, err := net.Listen("tcp", cfg.AdminAddr)
 		if err != nil {
-			ln.Close()
 			return fmt.Errorf("listen (admin): %w", err)
 		}
 		addrs.Admin = aln.Addr()
@@ -291,22 +351,6 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	return nil
 }
 
-// demoServes checks that the demo backends implement every service in
-// missing: a declared service without a demo implementation needs its URL.
-func demoServes(missing []string) error {
-	var names, keys []string
-	for _, s := range missing {
-		if !slices.Contains(demo.AllServices(), demo.Service(s)) {
-			names = append(names, s)
-			keys = append(keys, fmt.Sprintf("%s.url (%s%s_URL)", s, config.EnvPrefix, strings.ToUpper(s)))
-		}
-	}
-	if len(names) > 0 {
-		return fmt.Errorf("no demo backend implements %s: set %s", strings.Join(names, ", "), strings.Join(keys, ", "))
-	}
-	return nil
-}
-
 // except applies mw to every request but those for the given paths.
 func except(mw func(http.Handler) http.Handler, paths ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -321,17 +365,19 @@ func except(mw func(http.Handler) http.Handler, paths ...string) func(http.Handl
 	}
 }
 
-// demoAdmin routes /_demo/{service}/… to that demo backend's own admin
-// endpoint /_demo/….
+// demoAdmin routes /_demo/{service}/… to that backend's own admin endpoint
+// /_demo/… (faults and counters of a demo backend, the contract of any).
 func demoAdmin(b *demo.Backends) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		srv := b.Server(demo.Service(r.PathValue("service")))
+		srv := b.Handler(demo.Service(r.PathValue("service")))
 		if srv == nil {
 			http.Error(w, `{"error":"unknown service"}`, http.StatusNotFound)
 			return
 		}
 		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/_demo/" + r.PathValue("rest")
+		// What follows /_demo/{service}/ ({rest...}, or the fixed tail of
+		// a pattern such as GET /_demo/{service}/openapi.yaml).
+		r2.URL.Path = "/_demo/" + strings.TrimPrefix(r.URL.Path, "/_demo/"+r.PathValue("service")+"/")
 		r2.URL.RawPath = ""
 		srv.ServeHTTP(w, r2)
 	})
@@ -404,6 +450,13 @@ func schemaCommand(check bool, baseline, operations string, stdout io.Writer) er
 		return errBreaking
 	}
 	return nil
+}
+
+// isLoopback reports whether a listens on a loopback address only
+// (127.0.0.1, ::1), not on every interface.
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 func displayAddr(a net.Addr) string {

@@ -177,26 +177,6 @@ func TestSchemaEndpointAndBaseline(t *testing.T) {
 	}
 }
 
-// A declared service that the demo backends do not implement needs its URL;
-// the error names the key and the variable.
-func TestServiceWithoutDemoNeedsItsURL(t *testing.T) {
-	if err := demoServes([]string{"catalog", "pricing"}); err != nil {
-		t.Fatalf("demo services: %v", err)
-	}
-	err := demoServes([]string{"catalog", "loyalty"})
-	if err == nil {
-		t.Fatal("got no error for a service without a demo implementation")
-	}
-	for _, want := range []string{"loyalty.url", "TRIBUTARY_LOYALTY_URL"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not name %s", err, want)
-		}
-	}
-	if strings.Contains(err.Error(), "catalog") {
-		t.Errorf("error %q names catalog, which the demo serves", err)
-	}
-}
-
 // With admin_addr, /metrics, /readyz and profiling are served on their own
 // listener and not on the public one; without it, profiling is not served.
 func TestAdminListener(t *testing.T) {
@@ -321,5 +301,115 @@ func TestCheckSchemaAgainstOperations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The demo backends' fault switches take services down for everyone: they
+// are served on the admin listener, or on a public listener bound to
+// loopback, never on a public listener open to the network.
+func TestDemoFaultSwitchesOnlyOnLoopbackOrAdmin(t *testing.T) {
+	tests := []struct {
+		name       string
+		giveListen string
+		giveAdmin  bool
+		wantPublic int // status of PUT /_demo/pricing/faults on the public listener
+		wantAdmin  int
+	}{
+		// 405: the public listener answers GET only.
+		{name: "public listener on every interface", giveListen: "0.0.0.0:0", wantPublic: 405},
+		{name: "public listener on every interface, admin listener", giveListen: "0.0.0.0:0", giveAdmin: true, wantPublic: 405, wantAdmin: 200},
+		{name: "public listener on loopback", giveListen: "127.0.0.1:0", wantPublic: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			environ := []string{"TRIBUTARY_LISTEN_ADDR=" + tt.giveListen, "TRIBUTARY_LOG_LEVEL=error"}
+			if tt.giveAdmin {
+				environ = append(environ, "TRIBUTARY_ADMIN_ADDR=127.0.0.1:0")
+			}
+			l, stop, errc := startRunListening(t, environ)
+			defer func() {
+				stop()
+				if err := <-errc; err != nil {
+					t.Errorf("run: %v", err)
+				}
+			}()
+			// Test traffic goes to 127.0.0.1 whatever the listener binds.
+			public := "http://127.0.0.1:" + portOf(l.Public.String())
+			put := func(base string) int {
+				req, _ := http.NewRequest(http.MethodPut, base+"/_demo/pricing/faults", strings.NewReader(`{"down":true}`))
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				// Whoever may, puts it back.
+				if resp.StatusCode == 200 {
+					req, _ := http.NewRequest(http.MethodPut, base+"/_demo/pricing/faults", strings.NewReader(`{"down":false}`))
+					if resp, err := http.DefaultClient.Do(req); err == nil {
+						resp.Body.Close()
+					}
+				}
+				return resp.StatusCode
+			}
+			if got := put(public); got != tt.wantPublic {
+				t.Errorf("PUT /_demo/pricing/faults on the public listener: got %d, want %d", got, tt.wantPublic)
+			}
+			if tt.giveAdmin {
+				if got := put("http://" + l.Admin.String()); got != tt.wantAdmin {
+					t.Errorf("PUT /_demo/pricing/faults on the admin listener: got %d, want %d", got, tt.wantAdmin)
+				}
+			}
+			// What GET answers changes nothing, and -check-contracts reads
+			// the contracts through the gateway: public.
+			if got := status(t, public+"/_demo/pricing/openapi.yaml"); got != 200 {
+				t.Errorf("GET /_demo/pricing/openapi.yaml on the public listener: got %d, want 200", got)
+			}
+			// The refused switch changed nothing: prices still answer.
+			body, _ := json.Marshal(map[string]string{"query": `{ product(id: "p1") { price { amount { formatted } } } }`})
+			resp, err := http.Post(public+"/graphql", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(b), `"formatted"`) {
+				t.Errorf("query after the switches: got %s, want the price", b)
+			}
+		})
+	}
+}
+
+func portOf(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
+
+// Every cache that requests fill reports its size on /metrics.
+func TestCacheSizeMetrics(t *testing.T) {
+	url, stop, errc := startRun(t, []string{"TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_LEVEL=error", "TRIBUTARY_CACHE_ENABLED=true"})
+	defer func() {
+		stop()
+		if err := <-errc; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	body, _ := json.Marshal(map[string]string{"query": `{ product(id: "p1") { name } }`})
+	resp, err := http.Post(url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, c := range []string{"query_documents", "apq", "verdicts", "entity_cache", "fallback"} {
+		for _, m := range []string{"tributary_cache_bytes", "tributary_cache_entries"} {
+			if want := m + `{cache="` + c + `"}`; !strings.Contains(string(b), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	}
+	if !strings.Contains(string(b), `tributary_cache_entries{cache="query_documents"} 1`) {
+		t.Errorf("/metrics: want one cached document after one query")
 	}
 }

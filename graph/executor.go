@@ -22,8 +22,11 @@ import (
 func marshalList[T any](ctx context.Context, sel ast.SelectionSet, v []T, n int, workerLimit int64, omitPanicHandler bool,
 	marshal func(ctx context.Context, i int) graphql.Marshaler,
 ) graphql.Array {
+	if n <= 1 {
+		return graphql.MarshalSliceConcurrently(ctx, n, workerLimit, omitPanicHandler, marshal)
+	}
 	typeName, ok := inOrder(ctx, sel)
-	if n <= 1 || !ok {
+	if !ok {
 		return graphql.MarshalSliceConcurrently(ctx, n, workerLimit, omitPanicHandler, marshal)
 	}
 	first, later := -1, int64(0)

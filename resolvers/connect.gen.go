@@ -17,6 +17,11 @@ import (
 	"github.com/tributary-gw/tributary/services/loaders"
 )
 
+// Mutation returns graph.MutationResolver implementation.
+func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
+
+type mutationResolver struct{ *Resolver }
+
 // Order returns graph.OrderResolver implementation.
 func (r *Resolver) Order() graph.OrderResolver { return &orderResolver{r} }
 
@@ -171,6 +176,15 @@ func prepUserReviews(args map[string]any) (string, error) {
 func prepViewerUser(args map[string]any) (string, error) {
 	return "", nil
 }
+
+// writeMutationAddReview is the endpoint of Mutation.addReview: POST /reviews.
+var writeMutationAddReview = connect.WriteEndpoint{Name: "reviews.createReview", Method: "POST", Path: "/reviews"}
+
+// writeMutationCancelOrder is the endpoint of Mutation.cancelOrder: POST /orders/{id}/cancel.
+var writeMutationCancelOrder = connect.WriteEndpoint{Name: "orders.cancelOrder", Method: "POST", Path: "/orders/{id}/cancel"}
+
+// writeMutationUpdateProfile is the endpoint of Mutation.updateProfile: PATCH /users/{id}.
+var writeMutationUpdateProfile = connect.WriteEndpoint{Name: "users.updateUser", Method: "PATCH", Path: "/users/{id}"}
 
 // orderDashboardRecentOrders orders Dashboard.recentOrders by createdAt descending.
 func orderDashboardRecentOrders(a, b *model.Order) int {
@@ -603,6 +617,77 @@ func (r *dashboardResolver) Summary(ctx context.Context, objs []*model.Dashboard
 		}
 		return loadAll(ctx, loaders.For(ctx).OrdersOrdersByUserIds, len(objs), keys, computeDashboardSummary)
 	})
+}
+
+// AddReview is the resolver of Mutation.addReview.
+func (r *mutationResolver) AddReview(ctx context.Context, productID string, rating int, body string) (*model.Review, error) {
+	// rating: NewReview.rating
+	if err := connect.CheckRange("rating", rating, 1, 5); err != nil {
+		return nil, err
+	}
+	// body: NewReview.body
+	if err := connect.CheckLength("body", body, 1, 2000); err != nil {
+		return nil, err
+	}
+	l := loaders.For(ctx)
+	caller := connect.Caller(ctx)
+	if caller == "" {
+		return nil, connect.Unauthenticated("Mutation.addReview")
+	}
+	wr := connect.Write{Endpoint: writeMutationAddReview, Params: nil, Body: connect.Body("productId", productID, "authorId", caller, "rating", rating, "body", body)}
+	v, err := connect.Do[model.Review](ctx, l.Client("reviews"), l.Cache(), wr, connect.WriteKey(ctx, caller),
+		connect.Stale{Service: "reviews", Prop: "productId"},
+		connect.Stale{Service: "reviews", Prop: "authorId"})
+	if err != nil {
+		return nil, err
+	}
+	// What the request reads next must show the write.
+	l.Forget()
+	return v, nil
+}
+
+// CancelOrder is the resolver of Mutation.cancelOrder.
+func (r *mutationResolver) CancelOrder(ctx context.Context, id string) (*model.Order, error) {
+	l := loaders.For(ctx)
+	caller := connect.Caller(ctx)
+	owner, err := connect.Owner(ctx, l.Client("orders"), connect.Read{Name: "orders.orderById", Path: "/orders/{id}", Params: map[string]string{"id": id}}, "userId")
+	if err != nil {
+		return nil, err
+	}
+	if !l.Allowed(ctx, "OWNER_OR_STAFF", owner) {
+		return nil, connect.Forbidden("Mutation.cancelOrder")
+	}
+	wr := connect.Write{Endpoint: writeMutationCancelOrder, Params: map[string]string{"id": id}, Body: nil}
+	v, err := connect.Do[model.Order](ctx, l.Client("orders"), l.Cache(), wr, connect.WriteKey(ctx, caller),
+		connect.Stale{Service: "orders", Prop: "userId"})
+	if err != nil {
+		return nil, err
+	}
+	// What the request reads next must show the write.
+	l.Forget()
+	return v, nil
+}
+
+// UpdateProfile is the resolver of Mutation.updateProfile.
+func (r *mutationResolver) UpdateProfile(ctx context.Context, name string) (*model.User, error) {
+	// name: UserPatch.name
+	if err := connect.CheckLength("name", name, 1, 100); err != nil {
+		return nil, err
+	}
+	l := loaders.For(ctx)
+	caller := connect.Caller(ctx)
+	if caller == "" {
+		return nil, connect.Unauthenticated("Mutation.updateProfile")
+	}
+	wr := connect.Write{Endpoint: writeMutationUpdateProfile, Params: map[string]string{"id": caller}, Body: connect.Body("name", name)}
+	v, err := connect.Do[model.User](ctx, l.Client("users"), l.Cache(), wr, connect.WriteKey(ctx, caller),
+		connect.Stale{Service: "users", Prop: "id"})
+	if err != nil {
+		return nil, err
+	}
+	// What the request reads next must show the write.
+	l.Forget()
+	return v, nil
 }
 
 // Items is the resolver of Order.items.

@@ -28,6 +28,13 @@ type DashboardSummary struct {
 	LastOrderAt *time.Time `json:"lastOrderAt,omitempty"`
 }
 
+// Writes. Root fields run one after another, each sent once with an
+// Idempotency-Key (retried only with it); a failed write is null with an error
+// whose extensions.mayHaveBeenApplied says whether it may have taken effect.
+// Send an Idempotency-Key header to make resending the whole request safe.
+type Mutation struct {
+}
+
 // Cursor-based page information.
 type PageInfo struct {
 	// Pass as `after` to fetch the next page; null when there is none.

@@ -8,12 +8,12 @@ import (
 )
 
 var sources = []Source{
-	{Name: "catalog", Contract: "api/openapi.yaml", BatchLimit: 100},
-	{Name: "pricing", Contract: "api/openapi.yaml", BatchLimit: 100},
-	{Name: "inventory", Contract: "api/openapi.yaml", BatchLimit: 100},
-	{Name: "reviews", Contract: "api/openapi.yaml", BatchLimit: 100},
-	{Name: "users", Contract: "api/openapi.yaml", BatchLimit: 100},
-	{Name: "orders", Contract: "api/openapi.yaml", BatchLimit: 100},
+	{Name: "catalog", Contract: "api/catalog.yaml", BatchLimit: 100},
+	{Name: "pricing", Contract: "api/pricing.yaml", BatchLimit: 100},
+	{Name: "inventory", Contract: "api/inventory.yaml", BatchLimit: 100},
+	{Name: "reviews", Contract: "api/reviews.yaml", BatchLimit: 100},
+	{Name: "users", Contract: "api/users.yaml", BatchLimit: 100},
+	{Name: "orders", Contract: "api/orders.yaml", BatchLimit: 100},
 }
 
 var fields = map[string]map[string]*Field{
@@ -24,6 +24,11 @@ var fields = map[string]map[string]*Field{
 	},
 	"DashboardSummary": {
 		"totalSpent": {ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}},
+	},
+	"Mutation": {
+		"addReview":     {Service: "reviews", Endpoint: "reviews.createReview", Unbatched: true, Auth: "AUTHENTICATED", Write: true, Method: "POST"},
+		"cancelOrder":   {Service: "orders", Endpoint: "orders.cancelOrder", Unbatched: true, Auth: "OWNER_OR_STAFF", Write: true, Method: "POST", OwnerRead: true},
+		"updateProfile": {Service: "users", Endpoint: "users.updateUser", Unbatched: true, Auth: "AUTHENTICATED", Write: true, Method: "PATCH"},
 	},
 	"Order": {
 		"items": {ListSize: &ListSize{Assumed: 5, SlicingArgument: "", SizedFields: []string(nil)}},
@@ -61,6 +66,8 @@ var fields = map[string]map[string]*Field{
 		"user":      {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", Batch: true, Planned: true, PlansResult: true},
 	},
 }
+
+const writeArgBytes = 8000
 
 var resolved = map[string]map[string]bool{
 	"Dashboard":         {"recentOrders": true, "reviews": true, "summary": true, "user": true},

@@ -85,7 +85,22 @@ type Field struct {
 	// PlansResult is set when the field's resolver runs the fetch plan of
 	// the objects it fetched, for all its parents at once.
 	PlansResult bool
+	// Write is set for a @write (a mutation sent to Service), Method its
+	// HTTP method. Writes count against limits.max_writes and cost more
+	// than reads.
+	Write  bool
+	Method string
+	// OwnerRead is set when the write's @auth owner rule is decided by its
+	// resolver, on a read of the item made before anything is written: the
+	// authorizer checks only that the caller is signed in.
+	OwnerRead bool
 }
+
+// WriteArgBytes is the longest string, in bytes, a write's argument may be
+// under its contract (a review body of 2000 characters: 8000 bytes of
+// UTF-8): limits.max_argument_length is raised to it for mutations, whose
+// writes check their own bounds before anything is sent.
+func WriteArgBytes() int { return writeArgBytes }
 
 // Lookup returns the description of typeName.field, or nil for a field
 // the schema declares nothing about.
@@ -103,6 +118,16 @@ func Resolved(typeName, field string) bool { return resolved[typeName][field] }
 
 // Sources returns the declared services, in declaration order.
 func Sources() []Source { return slices.Clone(sources) }
+
+// Contract returns the OpenAPI document of the named service as it was
+// checked in when the code was generated (nil for an undeclared service).
+func Contract(name string) []byte {
+	c, ok := contracts[name]
+	if !ok {
+		return nil
+	}
+	return []byte(c)
+}
 
 // Services returns the names of the declared services, in declaration order.
 func Services() []string {

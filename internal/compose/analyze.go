@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/tributary-gw/tributary/internal/standin"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -132,6 +134,7 @@ type Graph struct {
 	Sources    []*Source
 	Connectors []*Connector
 	Computed   []*Computed
+	Writes     []*Write
 	Loaders    []*Loader
 	Models     map[string]*Model
 	Fields     map[string]map[string]*FieldInfo
@@ -164,6 +167,12 @@ type FieldInfo struct {
 	// PlansResult: the field's resolver runs the fetch plan of the objects
 	// it fetched, for all its parents at once (planFetched<Type>).
 	PlansResult bool
+	// Write: the field is a @write (Method its HTTP method); OwnerRead: its
+	// owner rule is decided by its resolver, on a read made before the
+	// write.
+	Write     bool
+	Method    string
+	OwnerRead bool
 }
 
 // ListSizeInfo is @listSize.
@@ -188,7 +197,10 @@ func (e Errors) Error() string { return strings.Join(e, "\n") }
 type analyzer struct {
 	g    *Graph
 	root string
-	errs Errors
+	// contract, when set, gives a source's contract instead of the file
+	// at root/path.
+	contract func(name, path string) ([]byte, error)
+	errs     Errors
 	// failed are the types of connectors that did not check out: what
 	// follows from them would only repeat the first error.
 	failed map[string]bool
@@ -205,7 +217,19 @@ func (a *analyzer) errorf(pos *ast.Position, format string, args ...any) {
 // Analyze reads the composition directives of schema and checks them
 // against the contracts (paths relative to root).
 func Analyze(schema *ast.Schema, root string) (*Graph, error) {
-	a := &analyzer{root: root, failed: map[string]bool{}, g: &Graph{schema: schema, Models: map[string]*Model{}, Fields: map[string]map[string]*FieldInfo{}}}
+	return analyze(&analyzer{root: root}, schema)
+}
+
+// AnalyzeContracts is Analyze with each source's contract given by
+// contract(name, path) (e.g. as the registry carries it) rather than read
+// from a file.
+func AnalyzeContracts(schema *ast.Schema, contract func(name, path string) ([]byte, error)) (*Graph, error) {
+	return analyze(&analyzer{contract: contract}, schema)
+}
+
+func analyze(a *analyzer, schema *ast.Schema) (*Graph, error) {
+	a.failed = map[string]bool{}
+	a.g = &Graph{schema: schema, Models: map[string]*Model{}, Fields: map[string]map[string]*FieldInfo{}}
 	a.sources()
 	if len(a.errs) > 0 {
 		return nil, a.errs
@@ -239,6 +263,22 @@ func Analyze(schema *ast.Schema, root string) (*Graph, error) {
 	}
 	a.models()
 	a.loaders()
+	// Writes after the reads: a write's answer is decoded into the model
+	// the reads made, and what it invalidates is checked against how the
+	// reads' answers are cached.
+	for _, name := range names {
+		def := schema.Types[name]
+		if def.Kind != ast.Object {
+			continue
+		}
+		for _, f := range def.Fields {
+			if d := f.Directives.ForName("write"); d != nil {
+				if w := a.write(def, f, d); w != nil {
+					a.g.Writes = append(a.g.Writes, w)
+				}
+			}
+		}
+	}
 	a.registry()
 	if len(a.errs) > 0 {
 		return nil, a.errs
@@ -281,7 +321,16 @@ func (a *analyzer) sources() {
 			continue
 		}
 		seen[s.Name] = true
-		c, err := loadContract(a.root, s.Contract)
+		var c *contract
+		var err error
+		if a.contract != nil {
+			var b []byte
+			if b, err = a.contract(s.Name, s.Contract); err == nil {
+				c, err = parseContract(s.Contract, b)
+			}
+		} else {
+			c, err = loadContract(a.root, s.Contract)
+		}
 		if err != nil {
 			a.errorf(d.Position, "@source %q: contract %s: %v", s.Name, s.Contract, err)
 			continue
@@ -398,10 +447,14 @@ func (a *analyzer) connector(parent *ast.Definition, f *ast.FieldDefinition, d *
 			a.errorf(pos, "%s: @connect batch %q: %s has no query parameter %q%s", where, c.Batch, ep, c.Batch, suggest(c.Batch, op.paramNames("query")))
 		case p.In != "query":
 			a.errorf(pos, "%s: @connect batch %q: the parameter is in %s; a batch parameter is a query parameter", where, c.Batch, p.In)
+		case is(schemaOf(p), "string") && standin.CommaSeparated(p):
+			// A string the contract documents as a comma-separated list.
 		case p.Schema == nil || !is(p.Schema.Value, "array") || p.Schema.Value.Items == nil || !is(p.Schema.Value.Items.Value, "string"):
-			a.errorf(pos, "%s: @connect batch %q: %s's %s is %s, want an array of strings (comma-separated ids)", where, c.Batch, ep, c.Batch, describe(schemaOf(p)))
-		case p.Explode != nil && *p.Explode:
-			a.errorf(pos, "%s: @connect batch %q: the parameter is exploded (?%s=a&%s=b); batch keys are sent comma-separated (explode: false)", where, c.Batch, c.Batch, c.Batch)
+			a.errorf(pos, "%s: @connect batch %q: %s's %s is %s, want comma-separated ids: in the contract, make it an array of strings with style: form, explode: false, or a string with x-comma-separated: true (or \"comma-separated\" in its description)", where, c.Batch, ep, c.Batch, describe(schemaOf(p)))
+		case p.Explode == nil && (p.Style == "" || p.Style == "form"):
+			a.errorf(pos, "%s: @connect batch %q: the contract leaves explode unset, and OpenAPI's default for a form parameter is exploded (?%s=a&%s=b); batch keys are sent comma-separated: add explode: false to the parameter", where, c.Batch, c.Batch, c.Batch)
+		case *p.Explode || (p.Style != "" && p.Style != "form"):
+			a.errorf(pos, "%s: @connect batch %q: the parameter is style: %s, explode: %t; batch keys are sent comma-separated (?%s=a,b): make it style: form, explode: false", where, c.Batch, cmp.Or(p.Style, "form"), p.Explode != nil && *p.Explode, c.Batch)
 		}
 		if c.KeyFrom == "" {
 			a.errorf(pos, "%s: @connect batch %q needs a key ($this.<property> or $args.<argument>)", where, c.Batch)
@@ -600,17 +653,21 @@ func argAgrees(t *ast.Type, s *openapi3.Schema) string {
 	if s == nil {
 		return ""
 	}
+	// The argument's values must all be values of the parameter: an Int
+	// sent to a string parameter fails the backend's validation at run
+	// time (BAD_REQUEST) whenever the string has a pattern, an enum or a
+	// format, and means a mistake when it has none.
 	switch t.Name() {
 	case "Int":
-		if is(s, "integer") || is(s, "number") || is(s, "string") {
+		if is(s, "integer") || is(s, "number") {
 			return ""
 		}
 	case "Float":
-		if is(s, "number") || is(s, "string") {
+		if is(s, "number") {
 			return ""
 		}
 	case "Boolean":
-		if is(s, "boolean") || is(s, "string") {
+		if is(s, "boolean") {
 			return ""
 		}
 	default:
@@ -708,6 +765,10 @@ func (a *analyzer) registry() {
 	for _, c := range a.g.Computed {
 		computed[c.Type+"."+c.Field] = c
 	}
+	writes := map[string]*Write{}
+	for _, w := range a.g.Writes {
+		writes[w.Type+"."+w.Field] = w
+	}
 	for _, name := range typeNames(a.g.schema) {
 		def := a.g.schema.Types[name]
 		if def.Kind != ast.Object {
@@ -740,6 +801,11 @@ func (a *analyzer) registry() {
 						fi.Args[p.FromArg] = r
 					}
 				}
+			}
+			if w := writes[name+"."+f.Name]; w != nil {
+				fi.Service, fi.Endpoint, fi.Write, fi.Method, useful = w.Source.Name, w.Name, true, w.Method, true
+				fi.Unbatched = true
+				fi.OwnerRead = w.Read != ""
 			}
 			if c := computed[name+"."+f.Name]; c != nil {
 				fi.Service, fi.Endpoint, useful = c.From.Source.Name, c.From.Loader.Endpoint, true

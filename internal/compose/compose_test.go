@@ -129,7 +129,7 @@ func TestBrokenConnectorsFailWithAPreciseMessage(t *testing.T) {
 		{"unknown batch parameter", `batch: "userIds"`, `batch: "userId"`, "graph/loyalty.graphqls:15:",
 			`@connect batch "userId": GET /balances has no query parameter "userId" (did you mean "userIds"?)`},
 		{"batch parameter not a list", `batch: "userIds"`, `batch: "program"`, "graph/loyalty.graphqls:15:",
-			`GET /balances's program is string, want an array of strings`},
+			`GET /balances's program is string, want comma-separated ids`},
 		{"unknown items", `items: "balances"`, `items: "balance"`, "graph/loyalty.graphqls:15:",
 			`@connect items "balance": the answer of GET /balances (BalanceList) has no property "balance" (did you mean "balances"?)`},
 		{"unknown match", `match: "userId"`, `match: "user"`, "graph/loyalty.graphqls:15:",

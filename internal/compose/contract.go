@@ -3,6 +3,7 @@ package compose
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -18,11 +19,25 @@ type contract struct {
 }
 
 func loadContract(root, path string) (*contract, error) {
-	l := openapi3.NewLoader()
-	l.IsExternalRefsAllowed = false
-	doc, err := l.LoadFromFile(filepath.Join(root, path))
+	b, err := os.ReadFile(filepath.Join(root, path))
 	if err != nil {
 		return nil, err
+	}
+	return parseContract(path, b)
+}
+
+// parseContract reads an OpenAPI document (YAML or JSON) named path.
+func parseContract(path string, b []byte) (*contract, error) {
+	l := openapi3.NewLoader()
+	l.IsExternalRefsAllowed = false
+	doc, err := l.LoadFromData(b)
+	if err != nil {
+		return nil, err
+	}
+	// Each service's document is checked on its own: one team's invalid
+	// contract is reported against its own @source, not the others'.
+	if err := doc.Validate(l.Context); err != nil {
+		return nil, fmt.Errorf("not valid OpenAPI: %w", err)
 	}
 	return &contract{path: path, doc: doc}, nil
 }
@@ -141,7 +156,8 @@ func propNames(s *openapi3.Schema) []string {
 }
 
 func required(s *openapi3.Schema, prop string) bool {
-	return slices.Contains(s.Required, prop) && !s.Properties[prop].Value.Nullable
+	p := s.Properties[prop]
+	return slices.Contains(s.Required, prop) && p != nil && p.Value != nil && !p.Value.Nullable
 }
 
 func describe(s *openapi3.Schema) string {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/templates"
@@ -99,6 +100,9 @@ func (g *Graph) Generate(root, module string, data *codegen.Data) error {
 		}
 	}
 	if err := g.genRegistry(root); err != nil {
+		return err
+	}
+	if err := g.genContracts(root); err != nil {
 		return err
 	}
 	return g.genResolvers(root, module, data)
@@ -353,11 +357,26 @@ func (g *Graph) genRegistry(root string) error {
 			if fi.PlansResult {
 				parts = append(parts, "PlansResult: true")
 			}
+			if fi.Write {
+				parts = append(parts, fmt.Sprintf("Write: true, Method: %q", fi.Method))
+			}
+			if fi.OwnerRead {
+				parts = append(parts, "OwnerRead: true")
+			}
 			w.p("\t\t%q: {%s},", n, strings.Join(parts, ", "))
 		}
 		w.p("\t},")
 	}
 	w.p("}")
+	most := 0
+	for _, wr := range g.Writes {
+		for _, c := range wr.Checks {
+			if c.Kind == "length" && c.Hi > 0 {
+				most = max(most, int(c.Hi)*utf8.UTFMax)
+			}
+		}
+	}
+	w.p("\nconst writeArgBytes = %d", most)
 	w.p("\nvar resolved = map[string]map[string]bool{")
 	for _, t := range sortedKeys(g.resolved) {
 		names := slices.Sorted(slices.Values(g.resolved[t]))

@@ -68,7 +68,7 @@ func (p *Plugin) MutateConfig(cfg *config.Config) error {
 	p.g = g
 	// The gateway reads what these mean from the registry; nothing runs
 	// them per field at execution.
-	for _, d := range []string{"source", "connect", "computed", "map", "range", "service", "listSize", "critical", "optional", "fallback", "auth"} {
+	for _, d := range []string{"source", "connect", "computed", "write", "map", "range", "service", "listSize", "critical", "optional", "fallback", "auth"} {
 		cfg.Directives[d] = config.DirectiveConfig{SkipRuntime: true}
 	}
 	if err := p.userModels(cfg); err != nil {

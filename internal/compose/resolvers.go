@@ -23,6 +23,9 @@ func (g *Graph) Generated(typeName, field string) bool {
 			return true
 		}
 	}
+	if g.writeField(typeName, field) != nil {
+		return true
+	}
 	return g.passthrough(typeName, field)
 }
 
@@ -128,6 +131,9 @@ func (g *Graph) resolverBody(w *writer, data *codegen.Data) error {
 	for _, c := range g.Connectors {
 		g.genPrep(w, c)
 	}
+	for _, wr := range g.Writes {
+		g.genWriteVars(w, wr)
+	}
 	for _, c := range g.Connectors {
 		if len(c.Sort) > 0 {
 			g.genOrder(w, c)
@@ -171,6 +177,8 @@ func (g *Graph) resolverBody(w *writer, data *codegen.Data) error {
 			switch {
 			case g.passthrough(o.Name, f.Name):
 				w.p("\treturn obj.%s, nil", goName(f.FieldDefinition))
+			case g.writeField(o.Name, f.Name) != nil:
+				g.genWrite(w, g.writeField(o.Name, f.Name), f)
 			default:
 				if err := g.genBody(w, o, f); err != nil {
 					return err

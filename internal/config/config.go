@@ -72,8 +72,22 @@ type Config struct {
 
 	Demo DemoConfig `koanf:"demo"`
 
-	Cache CacheConfig `koanf:"cache"`
-	Redis RedisConfig `koanf:"redis"`
+	Cache  CacheConfig  `koanf:"cache"`
+	Redis  RedisConfig  `koanf:"redis"`
+	Memory MemoryConfig `koanf:"memory"`
+}
+
+// MemoryConfig bounds, in bytes, each cache that requests fill: whatever
+// clients send, together they hold no more than the sum (see
+// docs/configuration.md, "Memory"). Entry bounds, where a cache has one,
+// apply as well.
+type MemoryConfig struct {
+	QueryDocuments int64 `koanf:"query_documents" doc:"Bytes the cache of parsed query documents may hold, text and syntax tree (at most 1,000 documents)."`
+	APQ            int64 `koanf:"apq" doc:"Bytes the in-process cache of automatic persisted queries may hold (at most 1,000 documents)."`
+	Verdicts       int64 `koanf:"verdicts" doc:"Bytes the cost limits' verdicts (per operation and variables) may hold."`
+	EntityCache    int64 `koanf:"entity_cache" doc:"Bytes the in-process entity cache (L1) may hold, keys and decoded answers (each entry counts at least entity_cache / cache.entries)."`
+	Fallback       int64 `koanf:"fallback" doc:"Bytes the last good values of @fallback fields may hold in process (each value counts at least fallback / fallback_entries)."`
+	Plans          int64 `koanf:"plans" doc:"Bytes the plan engine's cache of operation plans may hold, their documents' text included."`
 }
 
 // CacheConfig configures the entity cache of backend answers (see
@@ -111,7 +125,15 @@ type LimitsConfig struct {
 	// Introspection calls no backend, but aliases and fragments could
 	// make its answer megabytes long; GraphiQL's query is estimated at 3,072.
 	MaxIntrospectionItems int `koanf:"max_introspection_items" doc:"Most objects introspection fields are estimated to return, sized from the schema (0: no limit)."`
+	// GraphiQL's query (graphql-js 17, typeDepth 9) nests 15 fields deep
+	// (__schema types fields args type, 9 ofType, kind); graphql-js 16's,
+	// which graphql-codegen and Apollo's tools send, 13.
+	MaxIntrospectionDepth int `koanf:"max_introspection_depth" doc:"Deepest nesting of fields below __schema or __type, the root counting as 1 (0: no limit); deeper introspection is refused with INTROSPECTION_TOO_DEEP. GraphiQL's query nests 15 deep."`
 	DefaultListSize       int `koanf:"default_list_size" doc:"List size assumed for the cost estimate when a list field has no @listSize."`
+	// Ids are at most 256 bytes (the batch syntax's bound); categories,
+	// currencies and cursors are far shorter.
+	MaxWrites         int `koanf:"max_writes" doc:"Most writes (mutation fields sent to a backend) in one request; a document with more is refused with TOO_MANY_WRITES before any is sent (0: no limit). Each write counts as write_cost backend calls in max_backend_calls."`
+	MaxArgumentLength int `koanf:"max_argument_length" doc:"Longest string, in bytes, in any argument's value (literal or variable, inside lists and input objects too); longer is refused with BAD_USER_INPUT before any backend call. Such strings become backend URLs and cache keys (0: no limit)."`
 }
 
 // AuthConfig configures authentication (JWT bearer tokens) and the
@@ -141,6 +163,8 @@ type RateLimitConfig struct {
 	// guessed tokens) are limited too, by address.
 	IPRPS   float64 `koanf:"ip_rps" doc:"Sustained requests per second per client address, applied before authentication (0: off)."`
 	IPBurst int     `koanf:"ip_burst" doc:"Requests an address may make at once after being idle, before authentication."`
+	// About 260 bytes a client: 50,000 are 13 MB per table.
+	MaxClients int `koanf:"max_clients" doc:"Clients each rate-limit table tracks (about 260 bytes each). Only a client with a full bucket and nothing in flight is forgotten to make room; while none can be, new clients share one overflow bucket, so a flood of addresses never resets a limited client."`
 }
 
 // CORSConfig configures cross-origin requests to /graphql.
@@ -171,7 +195,11 @@ type LogConfig struct {
 
 // ServiceConfig configures one backend. Under `defaults` the URL is ignored.
 type ServiceConfig struct {
-	URL              string        `koanf:"url" doc:"Base URL of the service. Unset in development: the embedded demo backend serves it (a service without one needs its URL)."`
+	URL string `koanf:"url" doc:"Base URL of the service. Unset in development: the embedded demo backend serves it, or, for a service the demo does not implement, a stand-in built from its contract (the start log names them). Services with and without a URL mix freely."`
+	// Where the service publishes its contract is the service's own
+	// business, so it is not inherited from defaults.
+	ContractURL      string        `koanf:"contract_url" doc:"Where the service publishes its OpenAPI contract: an http(s) URL or a file. -check-contracts and contract_check compare it with the checked-in one. Empty: <url>/openapi.yaml; without a url, the demo's own (served through the gateway at /_demo/<service>/openapi.yaml)."`
+	ContractCheck    string        `koanf:"contract_check" doc:"At start, compare the published contract (contract_url) with the checked-in one: off; warn (log each change that breaks a field the graph serves); fail (refuse to start on one, or when the contract cannot be fetched)."`
 	Timeout          time.Duration `koanf:"timeout" doc:"Timeout of one call to the service."`
 	MaxResponseBytes int64         `koanf:"max_response_bytes" doc:"Largest accepted response body, in bytes."`
 
@@ -218,15 +246,23 @@ func Default() Config {
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
 		},
 		Persisted:       PersistedConfig{APQ: true},
-		RateLimit:       RateLimitConfig{IPv6Prefix: 64},
+		RateLimit:       RateLimitConfig{IPv6Prefix: 64, MaxClients: 50_000},
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
 		Engine:          "plan",
 		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
-		Redis:           RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
-		Batch:           BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
-		Log:             LogConfig{Level: "info", Format: "auto"},
+		Memory: MemoryConfig{
+			QueryDocuments: 64 << 20,
+			APQ:            16 << 20,
+			Verdicts:       4 << 20,
+			EntityCache:    64 << 20,
+			Fallback:       64 << 20,
+			Plans:          32 << 20,
+		},
+		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
+		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second},
+		Log:   LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
 			MaxDepth:              12,
 			MaxAliases:            30,
@@ -234,7 +270,10 @@ func Default() Config {
 			MaxBackendCalls:       40,
 			MaxItems:              5000,
 			MaxIntrospectionItems: 10000,
+			MaxIntrospectionDepth: 20,
 			DefaultListSize:       10,
+			MaxArgumentLength:     1024,
+			MaxWrites:             5,
 		},
 		Defaults: ServiceConfig{
 			Timeout:                    time.Second,
@@ -251,6 +290,7 @@ func Default() Config {
 			BreakerProbes:              1,
 			MaxInFlight:                256,
 			ForwardHeaders:             []string{"Authorization"},
+			ContractCheck:              "off",
 		},
 	}
 	// Every service starts as the defaults, as Load would merge them.
@@ -337,6 +377,7 @@ func Load(path string, environ []string) (*Config, error) {
 	// Each service starts from `defaults` and overrides key by key; its
 	// keys are decoded on their own, the rest into Config.
 	defaults := k.Cut("defaults").Raw()
+	delete(defaults, "contract_url")
 	services := make(map[string]*koanf.Koanf, len(Services))
 	for _, s := range Services {
 		m := koanf.New(".")
@@ -480,6 +521,12 @@ func (c *Config) Validate() []error {
 	if c.RateLimit.IPv6Prefix < 1 || c.RateLimit.IPv6Prefix > 128 {
 		bad("rate_limit.ipv6_prefix", "must be between 1 and 128, got %d", c.RateLimit.IPv6Prefix)
 	}
+	if c.Limits.MaxArgumentLength < 0 {
+		bad("limits.max_argument_length", "must not be negative, got %d", c.Limits.MaxArgumentLength)
+	}
+	if c.RateLimit.MaxClients <= 0 {
+		bad("rate_limit.max_clients", "must be positive, got %d", c.RateLimit.MaxClients)
+	}
 	if c.RateLimit.IPRPS < 0 || c.RateLimit.IPBurst < 0 {
 		bad("rate_limit.ip_rps", "ip_rps and ip_burst must not be negative")
 	}
@@ -502,6 +549,18 @@ func (c *Config) Validate() []error {
 	}
 	if c.Cache.Entries <= 0 {
 		bad("cache.entries", "must be positive, got %d", c.Cache.Entries)
+	}
+	for _, m := range []struct {
+		key string
+		n   int64
+	}{
+		{"memory.query_documents", c.Memory.QueryDocuments}, {"memory.apq", c.Memory.APQ}, {"memory.verdicts", c.Memory.Verdicts},
+		{"memory.entity_cache", c.Memory.EntityCache}, {"memory.fallback", c.Memory.Fallback},
+		{"memory.plans", c.Memory.Plans},
+	} {
+		if m.n <= 0 {
+			bad(m.key, "must be positive, got %d", m.n)
+		}
 	}
 	if c.Cache.MaxTTL < 0 {
 		bad("cache.max_ttl", "must not be negative")
@@ -578,12 +637,18 @@ func (c *Config) Validate() []error {
 		if err := upstream.CheckForward(sc.ForwardHeaders); err != nil {
 			bad(s+".forward_headers", "%v", err)
 		}
+		if !slices.Contains([]string{"off", "warn", "fail"}, sc.ContractCheck) {
+			bad(s+".contract_check", "must be off, warn or fail, got %q", sc.ContractCheck)
+		}
+		if u, err := url.Parse(sc.ContractURL); sc.ContractURL != "" && err == nil && u.Scheme != "" && ((u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			bad(s+".contract_url", "must be an absolute http(s) URL or a file path, got %q", sc.ContractURL)
+		}
 	}
 	_ = missing // served by the demo backends where they implement the service (server.go)
 	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_tokens": c.Limits.MaxTokens, "limits.max_backend_calls": c.Limits.MaxBackendCalls,
 		"limits.max_items": c.Limits.MaxItems, "limits.max_introspection_items": c.Limits.MaxIntrospectionItems,
-		"limits.default_list_size": c.Limits.DefaultListSize} {
+		"limits.default_list_size": c.Limits.DefaultListSize, "limits.max_writes": c.Limits.MaxWrites} {
 		if v < 0 {
 			bad(key, "must not be negative, got %d", v)
 		}
@@ -627,7 +692,7 @@ func walk(v reflect.Value, prefix string, out *[]Option) {
 			continue
 		}
 		def := fmt.Sprint(v.Field(i).Interface())
-		if svc, sub, ok := strings.Cut(key, "."); ok && slices.Contains(Services, svc) && sub != "url" {
+		if svc, sub, ok := strings.Cut(key, "."); ok && slices.Contains(Services, svc) && sub != "url" && sub != "contract_url" {
 			def = "defaults." + sub // inherited
 		}
 		if def == "" {
@@ -640,6 +705,27 @@ func walk(v reflect.Value, prefix string, out *[]Option) {
 			Doc:     f.Tag.Get("doc"),
 		})
 	}
+}
+
+// Reference markers in docs/configuration.md: go generate (refgen) writes
+// Reference between them, and a test keeps them in sync.
+const (
+	ReferenceStart = "<!-- config-reference:start"
+	ReferenceEnd   = "<!-- config-reference:end -->"
+)
+
+// WithReference returns doc (docs/configuration.md) with the text between
+// its reference markers replaced by Reference.
+func WithReference(doc string) (string, error) {
+	i, j := strings.Index(doc, ReferenceStart), strings.Index(doc, ReferenceEnd)
+	if i < 0 || j < i {
+		return "", errors.New("config: no config-reference markers")
+	}
+	nl := strings.Index(doc[i:], "\n")
+	if nl < 0 || i+nl > j {
+		return "", errors.New("config: the start marker has no line of its own")
+	}
+	return doc[:i+nl+1] + Reference() + doc[j:], nil
 }
 
 // Reference renders Options as a Markdown table. The keys every service
@@ -686,7 +772,7 @@ func serviceOptions() []Option {
 		opts[i].Key = "<service>." + o.Key
 		opts[i].Env = EnvPrefix + "<SERVICE>_" + strings.ToUpper(strings.ReplaceAll(o.Key, ".", "_"))
 		opts[i].Default = "defaults." + o.Key
-		if o.Key == "url" {
+		if o.Key == "url" || o.Key == "contract_url" {
 			opts[i].Default = `""`
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,12 +12,21 @@ import (
 
 	"github.com/maypok86/otter/v2"
 
+	"github.com/tributary-gw/tributary/internal/memsize"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
 // DefaultCacheEntries bounds the in-process entity cache when
 // CacheConfig.Entries is zero.
 const DefaultCacheEntries = 100_000
+
+// DefaultCacheBytes bounds the in-process entity cache's memory when
+// CacheConfig.MaxBytes is zero.
+const DefaultCacheBytes = 64 << 20
+
+// entryOverhead is what an entry costs beyond its key and value: the
+// cache's node, its expiry and frequency bookkeeping.
+const entryOverhead = 96
 
 // EntityKey names one cached look-up: a key of a connector endpoint with
 // its other parameters (the currency of a price, say).
@@ -64,6 +74,10 @@ type CacheObserver interface {
 type CacheConfig struct {
 	// Entries bounds the in-process cache; zero means DefaultCacheEntries.
 	Entries int
+	// MaxBytes bounds the in-process cache's memory (keys and values as
+	// memsize estimates them); zero means DefaultCacheBytes. Each entry
+	// weighs at least MaxBytes/Entries, so Entries bounds it too.
+	MaxBytes int64
 	// MaxTTL caps the time a backend may ask an answer to be kept; zero
 	// means no cap.
 	MaxTTL time.Duration
@@ -108,12 +122,22 @@ func NewCache(cfg CacheConfig) *Cache {
 	if cfg.Entries <= 0 {
 		cfg.Entries = DefaultCacheEntries
 	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultCacheBytes
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	floor := cfg.MaxBytes / int64(cfg.Entries)
 	return &Cache{
 		l1: otter.Must(&otter.Options[string, cached]{
-			MaximumSize: cfg.Entries,
+			MaximumWeight: uint64(cfg.MaxBytes),
+			// A key holds client strings (parameters), a value a decoded
+			// answer: both count, so a few huge answers cannot hold the
+			// memory that Entries small ones would.
+			Weigher: func(k string, v cached) uint32 {
+				return Weight(memsize.String(k)+memsize.Of(v.v)+entryOverhead, floor)
+			},
 			ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, cached]) time.Duration {
 				return e.Value.ttl
 			}),
@@ -139,6 +163,22 @@ func (c *Cache) Len() int {
 		return 0
 	}
 	return c.l1.EstimatedSize()
+}
+
+// Bytes is the weight of the entries in process: their estimated size,
+// each at least MaxBytes/Entries.
+func (c *Cache) Bytes() int64 {
+	if c == nil {
+		return 0
+	}
+	return int64(c.l1.WeightedSize())
+}
+
+// Weight is n bytes as an entry's weight for a cache bounded in bytes: at
+// least floor (so a byte bound also bounds the entries), at most what the
+// weight can hold.
+func Weight(n, floor int64) uint32 {
+	return uint32(min(max(n, floor, 1), math.MaxUint32))
 }
 
 // Invalidate drops every entry of (service, id) here and in the shared

@@ -69,8 +69,9 @@ type Config struct {
 	OnOperation func(engine string)
 	// Off sends every operation to gqlgen's executor.
 	Off bool
-	// MaxPlanBytes bounds the plans kept (estimated bytes); zero means
-	// DefaultMaxPlanBytes.
+	// MaxPlanBytes bounds what the engine keeps across requests, plans and
+	// what it knows of each document (estimated bytes, keys included);
+	// zero means DefaultMaxPlanBytes.
 	MaxPlanBytes int
 }
 
@@ -115,7 +116,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{ExecutableSchema: cfg.Schema, cfg: cfg}
 	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), bindings: map[string]*binding{}}
 	e.plans = otter.Must(&otter.Options[string, *entry]{
-		MaximumWeight: uint64(max),
+		MaximumWeight: uint64(max - max/4),
 		Weigher:       func(k string, v *entry) uint32 { return uint32(min(len(k)+v.weight(), 1<<31)) },
 	})
 	e.docs = otter.Must(&otter.Options[string, *docInfo]{
@@ -131,6 +132,13 @@ func (e *entry) weight() int {
 	}
 	return e.pl.size
 }
+
+// Bytes is the estimated memory the engine's caches hold (plans and
+// documents), at most Config.MaxPlanBytes.
+func (e *Engine) Bytes() int64 { return int64(e.plans.WeightedSize() + e.docs.WeightedSize()) }
+
+// Len is the number of plans kept.
+func (e *Engine) Len() int { return e.plans.EstimatedSize() }
 
 // Planned reports how many plans the engine has made.
 func (e *Engine) Planned() int64 { return e.planned.Load() }

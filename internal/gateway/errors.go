@@ -27,19 +27,26 @@ const CodeInternal = "INTERNAL_SERVER_ERROR"
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		if ue, ok := upstream.AsError(err); ok {
-			log.LogAttrs(ctx, slog.LevelWarn, "backend call failed",
-				slog.String("request_id", upstream.OutgoingFrom(ctx).RequestID),
-				slog.String("service", ue.Service),
-				slog.String("endpoint", ue.Endpoint),
-				slog.String("code", string(ue.Code)),
-				slog.Int("status", ue.Status),
-				slog.Int("retries", ue.Retries),
-				slog.String("error", ue.Error()),
-			)
+			// Every key of a failed batch gets its own GraphQL error, all
+			// with the one call's error: log the call once.
+			if ue.FirstReport() {
+				log.LogAttrs(ctx, slog.LevelWarn, "backend call failed",
+					slog.String("request_id", upstream.OutgoingFrom(ctx).RequestID),
+					slog.String("service", ue.Service),
+					slog.String("endpoint", ue.Endpoint),
+					slog.String("code", string(ue.Code)),
+					slog.Int("status", ue.Status),
+					slog.Int("retries", ue.Retries),
+					slog.String("error", ue.Error()),
+				)
+			}
 			e := &gqlerror.Error{
 				Message:    clientMessage(ue),
 				Path:       graphql.GetPath(ctx),
 				Extensions: map[string]any{"code": string(ue.Code), "service": ue.Service},
+			}
+			if ue.Write {
+				presentWrite(e, ue)
 			}
 			var gerr *gqlerror.Error
 			if errors.As(err, &gerr) && gerr.Path != nil {
@@ -64,6 +71,45 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": CodeInternal},
 		}
 	}
+}
+
+// Codes of a write the service refused (see presentWrite).
+const (
+	CodeBadUserInput = "BAD_USER_INPUT"
+	CodeConflict     = "CONFLICT"
+	CodeNotFound     = "NOT_FOUND"
+)
+
+// presentWrite completes the error of a failed write: a refusal the
+// client can act on gets its own code and the service's message (cut as
+// every message is: it can quote the client's input), and every write
+// error says in extensions.mayHaveBeenApplied whether the write may have
+// taken effect (see docs/failures.md).
+func presentWrite(e *gqlerror.Error, ue *upstream.Error) {
+	code := ""
+	switch {
+	case upstream.IsNotFound(ue) || ue.Status == http.StatusNotFound:
+		code = CodeNotFound
+	case ue.Status == http.StatusConflict:
+		code = CodeConflict
+	case ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity:
+		code = CodeBadUserInput
+	}
+	if code != "" {
+		e.Extensions["code"] = code
+		msg := ue.Service + " refused the write"
+		switch {
+		case ue.Err != nil && !upstream.IsNotFound(ue):
+			msg = ue.Service + ": " + ue.Err.Error()
+		case ue.Err != nil && ue.Err.Error() != upstream.ErrNotFound.Error():
+			// A write's 404 carries the service's message.
+			msg = ue.Service + ": " + strings.TrimPrefix(ue.Err.Error(), upstream.ErrNotFound.Error()+": ")
+		case code == CodeNotFound:
+			msg = ue.Service + ": no such item"
+		}
+		e.Message = truncateMessage(msg, MaxMessageBytes)
+	}
+	e.Extensions["mayHaveBeenApplied"] = ue.MaybeApplied
 }
 
 func clientMessage(e *upstream.Error) string {

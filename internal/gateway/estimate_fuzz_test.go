@@ -51,7 +51,7 @@ func FuzzEstimate(f *testing.F) {
 			if verr != nil {
 				continue
 			}
-			_ = gateway.CheckArguments(doc, op, vars, fc)
+			_ = gateway.CheckArguments(doc, op, vars, fc, 1024)
 			c := gateway.EstimateWith(doc, op, vars, 10, fc, 0)
 			for name, v := range map[string]int{"depth": c.Depth, "aliases": c.Aliases, "calls": c.Calls, "items": c.Items,
 				"introspectionItems": c.IntrospectionItems, "work": c.Work} {

@@ -20,7 +20,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/sony/gobreaker/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -46,7 +45,12 @@ type Gateway struct {
 	handler   http.Handler
 	stale     *loaders.StaleCache
 	cache     *connect.Cache
-	sdl       string
+	// The caches of documents and verdicts, for CacheSizes; apq is nil
+	// without automatic persisted queries.
+	docs   *byteCache[*ast.QueryDocument]
+	apq    *byteCache[string]
+	limits *Limits
+	sdl    string
 	// redis is the state shared with the other replicas; nil without
 	// redis.url.
 	redis *redisstore.Store
@@ -176,7 +180,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		critical[name] = cfg.Service(name).Critical
 	}
 	if cfg.FallbackEntries > 0 {
-		g.stale = loaders.NewStaleCache(cfg.FallbackEntries)
+		g.stale = loaders.NewStaleCache(cfg.FallbackEntries, cfg.Memory.Fallback)
 		if g.redis != nil {
 			g.stale.Share(g.redis.Fallback())
 		}
@@ -184,6 +188,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if cfg.Cache.Enabled {
 		cc := connect.CacheConfig{
 			Entries:  cfg.Cache.Entries,
+			MaxBytes: cfg.Memory.EntityCache,
 			MaxTTL:   cfg.Cache.MaxTTL,
 			Observer: opts.CacheObserver,
 			Log:      g.log,
@@ -203,12 +208,13 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		az = &authorizer{staffRole: cfg.Auth.StaffRole}
 	}
 	ecfg := engine.Config{
-		Schema:      graph.NewExecutableSchema(graph.Config{Resolvers: root}),
-		Resolvers:   root,
-		Runtime:     loaders.Runtime{},
-		RootFailed:  rootFailed,
-		OnOperation: opts.OnOperation,
-		Off:         cfg.Engine != "plan",
+		Schema:       graph.NewExecutableSchema(graph.Config{Resolvers: root}),
+		Resolvers:    root,
+		Runtime:      loaders.Runtime{},
+		RootFailed:   rootFailed,
+		OnOperation:  opts.OnOperation,
+		Off:          cfg.Engine != "plan",
+		MaxPlanBytes: int(cfg.Memory.Plans),
 	}
 	if az != nil {
 		ecfg.Authorize = az.check
@@ -223,22 +229,30 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	srv.AddTransport(transport.MultipartMixed{Boundary: "-", DeliveryTimeout: 5 * time.Millisecond})
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Bounded in bytes (a document's text and syntax tree) and in entries
+	// (the loaders' per-document analyses keep as many).
+	g.docs = newByteCache(cfg.Memory.QueryDocuments, 1000, documentWeight)
+	srv.SetQueryCache(g.docs)
 	if cfg.Limits.MaxTokens > 0 {
 		srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	}
-	srv.Use(&Limits{
+	g.limits = &Limits{
 		MaxDepth:              cfg.Limits.MaxDepth,
 		MaxAliases:            cfg.Limits.MaxAliases,
 		MaxBackendCalls:       cfg.Limits.MaxBackendCalls,
 		MaxItems:              cfg.Limits.MaxItems,
 		MaxIntrospectionItems: cfg.Limits.MaxIntrospectionItems,
+		MaxIntrospectionDepth: cfg.Limits.MaxIntrospectionDepth,
 		DefaultListSize:       cfg.Limits.DefaultListSize,
+		MaxArgumentLength:     cfg.Limits.MaxArgumentLength,
+		MaxWrites:             cfg.Limits.MaxWrites,
 		// The estimator's one view of what fields mean (service, list
 		// size, batch, argument bounds): swap in the directive registry
 		// here.
-		Fields: NewSchemaFieldCost(schema.Schema()),
-	})
+		Fields:       NewSchemaFieldCost(schema.Schema()),
+		VerdictBytes: cfg.Memory.Verdicts,
+	}
+	srv.Use(g.limits)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
@@ -255,8 +269,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		srv.Use(trustedDocuments{docs: docs, only: cfg.Persisted.Only})
 	}
 	if cfg.Persisted.APQ && !cfg.Persisted.Only {
-		// Bounded: a client cannot grow the cache past 1000 documents.
-		var apq graphql.Cache[string] = lru.New[string](1000)
+		// Bounded: a client cannot grow the cache past 1000 documents, nor
+		// past memory.apq bytes.
+		g.apq = newByteCache(cfg.Memory.APQ, 1000, apqWeight)
+		var apq graphql.Cache[string] = g.apq
 		if g.redis != nil {
 			apq = g.redis.APQ(apq)
 		}
@@ -389,6 +405,8 @@ func (g *Gateway) Close() {
 	g.transport.CloseIdleConnections()
 	g.stale.Close()
 	g.cache.Close()
+	g.docs.Close()
+	g.apq.Close()
 }
 
 // chain wraps h in mws; the first runs outermost.

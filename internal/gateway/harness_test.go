@@ -25,6 +25,7 @@ type env struct {
 	t        *testing.T
 	backends *demo.Backends
 	srv      *httptest.Server
+	gw       *gateway.Gateway
 	// inFlight/peak count backend calls across all six services at once.
 	inFlight, peak atomic.Int64
 	// onRequest, when set, sees every backend request.
@@ -77,6 +78,7 @@ func newEnvWith(t *testing.T, opts gateway.Options, mods ...func(*config.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.gw = gw
 	e.srv = httptest.NewServer(gw)
 	t.Cleanup(func() { e.srv.Close(); gw.Close() })
 	return e

@@ -12,16 +12,21 @@ import (
 //     (parse, validation, variable coercion) SHOULD get 200 — gqlgen sends
 //     422;
 //   - with application/graphql-response+json, such a response SHOULD NOT
-//     have a "data" entry — gqlgen writes "data":null.
+//     have a "data" entry — gqlgen writes "data":null;
+//   - a mutation sent with GET MUST get 405 with Allow: POST — gqlgen
+//     sends 406. (A POST runs only with a JSON body, which a browser
+//     cannot send cross-site without a preflight: gqlgen has no form or
+//     text/plain transport, and none is added.)
 func spec(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&specWriter{ResponseWriter: w}, r)
+		next.ServeHTTP(&specWriter{ResponseWriter: w, get: r.Method == http.MethodGet}, r)
 	})
 }
 
 type specWriter struct {
 	http.ResponseWriter
 	status int
+	get    bool
 }
 
 func (w *specWriter) mediaType() string {
@@ -35,6 +40,11 @@ func (w *specWriter) mediaType() string {
 func (w *specWriter) WriteHeader(code int) {
 	if code == http.StatusUnprocessableEntity && w.mediaType() == "application/json" {
 		code = http.StatusOK
+	}
+	if code == http.StatusNotAcceptable && w.get {
+		// gqlgen's GET transport refusing a mutation (its only 406).
+		code = http.StatusMethodNotAllowed
+		w.Header().Set("Allow", http.MethodPost)
 	}
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)

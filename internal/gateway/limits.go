@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/bounds"
+	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/memsize"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -43,18 +46,37 @@ type Limits struct {
 	// estimated to return (0: no limit). Introspection calls no backend,
 	// but aliases and fragments can make its response huge.
 	MaxIntrospectionItems int
+	// MaxIntrospectionDepth bounds the nesting of fields below an
+	// introspection root (__schema, __type), the root counting as 1 (0: no
+	// limit). gqlparser bounds only the nesting of __Type's list fields;
+	// an ofType chain is otherwise as deep as the client likes.
+	MaxIntrospectionDepth int
 	// DefaultListSize is assumed for lists without @listSize.
 	DefaultListSize int
+	// MaxArgumentLength bounds, in bytes, every string in an argument's
+	// value — literal or variable, in lists and input objects too (0: no
+	// limit). Such strings become backend URLs and cache keys.
+	MaxArgumentLength int
+	// MaxWrites bounds the writes (@write mutation fields) of one operation
+	// (0: no limit): over it, none is sent.
+	MaxWrites int
 	// Fields describes the fields to the estimator; nil means the
 	// schema's own directives (NewSchemaFieldCost), which New sets.
 	Fields FieldCost
 	// MaxWork caps the estimator's work units per document; zero means
 	// DefaultMaxWork.
 	MaxWork int
+	// VerdictBytes bounds the memory of the verdicts kept; zero means
+	// DefaultVerdictBytes.
+	VerdictBytes int64
 
 	once     sync.Once
 	verdicts *otter.Cache[verdictKey, verdict]
 }
+
+// CodeIntrospectionTooDeep refuses an introspection query nested deeper
+// than Limits.MaxIntrospectionDepth.
+const CodeIntrospectionTooDeep = "INTROSPECTION_TOO_DEEP"
 
 // DefaultMaxWork is the estimator's work bound when Limits.MaxWork is
 // zero: orders of magnitude above what real operations need (GraphiQL's
@@ -235,6 +257,9 @@ type Cost struct {
 	// IntrospectionItems counts the objects of introspection fields,
 	// which are not in Items (they cost no backend call).
 	IntrospectionItems int
+	// IntrospectionDepth is the deepest nesting of fields below an
+	// introspection root, the root counting as 1.
+	IntrospectionDepth int
 	// PerService is the estimated calls per service.
 	PerService map[string]int
 	// Work is the estimator's work units for this document.
@@ -252,9 +277,7 @@ func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.Operation
 	if oc.Operation == nil {
 		return nil
 	}
-	l.once.Do(func() {
-		l.verdicts = otter.Must(&otter.Options[verdictKey, verdict]{MaximumSize: verdictEntries})
-	})
+	l.once.Do(l.init)
 	k, ok := verdictKeyOf(oc)
 	if ok {
 		if v, hit := l.verdicts.GetIfPresent(k); hit {
@@ -271,15 +294,42 @@ func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.Operation
 	return nil
 }
 
-// verdictEntries bounds the operations whose verdict is kept (each keeps
-// its operation's syntax tree alive: as many as the query cache keeps).
-const verdictEntries = 1_000
+// DefaultVerdictBytes bounds the verdicts' memory when
+// Limits.VerdictBytes is zero: some 40,000 verdicts.
+const DefaultVerdictBytes = 4 << 20
 
-// verdictKey is an operation (its document is the query cache's, shared
-// by every request of the same text; the key keeps it alive, so its
-// address is not reused) and a keyed hash of the variables' values.
+func (l *Limits) init() {
+	maxBytes := l.VerdictBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultVerdictBytes
+	}
+	l.verdicts = otter.Must(&otter.Options[verdictKey, verdict]{
+		MaximumWeight: uint64(maxBytes),
+		Weigher: func(k verdictKey, v verdict) uint32 {
+			return connect.Weight(int64(unsafe.Sizeof(k))+int64(len(k.op))+memsize.Of(v.err)+cacheEntryOverhead, 0)
+		},
+	})
+}
+
+// Len is the number of verdicts kept (an estimate).
+func (l *Limits) Len() int {
+	l.once.Do(l.init)
+	return l.verdicts.EstimatedSize()
+}
+
+// Bytes is the verdicts' estimated memory.
+func (l *Limits) Bytes() int64 {
+	l.once.Do(l.init)
+	return int64(l.verdicts.WeightedSize())
+}
+
+// verdictKey is an operation — keyed hashes of its document's text, and
+// its name — and a keyed hash of the variables' values. Hashes, not the
+// document: a verdict must not keep a syntax tree alive after the query
+// cache let it go.
 type verdictKey struct {
-	op   *ast.OperationDefinition
+	doc  [2]uint64
+	op   string
 	vars uint64
 }
 
@@ -295,12 +345,15 @@ func (v verdict) copyErr() *gqlerror.Error {
 	return &e
 }
 
-var varsSeed = maphash.MakeSeed()
+var varsSeed, docSeed1, docSeed2 = maphash.MakeSeed(), maphash.MakeSeed(), maphash.MakeSeed()
 
 // verdictKeyOf keys oc's operation and variables; false when the variables
 // cannot be encoded (the verdict is then not kept).
 func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
-	k := verdictKey{op: oc.Operation}
+	k := verdictKey{
+		doc: [2]uint64{maphash.String(docSeed1, oc.RawQuery), maphash.String(docSeed2, oc.RawQuery)},
+		op:  oc.Operation.Name,
+	}
 	if len(oc.Variables) == 0 {
 		return k, true
 	}
@@ -315,15 +368,31 @@ func verdictKeyOf(oc *graphql.OperationContext) (verdictKey, bool) {
 // judge checks oc's arguments and estimate against the limits.
 func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 	fc := l.Fields // set by Validate when the extension is used
-	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc); err != nil {
+	maxLen := l.MaxArgumentLength
+	if oc.Operation.Operation == ast.Mutation && maxLen > 0 {
+		// A write's strings are as long as its contract allows; its
+		// resolver checks them against the contract before sending.
+		maxLen = max(maxLen, registry.WriteArgBytes())
+	}
+	if err := CheckArguments(oc.Doc, oc.Operation, oc.Variables, fc, maxLen); err != nil {
 		return err
 	}
 	c := EstimateWith(oc.Doc, oc.Operation, oc.Variables, l.DefaultListSize, fc, l.MaxWork)
+	writes := countWrites(oc.Doc, oc.Operation)
+	// A write costs more than a read: it may be retried, and it drops
+	// cache entries on every replica.
+	c.Calls = int(min(satAdd(int64(c.Calls), satMul(int64(writes), WriteCost-1)), MaxFigure))
+	if l.MaxWrites > 0 && writes > l.MaxWrites {
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("the operation has %d writes, the limit is %d; none was sent", writes, l.MaxWrites),
+			Extensions: map[string]any{"code": CodeTooManyWrites, "writes": writes, "maxWrites": l.MaxWrites},
+		}
+	}
 	reject := func(code, msg string) *gqlerror.Error {
 		return &gqlerror.Error{Message: msg, Extensions: map[string]any{
 			"code": code,
 			"cost": map[string]any{"depth": c.Depth, "aliases": c.Aliases, "backendCalls": c.Calls, "items": c.Items,
-				"introspectionItems": c.IntrospectionItems, "perService": c.PerService},
+				"introspectionItems": c.IntrospectionItems, "introspectionDepth": c.IntrospectionDepth, "perService": c.PerService},
 		}}
 	}
 	switch {
@@ -337,31 +406,132 @@ func (l *Limits) judge(oc *graphql.OperationContext) *gqlerror.Error {
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("query would make about %d backend calls, the limit is %d", c.Calls, l.MaxBackendCalls))
 	case l.MaxItems > 0 && c.Items > l.MaxItems:
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("query would fan out to about %d items, the limit is %d", c.Items, l.MaxItems))
+	case l.MaxIntrospectionDepth > 0 && c.IntrospectionDepth > l.MaxIntrospectionDepth:
+		return reject(CodeIntrospectionTooDeep, fmt.Sprintf("introspection nests %d fields deep, the limit is %d", c.IntrospectionDepth, l.MaxIntrospectionDepth))
 	case l.MaxIntrospectionItems > 0 && c.IntrospectionItems > l.MaxIntrospectionItems:
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("introspection would return about %d objects, the limit is %d", c.IntrospectionItems, l.MaxIntrospectionItems))
 	}
 	return nil
 }
 
+// CodeTooManyWrites refuses an operation with more writes than
+// Limits.MaxWrites, before any is sent.
+const CodeTooManyWrites = "TOO_MANY_WRITES"
+
+// WriteCost is what one write counts for in the backend-call estimate.
+const WriteCost = 5
+
+// countWrites counts the @write fields among the operation's root fields
+// (through fragments; a field under @skip or @include counts, which can
+// only refuse more).
+func countWrites(doc *ast.QueryDocument, op *ast.OperationDefinition) int {
+	if op.Operation != ast.Mutation {
+		return 0
+	}
+	n := 0
+	seen := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if d := registry.Lookup("Mutation", s.Name); d != nil && d.Write {
+					n++
+				}
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				// A fragment spread twice at the root runs its writes once:
+				// execution merges the fields.
+				if f := doc.Fragments.ForName(s.Name); f != nil && !seen[s.Name] {
+					seen[s.Name] = true
+					walk(f.SelectionSet)
+				}
+			}
+		}
+	}
+	walk(op.SelectionSet)
+	return n
+}
+
 // CheckArguments refuses, with BAD_USER_INPUT, an operation with an Int
-// argument outside the 32-bit range GraphQL defines, or a slicing argument
-// outside its declared bounds — in literals, variables and defaults alike.
-// It runs before the estimate, so the estimate only ever sees values the
-// resolvers accept. Each fragment is checked once.
-func CheckArguments(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, fc FieldCost) *gqlerror.Error {
+// argument outside the 32-bit range GraphQL defines, a slicing argument
+// outside its declared bounds, or a string longer than maxLen bytes (0: no
+// limit) — in literals, variables and defaults alike. It runs before the
+// estimate, so the estimate only ever sees values the resolvers accept.
+// Each fragment is checked once.
+func CheckArguments(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, fc FieldCost, maxLen int) *gqlerror.Error {
 	for _, v := range op.VariableDefinitions {
 		if err := checkIntValue(vars[v.Variable], v.Type, "$"+v.Variable); err != nil {
 			return err
 		}
+		if n, ok := longestString(vars[v.Variable], maxLen); ok {
+			return badInput(fmt.Sprintf("variable $%s holds a string of %d bytes, the limit is %d", v.Variable, n, maxLen), v.Position)
+		}
+		if v.DefaultValue != nil {
+			if err := checkStringLiteral(v.DefaultValue, "$"+v.Variable, maxLen); err != nil {
+				return err
+			}
+		}
 	}
-	ac := argChecker{vars: vars, fc: fc, seen: map[string]bool{}}
+	ac := argChecker{vars: vars, fc: fc, maxLen: maxLen, seen: map[string]bool{}}
 	return ac.selections(op.SelectionSet)
 }
 
 type argChecker struct {
-	vars map[string]any
-	fc   FieldCost
-	seen map[string]bool // fragments already checked
+	vars   map[string]any
+	fc     FieldCost
+	maxLen int
+	seen   map[string]bool // fragments already checked
+}
+
+// longestString reports the length of a string in v (a variable's value:
+// strings, lists, input objects) longer than maxLen, if any.
+func longestString(v any, maxLen int) (int, bool) {
+	if maxLen <= 0 {
+		return 0, false
+	}
+	switch x := v.(type) {
+	case string:
+		return len(x), len(x) > maxLen
+	case []any:
+		for _, e := range x {
+			if n, ok := longestString(e, maxLen); ok {
+				return n, true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if len(k) > maxLen {
+				return len(k), true
+			}
+			if n, ok := longestString(e, maxLen); ok {
+				return n, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// checkStringLiteral refuses string literals longer than maxLen bytes in v
+// and in any list or object inside it.
+func checkStringLiteral(v *ast.Value, name string, maxLen int) *gqlerror.Error {
+	if maxLen <= 0 || v == nil {
+		return nil
+	}
+	switch v.Kind {
+	case ast.StringValue, ast.BlockValue:
+		if len(v.Raw) > maxLen {
+			return badInput(fmt.Sprintf("argument %q holds a string of %d bytes, the limit is %d", name, len(v.Raw), maxLen), v.Position)
+		}
+	case ast.ListValue, ast.ObjectValue:
+		for _, c := range v.Children {
+			if err := checkStringLiteral(c.Value, name, maxLen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (ac *argChecker) selections(sel ast.SelectionSet) *gqlerror.Error {
@@ -400,6 +570,9 @@ func (ac *argChecker) field(f *ast.Field) *gqlerror.Error {
 			continue // variables were checked against their own type
 		}
 		if err := checkIntLiteral(a.Value, a.Name); err != nil {
+			return err
+		}
+		if err := checkStringLiteral(a.Value, a.Name, ac.maxLen); err != nil {
 			return err
 		}
 	}
@@ -611,6 +784,7 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 		Aliases:            int(s.aliases),
 		Items:              int(s.items),
 		IntrospectionItems: int(s.introItems),
+		IntrospectionDepth: int(s.introDepth),
 		PerService:         map[string]int{},
 		Work:               int(min(e.work, MaxFigure)),
 		Exhausted:          e.exhausted,
@@ -687,6 +861,7 @@ type summary struct {
 	items      int64
 	introItems int64
 	depth      int64
+	introDepth int64 // depth counted below introspection roots only
 	aliases    int64
 }
 
@@ -800,15 +975,15 @@ func (e *estimator) selections(sets []ast.SelectionSet, sized string, intro bool
 		if e.exhausted {
 			break
 		}
-		e.add(out, e.field(g, sized, intro), 1, 0, 0)
+		e.add(out, e.field(g, sized, intro), 1, 0, 0, 0)
 	}
 	e.memo[k] = out
 	return out
 }
 
 // add adds mult times sum, its origins grafted under the origin node
-// prefix and its depth shifted by depth, to out.
-func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth int64) {
+// prefix and its depths shifted by depth and introDepth, to out.
+func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth, introDepth int64) {
 	if !e.spend(int64(len(sum.keys))) {
 		return
 	}
@@ -823,6 +998,9 @@ func (e *estimator) add(out, sum *summary, mult int64, prefix int, depth int64) 
 	out.aliases = satAdd(out.aliases, sum.aliases)
 	if sum.depth > 0 || depth > 0 {
 		out.depth = max(out.depth, satAdd(sum.depth, depth))
+	}
+	if sum.introDepth > 0 || introDepth > 0 {
+		out.introDepth = max(out.introDepth, satAdd(sum.introDepth, introDepth))
 	}
 }
 
@@ -876,10 +1054,13 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 	if strings.HasPrefix(f.Name, "__") {
 		intro = true // __schema, __type: no backend calls, not counted for depth
 	}
-	var depth int64
+	var depth, introDepth int64
 	if !intro {
 		depth = 1
 		out.depth = 1
+	} else {
+		introDepth = 1
+		out.introDepth = 1
 	}
 	if f.Definition == nil {
 		return out
@@ -944,7 +1125,7 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 		out.items = 1
 	}
 	if hasSelection {
-		e.add(out, e.selections(sets, childSized, intro), childMult, e.child(0, label), depth)
+		e.add(out, e.selections(sets, childSized, intro), childMult, e.child(0, label), depth, introDepth)
 	}
 	return out
 }

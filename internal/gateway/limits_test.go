@@ -10,6 +10,7 @@ import (
 	"github.com/tributary-gw/tributary/internal/bounds"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/services/demo"
 )
 
 func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
@@ -181,5 +182,118 @@ func TestLimitsVerdictFollowsTheVariables(t *testing.T) {
 		if got := e.totalCalls(); got != 0 {
 			t.Errorf("n=%d r=%d: %d backend calls, want 0", step.n, step.r, got)
 		}
+	}
+}
+
+// graphiqlIntrospection is the query GraphiQL sends (graphql-js 17's
+// getIntrospectionQuery: typeDepth 9, input value deprecation on), 15
+// fields deep at its deepest.
+var graphiqlIntrospection = `query IntrospectionQuery { __schema { queryType { name kind } mutationType { name kind } subscriptionType { name kind }
+  types { ...FullType } directives { name description locations args(includeDeprecated: true) { ...InputValue } } } }
+fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue }
+  type { ...TypeRef } isDeprecated deprecationReason } inputFields(includeDeprecated: true) { ...InputValue } interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } }
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type { kind name` + strings.Repeat(" ofType { name kind", 9) + strings.Repeat(" }", 9) + ` }`
+
+// ofTypeChain nests ofType n deep under __type.
+func ofTypeChain(n int) string {
+	return `{ __type(name: "Product") {` + strings.Repeat(" ofType {", n) + " name" + strings.Repeat(" }", n) + " } }"
+}
+
+// Introspection is bounded in depth with the default limits: a 20-deep
+// ofType chain (which gqlparser's own rule, counting list fields only,
+// lets through) is refused before execution, while the introspection
+// queries of GraphiQL and of graphql-js 16 (graphql-codegen, Apollo) pass.
+func TestIntrospectionDepthLimit(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name      string
+		query     string
+		wantCode  string
+		wantDepth int
+	}{
+		{"GraphiQL", graphiqlIntrospection, "", 15},
+		{"graphql-js 16", introspectionQuery, "", 13},
+		{"ofType 20 deep", ofTypeChain(20), gateway.CodeIntrospectionTooDeep, 22},
+		{"ofType 18 deep", ofTypeChain(18), "", 20},
+		{"fields and types alternating under fragments", `{ __type(name: "Query") { ...A } } fragment A on __Type { ofType { ...B } } fragment B on __Type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ...C } } } } } } } } } } } fragment C on __Type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }`, gateway.CodeIntrospectionTooDeep, 23},
+	}
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, nil)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			c := gateway.Estimate(doc, doc.Operations[0], nil, 10, gateway.NewSchemaFieldCost(schema))
+			if c.IntrospectionDepth != tt.wantDepth {
+				t.Errorf("introspection depth: got %d, want %d", c.IntrospectionDepth, tt.wantDepth)
+			}
+			r := e.query(tt.query, nil)
+			if tt.wantCode == "" {
+				if len(r.Errors) > 0 || r.Data["__schema"] == nil && r.Data["__type"] == nil {
+					t.Errorf("got %s, want an answer", clipRaw(r.Raw))
+				}
+				return
+			}
+			if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != tt.wantCode || r.Data != nil {
+				t.Errorf("got %s, want the operation refused with %s", clipRaw(r.Raw), tt.wantCode)
+			}
+		})
+	}
+}
+
+func clipRaw(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
+
+// Client strings become backend URLs and cache keys (a listing's
+// category): a string longer than limits.max_argument_length, in a
+// variable or a literal, at any depth of a list, is refused with
+// BAD_USER_INPUT before any backend call. Before, a new ~1 MB category
+// per request was sent to catalog and kept as a cache key.
+func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
+	e := newEnv(t, withCache)
+	e.cacheControl(demo.Catalog, "max-age=60")
+	const limit = 1024 // the default
+	long := strings.Repeat("c", limit+1)
+	tests := []struct {
+		name     string
+		query    string
+		vars     map[string]any
+		wantCode string
+	}{
+		{"variable", `query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": long}, "BAD_USER_INPUT"},
+		{"megabyte variable", `query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": strings.Repeat("c", 900<<10)}, "BAD_USER_INPUT"},
+		{"literal", `{ products(first: 1, category: "` + long + `") { nodes { id } } }`, nil, "BAD_USER_INPUT"},
+		{"in a list variable", `query($ids: [ID!]!) { productsByIds(ids: $ids) { id } }`, map[string]any{"ids": []any{"p1", long}}, "BAD_USER_INPUT"},
+		{"in a list literal", `{ productsByIds(ids: ["p1", "` + long + `"]) { id } }`, nil, "BAD_USER_INPUT"},
+		{"variable default", `query($c: String = "` + long + `") { products(first: 1, category: $c) { nodes { id } } }`, nil, "BAD_USER_INPUT"},
+		{"at the limit", `query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": strings.Repeat("c", limit)}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.backends.ResetStats()
+			r := e.query(tt.query, tt.vars)
+			if tt.wantCode == "" {
+				if len(r.Errors) > 0 {
+					t.Errorf("got %v, want an answer", r.Errors)
+				}
+				return
+			}
+			if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != tt.wantCode {
+				t.Fatalf("got %s, want %s", clipRaw(r.Raw), tt.wantCode)
+			}
+			if len(r.Errors[0].Message) > 300 {
+				t.Errorf("message of %d bytes: it quotes the value", len(r.Errors[0].Message))
+			}
+			if got := e.totalCalls(); got != 0 {
+				t.Errorf("backend calls: got %d, want 0", got)
+			}
+		})
 	}
 }

@@ -105,11 +105,13 @@ const (
 // CallReport is one HTTP call, or one the gateway refused to send.
 type CallReport struct {
 	Endpoint string `json:"endpoint"`
-	IDs      int    `json:"ids"`
-	Attempt  int    `json:"attempt"` // 0 for the first try
-	Status   int    `json:"status"`  // 0 when no response arrived
-	Code     string `json:"code,omitempty"`
-	Outcome  string `json:"outcome"`
+	// Method is the call's HTTP method: GET, or a write's POST, PATCH, ….
+	Method  string `json:"method"`
+	IDs     int    `json:"ids"`
+	Attempt int    `json:"attempt"` // 0 for the first try
+	Status  int    `json:"status"`  // 0 when no response arrived
+	Code    string `json:"code,omitempty"`
+	Outcome string `json:"outcome"`
 	// StartMS is when the call started, from the request's start.
 	StartMS   float64 `json:"startMs"`
 	LatencyMS float64 `json:"latencyMs"`
@@ -248,7 +250,7 @@ func buildFanout(start, now, deadline time.Time, calls, refused []upstream.Call,
 			continue
 		}
 		cr := CallReport{
-			Endpoint: c.Endpoint, IDs: c.IDs, Attempt: c.Attempt, Status: c.Status, Code: string(c.Code),
+			Endpoint: c.Endpoint, Method: c.Method, IDs: c.IDs, Attempt: c.Attempt, Status: c.Status, Code: string(c.Code),
 			StartMS: ms(c.Start.Sub(start)), LatencyMS: ms(c.Duration), Round: rounds[i],
 		}
 		switch {

@@ -40,7 +40,7 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 		// Before authentication, so a client guessing tokens is limited
 		// like any other; by address (network, for IPv6), since the
 		// subject is not known yet.
-		l := ratelimit.New(ratelimit.Config{RPS: cfg.RateLimit.IPRPS, Burst: cfg.RateLimit.IPBurst}, func(r *http.Request) string {
+		l := ratelimit.New(ratelimit.Config{RPS: cfg.RateLimit.IPRPS, Burst: cfg.RateLimit.IPBurst, MaxClients: cfg.RateLimit.MaxClients}, func(r *http.Request) string {
 			return ratelimit.ClientNetwork(r, proxies, cfg.RateLimit.IPv6Prefix)
 		})
 		mws = append(mws, l.Middleware)
@@ -68,6 +68,7 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 			RPS:           cfg.RateLimit.RPS,
 			Burst:         cfg.RateLimit.Burst,
 			MaxConcurrent: cfg.RateLimit.MaxConcurrent,
+			MaxClients:    cfg.RateLimit.MaxClients,
 			FailClosed:    cfg.Redis.RateLimitFailClosed,
 		}
 		if g.redis != nil && rc.RPS > 0 {

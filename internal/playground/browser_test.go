@@ -223,7 +223,7 @@ type session struct {
 }
 
 // openPlayground starts a browser, loads the playground and waits for
-// GraphiQL with its three tabs. When the test ends it logs what the
+// GraphiQL with its default tabs (at least three). When the test ends it logs what the
 // browser reported and fails on CSP violations, exceptions and any request
 // that left the gateway's origin.
 func openPlayground(t *testing.T, gw *gatewayProcess) *session {

@@ -46,7 +46,7 @@ func TestExampleOperations(t *testing.T) {
 	for _, m := range regexp.MustCompile("(?s)`([^`]*)`").FindAllStringSubmatch(string(src), -1) {
 		ops = append(ops, m[1])
 	}
-	wantNames := []string{"ProductPage", "Listing", "Dashboard"}
+	wantNames := []string{"query ProductPage", "query Listing", "query Dashboard", "mutation CancelOrder"}
 	if len(ops) != len(wantNames) {
 		t.Fatalf("%s: got %d operations, want %d", operationsFile, len(ops), len(wantNames))
 	}
@@ -55,8 +55,8 @@ func TestExampleOperations(t *testing.T) {
 	t.Cleanup(srv.Close)
 	for i, op := range ops {
 		t.Run(wantNames[i], func(t *testing.T) {
-			if !strings.Contains(op, "query "+wantNames[i]+" {") {
-				t.Fatalf("operation %d is not query %s:\n%s", i, wantNames[i], op)
+			if !strings.Contains(op, wantNames[i]+" {") {
+				t.Fatalf("operation %d is not %s:\n%s", i, wantNames[i], op)
 			}
 			body, err := json.Marshal(map[string]any{"query": op})
 			if err != nil {

@@ -1,9 +1,17 @@
 // Package ratelimit limits requests per client: a token bucket
 // (golang.org/x/time/rate) bounds each client's rate and a counter bounds
-// its requests in flight. Client state lives in a bounded LRU table, so a
+// its requests in flight. Client state lives in a bounded table, so a
 // flood of distinct clients (many IPs) cannot grow memory without limit;
 // idle entries are dropped lazily on access, so there is no janitor
 // goroutine to stop.
+//
+// Forgetting a client must never help it: only a client with nothing in
+// flight and a full bucket — one that would be admitted exactly as a new
+// client — is ever forgotten, whether for idleness or to make room. When
+// the table is full and no such client is found, a new client shares one
+// overflow bucket with every other client that found no room: a flood of
+// new addresses (an IPv6 /48 holds 65,536 /64s) limits itself and those
+// newcomers, never resets a client that is being limited.
 package ratelimit
 
 import (
@@ -27,13 +35,18 @@ const (
 
 // Defaults for the zero values of Config.
 const (
-	DefaultMaxClients = 10000
+	DefaultMaxClients = 50_000
 	DefaultIdleTTL    = 10 * time.Minute
 )
 
 // expirePerAdmit bounds the idle entries dropped by one request, keeping
 // each request's work constant while idle entries still drain over time.
 const expirePerAdmit = 2
+
+// evictScan bounds the clients a new client looks at for a place when the
+// table is full; those that cannot give theirs up go to the front, so the
+// next newcomer looks at others (a second chance, as in CLOCK).
+const evictScan = 16
 
 // Config configures a Limiter. The zero value limits nothing but still
 // tracks clients.
@@ -48,8 +61,10 @@ type Config struct {
 	// zero or less turns the limit off.
 	MaxConcurrent int
 	// MaxClients bounds the clients tracked at once; zero or less means
-	// 10000. Past it the least recently seen client is forgotten (its
-	// bucket starts full again if it comes back).
+	// DefaultMaxClients. Past it a new client takes the place of the least
+	// recently seen one that has nothing in flight and a full bucket (so
+	// forgetting it changes nothing); with none among the evictScan least
+	// recently seen, it is counted in the shared overflow bucket instead.
 	MaxClients int
 	// IdleTTL is how long a client may go unseen before it is forgotten;
 	// zero or less means 10m. A client is only forgotten when that loses
@@ -85,6 +100,9 @@ type Limiter struct {
 	mu      sync.Mutex
 	clients map[string]*list.Element // values are *client
 	lru     *list.List               // front: most recently seen
+	// overflow counts every new client that found the table full of
+	// clients that could not be forgotten. It is never in the table.
+	overflow *client
 }
 
 type client struct {
@@ -110,13 +128,23 @@ func New(cfg Config, key KeyFunc) *Limiter {
 	if key == nil {
 		key = func(r *http.Request) string { return ClientIP(r, nil) }
 	}
-	return &Limiter{
+	l := &Limiter{
 		cfg:     cfg,
 		key:     key,
 		now:     time.Now,
 		clients: make(map[string]*list.Element),
 		lru:     list.New(),
 	}
+	l.overflow = l.newClient("")
+	return l
+}
+
+func (l *Limiter) newClient(key string) *client {
+	c := &client{key: key}
+	if l.cfg.RPS > 0 {
+		c.bucket = rate.NewLimiter(rate.Limit(l.cfg.RPS), l.cfg.Burst)
+	}
+	return c
 }
 
 // Len is the number of clients tracked now; it never exceeds MaxClients.
@@ -198,11 +226,8 @@ func (l *Limiter) release(c *client) {
 }
 
 // touch returns key's client, created if need be, as the most recently
-// seen; creating one past MaxClients forgets the least recently seen. That
-// one may have requests in flight (only when MaxClients other clients came
-// since it started them): they release into the forgotten entry, so a
-// client coming back can briefly exceed MaxConcurrent; memory stays bound.
-// l.mu is held.
+// seen. Past MaxClients a new client takes the place of one that can be
+// forgotten, or else is the shared overflow client. l.mu is held.
 func (l *Limiter) touch(key string, now time.Time) *client {
 	if e, ok := l.clients[key]; ok {
 		l.lru.MoveToFront(e)
@@ -210,15 +235,35 @@ func (l *Limiter) touch(key string, now time.Time) *client {
 		c.lastSeen = now
 		return c
 	}
-	for l.lru.Len() >= l.cfg.MaxClients {
-		l.remove(l.lru.Back())
+	if l.lru.Len() >= l.cfg.MaxClients && !l.evict(now) {
+		l.overflow.lastSeen = now
+		return l.overflow
 	}
-	c := &client{key: key, lastSeen: now}
-	if l.cfg.RPS > 0 {
-		c.bucket = rate.NewLimiter(rate.Limit(l.cfg.RPS), l.cfg.Burst)
-	}
+	c := l.newClient(key)
+	c.lastSeen = now
 	l.clients[key] = l.lru.PushFront(c)
 	return c
+}
+
+// evict forgets one of the evictScan least recently seen clients that can
+// be forgotten, moving those that cannot to the front; false when none
+// could. l.mu is held.
+func (l *Limiter) evict(now time.Time) bool {
+	for range min(evictScan, l.lru.Len()) {
+		e := l.lru.Back()
+		if l.forgettable(e.Value.(*client), now) {
+			l.remove(e)
+			return true
+		}
+		l.lru.MoveToFront(e)
+	}
+	return false
+}
+
+// forgettable reports whether forgetting c changes nothing c could notice:
+// nothing in flight, and its bucket full again.
+func (l *Limiter) forgettable(c *client, now time.Time) bool {
+	return c.inflight == 0 && (c.bucket == nil || c.bucket.TokensAt(now) >= float64(l.cfg.Burst))
 }
 
 // expire forgets up to expirePerAdmit least recently seen clients that
@@ -232,10 +277,7 @@ func (l *Limiter) expire(now time.Time) {
 			return
 		}
 		c := e.Value.(*client)
-		if now.Sub(c.lastSeen) < l.cfg.IdleTTL || c.inflight > 0 {
-			return
-		}
-		if c.bucket != nil && c.bucket.TokensAt(now) < float64(l.cfg.Burst) {
+		if now.Sub(c.lastSeen) < l.cfg.IdleTTL || !l.forgettable(c, now) {
 			return
 		}
 		l.remove(e)

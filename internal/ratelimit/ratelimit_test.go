@@ -222,9 +222,12 @@ func TestPanicReleasesSlot(t *testing.T) {
 func TestClientsBounded(t *testing.T) {
 	t.Run("many clients", func(t *testing.T) {
 		const maxClients = 50
+		clock := newClock()
 		l := ratelimit.New(ratelimit.Config{RPS: 10, Burst: 10, MaxClients: maxClients}, byHeader)
+		ratelimit.SetClock(l, clock.Now)
 		h := newHarness(t, l, nil)
 		for i := range 500 {
+			clock.Advance(100 * time.Millisecond) // the clients before have refilled
 			if got := h.do(fmt.Sprintf("203.0.113.%d", i)); got.status != http.StatusOK {
 				t.Fatalf("client %d: got status %d, want 200", i, got.status)
 			}
@@ -237,36 +240,90 @@ func TestClientsBounded(t *testing.T) {
 		}
 	})
 
-	// The least recently seen client is the one forgotten: its bucket is
-	// full again when it comes back, while a recently seen one keeps its
-	// state.
-	t.Run("least recently seen is evicted", func(t *testing.T) {
-		l := ratelimit.New(ratelimit.Config{RPS: 0.001, Burst: 1, MaxClients: 2}, byHeader)
+	// Only a client whose bucket is full again (and nothing in flight) is
+	// forgotten to make room, the least recently seen first; with none,
+	// a new client shares the overflow bucket, and limited clients stay
+	// limited.
+	t.Run("only refilled clients are evicted", func(t *testing.T) {
+		clock := newClock()
+		l := ratelimit.New(ratelimit.Config{RPS: 1, Burst: 1, MaxClients: 2}, byHeader)
+		ratelimit.SetClock(l, clock.Now)
 		h := newHarness(t, l, nil)
 		steps := []struct {
+			advance    time.Duration
 			client     string
 			wantStatus int
 		}{
-			{"a", http.StatusOK},
-			{"a", http.StatusTooManyRequests},
-			{"b", http.StatusOK},
-			{"a", http.StatusTooManyRequests}, // a is now more recent than b
-			{"c", http.StatusOK},              // evicts b
-			{"a", http.StatusTooManyRequests}, // a kept its empty bucket
-			{"b", http.StatusOK},              // b was forgotten; evicts c
-			{"b", http.StatusTooManyRequests},
-			{"d", http.StatusOK}, // evicts a
-			{"a", http.StatusOK}, // a was forgotten
+			{0, "a", http.StatusOK},
+			{0, "a", http.StatusTooManyRequests},
+			{0, "b", http.StatusOK},
+			{0, "c", http.StatusOK},              // table full of limited clients: the overflow bucket
+			{0, "d", http.StatusTooManyRequests}, // shares it, now empty
+			{0, "a", http.StatusTooManyRequests}, // a was not forgotten
+			{0, "b", http.StatusTooManyRequests},
+			{2 * time.Second, "e", http.StatusOK}, // a and b refilled: e takes a's place
+			{0, "b", http.StatusOK},               // b kept its (refilled) bucket
+			{0, "b", http.StatusTooManyRequests},
+			{0, "a", http.StatusOK}, // a refilled; forgotten or not, that is the same
 		}
 		for i, s := range steps {
+			clock.Advance(s.advance)
 			if got := h.do(s.client); got.status != s.wantStatus {
 				t.Fatalf("step %d (%s): got status %d, want %d", i, s.client, got.status, s.wantStatus)
 			}
-		}
-		if got := l.Len(); got != 2 {
-			t.Errorf("got %d tracked clients, want 2", got)
+			if got := l.Len(); got > 2 {
+				t.Fatalf("step %d: got %d tracked clients, want at most 2", i, got)
+			}
 		}
 	})
+}
+
+// A client being limited stays limited however many other clients come:
+// with trusted proxies, one client exhausts its burst, then 12,000
+// requests arrive from other IPv6 /64s (a /48 holds 65,536 of them) into a
+// table of 1,000. Before, the limited client's bucket was evicted and it
+// came back with a fresh burst.
+func TestFloodOfNetworksCannotResetLimitedClient(t *testing.T) {
+	clock := newClock()
+	proxy := netip.MustParsePrefix("127.0.0.0/8")
+	l := ratelimit.New(ratelimit.Config{RPS: 1, Burst: 5, MaxClients: 1000}, func(r *http.Request) string {
+		return ratelimit.ClientNetwork(r, []netip.Prefix{proxy}, 64)
+	})
+	ratelimit.SetClock(l, clock.Now)
+	h := newHarness(t, l, nil)
+	const victim = "2001:db8:ffff:1::7"
+	for i := range 5 {
+		if got := h.do("", "X-Forwarded-For", victim); got.status != http.StatusOK {
+			t.Fatalf("victim request %d: got %d, want 200", i, got.status)
+		}
+	}
+	if got := h.do("", "X-Forwarded-For", victim); got.status != http.StatusTooManyRequests {
+		t.Fatalf("victim after its burst: got %d, want 429", got.status)
+	}
+	admitted := 0
+	for i := range 12_000 {
+		// Each request from a /64 of its own within one /48.
+		ip := fmt.Sprintf("2001:db8:aaaa:%x::1", i)
+		if got := h.do("", "X-Forwarded-For", ip); got.status == http.StatusOK {
+			admitted++
+		}
+		clock.Advance(100 * time.Microsecond) // 1.2 s in all: the victim earns one token
+		if got := l.Len(); got > 1000 {
+			t.Fatalf("after %d networks: %d tracked clients, want at most 1000", i, got)
+		}
+	}
+	// One token earned in 1.2 s, as it would have without the flood; a
+	// reset bucket would admit 5.
+	ok := 0
+	for range 5 {
+		if h.do("", "X-Forwarded-For", victim).status == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Errorf("victim after the flood: %d of 5 requests admitted, want 1 (its bucket was reset)", ok)
+	}
+	t.Logf("flood: %d of 12,000 requests admitted; victim: %d of 5", admitted, ok)
 }
 
 func TestIdleExpiry(t *testing.T) {

@@ -256,7 +256,7 @@ func (u *uses) directiveUses(dirs ast.DirectiveList, where string) {
 	}
 }
 
-func (u *uses) selections(schema *ast.Schema, doc *ast.QueryDocument, set ast.SelectionSet, path []string, inFragment map[string]bool) {
+func (u *uses) selections(schema *ast.Schema, doc *ast.QueryDocument, set ast.SelectionSet, path []string, walked map[string]bool) {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
@@ -271,27 +271,31 @@ func (u *uses) selections(schema *ast.Schema, doc *ast.QueryDocument, set ast.Se
 			}
 			u.typeRef(schema, s.Definition.Type.Name(), where)
 			for _, a := range s.Arguments {
-				u.args[coord+"("+a.Name+")"] = where
+				if _, ok := u.args[coord+"("+a.Name+")"]; !ok {
+					u.args[coord+"("+a.Name+")"] = where
+				}
 				if ad := s.Definition.Arguments.ForName(a.Name); ad != nil {
 					u.typeRef(schema, ad.Type.Name(), where)
 				}
 			}
 			u.directiveUses(s.Directives, where)
-			u.selections(schema, doc, s.SelectionSet, p, inFragment)
+			u.selections(schema, doc, s.SelectionSet, p, walked)
 		case *ast.InlineFragment:
 			u.typeRef(schema, s.TypeCondition, strings.Join(path, "."))
 			u.directiveUses(s.Directives, strings.Join(path, "."))
-			u.selections(schema, doc, s.SelectionSet, path, inFragment)
+			u.selections(schema, doc, s.SelectionSet, path, walked)
 		case *ast.FragmentSpread:
 			u.directiveUses(s.Directives, strings.Join(path, "."))
-			if inFragment[s.Name] {
+			// Each fragment is walked once per operation, where it is
+			// first spread: a chain whose fragments spread the next one
+			// twice would otherwise take 2^n walks.
+			if walked[s.Name] {
 				continue
 			}
 			if f := doc.Fragments.ForName(s.Name); f != nil {
-				inFragment[s.Name] = true
+				walked[s.Name] = true
 				u.typeRef(schema, f.TypeCondition, strings.Join(path, "."))
-				u.selections(schema, doc, f.SelectionSet, path, inFragment)
-				inFragment[s.Name] = false
+				u.selections(schema, doc, f.SelectionSet, path, walked)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tributary-gw/tributary/internal/schemadiff"
 )
@@ -234,5 +235,33 @@ func TestReadOperations(t *testing.T) {
 		if !slices.Equal(names, tt.wantNames) {
 			t.Errorf("ReadOperations(%s): got %q, want %q", tt.give, names, tt.wantNames)
 		}
+	}
+}
+
+// Each fragment of an operation is walked once: a chain of 40 fragments
+// each spreading the next twice (2^40 paths) is checked at once, and a
+// change to a field at its end is still found.
+func TestCheckOperationsWalksEachFragmentOnce(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("query Chain { product(id: \"p1\") { ...F0 } }\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "fragment F%d on Product { id ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	b.WriteString("fragment F40 on Product { price { amount } }\n")
+	ops, err := schemadiff.SplitOperations("chain.graphql", b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := mustLoad(t, "old", usageBase)
+	updated := mustLoad(t, "new", strings.Replace(usageBase, " price: Money", "", 1))
+	done := make(chan schemadiff.Usage, 1)
+	go func() { done <- schemadiff.CheckOperations(old, updated, schemadiff.Compare(old, updated), ops) }()
+	select {
+	case u := <-done:
+		if len(u.Broken) != 1 || u.Broken[0].Change.Path != "Product.price" {
+			t.Errorf("got %+v, want Chain broken by Product.price", u.Broken)
+		}
+	case <-time.After(20 * time.Second): // a hang detector: the linear walk takes microseconds
+		t.Fatal("checking a 40-fragment chain did not finish: fragments are walked per path")
 	}
 }

@@ -37,6 +37,7 @@ type Metrics struct {
 	batchSize          *prometheus.HistogramVec
 	inFlight           *prometheus.GaugeVec
 	retries            *prometheus.CounterVec
+	badResponses       *prometheus.CounterVec
 	breakerState       *prometheus.GaugeVec
 	breakerTransitions *prometheus.CounterVec
 	cacheKeys          *prometheus.CounterVec
@@ -154,12 +155,20 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	// Both series exist from the start, so a rate of fallbacks reads 0.
 	m.operations.WithLabelValues("plan")
 	m.operations.WithLabelValues("gqlgen")
+	// Answers that break the service's contract: the gateway refuses them
+	// (BAD_BACKEND_RESPONSE); -check-contracts tells which change did it.
+	m.badResponses = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tributary_backend_bad_responses_total",
+		Help: "Backend answers refused as BAD_BACKEND_RESPONSE (not the contract: a missing required property, a wrong type, an enum value the contract lacks, an unreadable body), by service.",
+	}, []string{"service"})
+	reg.MustRegister(m.badResponses)
 	reg.MustRegister(m.requests, m.requestDuration, m.partial, m.calls, m.callDuration,
 		m.batchSize, m.inFlight, m.retries, m.breakerState, m.breakerTransitions, m.cacheKeys)
 	for _, s := range config.Services {
 		m.partial.WithLabelValues(s)
 		m.inFlight.WithLabelValues(s)
 		m.retries.WithLabelValues(s)
+		m.badResponses.WithLabelValues(s)
 		m.breakerState.WithLabelValues(s)
 	}
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
@@ -201,6 +210,9 @@ func (m *Metrics) CallFinished(_ context.Context, c upstream.Call) {
 	m.callsOf.get(callLabels{c.Service, c.Endpoint, statusClass(c.Status)}, func(l callLabels) prometheus.Counter {
 		return m.calls.WithLabelValues(l.service, l.endpoint, l.statusClass)
 	}).Inc()
+	if c.Code == upstream.CodeBadResponse {
+		m.badResponses.WithLabelValues(c.Service).Inc()
+	}
 	ep := endpointLabels{c.Service, c.Endpoint}
 	m.durationOf.get(ep, func(l endpointLabels) prometheus.Observer {
 		return m.callDuration.WithLabelValues(l.service, l.endpoint)

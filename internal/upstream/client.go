@@ -7,6 +7,8 @@ package upstream
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +61,9 @@ var neverForwarded = map[string]bool{
 	"Proxy-Connection": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
 	"Host": true, "Content-Length": true, "Content-Type": true, "Accept-Encoding": true,
 	"X-Request-Id": true, "Traceparent": true, "Tracestate": true,
+	// Each write's key is the gateway's, derived from the client's (see
+	// connect.WriteKey); the client's own would make two writes one.
+	"Idempotency-Key": true,
 	"X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true, "Forwarded": true,
 }
 
@@ -151,7 +156,27 @@ type Request struct {
 	// Meta, when not nil, receives what a successful answer says about
 	// itself (its caching headers); untouched when the call fails.
 	Meta *Meta
+
+	// Method is the HTTP method; "" is GET. Other methods are writes: see
+	// Send.
+	Method string
+	// Body is a write's JSON body; nil sends none.
+	Body []byte
+	// IdempotencyKey is sent as the Idempotency-Key header of a write;
+	// only a write that has one is ever retried.
+	IdempotencyKey string
 }
+
+// method is the request's HTTP method.
+func (r *Request) method() string {
+	if r.Method == "" {
+		return http.MethodGet
+	}
+	return r.Method
+}
+
+// write reports whether the request is a write.
+func (r *Request) write() bool { return r.Method != "" && r.Method != http.MethodGet }
 
 // Meta is what an answer says about itself, for the entity cache.
 type Meta struct {
@@ -179,21 +204,77 @@ func (c *Client) Credentialed(ctx context.Context) bool {
 	return false
 }
 
+// Caller names the caller a call made under ctx would identify to the
+// service: "" when it carries nothing that does (see Credentialed), else
+// a digest of what it carries (identity and forwarded headers), so that
+// answers kept per caller can be told apart without keeping credentials.
+func (c *Client) Caller(ctx context.Context) string {
+	if !c.Credentialed(ctx) {
+		return ""
+	}
+	o := OutgoingFrom(ctx)
+	h := sha256.New()
+	if c.ident != "" {
+		io.WriteString(h, o.Identity)
+	}
+	for _, k := range c.forward {
+		for _, v := range o.Incoming[k] {
+			h.Write([]byte{0})
+			io.WriteString(h, k)
+			h.Write([]byte{0})
+			io.WriteString(h, v)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // Lener is implemented by response envelopes; see Request.Require.
 type Lener interface{ Len() int }
 
 // Get performs req and decodes a 2xx JSON body into out. A 404 returns an
 // *Error wrapping ErrNotFound. Every other failure is an *Error.
 func (c *Client) Get(ctx context.Context, req Request, out any) error {
+	req.Method, req.Body, req.IdempotencyKey = "", nil, ""
+	return c.call(ctx, req, out)
+}
+
+// Send performs a write (req.Method POST, PUT, PATCH or DELETE) and decodes
+// a 2xx JSON body into out. It goes through the breaker and the bulkhead
+// like a read, so an open breaker or a full bulkhead sends nothing; it is
+// retried, for the transient failures the policy retries, only when it
+// carries an IdempotencyKey, and always with that key. Its answer is never
+// cached. A failure is an *Error whose MaybeApplied says whether the write
+// may have taken effect; a 404 wraps ErrNotFound when req.Single.
+func (c *Client) Send(ctx context.Context, req Request, out any) error {
+	if !req.write() {
+		return c.fail(req, CodeServiceError, 0, false, fmt.Errorf("send: %s is not a write method", req.method()))
+	}
+	req.Meta, req.Require = nil, ""
+	return c.call(ctx, req, out)
+}
+
+func (c *Client) call(ctx context.Context, req Request, out any) error {
 	rec := RecorderFrom(ctx)
 	start := time.Now()
 	if rec != nil && !rec.admit() {
 		e := c.fail(req, CodeBudgetExceeded, 0, false, errors.New("fan-out budget exhausted"))
-		rec.addRefused(Call{Service: c.service, Endpoint: req.Endpoint, IDs: req.IDs, Start: start, Code: e.Code})
+		rec.addRefused(Call{Service: c.service, Endpoint: req.Endpoint, Method: req.method(), IDs: req.IDs, Start: start, Code: e.Code})
+		e.Write = req.write()
 		return e
 	}
+	// unsure: an attempt of this write may have taken effect without the
+	// gateway learning its outcome.
+	unsure := false
 	err := c.policy.do(ctx, c, req, func(ctx context.Context, attempt int) error {
-		return c.once(ctx, rec, req, attempt, out)
+		err := c.once(ctx, rec, req, attempt, out)
+		if req.write() && err != nil {
+			if e, ok := AsError(err); ok {
+				e.Write = true
+				e.MaybeApplied = e.outcomeUnknown() || unsure && e.idempotencyConflict()
+				unsure = unsure || e.MaybeApplied
+			}
+		}
+		return err
 	})
 	if err == nil {
 		return nil
@@ -202,10 +283,17 @@ func (c *Client) Get(ctx context.Context, req Request, out any) error {
 	if !errors.As(err, &ue) {
 		ue = &Error{Service: c.service, Endpoint: req.Endpoint, Code: classifyTransport(ctx, err), Err: err, Temp: true}
 	}
+	if req.write() {
+		ue.Write = true
+		if ue.Code == CodeCircuitOpen || ue.Code == CodeOverloaded || ue.Code == CodeBudgetExceeded {
+			// This attempt was not sent; an earlier one may have been.
+			ue.MaybeApplied = unsure
+		}
+	}
 	if rec != nil && (ue.Code == CodeCircuitOpen || ue.Code == CodeOverloaded) {
 		// The last attempt was not sent: the breaker refused it at once, or
 		// the bulkhead let it wait from the start for a slot.
-		refused := Call{Service: c.service, Endpoint: req.Endpoint, IDs: req.IDs, Attempt: ue.Retries, Start: time.Now(), Code: ue.Code}
+		refused := Call{Service: c.service, Endpoint: req.Endpoint, Method: req.method(), IDs: req.IDs, Attempt: ue.Retries, Start: time.Now(), Code: ue.Code}
 		if ue.Code == CodeOverloaded {
 			refused.Start, refused.Duration = start, time.Since(start)
 		}
@@ -234,12 +322,22 @@ func (c *Client) once(ctx context.Context, rec *Recorder, req Request, attempt i
 		u.RawQuery = req.Query.Encode()
 	}
 	start := time.Now()
-	call := Call{Service: c.service, Endpoint: req.Endpoint, IDs: req.IDs, Attempt: attempt, Start: start}
-	hreq, err := http.NewRequestWithContext(&callContext{Context: ctx, call: call}, http.MethodGet, u.String(), nil)
+	call := Call{Service: c.service, Endpoint: req.Endpoint, Method: req.method(), IDs: req.IDs, Attempt: attempt, Start: start}
+	var body io.Reader
+	if req.Body != nil {
+		body = bytes.NewReader(req.Body)
+	}
+	hreq, err := http.NewRequestWithContext(&callContext{Context: ctx, call: call}, req.method(), u.String(), body)
 	if err != nil {
 		return c.fail(req, CodeServiceError, 0, false, err)
 	}
 	hreq.Header.Set("Accept", "application/json")
+	if req.Body != nil {
+		hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	if req.IdempotencyKey != "" {
+		hreq.Header.Set("Idempotency-Key", req.IdempotencyKey)
+	}
 	o := OutgoingFrom(ctx)
 	for _, k := range c.forward {
 		if vs := o.Incoming[k]; len(vs) > 0 {
@@ -272,7 +370,9 @@ func (c *Client) once(ctx context.Context, rec *Recorder, req Request, attempt i
 func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, out any) (int, error) {
 	resp, err := c.http.Do(hreq)
 	if err != nil {
-		return 0, c.fail(req, classifyTransport(ctx, err), 0, true, err)
+		e := c.fail(req, classifyTransport(ctx, err), 0, true, err)
+		e.sent = !notSent(err)
+		return 0, e
 	}
 	defer resp.Body.Close()
 
@@ -288,6 +388,9 @@ func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, 
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		if resp.StatusCode == http.StatusNotFound && req.write() {
+			return resp.StatusCode, c.fail(req, CodeRejected, resp.StatusCode, false, fmt.Errorf("%w: %s", ErrNotFound, backendMessage(body)))
+		}
 		if resp.StatusCode == http.StatusNotFound && req.Single {
 			return resp.StatusCode, c.fail(req, CodeRejected, resp.StatusCode, false, ErrNotFound)
 		}

@@ -36,6 +36,8 @@ func OutgoingFrom(ctx context.Context) Outgoing {
 type Call struct {
 	Service  string
 	Endpoint string
+	// Method is the HTTP method: GET, or a write's POST, PATCH, ….
+	Method   string
 	IDs      int
 	Attempt  int // 0 for the first try
 	Start    time.Time

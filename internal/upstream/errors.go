@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -53,9 +54,53 @@ type Error struct {
 	Retries  int  // retries made before giving up
 	Temp     bool // whether trying again later may succeed
 	Err      error
+	// Write: the failed call was a write (Client.Send).
+	Write bool
+	// MaybeApplied: the write may have taken effect — it was sent and no
+	// answer said how it ended (a 5xx, a timeout, a connection lost after
+	// sending). False for a write refused before it was sent or answered
+	// with a 4xx. Resending it is safe only with the same Idempotency-Key.
+	MaybeApplied bool
 
 	retryAfter time.Duration // from a 429's Retry-After
+	sent       bool          // a transport error after the request left
+
+	// reported is set once the error has been logged: the keys of one
+	// failed batch share their error, and the log says so once.
+	reported atomic.Bool
 }
+
+// outcomeUnknown reports whether this attempt of a write may have taken
+// effect: sent, and answered with nothing that says it did not.
+func (e *Error) outcomeUnknown() bool {
+	switch {
+	case e.Status >= 500:
+		return true
+	case e.Status != 0:
+		return false // a 4xx (or a 2xx we could not read: not a failure of the write)
+	case e.Code == CodeTimeout:
+		return true
+	}
+	return e.sent
+}
+
+// idempotencyConflict: the service answered that the key is still being
+// applied (409) or came with another request (422) — after an earlier
+// attempt of the same write, so that attempt's outcome stands unknown.
+func (e *Error) idempotencyConflict() bool {
+	return e.Status == 409 || e.Status == 422
+}
+
+// notSent reports whether a transport error happened before the request
+// left: the connection could not be made.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// FirstReport reports whether this is the first report of the error (the
+// first call returns true, every later one false): log it only then.
+func (e *Error) FirstReport() bool { return e.reported.CompareAndSwap(false, true) }
 
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("%s: %s: %s", e.Service, e.Endpoint, e.Code)

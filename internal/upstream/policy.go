@@ -135,7 +135,7 @@ func (p *Policy) do(ctx context.Context, c *Client, req Request, attempt func(co
 		if e, ok := AsError(err); ok {
 			e.Retries = n
 		}
-		if n >= p.cfg.MaxRetries || !retryable(err) {
+		if n >= p.cfg.MaxRetries || !retryable(err) || req.write() && req.IdempotencyKey == "" {
 			return err
 		}
 		wait := p.backoff(n, err)
@@ -182,8 +182,8 @@ func retryable(err error) bool {
 	case 429, 502, 503, 504:
 		return true
 	}
-	// A connection refused, or reset before the body was read: the
-	// request never took effect, and GETs are idempotent anyway.
+	// A connection refused, or reset before the body was read: a GET is
+	// idempotent, and a write is retried only with its Idempotency-Key.
 	return e.Code == CodeUnavailable && e.Status < 300
 }
 

@@ -6,19 +6,25 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
-// Backends is the six services running together, each at its own base URL.
-// Create it with Start (real listeners) or StartWith (any way of serving an
-// http.Handler, e.g. httptest in package demotest). Close stops all six.
+// Backends is the six demo services, and a stand-in for every other service
+// the schema declares, running together, each at its own base URL. Create it
+// with Start (real listeners) or StartWith (any way of serving an
+// http.Handler, e.g. httptest in package demotest). Close stops them all.
 type Backends struct {
-	ds      *Dataset
-	servers map[Service]*Server
-	urls    map[Service]string
-	stops   []func(context.Context) error
+	ds         *Dataset
+	servers    map[Service]*Server
+	publishers map[Service]*publisher
+	standIns   []Service
+	urls       map[Service]string
+	stops      []func(context.Context) error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -29,28 +35,63 @@ type Backends struct {
 // ctx.
 type MountFunc func(svc Service, h http.Handler) (baseURL string, stop func(ctx context.Context) error, err error)
 
-// StartWith creates a Server for each of AllServices over ds and mounts each
-// with mount. If a mount fails, the ones already mounted are stopped.
+// StartWith creates a Server for each of AllServices over ds, and a stand-in
+// (package standin) for each other service the registry declares, and
+// mounts each with mount. Every one publishes its contract at ContractPath.
+// If a mount fails, the ones already mounted are stopped.
 func StartWith(ds *Dataset, mount MountFunc) (*Backends, error) {
 	b := &Backends{
-		ds:      ds,
-		servers: make(map[Service]*Server, 6),
-		urls:    make(map[Service]string, 6),
+		ds:         ds,
+		servers:    make(map[Service]*Server, 6),
+		publishers: make(map[Service]*publisher, 6),
+		urls:       make(map[Service]string, 6),
 	}
-	for _, svc := range AllServices() {
-		s := NewServer(svc, ds)
-		u, stop, err := mount(svc, s)
-		if err != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			return nil, errors.Join(fmt.Errorf("demo: start %s: %w", svc, err), b.Close(ctx))
+	fail := func(err error) (*Backends, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return nil, errors.Join(err, b.Close(ctx))
+	}
+	for _, svc := range Declared() {
+		var h http.Handler
+		if slices.Contains(AllServices(), svc) {
+			s := NewServer(svc, ds)
+			b.servers[svc] = s
+			h = s
+		} else {
+			si, err := standIn(svc)
+			if err != nil {
+				return fail(err)
+			}
+			b.standIns = append(b.standIns, svc)
+			h = si
 		}
-		b.servers[svc] = s
+		p := newPublisher(svc, h)
+		u, stop, err := mount(svc, p)
+		if err != nil {
+			return fail(fmt.Errorf("demo: start %s: %w", svc, err))
+		}
+		b.publishers[svc] = p
 		b.urls[svc] = u
 		b.stops = append(b.stops, stop)
 	}
 	return b, nil
 }
+
+// Declared returns AllServices followed by the other services the schema
+// declares (the registry), in declaration order: what StartWith serves.
+func Declared() []Service {
+	out := AllServices()
+	for _, name := range registry.Services() {
+		if !slices.Contains(out, Service(name)) {
+			out = append(out, Service(name))
+		}
+	}
+	return out
+}
+
+// StandIns returns the declared services served by a stand-in built from
+// their contract, because the demo does not implement them.
+func (b *Backends) StandIns() []Service { return slices.Clone(b.standIns) }
 
 // HTTP server timeouts of Start. WriteTimeout is generous because injected
 // latency is spent before the answer is written.
@@ -61,9 +102,9 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
-// Start runs the six services on real TCP listeners. addr is host:port: with
+// Start runs the services (Declared) on real TCP listeners. addr is host:port: with
 // port 0 (e.g. "127.0.0.1:0") each service gets its own free port; with a
-// fixed port P the services listen on P, P+1, … in AllServices order (the
+// fixed port P the services listen on P, P+1, … in Declared order (the
 // contract's convention: catalog 9101 … orders 9106). An unspecified host
 // (":0", "0.0.0.0:0") listens on all interfaces and is reported as 127.0.0.1
 // in URLs.
@@ -74,7 +115,7 @@ func Start(ds *Dataset, addr string) (*Backends, error) {
 	}
 	basePort := 0
 	if portStr != "" {
-		if basePort, err = strconv.Atoi(portStr); err != nil || basePort < 0 || basePort > 65535-5 {
+		if basePort, err = strconv.Atoi(portStr); err != nil || basePort < 0 || basePort > 65536-len(Declared()) {
 			return nil, fmt.Errorf("demo: address %q: bad port", addr)
 		}
 	}
@@ -131,7 +172,7 @@ func (b *Backends) Dataset() *Dataset { return b.ds }
 // an unknown service.
 func (b *Backends) URL(svc Service) string { return b.urls[svc] }
 
-// URLs returns the base URLs of all six services.
+// URLs returns the base URLs of all the services (Declared).
 func (b *Backends) URLs() map[Service]string {
 	m := make(map[Service]string, len(b.urls))
 	for k, v := range b.urls {
@@ -140,24 +181,25 @@ func (b *Backends) URLs() map[Service]string {
 	return m
 }
 
-// Server returns the server of a service (nil for an unknown service).
+// Server returns the server of a service (nil for an unknown service or a
+// stand-in).
 func (b *Backends) Server(svc Service) *Server { return b.servers[svc] }
 
-// SetFaults sets the same faults on all six services.
+// SetFaults sets the same faults on the six demo services (stand-ins inject none).
 func (b *Backends) SetFaults(f Faults) {
 	for _, s := range b.servers {
 		s.SetFaults(f)
 	}
 }
 
-// ResetStats resets the counters of all six services.
+// ResetStats resets the counters of the six demo services.
 func (b *Backends) ResetStats() {
 	for _, s := range b.servers {
 		s.ResetStats()
 	}
 }
 
-// Close stops all six services gracefully within ctx: calls waiting on
+// Close stops all the services gracefully within ctx: calls waiting on
 // injected latency are answered 503 at once, the others complete. Calling it
 // again returns the first result.
 func (b *Backends) Close(ctx context.Context) error {

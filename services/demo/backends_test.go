@@ -27,7 +27,7 @@ func TestStartRealListeners(t *testing.T) {
 	}()
 
 	urls := b.URLs()
-	if got, want := len(urls), len(demo.AllServices()); got != want {
+	if got, want := len(urls), len(demo.Declared()); got != want {
 		t.Fatalf("got %d URLs, want %d", got, want)
 	}
 	hosts := map[string]bool{}

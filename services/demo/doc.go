@@ -11,6 +11,13 @@
 // separate service would, so that a client tested against it catches JSON-tag
 // drift instead of sharing the mistake.
 //
+// The three writes of contract 1.1 (POST /reviews, POST /orders/{id}/cancel,
+// PATCH /users/{id}) change the server's own copy of what it serves (the
+// dataset is shared and stays as generated), remember every
+// Idempotency-Key with its answer, and can be made to apply a write and then
+// answer 503 or drop the connection ([Faults].AfterWrite), so that a
+// client's retry with the same key is seen to apply it once.
+//
 // Every server also answers admin requests under the reserved prefix /_demo/
 // (not counted in Stats and not subject to faults):
 //

@@ -34,6 +34,13 @@ type Faults struct {
 	// answers (not a fault, but set the same way: to exercise a gateway's
 	// entity cache); empty sends none.
 	CacheControl string
+	// AfterWrite, when set (AfterWrite503 or AfterWriteDrop), is what the
+	// server does after it has applied a write instead of answering it: a
+	// write that took effect and looks failed to its client. It applies to
+	// the next AfterWriteTimes writes (0: every write). A replay of a
+	// remembered Idempotency-Key applies nothing and is answered as is.
+	AfterWrite      string
+	AfterWriteTimes int
 }
 
 // normalized returns f with Status defaulted and out-of-range values clamped.
@@ -47,6 +54,10 @@ func (f Faults) normalized() Faults {
 	if f.Status == 0 || !validFaultStatus(f.Status) {
 		f.Status = DefaultFaultStatus
 	}
+	if f.AfterWrite != AfterWrite503 && f.AfterWrite != AfterWriteDrop {
+		f.AfterWrite = ""
+	}
+	f.AfterWriteTimes = max(f.AfterWriteTimes, 0)
 	return f
 }
 
@@ -61,6 +72,9 @@ type faultsJSON struct {
 	Status    int     `json:"status"`
 
 	CacheControl string `json:"cacheControl,omitempty"`
+
+	AfterWrite      string `json:"afterWrite,omitempty"`
+	AfterWriteTimes int    `json:"afterWriteTimes,omitempty"`
 }
 
 type faultsPatch struct {
@@ -71,6 +85,9 @@ type faultsPatch struct {
 	Status    *int     `json:"status"`
 
 	CacheControl *string `json:"cacheControl"`
+
+	AfterWrite      *string `json:"afterWrite"`
+	AfterWriteTimes *int    `json:"afterWriteTimes"`
 }
 
 // MarshalJSON encodes f with durations as strings.
@@ -84,6 +101,9 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		Status:    f.Status,
 
 		CacheControl: f.CacheControl,
+
+		AfterWrite:      f.AfterWrite,
+		AfterWriteTimes: f.AfterWriteTimes,
 	})
 }
 
@@ -135,6 +155,20 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 	}
 	if p.CacheControl != nil {
 		nf.CacheControl = *p.CacheControl
+	}
+	if p.AfterWrite != nil {
+		switch *p.AfterWrite {
+		case "", AfterWrite503, AfterWriteDrop:
+		default:
+			return fmt.Errorf("faults: afterWrite %q: want %q, %q or \"\"", *p.AfterWrite, AfterWrite503, AfterWriteDrop)
+		}
+		nf.AfterWrite = *p.AfterWrite
+	}
+	if p.AfterWriteTimes != nil {
+		if *p.AfterWriteTimes < 0 {
+			return fmt.Errorf("faults: afterWriteTimes %d is negative", *p.AfterWriteTimes)
+		}
+		nf.AfterWriteTimes = *p.AfterWriteTimes
 	}
 	*f = nf
 	return nil

@@ -61,11 +61,11 @@ func (s Service) Endpoints() []string {
 	case Inventory:
 		return []string{EndpointInventory}
 	case Reviews:
-		return []string{EndpointReviewsByProduct, EndpointReviewsByAuthor}
+		return []string{EndpointReviewsByProduct, EndpointReviewsByAuthor, EndpointReviewsCreate}
 	case Users:
-		return []string{EndpointUsersByIDs, EndpointUsersGet}
+		return []string{EndpointUsersByIDs, EndpointUsersGet, EndpointUsersUpdate}
 	case Orders:
-		return []string{EndpointOrdersByUser, EndpointOrdersGet}
+		return []string{EndpointOrdersByUser, EndpointOrdersGet, EndpointOrdersCancel}
 	}
 	return nil
 }
@@ -93,6 +93,8 @@ type Server struct {
 	endpoints map[string]*endpointCounters // fixed at construction
 	inFlight  gauge
 
+	w *writes // what the service's writes changed
+
 	faults   atomic.Pointer[Faults]
 	faultsMu sync.Mutex // serializes read-modify-write of faults
 
@@ -112,6 +114,7 @@ func NewServer(svc Service, ds *Dataset) *Server {
 		ds:        ds,
 		endpoints: make(map[string]*endpointCounters, len(eps)),
 		stopping:  make(chan struct{}),
+		w:         newWrites(),
 	}
 	for _, e := range eps {
 		s.endpoints[e] = &endpointCounters{}
@@ -191,6 +194,25 @@ type route struct {
 	single   bool
 	param    string // batch parameter name
 	handle   func(s *Server, rp *reply, q url.Values, rt route)
+	// write, for a write, applies it (and handle is nil); methods are the
+	// methods the path allows (GET when empty).
+	write   writeFunc
+	methods []string
+}
+
+// allows reports whether the route's path takes method.
+func (rt route) allows(method string) bool {
+	if len(rt.methods) == 0 {
+		return method == http.MethodGet
+	}
+	return containsString(rt.methods, method)
+}
+
+func (rt route) allow() string {
+	if len(rt.methods) == 0 {
+		return http.MethodGet
+	}
+	return strings.Join(rt.methods, ", ")
 }
 
 // ServeHTTP answers the service's endpoints and the admin endpoints.
@@ -243,11 +265,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case !s.injectFaults(r, &rp):
-	case r.Method != http.MethodGet:
-		w.Header().Set("Allow", http.MethodGet)
-		rp.fail(http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use GET")
+	case !rt.allows(r.Method):
+		w.Header().Set("Allow", rt.allow())
+		rp.fail(http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use "+strings.ReplaceAll(rt.allow(), ", ", " or "))
 	case qerr != nil:
 		rp.fail(http.StatusBadRequest, "invalid query string: "+qerr.Error())
+	case rt.write != nil:
+		if s.serveWrite(w, r, &rp, rt) {
+			rp.status = 0 // not answered: counted as an error
+			dropConnection(w)
+			return
+		}
 	default:
 		rt.handle(s, &rp, q, rt)
 		if cc := s.faults.Load().CacheControl; cc != "" && rp.status >= 200 && rp.status <= 299 {
@@ -255,6 +283,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeReply(w, &rp)
+}
+
+// dropConnection closes the client's connection without an answer; where
+// the connection cannot be taken over (HTTP/2), the handler panics with
+// http.ErrAbortHandler, which resets the stream.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // injectFaults waits the injected latency and applies Down and ErrorRate. It
@@ -310,6 +351,17 @@ func writeReply(w http.ResponseWriter, rp *reply) {
 // parameters are present) to an endpoint.
 func (s *Server) route(r *http.Request, q url.Values) (route, bool) {
 	seg, id, hasID := strings.Cut(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
+	if s.svc == Orders && seg == "orders" && hasID {
+		// POST /orders/{id}/cancel
+		if oid, ok := strings.CutSuffix(id, "/cancel"); ok && oid != "" && !strings.Contains(oid, "/") {
+			oid, err := url.PathUnescape(oid)
+			if err != nil {
+				return route{}, false
+			}
+			return route{endpoint: EndpointOrdersCancel, id: oid, single: true, write: (*Server).cancelOrder,
+				methods: []string{http.MethodPost}}, true
+		}
+	}
 	if hasID {
 		if id == "" || strings.Contains(id, "/") {
 			return route{}, false
@@ -344,15 +396,30 @@ func (s *Server) route(r *http.Request, q url.Values) (route, bool) {
 	case s.svc == Reviews && seg == "reviews":
 		// With both or neither parameter (a 400), the call is counted as
 		// reviews.byProduct.
-		if _, ok := q["productIds"]; !ok {
+		if _, ok := q["productIds"]; !ok && r.Method != http.MethodPost {
 			if _, ok := q["authorIds"]; ok {
-				return batch(EndpointReviewsByAuthor, "authorIds", (*Server).reviews)
+				rt, ok := batch(EndpointReviewsByAuthor, "authorIds", (*Server).reviews)
+				rt.methods = reviewsMethods
+				return rt, ok
 			}
 		}
-		return batch(EndpointReviewsByProduct, "productIds", (*Server).reviews)
+		if r.Method == http.MethodPost {
+			if hasID {
+				return route{}, false
+			}
+			return route{endpoint: EndpointReviewsCreate, write: (*Server).createReview, methods: reviewsMethods}, true
+		}
+		rt, ok := batch(EndpointReviewsByProduct, "productIds", (*Server).reviews)
+		rt.methods = reviewsMethods
+		return rt, ok
 	case s.svc == Users && seg == "users":
 		if hasID {
-			return single(EndpointUsersGet, (*Server).userGet)
+			if r.Method == http.MethodPatch {
+				return route{endpoint: EndpointUsersUpdate, id: id, single: true, write: (*Server).updateUser, methods: userMethods}, true
+			}
+			rt, ok := single(EndpointUsersGet, (*Server).userGet)
+			rt.methods = userMethods
+			return rt, ok
 		}
 		return batch(EndpointUsersByIDs, "ids", (*Server).usersByIDs)
 	case s.svc == Orders && seg == "orders":
@@ -363,6 +430,12 @@ func (s *Server) route(r *http.Request, q url.Values) (route, bool) {
 	}
 	return route{}, false
 }
+
+// The methods of the paths that take a write as well as a read.
+var (
+	reviewsMethods = []string{http.MethodGet, http.MethodPost}
+	userMethods    = []string{http.MethodGet, http.MethodPatch}
+)
 
 // countIDs counts the ids in the values of a batch parameter, for the stats.
 func countIDs(vals []string) int {
@@ -641,11 +714,20 @@ func (s *Server) reviews(rp *reply, q url.Values, _ route) {
 	if !ok {
 		return
 	}
-	s.writeNested(rp.buf, "reviews", ids, index, func(j int) []byte { return s.ds.reviews[j].raw })
+	created := s.w.byProduct
+	if byAuthor {
+		created = s.w.byAuthor
+	}
+	s.w.mu.RLock()
+	defer s.w.mu.RUnlock()
+	s.writeNested(rp.buf, "reviews", ids, index, func(j int) []byte { return s.ds.reviews[j].raw }, func(id string) [][]byte {
+		return s.createdReviews(created, id)
+	})
 }
 
-// writeNested writes {"<key>":[…]} with, for each id, the records index[id].
-func (s *Server) writeNested(buf *bytes.Buffer, key string, ids []string, index map[string][]int, raw func(int) []byte) {
+// writeNested writes {"<key>":[…]} with, for each id, the records index[id]
+// and then those extra returns (records written since; extra may be nil).
+func (s *Server) writeNested(buf *bytes.Buffer, key string, ids []string, index map[string][]int, raw func(int) []byte, extra func(id string) [][]byte) {
 	buf.WriteString(`{"`)
 	buf.WriteString(key)
 	buf.WriteString(`":[`)
@@ -658,6 +740,16 @@ func (s *Server) writeNested(buf *bytes.Buffer, key string, ids []string, index 
 			first = false
 			buf.Write(raw(j))
 		}
+		if extra == nil {
+			continue
+		}
+		for _, r := range extra(id) {
+			if !first {
+				buf.WriteByte(',')
+			}
+			first = false
+			buf.Write(r)
+		}
 	}
 	buf.WriteString("]}")
 }
@@ -669,21 +761,16 @@ func (s *Server) usersByIDs(rp *reply, q url.Values, _ route) {
 	if !ok {
 		return
 	}
-	writeList(rp.buf, "users", len(ids), func(i int) []byte {
-		if u, ok := s.ds.users[ids[i]]; ok {
-			return u.raw
-		}
-		return nil
-	}, "")
+	writeList(rp.buf, "users", len(ids), func(i int) []byte { return s.userRaw(ids[i]) }, "")
 }
 
 func (s *Server) userGet(rp *reply, _ url.Values, rt route) {
-	u, ok := s.ds.users[rt.id]
-	if !ok {
+	raw := s.userRaw(rt.id)
+	if raw == nil {
 		rp.fail(http.StatusNotFound, "user "+strconv.Quote(rt.id)+" not found")
 		return
 	}
-	rp.buf.Write(u.raw)
+	rp.buf.Write(raw)
 }
 
 // ---- orders ----
@@ -693,7 +780,7 @@ func (s *Server) ordersByUser(rp *reply, q url.Values, _ route) {
 	if !ok {
 		return
 	}
-	s.writeNested(rp.buf, "orders", ids, s.ds.ordersByUser, func(j int) []byte { return s.ds.orders[j].raw })
+	s.writeNested(rp.buf, "orders", ids, s.ds.ordersByUser, s.orderRaw, nil)
 }
 
 func (s *Server) orderGet(rp *reply, _ url.Values, rt route) {
@@ -702,7 +789,7 @@ func (s *Server) orderGet(rp *reply, _ url.Values, rt route) {
 		rp.fail(http.StatusNotFound, "order "+strconv.Quote(rt.id)+" not found")
 		return
 	}
-	rp.buf.Write(s.ds.orders[j].raw)
+	rp.buf.Write(s.orderRaw(j))
 }
 
 // ---- admin ----

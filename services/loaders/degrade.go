@@ -11,12 +11,19 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/graph/registry"
+	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/memsize"
 )
 
 // StaleCache keeps the last value each loader fetched for each key, for
 // @fallback(staleFor) fields to serve when their service fails. It is
-// shared by all requests and bounded in entries; how old a value may be is
-// the field's business, so entries carry their fetch time.
+// shared by all requests and bounded in entries and bytes; how old a value
+// may be is the field's business, so entries carry their fetch time.
+//
+// It keeps the entity cache's rule: a value fetched with something that
+// identifies the caller to the service (a forwarded header, the identity
+// header) is the caller's own, kept under the caller's digest and in this
+// process only, and served to that caller alone.
 type StaleCache struct {
 	c      *otter.Cache[staleKey, staleEntry]
 	shared SharedStale
@@ -43,6 +50,7 @@ func (s *StaleCache) Share(shared SharedStale) { s.shared = shared }
 type staleKey struct {
 	loader string
 	key    any
+	caller string // "" for an answer fetched without credentials; else upstream.Client.Caller
 }
 
 type staleEntry struct {
@@ -50,9 +58,38 @@ type staleEntry struct {
 	at time.Time
 }
 
-// NewStaleCache returns a cache of at most size entries (S3-FIFO eviction).
-func NewStaleCache(size int) *StaleCache {
-	return &StaleCache{c: otter.Must(&otter.Options[staleKey, staleEntry]{MaximumSize: size})}
+// staleOverhead is an entry's cost beyond its key and value (the cache's
+// node and bookkeeping, the fetch time).
+const staleOverhead = 96
+
+// NewStaleCache returns a cache of at most entries entries and maxBytes
+// bytes, keys and values as memsize estimates them (S3-FIFO eviction).
+func NewStaleCache(entries int, maxBytes int64) *StaleCache {
+	floor := maxBytes / int64(max(entries, 1))
+	return &StaleCache{c: otter.Must(&otter.Options[staleKey, staleEntry]{
+		MaximumWeight: uint64(maxBytes),
+		Weigher: func(k staleKey, e staleEntry) uint32 {
+			n := memsize.String(k.loader) + memsize.Of(k.key) + memsize.String(k.caller) + memsize.Of(e.v) + staleOverhead
+			return connect.Weight(n, floor)
+		},
+	})}
+}
+
+// Len is the number of values kept (an estimate).
+func (s *StaleCache) Len() int {
+	if s == nil {
+		return 0
+	}
+	return s.c.EstimatedSize()
+}
+
+// Bytes is the weight of the values kept: their estimated size, each at
+// least maxBytes/entries.
+func (s *StaleCache) Bytes() int64 {
+	if s == nil {
+		return 0
+	}
+	return int64(s.c.WeightedSize())
 }
 
 // Close stops the cache's background work, if any.

@@ -244,20 +244,30 @@ func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 func (l *Loader[K, V]) fallback(ctx context.Context, pol fieldPolicy, keys []K, weight int, vals []V, errs []error) {
 	now := time.Now()
 	st := l.req.stale
+	// Whose answers these are: a caller's own stay that caller's (and in
+	// this process: the shared store is for answers anyone may get).
+	caller := ""
+	if c := l.req.clients[l.service]; c != nil {
+		caller = c.Caller(ctx)
+	}
+	shared := st.shared
+	if caller != "" {
+		shared = nil
+	}
 	for i, k := range keys {
-		sk := staleKey{l.name, k}
+		sk := staleKey{l.name, k, caller}
 		if errs == nil || errs[i] == nil {
 			prev, had := st.c.GetIfPresent(sk)
 			st.c.Set(sk, staleEntry{v: vals[i], at: now})
-			if st.shared != nil && (!had || now.Sub(prev.at) >= SharedEvery) {
+			if shared != nil && (!had || now.Sub(prev.at) >= SharedEvery) {
 				if b, err := json.Marshal(vals[i]); err == nil {
-					st.shared.SetStale(ctx, sharedStaleKey(sk), b, now, pol.staleFor)
+					shared.SetStale(ctx, sharedStaleKey(sk), b, now, pol.staleFor)
 				}
 			}
 			continue
 		}
 		e, ok := st.c.GetIfPresent(sk)
-		if !ok && st.shared != nil {
+		if !ok && shared != nil {
 			e, ok = sharedStale[V](ctx, st, sk)
 		}
 		if !ok || now.Sub(e.at) > pol.staleFor {

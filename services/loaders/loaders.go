@@ -66,16 +66,37 @@ type request struct {
 	stale *StaleCache
 	deg   *Degradation
 	authz func(ctx context.Context, rule, owner string) bool
+
+	// What writes need: the clients, the entity cache, and what makes the
+	// request's loaders afresh once a write has changed what they hold.
+	clients Clients
+	cfg     Config
 }
 
 // New returns fresh loaders over c for one request, dispatched by a new
 // Scheduler unless cfg.Timer asks for the plain wait window.
 func New(c Clients, cfg Config) *Loaders {
-	r := &request{stale: cfg.Stale, deg: &Degradation{}, authz: cfg.Authorize}
+	r := &request{stale: cfg.Stale, deg: &Degradation{}, authz: cfg.Authorize, clients: c, cfg: cfg}
 	if !cfg.Timer {
 		r.sched = &Scheduler{}
 	}
 	return newLoaders(r, c, cfg)
+}
+
+// Client returns the client of a service, for a write; nil for a service
+// the schema does not declare.
+func (l *Loaders) Client(service string) *upstream.Client { return l.req.clients[service] }
+
+// Cache returns the entity cache (nil when off), for a write's
+// invalidations.
+func (l *Loaders) Cache() *connect.Cache { return l.req.cfg.Cache }
+
+// Forget drops everything the request's loaders hold, after a write: what
+// a later field of the request reads must show it. Mutation root fields
+// run one after another, each with its whole selection, so no look-up is
+// in flight when a write returns and the next one starts.
+func (l *Loaders) Forget() {
+	*l = *newLoaders(l.req, l.req.clients, l.req.cfg)
 }
 
 // Degradation returns what the request served stale.

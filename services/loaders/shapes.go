@@ -37,6 +37,17 @@ type analysis struct {
 	orders   sync.Map // shapeKey → bool: InOrder
 	collects sync.Map // collectKey → []graphql.CollectedField
 
+	// walkMu guards walk, the InOrder questions answered so far for this
+	// document's fragments (see walker).
+	walkMu sync.Mutex
+	walk   walker
+
+	// shapes counts the distinct values of the directive variables whose
+	// results are kept (admit): a document sent with new values each time
+	// would otherwise grow its analysis by every request.
+	shapes     sync.Map // varsKey → struct{}
+	shapeCount atomic.Int64
+
 	// directiveVars are the variables the document's directives read
 	// (@skip, @include, @defer(if:)): the only ones that change which
 	// fields are collected. Usually none.
@@ -75,7 +86,7 @@ func newAnalysis(doc *ast.QueryDocument) *analysis {
 	for _, f := range doc.Fragments {
 		walk(f.SelectionSet)
 	}
-	a := &analysis{}
+	a := &analysis{walk: walker{memo: map[walkKey]bool{}}}
 	for name := range seen {
 		a.directiveVars = append(a.directiveVars, name)
 	}
@@ -100,6 +111,30 @@ func (a *analysis) varsKey(vars map[string]any) string {
 		b.WriteByte(';')
 	}
 	return b.String()
+}
+
+// maxShapes bounds the distinct directive-variable values a document's
+// analysis keeps results for; past it, requests of the document with other
+// values work out their collections and counts per request (as gqlgen
+// does), storing nothing.
+const maxShapes = 16
+
+// admit reports whether results for vars may be kept.
+func (a *analysis) admit(vars string) bool {
+	if vars == "" {
+		return true
+	}
+	if _, ok := a.shapes.Load(vars); ok {
+		return true
+	}
+	if a.shapeCount.Add(1) > maxShapes {
+		a.shapeCount.Add(-1)
+		return false
+	}
+	if _, loaded := a.shapes.LoadOrStore(vars, struct{}{}); loaded {
+		a.shapeCount.Add(-1)
+	}
+	return true
 }
 
 // varsKey is analysis.varsKey for oc's document and variables.
@@ -191,7 +226,9 @@ func perObject(schema *ast.Schema, oc *graphql.OperationContext, vars string, se
 		return n.(int64)
 	}
 	n := countResolved(schema, oc, sel, typeName)
-	a.counts.Store(k, n)
+	if a.admit(vars) {
+		a.counts.Store(k, n)
+	}
 	return n
 }
 
@@ -244,13 +281,84 @@ func InOrder(doc *ast.QueryDocument, sel ast.SelectionSet, typeName string) bool
 	if ok, found := a.orders.Load(k); found {
 		return ok.(bool)
 	}
-	ok := inOrder(sel, typeName)
+	a.walkMu.Lock()
+	ok := a.walk.inOrder(sel, typeName)
+	a.walkMu.Unlock()
 	a.orders.Store(k, ok)
 	return ok
 }
 
 func inOrder(sel ast.SelectionSet, typeName string) bool {
-	return eachField(sel, false, func(f *ast.Field, deferred bool) bool {
+	w := walker{memo: map[walkKey]bool{}}
+	return w.inOrder(sel, typeName)
+}
+
+// walker answers the questions InOrder asks of a selection set, each
+// fragment walked at most once per question, enclosing type and @defer
+// state: a fragment spread many times (each spreading the next twice, say)
+// costs one walk, so the work is linear in the document, never in the
+// number of paths through its fragments.
+type walker struct {
+	memo map[walkKey]bool
+}
+
+type walkKey struct {
+	question int // one of the ask* constants
+	fragment string
+	typeName string
+	deferred bool
+	plans    bool
+}
+
+const (
+	askOuter = iota
+	askInner
+	askReaches
+)
+
+func (w *walker) inOrder(sel ast.SelectionSet, typeName string) bool {
+	return w.all(sel, askOuter, typeName, false, false)
+}
+
+// all reports whether question holds for every field sel could collect,
+// through fragments whatever their type condition and directives (a
+// superset); deferred is set under a @defer fragment.
+func (w *walker) all(sel ast.SelectionSet, question int, typeName string, deferred, plans bool) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if !w.field(s, question, typeName, deferred, plans) {
+				return false
+			}
+		case *ast.InlineFragment:
+			if !w.all(s.SelectionSet, question, typeName, deferred || s.Directives.ForName("defer") != nil, plans) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			if s.Definition == nil {
+				return false
+			}
+			k := walkKey{question, s.Name, typeName, deferred || s.Directives.ForName("defer") != nil, plans}
+			ok, seen := w.memo[k]
+			if !seen {
+				// A cycle (refused by validation) would find true here
+				// and stop.
+				w.memo[k] = true
+				ok = w.all(s.Definition.SelectionSet, question, typeName, k.deferred, plans)
+				w.memo[k] = ok
+			}
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// field is question for one field f of typeName.
+func (w *walker) field(f *ast.Field, question int, typeName string, deferred, plans bool) bool {
+	switch question {
+	case askOuter:
 		if deferred {
 			return false
 		}
@@ -261,55 +369,28 @@ func inOrder(sel ast.SelectionSet, typeName string) bool {
 		if d == nil || !d.Batch || d.Auth != "" || f.Definition == nil {
 			return false
 		}
-		below := f.Definition.Type.Name()
-		return eachField(f.SelectionSet, false, func(g *ast.Field, deferred bool) bool {
-			if deferred {
-				return false
-			}
-			if !registry.Resolved(below, g.Name) {
-				return true
-			}
-			gd := registry.Lookup(below, g.Name)
-			return d.PlansResult && gd != nil && gd.Planned && gd.Auth == "" && g.Definition != nil &&
-				!reachesResolver(g.SelectionSet, g.Definition.Type.Name())
-		})
-	})
-}
-
-// reachesResolver reports whether any field under sel has a resolver.
-func reachesResolver(sel ast.SelectionSet, typeName string) bool {
-	return !eachField(sel, false, func(f *ast.Field, _ bool) bool {
+		return w.all(f.SelectionSet, askInner, f.Definition.Type.Name(), false, d.PlansResult)
+	case askInner:
+		if deferred {
+			return false
+		}
+		if !registry.Resolved(typeName, f.Name) {
+			return true
+		}
+		d := registry.Lookup(typeName, f.Name)
+		return plans && d != nil && d.Planned && d.Auth == "" && f.Definition != nil &&
+			!w.reaches(f.SelectionSet, f.Definition.Type.Name())
+	default: // askReaches, negated: no field under f has a resolver
 		if registry.Resolved(typeName, f.Name) {
 			return false
 		}
-		return f.Definition == nil || len(f.SelectionSet) == 0 || !reachesResolver(f.SelectionSet, f.Definition.Type.Name())
-	})
+		return f.Definition == nil || len(f.SelectionSet) == 0 || !w.reaches(f.SelectionSet, f.Definition.Type.Name())
+	}
 }
 
-// eachField calls fn for every field sel could collect, through fragments
-// whatever their type condition and directives (a superset), and stops
-// with false as soon as fn does. deferred is set under a @defer fragment.
-func eachField(sel ast.SelectionSet, deferred bool, fn func(f *ast.Field, deferred bool) bool) bool {
-	for _, s := range sel {
-		switch s := s.(type) {
-		case *ast.Field:
-			if !fn(s, deferred) {
-				return false
-			}
-		case *ast.InlineFragment:
-			if !eachField(s.SelectionSet, deferred || s.Directives.ForName("defer") != nil, fn) {
-				return false
-			}
-		case *ast.FragmentSpread:
-			if s.Definition == nil {
-				return false
-			}
-			if !eachField(s.Definition.SelectionSet, deferred || s.Directives.ForName("defer") != nil, fn) {
-				return false
-			}
-		}
-	}
-	return true
+// reaches reports whether any field under sel has a resolver.
+func (w *walker) reaches(sel ast.SelectionSet, typeName string) bool {
+	return !w.all(sel, askReaches, typeName, false, false)
 }
 
 // CollectCtx is graphql.CollectFieldsCtx kept across requests, like
@@ -343,7 +424,9 @@ func Collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []str
 		return fields.([]graphql.CollectedField)
 	}
 	fields := graphql.CollectFields(oc, sel, satisfies)
-	a.collects.Store(k, fields)
+	if a.admit(k.vars) {
+		a.collects.Store(k, fields)
+	}
 	return fields
 }
 

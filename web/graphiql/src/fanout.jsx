@@ -150,7 +150,7 @@ function timeStyle(row, scale) {
 function Row({ row, scale, active, onHover }) {
   const width = row.latencyMs > 0 ? pct(row.latencyMs, scale.max) : '2px';
   const tip =
-    `${row.service} ${row.endpoint}: ${row.ids} id${row.ids === 1 ? '' : 's'}, ` +
+    `${row.service} ${row.method && row.method !== 'GET' ? row.method + ' ' : ''}${row.endpoint}: ${row.ids} id${row.ids === 1 ? '' : 's'}, ` +
     `from ${fmtMs(row.startMs)} for ${fmtMs(row.latencyMs)}` +
     (row.attempt > 0 ? `, retry ${row.attempt}` : '') +
     `, ${outcomeText(row)}` +
@@ -161,6 +161,7 @@ function Row({ row, scale, active, onHover }) {
       className={`fanout-row fanout-${row.outcome}${active ? ' fanout-active' : ''}`}
       data-service={row.service}
       data-endpoint={row.endpoint}
+      data-method={row.method || 'GET'}
       data-outcome={row.outcome}
       data-code={row.code || ''}
       title={tip}
@@ -170,6 +171,11 @@ function Row({ row, scale, active, onHover }) {
     >
       <div className="fanout-label">
         <span className="fanout-service">{row.service}</span>
+        {row.method && row.method !== 'GET' && (
+          <span className="fanout-method" title="a write">
+            {row.method}
+          </span>
+        )}
         <span className="fanout-endpoint">{row.endpoint}</span>
         <span className="fanout-ids" title="ids in the batch">
           {row.ids} id{row.ids === 1 ? '' : 's'}

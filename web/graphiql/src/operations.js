@@ -125,8 +125,24 @@ query Dashboard {
 }
 `;
 
+export const cancelOrder = `# Cancel order: a write. The order is read first (its owner or staff may
+# cancel it), then cancelled with an Idempotency-Key; the Fan-out panel
+# shows the read and the POST (and its retries). Run it twice: cancelling a
+# cancelled order answers it again.
+mutation CancelOrder {
+  cancelOrder(id: "o10") {
+    id
+    status
+    total {
+      formatted
+    }
+  }
+}
+`;
+
 export const defaultTabs = [
   { query: productPage },
   { query: listing },
   { query: dashboard },
+  { query: cancelOrder },
 ];
