@@ -27,7 +27,7 @@ type docBlock struct {
 	// maxCalls is the most calls, when the text gives a range (calls=5-6:
 	// levels whose answers arrive apart may be dispatched apart).
 	maxCalls int
-	codes []string
+	codes    []string
 }
 
 var (
