@@ -73,7 +73,7 @@ func TestDriftThatBreaksNamesConnectorsAndFields(t *testing.T) {
 		{"a batch parameter exploded", "users",
 			[]string{"          style: form\n          explode: false\n", "          style: form\n"},
 			"GET /users parameter ids", "explode is now unset, which OpenAPI reads as exploded",
-			"graph/schema.graphqls:176 Query.user", nil},
+			"graph/schema.graphqls:186 Query.user", nil},
 		{"the endpoint moved", "inventory",
 			[]string{"  /inventory:\n", "  /stock:\n"},
 			"GET /inventory", "removed: operation inventory is now GET /stock; the connector's get must follow",
@@ -81,7 +81,7 @@ func TestDriftThatBreaksNamesConnectorsAndFields(t *testing.T) {
 		{"a batch limit lowered", "catalog",
 			[]string{"      maxItems: 100\n", "      maxItems: 50\n"},
 			"GET /products parameter ids", "takes at most 50 ids, but the graph sends up to 100 (@source batchLimit)",
-			"graph/schema.graphqls:155 Query.product", nil},
+			"graph/schema.graphqls:165 Query.product", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			changes, err := g.Drift(tt.service, published(t, tt.service, tt.edits...))
