@@ -191,7 +191,7 @@ func (e *Engine) planFor(oc *graphql.OperationContext) (*plan, string) {
 	docKey := oc.Operation.Name + "\x00" + oc.RawQuery
 	d, ok := e.docs.GetIfPresent(docKey)
 	if !ok {
-		d = &docInfo{vars: directiveVars(oc.Doc)}
+		d = &docInfo{vars: DirectiveVars(oc.Doc)}
 		e.docs.Set(docKey, d)
 	}
 	key := docKey + "\x00" + shapeKey(d.vars, oc.Variables)
@@ -218,9 +218,10 @@ func (e *Engine) plan(oc *graphql.OperationContext) *entry {
 	return &entry{pl: pl}
 }
 
-// directiveVars lists the variables a document's directives read (@skip,
-// @include, @defer): the only ones that change the plan.
-func directiveVars(doc *ast.QueryDocument) []string {
+// DirectiveVars lists, sorted, the variables a document's directives read
+// (@skip, @include, @defer): the only ones that change which fields are
+// collected, so the plan (and the old executor's analyses) depend on them.
+func DirectiveVars(doc *ast.QueryDocument) []string {
 	seen := map[string]bool{}
 	var walk func(sel ast.SelectionSet)
 	dirs := func(ds ast.DirectiveList) {

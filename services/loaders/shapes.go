@@ -3,7 +3,6 @@ package loaders
 import (
 	"context"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/graph/registry"
+	"github.com/tributary-gw/tributary/internal/engine"
 )
 
 // What the scheduler and the executor derive from a selection set depends
@@ -55,43 +55,7 @@ type analysis struct {
 }
 
 func newAnalysis(doc *ast.QueryDocument) *analysis {
-	seen := map[string]bool{}
-	var walk func(sel ast.SelectionSet)
-	directives := func(ds ast.DirectiveList) {
-		for _, d := range ds {
-			for _, a := range d.Arguments {
-				if a.Value != nil && a.Value.Kind == ast.Variable {
-					seen[a.Value.Raw] = true
-				}
-			}
-		}
-	}
-	walk = func(sel ast.SelectionSet) {
-		for _, s := range sel {
-			switch s := s.(type) {
-			case *ast.Field:
-				directives(s.Directives)
-				walk(s.SelectionSet)
-			case *ast.InlineFragment:
-				directives(s.Directives)
-				walk(s.SelectionSet)
-			case *ast.FragmentSpread:
-				directives(s.Directives)
-			}
-		}
-	}
-	for _, op := range doc.Operations {
-		walk(op.SelectionSet)
-	}
-	for _, f := range doc.Fragments {
-		walk(f.SelectionSet)
-	}
-	a := &analysis{walk: walker{memo: map[walkKey]bool{}}}
-	for name := range seen {
-		a.directiveVars = append(a.directiveVars, name)
-	}
-	sort.Strings(a.directiveVars)
-	return a
+	return &analysis{walk: walker{memo: map[walkKey]bool{}}, directiveVars: engine.DirectiveVars(doc)}
 }
 
 // varsKey is the part of a request's variables that can change which
