@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
@@ -46,8 +47,9 @@ type Runtime interface {
 	// false when ctx has none.
 	Manual(ctx context.Context) (dispatch func(), ok bool)
 	// OnWait returns ctx whose loads call wait when they start waiting
-	// on an answer not yet in, and wake when they have it.
-	OnWait(ctx context.Context, wait, wake func()) context.Context
+	// on an answer not yet in (sent: on keys already dispatched), and
+	// wake when they have it.
+	OnWait(ctx context.Context, wait func(sent bool), wake func()) context.Context
 	// WithRoot returns ctx for one root field and its critical failure.
 	WithRoot(ctx context.Context) (context.Context, func() error)
 }
@@ -73,6 +75,10 @@ type Config struct {
 	// what it knows of each document (estimated bytes, keys included);
 	// zero means DefaultMaxPlanBytes.
 	MaxPlanBytes int
+	// MaxHold bounds how long a round's step waits for keys from calls
+	// still in flight (see rounds.go), besides half the time left before
+	// the request's deadline; zero leaves only the deadline's bound.
+	MaxHold time.Duration
 }
 
 // DefaultMaxPlanBytes bounds the plan cache: a few thousand typical plans.

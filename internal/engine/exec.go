@@ -27,6 +27,9 @@ type run struct {
 	calls  int
 	// roots are the root fields' critical states.
 	roots map[*node]rootState
+	// rs tells which calls wait on keys sent and which on keys pending,
+	// for the rounds (rounds.go).
+	rs rounds
 }
 
 // rootState is a root field's context (carrying its critical state) and
@@ -50,6 +53,10 @@ type group struct {
 	// the root field's critical state).
 	root context.Context
 	res  []fieldRes // per exec child of node, by slot
+	// round is the fetch round the objects came in, byID whether they
+	// were fetched by a key known before (see rounds.go).
+	round int
+	byID  bool
 }
 
 // fieldRes is one field's values over a group's objects.
@@ -79,6 +86,13 @@ type call struct {
 	out reflect.Value
 	err error
 	pan any
+	// The rounds' bookkeeping (rounds.go): the call's round; its waits
+	// less its wakes, and the dispatch it started waiting after; released
+	// once a hold has stopped waiting for it.
+	round    int
+	waits    int
+	waitGen  int64
+	released bool
 }
 
 // panicked is a resolver's panic, reported as gqlgen reports it.
@@ -115,6 +129,7 @@ func (r *run) execute() *group {
 	}
 	// Keys asked ahead for fields that never ran (their parents were null)
 	// go out now, as the scheduler sends them when its count reaches zero.
+	r.stopRounds()
 	r.dispatch()
 	return rootGroup
 }
@@ -127,19 +142,12 @@ func (r *run) execute() *group {
 func (r *run) launch(c *call, done chan<- *call) {
 	r.calls++
 	r.active.Add(1)
-	ctx := r.e.cfg.Runtime.OnWait(c.ctx, r.idle, func() { r.active.Add(1) })
+	c.round = roundOf(c.g, c.n)
+	ctx := r.waitHooks(c)
 	go func() {
 		r.invoke(c, ctx)
 		done <- c
 	}()
-}
-
-// idle gives up a unit; the last one dispatches the loaders.
-func (r *run) idle() {
-	if r.active.Add(-1) == 0 {
-		r.rounds.Add(1)
-		r.dispatch()
-	}
 }
 
 // expand prepares the exec fields of a group's objects: resolver calls go
@@ -324,7 +332,7 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 		return
 	}
 	frames := append(r.elemFrames(g, i), frame{n: n, idx: -1})
-	sub := &group{node: n, frames: frames, root: g.root}
+	sub := &group{node: n, frames: frames, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID)}
 	if g.node == r.pl.root {
 		sub.root = r.roots[n].ctx
 	}

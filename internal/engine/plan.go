@@ -102,6 +102,8 @@ type node struct {
 	// execChildren are the children with exec set.
 	execChildren []*node
 	goType       reflect.Type // the Go type of one value (pointer to struct for objects)
+	// rounds is set on a resolver that calls a service (see rounds.go).
+	rounds *roundInfo
 }
 
 // binding is how the engine calls a resolver of the graph: the method of
@@ -150,6 +152,7 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 		return nil, err
 	}
 	pl.root = root
+	planRounds(root)
 	return pl, nil
 }
 

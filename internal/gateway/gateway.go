@@ -6,6 +6,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -225,6 +226,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		OnOperation:  opts.OnOperation,
 		Off:          cfg.Engine != "plan",
 		MaxPlanBytes: int(cfg.Memory.Plans),
+		// A held step goes out well before the loaders' backstop would
+		// send it by itself.
+		MaxHold: cmp.Or(cfg.Batch.Backstop, loaders.DefaultBackstop) / 2,
 	}
 	if az != nil {
 		ecfg.Authorize = az.check

@@ -37,12 +37,17 @@ type waitHookKey struct{}
 // OnWait returns ctx whose loads call wait when they are about to wait for
 // an answer not yet in (everything the caller asks for until its answer
 // comes is then queued), and wake once the answer is in, before the caller
-// goes on. A load whose answers are all in calls neither.
-func (Runtime) OnWait(ctx context.Context, wait, wake func()) context.Context {
+// goes on. A load whose answers are all in calls neither. sent tells
+// whether every key waited on was already dispatched (it is in a call),
+// rather than queued for the next dispatch.
+func (Runtime) OnWait(ctx context.Context, wait func(sent bool), wake func()) context.Context {
 	return context.WithValue(ctx, waitHookKey{}, hooks{wait, wake})
 }
 
-type hooks struct{ wait, wake func() }
+type hooks struct {
+	wait func(sent bool)
+	wake func()
+}
 
 // WithRoot returns ctx for resolving one root field, and the critical
 // failure of that root field once it is resolved.
