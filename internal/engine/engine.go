@@ -170,10 +170,12 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 		}
 		done = true
 		r := &run{e: e, pl: pl, oc: oc, ctx: ctx, dispatch: dispatch, roots: map[*node]rootState{}}
-		r.base = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Query"})
-		root := r.execute()
+		r.base = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: pl.root.elemType})
 		w := writer{r: r, buf: make([]byte, 0, 512)}
-		return &graphql.Response{Data: w.data(root)}
+		if pl.serial != nil {
+			return &graphql.Response{Data: w.data(r.serial()...)}
+		}
+		return &graphql.Response{Data: w.data(r.execute(pl.root))}
 	}
 }
 
@@ -191,8 +193,8 @@ func (e *Engine) planFor(oc *graphql.OperationContext) (*plan, string) {
 	if oc == nil || oc.Doc == nil || oc.Operation == nil {
 		return nil, "no operation"
 	}
-	if oc.Operation.Operation != ast.Query {
-		return nil, string(oc.Operation.Operation) + " operations"
+	if op := oc.Operation.Operation; op != ast.Query && op != ast.Mutation {
+		return nil, string(op) + " operations"
 	}
 	docKey := oc.Operation.Name + "\x00" + oc.RawQuery
 	d, ok := e.docs.GetIfPresent(docKey)

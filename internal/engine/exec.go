@@ -57,6 +57,7 @@ type group struct {
 	// were fetched by a key known before (see rounds.go).
 	round int
 	byID  bool
+	top   bool // the operation's root object
 }
 
 // fieldRes is one field's values over a group's objects.
@@ -100,8 +101,10 @@ type panicked struct{ v any }
 
 func (p panicked) Error() string { return fmt.Sprint(p.v) }
 
-func (r *run) execute() *group {
-	rootGroup := &group{node: r.pl.root, objs: []reflect.Value{reflect.ValueOf(struct{}{})}, root: r.base}
+// execute runs the fields under root (the plan's root, or one root field
+// of a mutation) round by round.
+func (r *run) execute(root *node) *group {
+	rootGroup := &group{node: root, objs: []reflect.Value{reflect.ValueOf(struct{}{})}, root: r.base, top: true}
 	var start []*call
 	r.expand(rootGroup, &start)
 	done := make(chan *call)
@@ -333,7 +336,7 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 	}
 	frames := append(r.elemFrames(g, i), frame{n: n, idx: -1})
 	sub := &group{node: n, frames: frames, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID)}
-	if g.node == r.pl.root {
+	if g.top {
 		sub.root = r.roots[n].ctx
 	}
 	if n.list {

@@ -29,6 +29,9 @@ type plan struct {
 	// shared holds the children planned per type and merged selections
 	// (see children); only while planning.
 	shared map[string]*node
+	// serial is set for a mutation: one root per root field, run one
+	// after another (see mutation.go).
+	serial []*node
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.
@@ -142,16 +145,20 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 	if op == nil {
 		return nil, fallback("no operation")
 	}
-	if op.Operation != ast.Query {
-		return nil, fallback("%s operations", op.Operation)
+	rootName, err := p.rootName(op.Operation)
+	if err != nil {
+		return nil, err
 	}
 	pl := &plan{shared: map[string]*node{}}
 	defer func() { pl.shared = nil }()
-	root := &node{elemType: "Query", goType: p.rootType, exec: true}
+	root := &node{elemType: rootName, goType: p.rootType, exec: true}
 	if err := p.children(oc, pl, root, op.SelectionSet, 0); err != nil {
 		return nil, err
 	}
 	pl.root = root
+	if op.Operation == ast.Mutation {
+		pl.serial = serialRoots(root)
+	}
 	planRounds(root)
 	return pl, nil
 }
@@ -421,7 +428,7 @@ func (p *planner) binding(parent *node, def *ast.FieldDefinition) (*binding, err
 		return nil, fallback("no resolver method for %s", key)
 	}
 	ft := fn.Type()
-	b := &binding{fn: fn, root: parent.elemType == "Query"}
+	b := &binding{fn: fn, root: p.isRoot(parent.elemType)}
 	d := registry.Lookup(parent.elemType, def.Name)
 	b.batch = d != nil && d.Batch
 	in := 1 // context
