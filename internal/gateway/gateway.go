@@ -27,6 +27,7 @@ import (
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/engine"
 	selfhosted "github.com/tributary-gw/tributary/internal/playground"
 	"github.com/tributary-gw/tributary/internal/redisstore"
@@ -257,9 +258,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		MaxArgumentLength:     cfg.Limits.MaxArgumentLength,
 		MaxWrites:             cfg.Limits.MaxWrites,
 		// The estimator's one view of what fields mean (service, list
-		// size, batch, argument bounds): swap in the directive registry
-		// here.
-		Fields:       NewSchemaFieldCost(schema.Schema()),
+		// size, batch, argument bounds), read from the registry.
+		Fields:       cost.NewSchemaFields(schema.Schema()),
 		VerdictBytes: cfg.Memory.Verdicts,
 	}
 	srv.Use(g.limits)
