@@ -46,12 +46,20 @@ type Runtime interface {
 	// Manual hands the dispatch of ctx's loaders to the engine; ok is
 	// false when ctx has none.
 	Manual(ctx context.Context) (dispatch func(), ok bool)
-	// OnWait returns ctx whose loads call wait when they start waiting
-	// on an answer not yet in (sent: on keys already dispatched), and
-	// wake when they have it.
-	OnWait(ctx context.Context, wait func(sent bool), wake func()) context.Context
+	// OnWait returns ctx whose loads call w.Wait when they start waiting
+	// on an answer not yet in, and w.Wake when they have it.
+	OnWait(ctx context.Context, w Waiter) context.Context
 	// WithRoot returns ctx for one root field and its critical failure.
 	WithRoot(ctx context.Context) (context.Context, func() error)
+}
+
+// Waiter is told when a resolver call waits on a loader and when its
+// answer is in (before the call goes on). sent says whether every key it
+// waits on was already dispatched (is in a call), rather than queued for
+// the next dispatch. An answer may come before the Wait that announces it.
+type Waiter interface {
+	Wait(sent bool)
+	Wake()
 }
 
 // Config assembles an Engine.
@@ -170,7 +178,8 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 		}
 		done = true
 		r := &run{e: e, pl: pl, oc: oc, ctx: ctx, dispatch: dispatch, roots: map[*node]rootState{}}
-		r.base = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: pl.root.elemType})
+		r.baseFC = &graphql.FieldContext{Object: pl.root.elemType}
+		r.base = graphql.WithFieldContext(ctx, r.baseFC)
 		w := writer{r: r, buf: make([]byte, 0, 512)}
 		if pl.serial != nil {
 			return &graphql.Response{Data: w.data(r.serial()...)}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -156,10 +155,13 @@ type rounds struct {
 	timer   *time.Timer
 }
 
-// onWait and onWake are the loaders' hooks for call c (Runtime.OnWait).
+var _ Waiter = (*call)(nil)
+
+// Wait and Wake are the loaders' hooks for call c (Runtime.OnWait).
 // An answer may come before the hook that announces the wait: c.waits
 // then goes +1 before -1, and c never counts as waiting.
-func (r *run) onWait(c *call, sent bool) {
+func (c *call) Wait(sent bool) {
+	r := c.r
 	rs := &r.rs
 	rs.mu.Lock()
 	if c.waits--; c.waits < 0 {
@@ -176,7 +178,8 @@ func (r *run) onWait(c *call, sent bool) {
 	r.idle()
 }
 
-func (r *run) onWake(c *call) {
+func (c *call) Wake() {
+	r := c.r
 	r.active.Add(1)
 	rs := &r.rs
 	rs.mu.Lock()
@@ -296,9 +299,4 @@ func (r *run) stopRounds() {
 	r.rs.mu.Lock()
 	r.dispatchLocked()
 	r.rs.mu.Unlock()
-}
-
-// waitHooks returns ctx whose loads report c's waits to the rounds.
-func (r *run) waitHooks(c *call) context.Context {
-	return r.e.cfg.Runtime.OnWait(c.ctx, func(sent bool) { r.onWait(c, sent) }, func() { r.onWake(c) })
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/engine"
 )
 
 // inputCapacity bounds the keys queued for a batch before Load waits.
@@ -221,9 +222,9 @@ func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 		return
 	}
 	w := &waiter{weight: int64(weight), s: l.sched}
-	h, hooked := ctx.Value(waitHookKey{}).(hooks)
+	h, hooked := ctx.Value(waitHookKey{}).(engine.Waiter)
 	if hooked {
-		w.wake = h.wake
+		w.hook = h
 	}
 	// The weight is given up under l.mu, before any answer can reach the
 	// waiter (answered collects waiters under l.mu): so the answer's
@@ -247,7 +248,7 @@ func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 	// coming before the hook runs wakes the waiter first: the engine's
 	// count is then one high for a moment, never low.
 	if n > 0 && hooked {
-		h.wait(l.sent(keys))
+		h.Wait(l.sent(keys))
 	}
 }
 
