@@ -275,7 +275,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 	// Where the value comes from: a resolver when gqlgen runs the field
 	// through one, else the parent's method or struct field.
 	var vt reflect.Type
-	if registry.Resolved(parent.elemType, f.Name) {
+	if registry.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType) {
 		b, err := p.binding(parent, def)
 		if err != nil {
 			return nil, err

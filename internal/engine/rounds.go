@@ -57,7 +57,9 @@ func fetches(n *node) bool {
 // byIDOf reports whether resolver n fetches by a key known before the
 // fetch (a ...ByIds loader, or a hand-written resolver given its key).
 func byIDOf(n *node) bool {
-	return (n.reg.Loader == "" || strings.HasSuffix(n.reg.Loader, "ByIds")) && !n.list
+	// A write's answer is what it wrote: nothing under it was started
+	// with it.
+	return !n.reg.Write && (n.reg.Loader == "" || strings.HasSuffix(n.reg.Loader, "ByIds")) && !n.list
 }
 
 // stepOffset is the round of fetch step n relative to its parent's, whose
