@@ -252,6 +252,8 @@ func (e *estimator) graft(prefix, n int) int {
 	return id
 }
 
+// field summarises one collected field: its own alias, depth, look-up and
+// items, and its selections times the objects it returns.
 func (e *estimator) field(g *group, sized string, intro bool) *summary {
 	f := g.fields[0] // validation guarantees merged fields agree on name and arguments
 	out := &summary{keys: map[callKey]int64{}}
@@ -280,64 +282,73 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 		info, _ = e.fc.Field(f.ObjectDefinition.Name, f.Name)
 	}
 	size, hasSize := e.listSize(f, info)
-	// The children's origin: this field's place. Fields at different
-	// places get their parents at different moments (prefetches, other
-	// calls), so only siblings share a look-up.
-	label := "F\x00" + responseKey(f)
-	if info.Service != "" && !intro {
-		batch := e.batchID(f, info)
-		if info.Unbatched {
-			// Each occurrence is a call of its own, answered on its own.
-			batch += "\x00" + responseKey(f)
-		}
-		k := callKey{service: info.Service, batch: batch}
-		label = "S\x00" + info.Service + "\x00" + batch + "\x01" + responseKey(f)
-		keys := int64(1)
-		if e.sliceIsList(f, info) {
-			keys = size // ids: each is a key of the look-up
-		}
-		out.keys[k] = keys
-	}
+	label := e.lookup(out, f, info, size, intro)
 	if n, ok := sizedLookup(sized, f.Name); ok {
 		size, hasSize = n, true
 	}
-	childMult := int64(1)
 	childSized := ""
 	if len(info.Size.SizedFields) > 0 {
-		parts := make([]string, len(info.Size.SizedFields))
-		for i, name := range info.Size.SizedFields {
-			parts[i] = name + "=" + strconv.FormatInt(size, 10)
-		}
-		childSized = strings.Join(parts, ",")
+		childSized = sizedChildren(info.Size.SizedFields, size)
 		hasSize = false // the size applies to the named children
 	}
-	hasSelection := false
-	sets := make([]ast.SelectionSet, 0, len(g.fields))
+	var sets []ast.SelectionSet
 	for _, x := range g.fields {
 		if len(x.SelectionSet) > 0 {
-			hasSelection = true
 			sets = append(sets, x.SelectionSet)
 		}
 	}
+	childMult := int64(1)
 	if f.Definition.Type.Elem != nil { // a list
 		if !hasSize {
 			size = e.defaultList
 		}
 		childMult = size
-		if hasSelection {
+		if len(sets) > 0 {
 			if intro {
 				out.introItems = childMult
 			} else {
 				out.items = childMult
 			}
 		}
-	} else if hasSelection && childSized == "" && !intro {
+	} else if len(sets) > 0 && childSized == "" && !intro {
 		out.items = 1
 	}
-	if hasSelection {
+	if len(sets) > 0 {
 		e.add(out, e.selections(sets, childSized, intro), childMult, e.child(0, label), depth, introDepth)
 	}
 	return out
+}
+
+// lookup adds to out the keys f asks of its service's look-up (one, or
+// size for a list of ids), and returns the origin label of f's children:
+// this field's place. Fields at different places get their parents at
+// different moments (prefetches, other calls), so only siblings share a
+// look-up.
+func (e *estimator) lookup(out *summary, f *ast.Field, info FieldInfo, size int64, intro bool) string {
+	if info.Service == "" || intro {
+		return "F\x00" + responseKey(f)
+	}
+	batch := e.batchID(f, info)
+	if info.Unbatched {
+		// Each occurrence is a call of its own, answered on its own.
+		batch += "\x00" + responseKey(f)
+	}
+	keys := int64(1)
+	if e.sliceIsList(f, info) {
+		keys = size // ids: each is a key of the look-up
+	}
+	out.keys[callKey{service: info.Service, batch: batch}] = keys
+	return "S\x00" + info.Service + "\x00" + batch + "\x01" + responseKey(f)
+}
+
+// sizedChildren is the "name=size,…" list a connection passes down to its
+// sized fields.
+func sizedChildren(names []string, size int64) string {
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = name + "=" + strconv.FormatInt(size, 10)
+	}
+	return strings.Join(parts, ",")
 }
 
 // batchID names the look-up f's keys join (see FieldInfo.Batch).
