@@ -27,6 +27,8 @@ type run struct {
 	calls  int
 	// roots are the root fields' critical states.
 	roots map[*node]rootState
+	// deferred is what @defer delivers later (defer.go).
+	deferred deferred
 }
 
 // rootState is a root field's context (carrying its critical state) and
@@ -90,6 +92,13 @@ func (r *run) execute() *group {
 	rootGroup := &group{node: r.pl.root, objs: []reflect.Value{reflect.ValueOf(struct{}{})}, root: r.base}
 	var start []*call
 	r.expand(rootGroup, &start)
+	r.drive(start)
+	return rootGroup
+}
+
+// drive runs calls and the calls their answers allow, round by round,
+// until none is left.
+func (r *run) drive(start []*call) {
 	done := make(chan *call)
 	inflight := 0
 	// The coordinator holds a unit while it starts calls, so the loaders
@@ -116,7 +125,6 @@ func (r *run) execute() *group {
 	// Keys asked ahead for fields that never ran (their parents were null)
 	// go out now, as the scheduler sends them when its count reaches zero.
 	r.dispatch()
-	return rootGroup
 }
 
 // launch starts a resolver call. A call holds a unit of r.active while it
@@ -160,72 +168,79 @@ func (r *run) expand(g *group, calls *[]*call) {
 		return
 	}
 	for _, c := range g.node.execChildren {
-		fr := &g.res[c.slot]
-		fr.vals = make([]reflect.Value, len(g.objs))
-		fr.errs = make([]error, len(g.objs))
-		if c.leaf == notLeaf {
-			fr.subs = make([]*group, len(g.objs))
+		if len(c.deferIn) == 0 { // deferred fields run in a later phase (defer.go)
+			r.expandField(g, c, calls)
 		}
-		if c.src != fromResolver {
-			for i, o := range g.objs {
-				if !o.IsValid() {
-					continue
-				}
-				if err := r.authorize(g.root, c, argSet{}, o); err != nil {
-					fr.errs[i] = err
-					continue
-				}
-				r.setValue(g, i, c, r.read(o, c), calls)
-			}
-			continue
-		}
-		args, argErr := r.argValues(c)
-		b := c.res
-		if b.batch {
-			fr.batchErr = make([]bool, len(g.objs))
-		}
-		switch {
-		case b.root:
-			ctx, rootErr := r.e.cfg.Runtime.WithRoot(r.base)
-			r.roots[c] = rootState{ctx, rootErr}
-			if err := r.authorize(ctx, c, args, reflect.Value{}); err != nil {
-				fr.errs[0] = err
+	}
+}
+
+// expandField prepares field c of a group's objects.
+func (r *run) expandField(g *group, c *node, calls *[]*call) {
+	fr := &g.res[c.slot]
+	fr.vals = make([]reflect.Value, len(g.objs))
+	fr.errs = make([]error, len(g.objs))
+	if c.leaf == notLeaf {
+		fr.subs = make([]*group, len(g.objs))
+	}
+	if c.src != fromResolver {
+		for i, o := range g.objs {
+			if !o.IsValid() {
 				continue
 			}
-			cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, nil, c, args)}
+			if err := r.authorize(g.root, c, argSet{}, o); err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			r.setValue(g, i, c, r.read(o, c), calls)
+		}
+		return
+	}
+	args, argErr := r.argValues(c)
+	b := c.res
+	if b.batch {
+		fr.batchErr = make([]bool, len(g.objs))
+	}
+	switch {
+	case b.root:
+		ctx, rootErr := r.e.cfg.Runtime.WithRoot(r.base)
+		r.roots[c] = rootState{ctx, rootErr}
+		if err := r.authorize(ctx, c, args, reflect.Value{}); err != nil {
+			fr.errs[0] = err
+			return
+		}
+		cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, nil, c, args)}
+		cl.err = argErr
+		cl.in = args.in
+		r.queue(cl, calls)
+	case b.batch:
+		var parents reflect.Value
+		if g.list {
+			parents = g.slice
+		} else {
+			parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
+			parents.Index(0).Set(g.objs[0])
+		}
+		first := 0
+		for first < len(g.objs) && !g.objs[first].IsValid() {
+			first++
+		}
+		cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.elemFrames(g, first), c, args)}
+		cl.err = argErr
+		cl.in = append([]reflect.Value{parents}, args.in...)
+		r.queue(cl, calls)
+	default:
+		for i, o := range g.objs {
+			if !o.IsValid() {
+				continue
+			}
+			if err := r.authorize(g.root, c, args, o); err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.elemFrames(g, i), c, args)}
 			cl.err = argErr
-			cl.in = args.in
+			cl.in = append([]reflect.Value{o}, args.in...)
 			r.queue(cl, calls)
-		case b.batch:
-			var parents reflect.Value
-			if g.list {
-				parents = g.slice
-			} else {
-				parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
-				parents.Index(0).Set(g.objs[0])
-			}
-			first := 0
-			for first < len(g.objs) && !g.objs[first].IsValid() {
-				first++
-			}
-			cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.elemFrames(g, first), c, args)}
-			cl.err = argErr
-			cl.in = append([]reflect.Value{parents}, args.in...)
-			r.queue(cl, calls)
-		default:
-			for i, o := range g.objs {
-				if !o.IsValid() {
-					continue
-				}
-				if err := r.authorize(g.root, c, args, o); err != nil {
-					fr.errs[i] = err
-					continue
-				}
-				cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.elemFrames(g, i), c, args)}
-				cl.err = argErr
-				cl.in = append([]reflect.Value{o}, args.in...)
-				r.queue(cl, calls)
-			}
 		}
 	}
 }
