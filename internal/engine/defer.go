@@ -116,7 +116,9 @@ func (r *run) runDeferred(objs []deferredObject) {
 	for _, d := range objs {
 		m, ok := masks[d.g]
 		if !ok {
-			m = &group{node: d.g.node, list: d.g.list, slice: d.g.slice, frames: d.g.frames, root: d.g.root, res: d.g.res,
+			// The group's field results and context chain, its objects
+			// masked to those written.
+			m = &group{node: d.g.node, list: d.g.list, slice: d.g.slice, fc: d.g.fc, elemFC: d.g.elemFC, root: d.g.root, res: d.g.res,
 				objs: make([]reflect.Value, len(d.g.objs))}
 			masks[d.g] = m
 			order = append(order, m)
@@ -127,7 +129,7 @@ func (r *run) runDeferred(objs []deferredObject) {
 	for _, m := range order {
 		for _, c := range m.node.execChildren {
 			if len(c.deferIn) > 0 {
-				r.expandField(m, c, &start)
+				r.expandField(m, c, &m.res[c.slot], &start)
 			}
 		}
 	}

@@ -163,7 +163,8 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 			return r.next(ctx) // @defer's later payloads
 		}
 		r = &run{e: e, pl: pl, oc: oc, ctx: ctx, dispatch: dispatch, roots: map[*node]rootState{}}
-		r.base = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Query"})
+		r.baseFC = &graphql.FieldContext{Object: "Query"}
+		r.base = graphql.WithFieldContext(ctx, r.baseFC)
 		root := r.execute()
 		w := writer{r: r, buf: make([]byte, 0, 512)}
 		resp := &graphql.Response{Data: w.data(root)}

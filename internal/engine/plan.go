@@ -75,10 +75,11 @@ type node struct {
 	object string // the type the field is of
 	reg    *registry.Field
 
-	src    source
-	index  []int  // fromField: struct field index
-	method string // fromMethod: method name
-	res    *binding
+	src      source
+	index    []int         // fromField: struct field index
+	method   string        // fromMethod: method name
+	methodFn reflect.Value // fromMethod: the method's function (receiver first)
+	res      *binding
 	// inline is set for a resolver that calls no backend (the schema
 	// declares no service for it): it runs at once, not in a round.
 	inline bool
@@ -292,6 +293,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 		if m != "" {
 			n.src, n.method = fromMethod, m
 			mt, _ := parent.goType.MethodByName(m)
+			n.methodFn = mt.Func
 			vt = mt.Type.Out(0)
 		} else {
 			n.src, n.index = fromField, field.Index
