@@ -32,6 +32,8 @@ type run struct {
 	// than once per call.
 	baseFC         *graphql.FieldContext
 	idleFn, wakeFn func()
+	// deferred is what @defer delivers later (defer.go).
+	deferred deferred
 }
 
 // rootState is a root field's context (carrying its critical state) and
@@ -108,6 +110,13 @@ func (r *run) execute() *group {
 	rootGroup.objs = rootGroup.one[:]
 	var start []*call
 	r.expand(rootGroup, &start)
+	r.drive(start)
+	return rootGroup
+}
+
+// drive runs calls and the calls their answers allow, round by round,
+// until none is left.
+func (r *run) drive(start []*call) {
 	done := make(chan *call)
 	inflight := 0
 	// The coordinator holds a unit while it starts calls, so the loaders
@@ -134,7 +143,6 @@ func (r *run) execute() *group {
 	// Keys asked ahead for fields that never ran (their parents were null)
 	// go out now, as the scheduler sends them when its count reaches zero.
 	r.dispatch()
-	return rootGroup
 }
 
 // launch starts a resolver call. A call holds a unit of r.active while it
@@ -200,63 +208,72 @@ func (r *run) expand(g *group, calls *[]*call) {
 			}
 			fr.batchErr, batchErr = batchErr[:no:no], batchErr[no:]
 		}
-		if c.src != fromResolver {
-			for i, o := range g.objs {
-				if !o.IsValid() {
-					continue
-				}
-				if err := r.authorize(g.root, c, argSet{}, o); err != nil {
-					fr.errs[i] = err
-					continue
-				}
-				r.setValue(g, i, c, r.read(o, c), calls)
-			}
-			continue
+		if len(c.deferIn) > 0 {
+			continue // runs in a later phase (defer.go)
 		}
-		args, argErr := r.argValues(c)
-		b := c.res
-		switch {
-		case b.root:
-			ctx, rootErr := r.e.cfg.Runtime.WithRoot(r.base)
-			r.roots[c] = rootState{ctx, rootErr}
-			if err := r.authorize(ctx, c, args, reflect.Value{}); err != nil {
-				fr.errs[0] = err
+		r.expandField(g, c, fr, calls)
+	}
+}
+
+// expandField prepares field c of a group's objects, its results going
+// to fr.
+func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
+	if c.src != fromResolver {
+		for i, o := range g.objs {
+			if !o.IsValid() {
 				continue
 			}
-			cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, r.baseFC, c, args)}
+			if err := r.authorize(g.root, c, argSet{}, o); err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			r.setValue(g, i, c, r.read(o, c), calls)
+		}
+		return
+	}
+	args, argErr := r.argValues(c)
+	b := c.res
+	switch {
+	case b.root:
+		ctx, rootErr := r.e.cfg.Runtime.WithRoot(r.base)
+		r.roots[c] = rootState{ctx, rootErr}
+		if err := r.authorize(ctx, c, args, reflect.Value{}); err != nil {
+			fr.errs[0] = err
+			return
+		}
+		cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, r.baseFC, c, args)}
+		cl.err = argErr
+		cl.in = args.in
+		r.queue(cl, calls)
+	case b.batch:
+		var parents reflect.Value
+		if g.list {
+			parents = g.slice
+		} else {
+			parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
+			parents.Index(0).Set(g.objs[0])
+		}
+		first := 0
+		for first < len(g.objs) && !g.objs[first].IsValid() {
+			first++
+		}
+		cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.objFC(g, first), c, args)}
+		cl.err = argErr
+		cl.in, cl.ctxSlot = r.params(parents, args.in), true
+		r.queue(cl, calls)
+	default:
+		for i, o := range g.objs {
+			if !o.IsValid() {
+				continue
+			}
+			if err := r.authorize(g.root, c, args, o); err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.objFC(g, i), c, args)}
 			cl.err = argErr
-			cl.in = args.in
+			cl.in, cl.ctxSlot = r.params(o, args.in), true
 			r.queue(cl, calls)
-		case b.batch:
-			var parents reflect.Value
-			if g.list {
-				parents = g.slice
-			} else {
-				parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
-				parents.Index(0).Set(g.objs[0])
-			}
-			first := 0
-			for first < len(g.objs) && !g.objs[first].IsValid() {
-				first++
-			}
-			cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.objFC(g, first), c, args)}
-			cl.err = argErr
-			cl.in, cl.ctxSlot = r.params(parents, args.in), true
-			r.queue(cl, calls)
-		default:
-			for i, o := range g.objs {
-				if !o.IsValid() {
-					continue
-				}
-				if err := r.authorize(g.root, c, args, o); err != nil {
-					fr.errs[i] = err
-					continue
-				}
-				cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.objFC(g, i), c, args)}
-				cl.err = argErr
-				cl.in, cl.ctxSlot = r.params(o, args.in), true
-				r.queue(cl, calls)
-			}
 		}
 	}
 }
