@@ -302,6 +302,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	srv.Use(budget{defaultCalls: cfg.Budget.DefaultCalls, perOperation: perOp, enforce: cfg.Budget.Enforce,
 		log: g.log, onExceeded: opts.OnBudgetExceeded})
 	srv.Use(criticalRoots{})
+	// Innermost of the operation interceptors: what the others refuse is
+	// never planned for the client.
+	srv.Use(planReport{engine: schema, defaultListSize: cfg.Limits.DefaultListSize, fields: g.limits.Fields})
 	srv.AroundResponses(reportDegradation)
 	srv.AroundResponses(fanoutReport(cfg.Batch.Mode))
 	srv.AroundResponses(collapseErrors)
@@ -314,6 +317,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		spec,
 		limitBody(cfg.MaxBodyBytes),
 		withCallLog(cfg.FanoutReport),
+		withPlanRequest(cfg.PlanReport),
 		withDeadline(cfg.RequestTimeout),
 		loaders.Middleware(clients, loaders.Config{
 			Wait:      cfg.Batch.Wait,
