@@ -13,7 +13,7 @@
 #   bash .ci/browser.sh
 #
 # BROWSER_ARTIFACTS_DIR (default .ci/artifacts, relative to the repository
-# root) receives graphiql.png, fanout-panel.png, fanout-timeout.png and
+# root) receives graphiql.png, fanout-panel.png, fanout-timeout.png,
 # fanout-circuit-open.png, plan-view.png and plan-compare.png.
 # Exits non-zero if any step fails.
 set -euo pipefail

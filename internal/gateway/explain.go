@@ -9,6 +9,7 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/resolvers"
 	"github.com/tributary-gw/tributary/services/loaders"
@@ -32,8 +33,8 @@ type CostEstimate struct {
 }
 
 // explain plans the operation of oc on eng and estimates its cost.
-func explain(eng *engine.Engine, oc *graphql.OperationContext, defaultListSize int, fields FieldCost) Explained {
-	c := Estimate(oc.Doc, oc.Operation, oc.Variables, defaultListSize, fields)
+func explain(eng *engine.Engine, oc *graphql.OperationContext, defaultListSize int, fields cost.Fields) Explained {
+	c := cost.Estimate(oc.Doc, oc.Operation, oc.Variables, defaultListSize, fields)
 	return Explained{
 		Explanation: eng.Explain(oc),
 		Cost:        CostEstimate{Calls: c.Calls, PerService: c.PerService, Items: c.Items, Depth: c.Depth},
@@ -60,5 +61,5 @@ func Explain(cfg *config.Config, query, operation string, vars map[string]any) (
 	}
 	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: loaders.Runtime{}, Off: cfg.Engine != "plan"})
 	oc := &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}
-	return explain(eng, oc, cfg.Limits.DefaultListSize, NewSchemaFieldCost(schema)), nil
+	return explain(eng, oc, cfg.Limits.DefaultListSize, cost.NewSchemaFields(schema)), nil
 }

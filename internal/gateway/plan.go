@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/engine"
 )
 
@@ -81,7 +82,7 @@ func withPlanRequest(allow bool) func(http.Handler) http.Handler {
 type planReport struct {
 	engine          *engine.Engine
 	defaultListSize int
-	fields          FieldCost
+	fields          cost.Fields
 }
 
 var (
