@@ -129,6 +129,10 @@ type FieldInfo struct {
 	// Unbatched is set for a field that costs a call per object reaching
 	// it (a list endpoint, with no loader in front).
 	Unbatched bool
+	// BatchLimit is the most keys one call of Service carries
+	// (@source(batchLimit:), from the registry); zero means
+	// upstream.MaxBatch.
+	BatchLimit int
 }
 
 // ListSize is the @listSize rule of a field.
@@ -230,6 +234,9 @@ func fieldInfo(typeName string, f *ast.FieldDefinition) (FieldInfo, bool) {
 		return FieldInfo{}, false
 	}
 	info := FieldInfo{Service: d.Service, Batch: d.Loader, BatchArgs: d.BatchArgs, Unbatched: d.Unbatched}
+	if src, ok := registry.LookupSource(d.Service); ok {
+		info.BatchLimit = src.BatchLimit
+	}
 	if ls := d.ListSize; ls != nil {
 		info.Size = ListSize{SlicingArgument: ls.SlicingArgument, SizedFields: ls.SizedFields}
 		if ls.SlicingArgument == "" && len(ls.SizedFields) == 0 || ls.Assumed > 0 {
@@ -588,18 +595,16 @@ func (ac *argChecker) field(f *ast.Field) *gqlerror.Error {
 		if !ok {
 			continue
 		}
-		n, isList, ok := argMeasure(f, ad, ac.vars)
-		if !ok || r.Contains(n) {
+		n, _, ok := argMeasure(f, ad, ac.vars)
+		if !ok {
 			continue
 		}
-		what := fmt.Sprintf("argument %q of %s.%s", ad.Name, f.ObjectDefinition.Name, f.Name)
-		msg := fmt.Sprintf("%s must be between %d and %d, got %d", what, r.Min, r.Max, n)
-		if isList {
-			msg = fmt.Sprintf("%s may hold at most %d items, got %d", what, r.Max, n)
-			if r.Min > 0 {
-				msg = fmt.Sprintf("%s must hold %d to %d items, got %d", what, r.Min, r.Max, n)
-			}
+		// The one @range rule and message (registry.Range.Check).
+		bad := r.Check(n)
+		if bad == "" {
+			continue
 		}
+		msg := fmt.Sprintf("argument %q of %s.%s %s", ad.Name, f.ObjectDefinition.Name, f.Name, bad)
 		return badInput(msg, f.Position)
 	}
 	return nil
@@ -776,7 +781,7 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 	if maxWork <= 0 {
 		maxWork = DefaultMaxWork
 	}
-	e := &estimator{vars: vars, defaultList: int64(defaultList), fc: fc, maxWork: int64(maxWork), memo: map[memoKey]*summary{}, ids: map[ast.Selection]int{},
+	e := &estimator{vars: vars, defaultList: int64(defaultList), fc: fc, maxWork: int64(maxWork), memo: map[memoKey]*summary{}, ids: map[ast.Selection]int{}, limits: map[string]int64{},
 		originIDs: map[originNode]int{}, grafts: map[[2]int]int{}}
 	s := e.selections([]ast.SelectionSet{op.SelectionSet}, "", false)
 	c := Cost{
@@ -800,17 +805,22 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 	return c
 }
 
-// calls is the most calls look-up k can take: its keys in batches of
-// MaxBatch, plus one per extra answer its parents arrived in (the parents
-// of a look-up split over P calls arrive at P moments, and each moment's
-// keys are dispatched on their own: Σ⌈gᵢ/100⌉ ≤ ⌈Σgᵢ/100⌉ + P − 1).
+// calls is the most calls look-up k can take: its keys in batches of its
+// service's batch limit L (upstream.MaxBatch when none is known), plus
+// one per extra answer its parents arrived in (the parents of a look-up
+// split over P calls arrive at P moments, and each moment's keys are
+// dispatched on their own: Σ⌈gᵢ/L⌉ ≤ ⌈Σgᵢ/L⌉ + P − 1).
 func (e *estimator) calls(keys map[callKey]int64, k callKey, memo map[callKey]int64) int64 {
 	if n, ok := memo[k]; ok {
 		return n
 	}
 	n := keys[k]
 	if !strings.HasPrefix(k.batch, unbatchedCalls) {
-		n = (n + upstream.MaxBatch - 1) / upstream.MaxBatch
+		limit := e.limits[k.service]
+		if limit <= 0 {
+			limit = upstream.MaxBatch
+		}
+		n = (n + limit - 1) / limit
 	}
 	memo[k] = n // a look-up is never its own ancestor; this only guards
 	if parent, ok := e.parentCall(k.origin); ok {
@@ -839,7 +849,7 @@ func (e *estimator) parentCall(origin int) (callKey, bool) {
 
 // callKey is one batched look-up: the keys asked of one batch (service,
 // look-up, arguments) by fields whose parents came from the same call
-// (origin). Those keys are sent together, MaxBatch per call. Parents from
+// (origin). Those keys are sent together, the batch limit per call. Parents from
 // different calls arrive at different times, so their children's keys
 // may be dispatched apart: they never share a callKey.
 type callKey struct {
@@ -885,6 +895,9 @@ type estimator struct {
 	work        int64
 	maxWork     int64
 	exhausted   bool
+	// limits are the services' batch limits met so far (the smallest, if
+	// fields disagree).
+	limits map[string]int64
 }
 
 // spend counts n work units and reports whether the bound still holds.
@@ -1081,6 +1094,11 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 			batch += "\x00" + responseKey(f)
 		}
 		k := callKey{service: info.Service, batch: batch}
+		if l := int64(info.BatchLimit); l > 0 {
+			if old, ok := e.limits[info.Service]; !ok || l < old {
+				e.limits[info.Service] = l
+			}
+		}
 		label = "S\x00" + info.Service + "\x00" + batch + "\x01" + responseKey(f)
 		keys := int64(1)
 		if e.sliceIsList(f, info) {
