@@ -7,62 +7,62 @@ import (
 )
 
 var sources = []Source{
-	Source{Name: "catalog", Contract: "api/catalog.yaml", BatchLimit: 100, CallerIndependent: true},
-	Source{Name: "pricing", Contract: "api/pricing.yaml", BatchLimit: 100, CallerIndependent: true},
-	Source{Name: "inventory", Contract: "api/inventory.yaml", BatchLimit: 100, CallerIndependent: true},
-	Source{Name: "reviews", Contract: "api/reviews.yaml", BatchLimit: 100, CallerIndependent: true},
-	Source{Name: "users", Contract: "api/users.yaml", BatchLimit: 100},
-	Source{Name: "orders", Contract: "api/orders.yaml", BatchLimit: 100},
+	{Name: "catalog", Contract: "api/catalog.yaml", BatchLimit: 100, CallerIndependent: true},
+	{Name: "pricing", Contract: "api/pricing.yaml", BatchLimit: 100, CallerIndependent: true},
+	{Name: "inventory", Contract: "api/inventory.yaml", BatchLimit: 100, CallerIndependent: true},
+	{Name: "reviews", Contract: "api/reviews.yaml", BatchLimit: 100, CallerIndependent: true},
+	{Name: "users", Contract: "api/users.yaml", BatchLimit: 100},
+	{Name: "orders", Contract: "api/orders.yaml", BatchLimit: 100},
 }
 
 var fields = map[string]map[string]*Field{
 	"Dashboard": {
-		"recentOrders": &Field{Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true},
-		"reviews":      &Field{Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true, PlansResult: true},
-		"summary":      &Field{Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Batch: true, Planned: true},
+		"recentOrders": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true},
+		"reviews":      {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true, PlansResult: true},
+		"summary":      {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Batch: true, Planned: true},
 	},
 	"DashboardSummary": {
-		"totalSpent": &Field{ListSize: &ListSize{Assumed: 3}},
+		"totalSpent": {ListSize: &ListSize{Assumed: 3}},
 	},
 	"Mutation": {
-		"addReview":     &Field{Service: "reviews", Endpoint: "reviews.createReview", Unbatched: true, Auth: "AUTHENTICATED", Args: map[string]Range{"rating": {Min: 1, Max: 5, HasMin: true, HasMax: true}}, Write: true, Method: "POST"},
-		"cancelOrder":   &Field{Service: "orders", Endpoint: "orders.cancelOrder", Unbatched: true, Auth: "OWNER_OR_STAFF", Write: true, Method: "POST", OwnerRead: true},
-		"updateProfile": &Field{Service: "users", Endpoint: "users.updateUser", Unbatched: true, Auth: "AUTHENTICATED", Write: true, Method: "PATCH"},
+		"addReview":     {Service: "reviews", Endpoint: "reviews.createReview", Unbatched: true, Auth: "AUTHENTICATED", Args: map[string]Range{"rating": {Min: 1, Max: 5, HasMin: true, HasMax: true}}, Write: true, Method: "POST"},
+		"cancelOrder":   {Service: "orders", Endpoint: "orders.cancelOrder", Unbatched: true, Auth: "OWNER_OR_STAFF", Write: true, Method: "POST", OwnerRead: true},
+		"updateProfile": {Service: "users", Endpoint: "users.updateUser", Unbatched: true, Auth: "AUTHENTICATED", Write: true, Method: "PATCH"},
 	},
 	"Order": {
-		"items": &Field{ListSize: &ListSize{Assumed: 5}},
+		"items": {ListSize: &ListSize{Assumed: 5}},
 	},
 	"OrderItem": {
-		"product": &Field{Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true, Planned: true, PlansResult: true},
+		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true, Planned: true, PlansResult: true},
 	},
 	"Product": {
-		"price":         &Field{Service: "pricing", Endpoint: "prices", Loader: "PricingPricesByProductIds", BatchArgs: []string{"currency"}, Batch: true, Planned: true},
-		"ratingSummary": &Field{Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, Batch: true, Planned: true},
-		"related":       &Field{Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 20, HasMin: true, HasMax: true}}, Batch: true, PlansResult: true},
-		"reviews":       &Field{Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true, PlansResult: true},
-		"stock":         &Field{Service: "inventory", Endpoint: "inventory", Loader: "InventoryInventoryByProductIds", Batch: true, Planned: true},
+		"price":         {Service: "pricing", Endpoint: "prices", Loader: "PricingPricesByProductIds", BatchArgs: []string{"currency"}, Batch: true, Planned: true},
+		"ratingSummary": {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, Batch: true, Planned: true},
+		"related":       {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 20, HasMin: true, HasMax: true}}, Batch: true, PlansResult: true},
+		"reviews":       {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true, PlansResult: true},
+		"stock":         {Service: "inventory", Endpoint: "inventory", Loader: "InventoryInventoryByProductIds", Batch: true, Planned: true},
 	},
 	"Query": {
-		"dashboard":     &Field{Service: "users", Auth: "OWNER_OR_STAFF", Owner: Owner{Arg: "userId"}},
-		"me":            &Field{Auth: "AUTHENTICATED"},
-		"product":       &Field{Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds"},
-		"products":      &Field{Service: "catalog", Endpoint: "products.list", Loader: "CatalogProductsList", BatchArgs: []string{"first", "after", "category"}, Unbatched: true, ListSize: &ListSize{SlicingArgument: "first", SizedFields: []string{"nodes"}}, Args: map[string]Range{"first": {Min: 1, Max: 100, HasMin: true, HasMax: true}}},
-		"productsByIds": &Field{Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", ListSize: &ListSize{SlicingArgument: "ids"}, Args: map[string]Range{"ids": {Max: 100, HasMax: true, List: true}}},
-		"user":          &Field{Service: "users", Endpoint: "users", Loader: "UsersUsersByIds"},
+		"dashboard":     {Service: "users", Auth: "OWNER_OR_STAFF", Owner: Owner{Arg: "userId"}},
+		"me":            {Auth: "AUTHENTICATED"},
+		"product":       {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds"},
+		"products":      {Service: "catalog", Endpoint: "products.list", Loader: "CatalogProductsList", BatchArgs: []string{"first", "after", "category"}, Unbatched: true, ListSize: &ListSize{SlicingArgument: "first", SizedFields: []string{"nodes"}}, Args: map[string]Range{"first": {Min: 1, Max: 100, HasMin: true, HasMax: true}}},
+		"productsByIds": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", ListSize: &ListSize{SlicingArgument: "ids"}, Args: map[string]Range{"ids": {Max: 100, HasMax: true, List: true}}},
+		"user":          {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds"},
 	},
 	"Review": {
-		"author":  &Field{Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", StaleFor: 3600 * time.Second, Batch: true, Planned: true, PlansResult: true},
-		"product": &Field{Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true, Planned: true, PlansResult: true},
+		"author":  {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", StaleFor: 3600 * time.Second, Batch: true, Planned: true, PlansResult: true},
+		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true, Planned: true, PlansResult: true},
 	},
 	"User": {
-		"email":         &Field{Auth: "OWNER_OR_STAFF", Owner: Owner{Prop: "id", Field: "ID"}},
-		"lifetimeSpend": &Field{Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", Owner: Owner{Prop: "id", Field: "ID"}, ListSize: &ListSize{Assumed: 3}, Planned: true},
-		"orders":        &Field{Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", Owner: Owner{Prop: "id", Field: "ID"}, ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Planned: true},
-		"reviews":       &Field{Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true, PlansResult: true},
+		"email":         {Auth: "OWNER_OR_STAFF", Owner: Owner{Prop: "id", Field: "ID"}},
+		"lifetimeSpend": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", Owner: Owner{Prop: "id", Field: "ID"}, ListSize: &ListSize{Assumed: 3}, Planned: true},
+		"orders":        {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", Owner: Owner{Prop: "id", Field: "ID"}, ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Planned: true},
+		"reviews":       {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true, PlansResult: true},
 	},
 	"Viewer": {
-		"dashboard": &Field{Service: "users"},
-		"user":      &Field{Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", Batch: true, Planned: true, PlansResult: true},
+		"dashboard": {Service: "users"},
+		"user":      {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds", Batch: true, Planned: true, PlansResult: true},
 	},
 }
 

@@ -810,7 +810,7 @@ func (a *analyzer) registry() {
 			}
 			if d := f.Directives.ForName("auth"); d != nil {
 				fi.Auth, useful = argString(d, "requires"), true
-				fi.Owner = a.authOwner(def, f, d, writes[name+"."+f.Name] != nil)
+				fi.Owner = a.authOwner(def, f, d, f.Directives.ForName("write") != nil)
 			}
 			if d := f.Directives.ForName("listSize"); d != nil {
 				ls := &registry.ListSize{SlicingArgument: argString(d, "slicingArgument"), SizedFields: argList(d, "sizedFields")}

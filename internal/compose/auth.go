@@ -76,18 +76,19 @@ func (a *analyzer) authOwner(parent *ast.Definition, f *ast.FieldDefinition, d *
 	return registry.Owner{}
 }
 
-// ownerCandidates are what an owner could name on typeName.f: its ID
-// arguments and the ID fields of its type.
+// ownerCandidates are what an owner would likely name on typeName.f: its
+// ID arguments and the ID fields of its type.
 func ownerCandidates(parent *ast.Definition, f *ast.FieldDefinition) []string {
+	isID := func(t *ast.Type) bool { return t.Elem == nil && t.NamedType == "ID" }
 	var out []string
 	for _, a := range f.Arguments {
-		if isIDType(a.Type) {
+		if isID(a.Type) {
 			out = append(out, "$args."+a.Name)
 		}
 	}
 	if !root(parent.Name) {
 		for _, pf := range parent.Fields {
-			if isIDType(pf.Type) {
+			if isID(pf.Type) {
 				out = append(out, "$this."+pf.Name)
 			}
 		}
