@@ -675,7 +675,7 @@ func (c *Config) Validate() []error {
 			bad(s+".contract_url", "must be an absolute http(s) URL or a file path, got %q", sc.ContractURL)
 		}
 	}
-	_ = missing // served by the demo backends where they implement the service (server.go)
+	_ = missing // served by the demo backends where they implement the service (serve.go: startDemo)
 	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_tokens": c.Limits.MaxTokens, "limits.max_backend_calls": c.Limits.MaxBackendCalls,
 		"limits.max_items": c.Limits.MaxItems, "limits.max_introspection_items": c.Limits.MaxIntrospectionItems,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/resolvers"
 	"github.com/tributary-gw/tributary/services/loaders"
@@ -18,7 +19,7 @@ import (
 // and the cost limit's estimate of it.
 type Explained struct {
 	engine.Explanation
-	Cost Cost `json:"cost"`
+	Cost cost.Cost `json:"cost"`
 }
 
 // Explain plans query (its operation named operation, or its only one)
@@ -43,6 +44,6 @@ func Explain(cfg *config.Config, query, operation string, vars map[string]any) (
 	oc := &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}
 	return Explained{
 		Explanation: eng.Explain(oc),
-		Cost:        Estimate(doc, op, coerced, cfg.Limits.DefaultListSize, NewSchemaFieldCost(schema)),
+		Cost:        cost.Estimate(doc, op, coerced, cfg.Limits.DefaultListSize, cost.NewSchemaFields(schema)),
 	}, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/bounds"
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/cost"
 )
 
 // propertyWorkBound is the fixed bound on the estimator's work units for
@@ -26,7 +26,7 @@ const propertyWorkBound = 5000
 // out of range is refused as BAD_USER_INPUT with no backend call.
 func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	fc := gateway.NewSchemaFieldCost(schema)
+	fc := cost.NewSchemaFields(schema)
 	// The limits are off so every in-range query runs and its real calls
 	// can be compared with the estimate.
 	e := newEnv(t, func(c *config.Config) {
@@ -44,7 +44,7 @@ func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
 		if errs != nil {
 			t.Fatalf("seed %d: the generator wrote an invalid query (%v):\n%s", seed, errs, q)
 		}
-		est := gateway.Estimate(doc, doc.Operations[0], vars, 10, fc)
+		est := cost.Estimate(doc, doc.Operations[0], vars, 10, fc)
 		maxWork = max(maxWork, est.Work)
 		for _, n := range []int{est.Depth, est.Aliases, est.Calls, est.Items, est.IntrospectionItems} {
 			if n < 0 {

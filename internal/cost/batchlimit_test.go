@@ -1,4 +1,4 @@
-package gateway_test
+package cost_test
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/graph/registry"
-	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/cost"
 )
 
 // The estimate splits a look-up's keys at its service's own batch limit
@@ -41,10 +41,10 @@ func TestEstimateSplitsAtTheSourcesBatchLimit(t *testing.T) {
 				t.Fatal(errs)
 			}
 			fields := stubFields{
-				{"Query", "productsByIds"}: {Service: "catalog", Batch: "products", Size: gateway.ListSize{SlicingArgument: "ids"}},
+				{"Query", "productsByIds"}: {Service: "catalog", Batch: "products", Size: cost.ListSize{SlicingArgument: "ids"}},
 				{"Product", "price"}:       {Service: "pricing", Batch: "prices", BatchLimit: tt.giveLimit},
 			}
-			c := gateway.Estimate(doc, doc.Operations[0], nil, 10, fields)
+			c := cost.Estimate(doc, doc.Operations[0], nil, 10, fields)
 			if got := c.PerService["pricing"]; got != tt.wantPrices {
 				t.Errorf("got %d pricing calls, want %d (%v)", got, tt.wantPrices, c.PerService)
 			}
@@ -52,10 +52,10 @@ func TestEstimateSplitsAtTheSourcesBatchLimit(t *testing.T) {
 	}
 }
 
-// The schema's FieldCost takes each field's batch limit from its
+// The schema's Fields takes each field's batch limit from its
 // service's @source in the registry.
-func TestSchemaFieldCostCarriesTheBatchLimit(t *testing.T) {
-	fc := gateway.NewSchemaFieldCost(graph.NewExecutableSchema(graph.Config{}).Schema())
+func TestSchemaFieldsCarryTheBatchLimit(t *testing.T) {
+	fc := cost.NewSchemaFields(graph.NewExecutableSchema(graph.Config{}).Schema())
 	info, ok := fc.Field("Product", "price")
 	if !ok {
 		t.Fatal("Product.price: nothing known")
