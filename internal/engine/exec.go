@@ -32,6 +32,8 @@ type run struct {
 	// rs tells which calls wait on keys sent and which on keys pending,
 	// for the rounds (rounds.go).
 	rs rounds
+	// deferred is what @defer delivers later (defer.go).
+	deferred deferred
 }
 
 // rootState is a root field's context (carrying its critical state) and
@@ -56,7 +58,8 @@ type group struct {
 	// groups, the context of each element asked for. Resolver calls share
 	// this chain instead of each building its path again.
 	fc     *graphql.FieldContext
-	elemFC []*graphql.FieldContext
+	elemFC []*elemContext
+	fcv    graphql.FieldContext // what fc points to (one allocation with the group)
 	// root is the context of the root field the group is under (it carries
 	// the root field's critical state).
 	root context.Context
@@ -120,6 +123,13 @@ func (r *run) execute(root *node) *group {
 	rootGroup.objs = rootGroup.one[:]
 	var start []*call
 	r.expand(rootGroup, &start)
+	r.drive(start)
+	return rootGroup
+}
+
+// drive runs calls and the calls their answers allow, round by round,
+// until none is left.
+func (r *run) drive(start []*call) {
 	done := make(chan *call)
 	inflight := 0
 	// The coordinator holds a unit while it starts calls, so the loaders
@@ -147,7 +157,6 @@ func (r *run) execute(root *node) *group {
 	// go out now, as the scheduler sends them when its count reaches zero.
 	r.stopRounds()
 	r.dispatch()
-	return rootGroup
 }
 
 // launch starts a resolver call. A call holds a unit of r.active while it
@@ -206,63 +215,72 @@ func (r *run) expand(g *group, calls *[]*call) {
 			}
 			fr.batchErr, batchErr = batchErr[:no:no], batchErr[no:]
 		}
-		if c.src != fromResolver {
-			for i, o := range g.objs {
-				if !o.IsValid() {
-					continue
-				}
-				if err := r.authorize(g.root, c, argSet{}, o); err != nil {
-					fr.errs[i] = err
-					continue
-				}
-				r.setValue(g, i, c, r.read(o, c), calls)
-			}
-			continue
+		if len(c.deferIn) > 0 {
+			continue // runs in a later phase (defer.go)
 		}
-		args, argErr := r.argValues(c)
-		b := c.res
-		switch {
-		case b.root:
-			ctx, rootErr := r.e.cfg.Runtime.WithRoot(r.base)
-			r.roots[c] = rootState{ctx, rootErr}
-			if err := r.authorize(ctx, c, args, reflect.Value{}); err != nil {
-				fr.errs[0] = err
+		r.expandField(g, c, fr, calls)
+	}
+}
+
+// expandField prepares field c of a group's objects, its results going
+// to fr.
+func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
+	if c.src != fromResolver {
+		for i, o := range g.objs {
+			if !o.IsValid() {
 				continue
 			}
-			cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, r.baseFC, c, args)}
+			if err := r.authorize(g.root, c, argSet{}, o); err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			r.setValue(g, i, c, r.read(o, c), calls)
+		}
+		return
+	}
+	args, argErr := r.argValues(c)
+	b := c.res
+	switch {
+	case b.root:
+		ctx, rootErr := r.e.cfg.Runtime.WithRoot(r.base)
+		r.roots[c] = rootState{ctx, rootErr}
+		if err := r.authorize(ctx, c, args, reflect.Value{}); err != nil {
+			fr.errs[0] = err
+			return
+		}
+		cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, r.baseFC, c, args)}
+		cl.err = argErr
+		cl.in = args.in
+		r.queue(cl, calls)
+	case b.batch:
+		var parents reflect.Value
+		if g.list {
+			parents = g.slice
+		} else {
+			parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
+			parents.Index(0).Set(g.objs[0])
+		}
+		first := 0
+		for first < len(g.objs) && !g.objs[first].IsValid() {
+			first++
+		}
+		cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.objFC(g, first), c, args)}
+		cl.err = argErr
+		cl.in, cl.ctxSlot = r.params(parents, args.in), true
+		r.queue(cl, calls)
+	default:
+		for i, o := range g.objs {
+			if !o.IsValid() {
+				continue
+			}
+			if err := r.authorize(g.root, c, args, o); err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.objFC(g, i), c, args)}
 			cl.err = argErr
-			cl.in = args.in
+			cl.in, cl.ctxSlot = r.params(o, args.in), true
 			r.queue(cl, calls)
-		case b.batch:
-			var parents reflect.Value
-			if g.list {
-				parents = g.slice
-			} else {
-				parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
-				parents.Index(0).Set(g.objs[0])
-			}
-			first := 0
-			for first < len(g.objs) && !g.objs[first].IsValid() {
-				first++
-			}
-			cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.objFC(g, first), c, args)}
-			cl.err = argErr
-			cl.in, cl.ctxSlot = r.params(parents, args.in), true
-			r.queue(cl, calls)
-		default:
-			for i, o := range g.objs {
-				if !o.IsValid() {
-					continue
-				}
-				if err := r.authorize(g.root, c, args, o); err != nil {
-					fr.errs[i] = err
-					continue
-				}
-				cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.objFC(g, i), c, args)}
-				cl.err = argErr
-				cl.in, cl.ctxSlot = r.params(o, args.in), true
-				r.queue(cl, calls)
-			}
 		}
 	}
 }
@@ -360,15 +378,17 @@ func (r *run) settle(c *call, next *[]*call) {
 func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call) {
 	fr := &g.res[n.slot]
 	fr.vals[i] = v
-	if n.leaf != notLeaf || !n.exec {
+	if n.leaf != notLeaf || len(n.execChildren) == 0 {
+		// Nothing below runs a resolver: the writer reads the value itself.
 		return
 	}
 	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.IsNil() {
 		return
 	}
-	sub := &group{node: n, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID), fc: &graphql.FieldContext{
+	sub := &group{node: n, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID), fcv: graphql.FieldContext{
 		Parent: r.objFC(g, i), Object: n.object, Field: n.field, IsMethod: n.src != fromField, IsResolver: n.src == fromResolver,
 	}}
+	sub.fc = &sub.fcv
 	if g.top {
 		sub.root = r.roots[n].ctx
 	}
@@ -398,13 +418,21 @@ func (r *run) objFC(g *group, i int) *graphql.FieldContext {
 		return g.fc
 	}
 	if g.elemFC == nil {
-		g.elemFC = make([]*graphql.FieldContext, len(g.objs))
+		g.elemFC = make([]*elemContext, len(g.objs))
 	}
 	if g.elemFC[i] == nil {
-		idx := i
-		g.elemFC[i] = &graphql.FieldContext{Parent: g.fc, Index: &idx}
+		e := &elemContext{idx: i}
+		e.fc = graphql.FieldContext{Parent: g.fc, Index: &e.idx}
+		g.elemFC[i] = e
 	}
-	return g.elemFC[i]
+	return &g.elemFC[i].fc
+}
+
+// elemContext is a list element's field context and the index it points
+// to, allocated together.
+type elemContext struct {
+	fc  graphql.FieldContext
+	idx int
 }
 
 // params is a resolver's parameters after the context: the parent (or
@@ -491,26 +519,5 @@ func (r *run) authorize(ctx context.Context, n *node, args argSet, o reflect.Val
 	if n.reg == nil || n.reg.Auth == "" || r.e.cfg.Authorize == nil {
 		return nil
 	}
-	return r.e.cfg.Authorize(ctx, n.object, n.field.Name, n.reg.Auth, owner(args.m, o))
-}
-
-// owner is the user a field's data belongs to, for @auth: its userId or id
-// argument, else its object's UserID or ID (as the authorizer reads them
-// from the field context).
-func owner(args map[string]any, o reflect.Value) string {
-	for _, a := range []string{"userId", "id"} {
-		if v, ok := args[a].(string); ok {
-			return v
-		}
-	}
-	if !o.IsValid() {
-		return ""
-	}
-	s := o.Elem()
-	for _, name := range []string{"UserID", "ID"} {
-		if f := s.FieldByName(name); f.IsValid() && f.Kind() == reflect.String {
-			return f.String()
-		}
-	}
-	return ""
+	return r.e.cfg.Authorize(ctx, n.object, n.field.Name, n.reg.Auth, n.reg.Owner.Of(args.m, o))
 }

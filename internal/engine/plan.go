@@ -24,8 +24,10 @@ type plan struct {
 	// argVars is set when some field's arguments read variables: those
 	// arguments are worked out per request.
 	argVars bool
-	work    int // selections seen while normalizing
-	size    int // estimated bytes held, for the cache's bound
+	// deferred is set when some field is delivered later (@defer).
+	deferred bool
+	work     int // selections seen while normalizing
+	size     int // estimated bytes held, for the cache's bound
 	// shared holds the children planned per type and merged selections
 	// (see children); only while planning.
 	shared map[string]*node
@@ -105,7 +107,12 @@ type node struct {
 	slot int // index among the parent's exec children
 	// execChildren are the children with exec set.
 	execChildren []*node
-	goType       reflect.Type // the Go type of one value (pointer to struct for objects)
+	// views are the @defer labels under which some of the children are
+	// delivered later, in gqlgen's order; deferIn is, for a deferred child,
+	// the indices of the parent's views it is delivered in (see defer.go).
+	views   []string
+	deferIn []int
+	goType  reflect.Type // the Go type of one value (pointer to struct for objects)
 	// rounds is set on a resolver that calls a service (see rounds.go).
 	rounds *roundInfo
 }
@@ -136,7 +143,9 @@ type planner struct {
 	resolvers reflect.Value
 	// bindings memoizes resolver bindings per "Type.field".
 	bindings map[string]*binding
-	rootType reflect.Type
+	// satisfied memoizes the types each object type satisfies.
+	satisfied map[string][]string
+	rootType  reflect.Type
 }
 
 // build plans the operation of oc; an error of type unsupported names
@@ -158,6 +167,11 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 	}
 	pl.root = root
 	if op.Operation == ast.Mutation {
+		if pl.deferred {
+			// gqlgen delivers a mutation's deferred fields after all its
+			// writes; the plan would run them between.
+			return nil, fallback("@defer in a mutation")
+		}
 		pl.serial = serialRoots(root)
 	}
 	planRounds(root)
@@ -179,23 +193,20 @@ func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node,
 	key := selectionsKey(parent.elemType, sel)
 	pl.work += len(sel)
 	if s, ok := pl.shared[key]; ok {
-		parent.children, parent.execChildren, parent.exec = s.children, s.execChildren, s.exec
+		parent.children, parent.execChildren, parent.exec, parent.views = s.children, s.execChildren, s.exec, s.views
 		return nil
 	}
 	defer func() {
-		pl.shared[key] = &node{children: parent.children, execChildren: parent.execChildren, exec: parent.exec}
+		pl.shared[key] = &node{children: parent.children, execChildren: parent.execChildren, exec: parent.exec, views: parent.views}
 	}()
-	fields, deferred := collect(oc, sel, parent.elemType, &pl.work)
-	if deferred {
-		return fallback("@defer")
-	}
+	fields := collect(oc, sel, p.satisfies(parent.elemType), &pl.work)
 	for _, f := range fields {
-		if f.Directives.ForName("defer") != nil {
-			return fallback("@defer")
-		}
 		n, err := p.node(oc, pl, parent, f, depth)
 		if err != nil {
 			return err
+		}
+		if f.IsDeferred() {
+			deferField(pl, parent, n, f)
 		}
 		parent.children = append(parent.children, n)
 		if n.exec {

@@ -89,6 +89,9 @@ func (g *Gateway) graphqlServer(az *authorizer, opts Options) (*handler.Server, 
 	srv.Use(budget{defaultCalls: cfg.Budget.DefaultCalls, perOperation: perOp, enforce: cfg.Budget.Enforce,
 		log: g.log, onExceeded: opts.OnBudgetExceeded})
 	srv.Use(criticalRoots{})
+	// Innermost of the operation interceptors: what the others refuse is
+	// never planned for the client.
+	srv.Use(planReport{engine: g.engine, defaultListSize: cfg.Limits.DefaultListSize, fields: g.limits.Fields})
 	srv.AroundResponses(reportDegradation)
 	srv.AroundResponses(fanoutReport(cfg.Batch.Mode))
 	srv.AroundResponses(collapseErrors)
@@ -176,6 +179,7 @@ func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer) []f
 		spec,
 		limitBody(cfg.MaxBodyBytes),
 		withCallLog(cfg.FanoutReport),
+		withPlanRequest(cfg.PlanReport),
 		withDeadline(cfg.RequestTimeout),
 		loaders.Middleware(clients, loaders.Config{
 			Wait:      cfg.Batch.Wait,
