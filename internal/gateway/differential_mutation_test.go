@@ -21,7 +21,7 @@ import (
 )
 
 // mutationRuns is the number of random mutations compared.
-const mutationRuns = 300
+const mutationRuns = 120
 
 // Random mutations — one to three writes (addReview, cancelOrder,
 // updateProfile, aliased apart), with valid and invalid arguments (out of

@@ -32,8 +32,8 @@ type pair struct {
 	backends    *demo.Backends
 	refBackends *demo.Backends
 	plan, ref   *httptest.Server
-	mu        sync.Mutex
-	engines   map[string]int // operations per engine, on the plan gateway
+	mu          sync.Mutex
+	engines     map[string]int // operations per engine, on the plan gateway
 }
 
 func newPair(t *testing.T, mods ...func(*config.Config)) *pair {
