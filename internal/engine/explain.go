@@ -58,20 +58,17 @@ func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
 	}
 	calls := map[callKey]*Call{}
 	var order []callKey
+	// The rounds as the run numbers them (rounds.go): steps of one
+	// endpoint in one round are one call.
+	last := 0
 	var walk func(n *node, path string, parentRound int, parentByID bool)
 	walk = func(n *node, path string, parentRound int, parentByID bool) {
 		for _, c := range n.children {
 			p := strings.TrimPrefix(path+"."+c.key, ".")
-			round, byID := parentRound, false
-			if c.reg != nil && c.reg.Service != "" && c.src == fromResolver {
-				// A look-up the fetch plan starts with its parent's own
-				// fetch goes out with it; others wait for their parent.
-				if !(c.reg.Planned && parentByID) {
-					round++
-				}
-				// A hand-written resolver (no loader of its own) fetches its
-				// object by the key it was given, as a ...ByIds loader does.
-				byID = (c.reg.Loader == "" || strings.HasSuffix(c.reg.Loader, "ByIds")) && !c.list
+			round := parentRound
+			if fetches(c) {
+				round += stepOffset(c, parentByID)
+				last = max(last, round)
 				params := argsText(c.field.Arguments, c.reg.BatchArgs)
 				endpoint := c.reg.Endpoint
 				if endpoint == "" {
@@ -94,11 +91,19 @@ func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
 				}
 			}
 			if c.leaf == notLeaf {
-				walk(c, p, round, byID || (c.src != fromResolver && parentByID))
+				walk(c, p, round, childByID(c, parentByID))
 			}
 		}
 	}
-	walk(pl.root, "", 0, false)
+	if pl.serial != nil {
+		// A mutation's root fields run one after another: each one's
+		// rounds come after the last of the one before.
+		for _, root := range pl.serial {
+			walk(root, "", last, false)
+		}
+	} else {
+		walk(pl.root, "", 0, false)
+	}
 	slices.SortStableFunc(order, func(a, b callKey) int { return a.round - b.round })
 	for _, k := range order {
 		if len(x.Rounds) == 0 || x.Rounds[len(x.Rounds)-1].Round != k.round {

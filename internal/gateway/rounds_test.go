@@ -1,11 +1,15 @@
 package gateway_test
 
 import (
+	"bytes"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/tributary-gw/tributary/bench/workload"
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/engine"
+	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -75,5 +79,33 @@ func TestRoundHoldEndsBeforeTheDeadline(t *testing.T) {
 		if len(er.Path) < 2 || er.Path[1] != "reviews" {
 			t.Errorf("error outside user.reviews: %+v", er)
 		}
+	}
+}
+
+// -explain plans a mutation's root fields one after another, each with
+// its reads, and the backends count the calls it plans.
+func TestExplainMutationMatchesCalls(t *testing.T) {
+	q := `mutation { addReview(productId: "p1", rating: 5, body: "Fits.") { id author { name } } ` +
+		`b: updateProfile(name: "Ann") { name reviews { product { name } } } }`
+	cfg := config.Default()
+	x, err := gateway.Explain(&cfg, q, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned := 0
+	for _, r := range x.Rounds {
+		planned += len(r.Calls)
+	}
+	if x.Engine != engine.Plan || len(x.Rounds) != 5 {
+		t.Errorf("explain: engine %s (%s), %d rounds, want the plan in 5 (a write, its read, a write, two reads)", x.Engine, x.Why, len(x.Rounds))
+	}
+	e := newEnv(t, withJWT)
+	e.backends.ResetStats()
+	r := askWith(t, e.srv, token(t, "u1"), http.Header{}, q, nil)
+	if !bytes.Contains(r, []byte(`"name":"Ann"`)) || bytes.Contains(r, []byte(`"errors"`)) {
+		t.Fatalf("response: %s", r)
+	}
+	if got := e.totalCalls(); got != int64(planned) {
+		t.Errorf("the backends count %d calls, -explain plans %d", got, planned)
 	}
 }
