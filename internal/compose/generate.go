@@ -84,7 +84,7 @@ func (g *Graph) Generate(root, module string, data *codegen.Data) error {
 	if err := g.removeStale(root); err != nil {
 		return err
 	}
-	if err := g.genLoaders(root, module); err != nil {
+	if err := g.genLoaders(root, module, data); err != nil {
 		return err
 	}
 	for k, names := range g.plans() {
@@ -284,30 +284,36 @@ func (g *Graph) valueType(l *Loader) string {
 	return "*model." + l.Type
 }
 
-func (g *Graph) genLoaders(root, module string) error {
-	w := &writer{}
-	w.p("%spackage loaders", header)
-	var extra []string
+//go:embed loaders.gotpl
+var loadersTemplate string
+
+// genLoaders writes services/loaders/loaders.gen.go: one per-request loader
+// per endpoint shape.
+func (g *Graph) genLoaders(root, module string, data *codegen.Data) error {
+	type loader struct {
+		Name, ServedBy, Value, Label, Service, Func string
+	}
+	in := struct {
+		Imports []string
+		Loaders []loader
+	}{Imports: []string{module + "/graph/model"}}
 	for _, s := range g.Sources {
-		extra = append(extra, module+"/services/"+s.Name)
+		in.Imports = append(in.Imports, module+"/services/"+s.Name)
 	}
-	g.imports(w, module, extra...)
-	w.p("\n// Loaders are one request's dataloaders, one per connector endpoint of the")
-	w.p("// schema (fields with the same endpoint share one, so their keys share calls).")
-	w.p("// Errors are memoized for the request on purpose: a failed service is asked")
-	w.p("// once per request, not once per field, and answers the same everywhere.")
-	w.p("type Loaders struct {")
 	for _, l := range g.Loaders {
-		w.p("\t// %s serves %s.", l.Name, strings.Join(g.servedBy(l), ", "))
-		w.p("\t%s *Loader[connect.Key, %s]", l.Name, g.valueType(l))
+		in.Loaders = append(in.Loaders, loader{
+			Name: l.Name, ServedBy: strings.Join(g.servedBy(l), ", "), Value: g.valueType(l),
+			Label: l.Source.Name + "." + l.Endpoint + "." + l.Type, Service: l.Source.Name, Func: l.Func,
+		})
 	}
-	w.p("\n\treq *request\n}")
-	w.p("\nfunc newLoaders(r *request, c Clients, cfg Config) *Loaders {\n\treturn &Loaders{\n\t\treq: r,")
-	for _, l := range g.Loaders {
-		w.p("\t\t%s: newTracked(r, cfg, %q, %q, %s.%s(c[%q], cfg.Cache)),", l.Name, l.Source.Name+"."+l.Endpoint+"."+l.Type, l.Source.Name, l.Source.Name, l.Func, l.Source.Name)
-	}
-	w.p("\t}\n}")
-	return w.write(filepath.Join(root, "services", "loaders", "loaders.gen.go"))
+	return templates.Render(templates.Options{
+		PackageName: "loaders",
+		PackageDoc:  strings.TrimSuffix(header, "\n"),
+		Filename:    filepath.Join(root, "services", "loaders", "loaders.gen.go"),
+		Template:    loadersTemplate,
+		Data:        &in,
+		Packages:    data.Config.Packages,
+	})
 }
 
 func (g *Graph) servedBy(l *Loader) []string {

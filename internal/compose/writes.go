@@ -11,6 +11,8 @@ import (
 	"github.com/99designs/gqlgen/codegen/templates"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Write is a @write field: a mutation sent to one endpoint of a service.
@@ -550,12 +552,12 @@ func (a *analyzer) writeOwner(w *Write, d *ast.Directive, where string, pos *ast
 		}
 	}
 	switch {
-	case w.Auth == "OWNER_OR_STAFF" && (read == "" || owner == ""):
+	case w.Auth == registry.OwnerOrStaff && (read == "" || owner == ""):
 		a.errorf(pos, "%s: @auth(requires: OWNER_OR_STAFF) on a write needs @write(read:) (the GET path of the item) and @auth(owner: \"$read.<property>\") (its property naming the owning user): the owner is decided before anything is written", where)
 		return
 	case read == "" && owner == "":
 		return
-	case w.Auth != "OWNER_OR_STAFF":
+	case w.Auth != registry.OwnerOrStaff:
 		a.errorf(pos, "%s: @write(read:) reads the item to decide its owner; add @auth(requires: OWNER_OR_STAFF, owner: \"$read.<property>\")", where)
 		return
 	}

@@ -130,6 +130,8 @@ type BatchConfig struct {
 	Share    bool          `koanf:"share" doc:"Share backend reads across concurrent requests, without a timer: a key already in a call in flight is not asked for again, and keys asked for while an endpoint's call is in flight go out together in its next call. Calls forwarding different caller headers never share. Not in mode off."`
 	// Ten calls at the contract's batch limit of 100.
 	ShareQueue int `koanf:"share_queue" doc:"Most keys of one endpoint and caller queued for its next shared call; past it, a request's further keys go out in a call of their own, unshared."`
+	// Two: see bench/README.md (hot-product) for one, two and four.
+	ShareCalls int `koanf:"share_calls" doc:"Shared calls of one endpoint and caller in flight at once: a key in none of them goes out at once while one is free, and otherwise queues for the next to free up. More calls wait less under load and share less."`
 }
 
 // LimitsConfig bounds what one operation may cost; over a limit it is
@@ -280,7 +282,7 @@ func Default() Config {
 			Plans:          32 << 20,
 		},
 		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
-		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second, Share: true, ShareQueue: 1000},
+		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second, Share: true, ShareQueue: 1000, ShareCalls: 2},
 		Log:   LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
 			MaxDepth:              12,
@@ -627,6 +629,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Batch.Backstop < 0 || c.Batch.Backstop > time.Minute {
 		bad("batch.backstop", "must be between 0 and 1m, got %s", c.Batch.Backstop)
+	}
+	if c.Batch.ShareCalls < 1 {
+		bad("batch.share_calls", "must be positive, got %d", c.Batch.ShareCalls)
 	}
 	if c.Batch.ShareQueue < 1 {
 		bad("batch.share_queue", "must be positive, got %d", c.Batch.ShareQueue)
