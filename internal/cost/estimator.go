@@ -10,17 +10,22 @@ import (
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
-// calls is the most calls look-up k can take: its keys in batches of
-// MaxBatch, plus one per extra answer its parents arrived in (the parents
-// of a look-up split over P calls arrive at P moments, and each moment's
-// keys are dispatched on their own: Σ⌈gᵢ/100⌉ ≤ ⌈Σgᵢ/100⌉ + P − 1).
+// calls is the most calls look-up k can take: its keys in batches of its
+// service's batch limit L (upstream.MaxBatch when none is known), plus
+// one per extra answer its parents arrived in (the parents of a look-up
+// split over P calls arrive at P moments, and each moment's keys are
+// dispatched on their own: Σ⌈gᵢ/L⌉ ≤ ⌈Σgᵢ/L⌉ + P − 1).
 func (e *estimator) calls(keys map[callKey]int64, k callKey, memo map[callKey]int64) int64 {
 	if n, ok := memo[k]; ok {
 		return n
 	}
 	n := keys[k]
 	if !strings.HasPrefix(k.batch, unbatchedCalls) {
-		n = (n + upstream.MaxBatch - 1) / upstream.MaxBatch
+		limit := e.limits[k.service]
+		if limit <= 0 {
+			limit = upstream.MaxBatch
+		}
+		n = (n + limit - 1) / limit
 	}
 	memo[k] = n // a look-up is never its own ancestor; this only guards
 	if parent, ok := e.parentCall(k.origin); ok {
@@ -49,7 +54,7 @@ func (e *estimator) parentCall(origin int) (callKey, bool) {
 
 // callKey is one batched look-up: the keys asked of one batch (service,
 // look-up, arguments) by fields whose parents came from the same call
-// (origin). Those keys are sent together, MaxBatch per call. Parents from
+// (origin). Those keys are sent together, the batch limit per call. Parents from
 // different calls arrive at different times, so their children's keys
 // may be dispatched apart: they never share a callKey.
 type callKey struct {
@@ -95,6 +100,9 @@ type estimator struct {
 	work        int64
 	maxWork     int64
 	exhausted   bool
+	// limits are the services' batch limits met so far (the smallest, if
+	// fields disagree).
+	limits map[string]int64
 }
 
 // spend counts n work units and reports whether the bound still holds.
@@ -252,6 +260,8 @@ func (e *estimator) graft(prefix, n int) int {
 	return id
 }
 
+// field summarises one collected field: its own alias, depth, look-up and
+// items, and its selections times the objects it returns.
 func (e *estimator) field(g *group, sized string, intro bool) *summary {
 	f := g.fields[0] // validation guarantees merged fields agree on name and arguments
 	out := &summary{keys: map[callKey]int64{}}
@@ -280,64 +290,78 @@ func (e *estimator) field(g *group, sized string, intro bool) *summary {
 		info, _ = e.fc.Field(f.ObjectDefinition.Name, f.Name)
 	}
 	size, hasSize := e.listSize(f, info)
-	// The children's origin: this field's place. Fields at different
-	// places get their parents at different moments (prefetches, other
-	// calls), so only siblings share a look-up.
-	label := "F\x00" + responseKey(f)
-	if info.Service != "" && !intro {
-		batch := e.batchID(f, info)
-		if info.Unbatched {
-			// Each occurrence is a call of its own, answered on its own.
-			batch += "\x00" + responseKey(f)
-		}
-		k := callKey{service: info.Service, batch: batch}
-		label = "S\x00" + info.Service + "\x00" + batch + "\x01" + responseKey(f)
-		keys := int64(1)
-		if e.sliceIsList(f, info) {
-			keys = size // ids: each is a key of the look-up
-		}
-		out.keys[k] = keys
-	}
+	label := e.lookup(out, f, info, size, intro)
 	if n, ok := sizedLookup(sized, f.Name); ok {
 		size, hasSize = n, true
 	}
-	childMult := int64(1)
 	childSized := ""
 	if len(info.Size.SizedFields) > 0 {
-		parts := make([]string, len(info.Size.SizedFields))
-		for i, name := range info.Size.SizedFields {
-			parts[i] = name + "=" + strconv.FormatInt(size, 10)
-		}
-		childSized = strings.Join(parts, ",")
+		childSized = sizedChildren(info.Size.SizedFields, size)
 		hasSize = false // the size applies to the named children
 	}
-	hasSelection := false
-	sets := make([]ast.SelectionSet, 0, len(g.fields))
+	var sets []ast.SelectionSet
 	for _, x := range g.fields {
 		if len(x.SelectionSet) > 0 {
-			hasSelection = true
 			sets = append(sets, x.SelectionSet)
 		}
 	}
+	childMult := int64(1)
 	if f.Definition.Type.Elem != nil { // a list
 		if !hasSize {
 			size = e.defaultList
 		}
 		childMult = size
-		if hasSelection {
+		if len(sets) > 0 {
 			if intro {
 				out.introItems = childMult
 			} else {
 				out.items = childMult
 			}
 		}
-	} else if hasSelection && childSized == "" && !intro {
+	} else if len(sets) > 0 && childSized == "" && !intro {
 		out.items = 1
 	}
-	if hasSelection {
+	if len(sets) > 0 {
 		e.add(out, e.selections(sets, childSized, intro), childMult, e.child(0, label), depth, introDepth)
 	}
 	return out
+}
+
+// lookup adds to out the keys f asks of its service's look-up (one, or
+// size for a list of ids), and returns the origin label of f's children:
+// this field's place. Fields at different places get their parents at
+// different moments (prefetches, other calls), so only siblings share a
+// look-up.
+func (e *estimator) lookup(out *summary, f *ast.Field, info FieldInfo, size int64, intro bool) string {
+	if info.Service == "" || intro {
+		return "F\x00" + responseKey(f)
+	}
+	batch := e.batchID(f, info)
+	if l := int64(info.BatchLimit); l > 0 {
+		if old, ok := e.limits[info.Service]; !ok || l < old {
+			e.limits[info.Service] = l
+		}
+	}
+	if info.Unbatched {
+		// Each occurrence is a call of its own, answered on its own.
+		batch += "\x00" + responseKey(f)
+	}
+	keys := int64(1)
+	if e.sliceIsList(f, info) {
+		keys = size // ids: each is a key of the look-up
+	}
+	out.keys[callKey{service: info.Service, batch: batch}] = keys
+	return "S\x00" + info.Service + "\x00" + batch + "\x01" + responseKey(f)
+}
+
+// sizedChildren is the "name=size,…" list a connection passes down to its
+// sized fields.
+func sizedChildren(names []string, size int64) string {
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = name + "=" + strconv.FormatInt(size, 10)
+	}
+	return strings.Join(parts, ",")
 }
 
 // batchID names the look-up f's keys join (see FieldInfo.Batch).

@@ -58,7 +58,8 @@ type group struct {
 	// groups, the context of each element asked for. Resolver calls share
 	// this chain instead of each building its path again.
 	fc     *graphql.FieldContext
-	elemFC []*graphql.FieldContext
+	elemFC []*elemContext
+	fcv    graphql.FieldContext // what fc points to (one allocation with the group)
 	// root is the context of the root field the group is under (it carries
 	// the root field's critical state).
 	root context.Context
@@ -370,15 +371,17 @@ func (r *run) settle(c *call, next *[]*call) {
 func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call) {
 	fr := &g.res[n.slot]
 	fr.vals[i] = v
-	if n.leaf != notLeaf || !n.exec {
+	if n.leaf != notLeaf || len(n.execChildren) == 0 {
+		// Nothing below runs a resolver: the writer reads the value itself.
 		return
 	}
 	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.IsNil() {
 		return
 	}
-	sub := &group{node: n, root: g.root, fc: &graphql.FieldContext{
+	sub := &group{node: n, root: g.root, fcv: graphql.FieldContext{
 		Parent: r.objFC(g, i), Object: n.object, Field: n.field, IsMethod: n.src != fromField, IsResolver: n.src == fromResolver,
 	}}
+	sub.fc = &sub.fcv
 	if g.node == r.pl.root {
 		sub.root = r.roots[n].ctx
 	}
@@ -408,13 +411,21 @@ func (r *run) objFC(g *group, i int) *graphql.FieldContext {
 		return g.fc
 	}
 	if g.elemFC == nil {
-		g.elemFC = make([]*graphql.FieldContext, len(g.objs))
+		g.elemFC = make([]*elemContext, len(g.objs))
 	}
 	if g.elemFC[i] == nil {
-		idx := i
-		g.elemFC[i] = &graphql.FieldContext{Parent: g.fc, Index: &idx}
+		e := &elemContext{idx: i}
+		e.fc = graphql.FieldContext{Parent: g.fc, Index: &e.idx}
+		g.elemFC[i] = e
 	}
-	return g.elemFC[i]
+	return &g.elemFC[i].fc
+}
+
+// elemContext is a list element's field context and the index it points
+// to, allocated together.
+type elemContext struct {
+	fc  graphql.FieldContext
+	idx int
 }
 
 // params is a resolver's parameters after the context: the parent (or
@@ -501,26 +512,5 @@ func (r *run) authorize(ctx context.Context, n *node, args argSet, o reflect.Val
 	if n.reg == nil || n.reg.Auth == "" || r.e.cfg.Authorize == nil {
 		return nil
 	}
-	return r.e.cfg.Authorize(ctx, n.object, n.field.Name, n.reg.Auth, owner(args.m, o))
-}
-
-// owner is the user a field's data belongs to, for @auth: its userId or id
-// argument, else its object's UserID or ID (as the authorizer reads them
-// from the field context).
-func owner(args map[string]any, o reflect.Value) string {
-	for _, a := range []string{"userId", "id"} {
-		if v, ok := args[a].(string); ok {
-			return v
-		}
-	}
-	if !o.IsValid() {
-		return ""
-	}
-	s := o.Elem()
-	for _, name := range []string{"UserID", "ID"} {
-		if f := s.FieldByName(name); f.IsValid() && f.Kind() == reflect.String {
-			return f.String()
-		}
-	}
-	return ""
+	return r.e.cfg.Authorize(ctx, n.object, n.field.Name, n.reg.Auth, n.reg.Owner.Of(args.m, o))
 }

@@ -1,7 +1,8 @@
-// Package gateway assembles Tributary: backend clients with their policies,
-// the GraphQL executor with its transports and extensions, and the HTTP
-// middleware chain. server.go adds the listener and signals; tests build a
-// Gateway directly against httptest backends.
+// Package gateway assembles Tributary: backend clients with their policies
+// (backends.go), the GraphQL executor with its transports and extensions
+// (executor.go), the HTTP middleware chain and routes (middleware.go,
+// routes.go). serve.go (package main) adds the listeners and signals; tests
+// build a Gateway directly against httptest backends.
 package gateway
 
 import (

@@ -92,8 +92,9 @@ type waiter struct {
 	wake func()
 }
 
-func (w *waiter) resolved() {
-	if w.remaining.Add(-1) == 0 {
+// resolved counts n of the waiter's keys answered.
+func (w *waiter) resolved(n int64) {
+	if w.remaining.Add(-n) == 0 {
 		if w.wake != nil {
 			w.wake()
 		}
@@ -196,7 +197,7 @@ func (r *request) firstOfDeferredGroup(ctx context.Context, fc *graphql.FieldCon
 }
 
 // isBatchField reports whether gqlgen resolves the field once for all its
-// sibling parents (@goField(batch: true)).
+// sibling parents (a batch resolver; the registry's Batch).
 func isBatchField(fc *graphql.FieldContext) bool {
 	d := registry.Lookup(fc.Object, fc.Field.Name)
 	return d != nil && d.Batch
