@@ -199,7 +199,9 @@ func FuzzDifferential(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, seed, faults uint64) {
 		// A pair per input: the backends and gateways live as long as t.
-		newDifferential(t).compare(t, seed, faults)
+		d := newDifferential(t)
+		d.defers = faults%2 == 1 // @defer in half the inputs
+		d.compare(t, seed, faults)
 	})
 }
 
