@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Load benchmark: the gateway, the gateway with batching off, and the
 # hand-written floor, over the demo backends in their own process, on the
-# three workloads, at backend latency 0 ms and 20 ms. Writes
-# bench/results/{runs.jsonl,results.json,results.md,chart.png}.
+# four workloads, at backend latency 0 ms and 20 ms; then the hot-product
+# workload (issue 19 item 4: product pages for 20 distinct products, 32
+# connections, 20 ms backends, entity cache off) on the gateway, the gateway
+# with a different Authorization on every request (gateway+auth), the
+# gateway with sharing across requests off (gateway-noshare) and the floor.
+# Writes bench/results/{runs.jsonl,results.json,results.md,chart.png}.
 #
-#   bash bench/run.sh            # about 7 minutes on 2 cores
+#   bash bench/run.sh            # about 9 minutes on 2 cores
+#   bash bench/hot.sh            # the hot-product workload alone
 #
 # Knobs (environment): BENCH_REPS (3), BENCH_DURATION (5s), BENCH_N (20000),
 # BENCH_WARMUP (1s), BENCH_CONCURRENCY (50), BENCH_LATENCIES ("0ms 20ms"),
-# BENCH_PORT (9101: backends on 9101…9106), BENCH_GW_PORT (8081, +1 for the
-# unbatched gateway, +2 for the floor), BENCH_OUT (bench/results),
+# BENCH_WORKLOADS ("listing dashboard product user"), BENCH_HOT (1: run the
+# hot-product workload; 0: not), BENCH_HOT_CONCURRENCY (32),
+# BENCH_HOT_LATENCY (20ms), BENCH_PORT (9101: backends on 9101…9106),
+# BENCH_GW_PORT (8081, +1 for the unbatched gateway, +2 for the floor, +3
+# for the gateway without sharing), BENCH_OUT (bench/results),
 # BENCH_COMMIT (recorded; default: git rev-parse), BENCH_NICE (-10 as root,
 # else 0: the priority of every process started here).
 #
@@ -40,7 +48,10 @@ port=${BENCH_PORT:-9101}
 gwport=${BENCH_GW_PORT:-8081}
 out=${BENCH_OUT:-$root/bench/results}
 commit=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
-workloads="listing dashboard product user"
+workloads=${BENCH_WORKLOADS-"listing dashboard product user"}
+hot=${BENCH_HOT:-1}
+hot_conc=${BENCH_HOT_CONCURRENCY:-32}
+hot_latency=${BENCH_HOT_LATENCY:-20ms}
 
 bin=$(mktemp -d)
 pids=()
@@ -87,7 +98,7 @@ go build -o "$bin/report" ./bench/cmd/report
 
 # ---- start
 
-for p in $(seq "$port" $((port + 5))) "$gwport" $((gwport + 1)) $((gwport + 2)); do
+for p in $(seq "$port" $((port + 5))) $(seq "$gwport" $((gwport + 3))); do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 		echo "port $p on 127.0.0.1 is in use; set BENCH_PORT / BENCH_GW_PORT" >&2
 		exit 1
@@ -145,10 +156,18 @@ start_sut gateway-nobatch graphql "http://127.0.0.1:$((gwport + 1))/graphql" \
 	"${cpu_b[@]}" "$bin/tributary"
 start_sut floor floor "http://127.0.0.1:$((gwport + 2))" \
 	env "${gw_env[@]}" "${cpu_b[@]}" "$bin/floor" -listen "127.0.0.1:$((gwport + 2))"
+start_sut gateway-noshare graphql "http://127.0.0.1:$((gwport + 3))/graphql" \
+	env "${gw_env[@]}" TRIBUTARY_LISTEN_ADDR="127.0.0.1:$((gwport + 3))" TRIBUTARY_LOG_LEVEL=warn TRIBUTARY_BATCH_SHARE=false \
+	"${cpu_b[@]}" "$bin/tributary"
+# The gateway again, each request with an Authorization of its own.
+sut_pid[gateway+auth]=${sut_pid[gateway]}
+sut_url[gateway+auth]=${sut_url[gateway]}
+sut_kind[gateway+auth]=graphql
 targets="gateway gateway-nobatch floor"
-wait_http "http://127.0.0.1:$gwport/healthz"
-wait_http "http://127.0.0.1:$((gwport + 1))/healthz"
-wait_http "http://127.0.0.1:$((gwport + 2))/healthz"
+hot_targets="gateway gateway+auth gateway-noshare floor"
+for p in $(seq "$gwport" $((gwport + 3))); do
+	wait_http "http://127.0.0.1:$p/healthz"
+done
 
 set_latency() {
 	local u
@@ -167,7 +186,9 @@ header=true
 load() { # target workload latency args...
 	local t=$1 w=$2 lat=$3
 	shift 3
-	if ! "${cpu_a[@]}" "$bin/load" -target "${sut_url[$t]}" -kind "${sut_kind[$t]}" -label "$t" -workload "$w" \
+	local auth=false
+	[[ $t == *+auth ]] && auth=true
+	if ! "${cpu_a[@]}" "$bin/load" -target "${sut_url[$t]}" -kind "${sut_kind[$t]}" -label "$t" -workload "$w" -auth-each="$auth" \
 		-pid "${sut_pid[$t]}" -driver-pids "$backends_pid" -backends "$backends_csv" -out "$runs" -set "latency=$lat" -header="$header" "$@"; then
 		log "run failed: $t $w at $lat (see above); going on"
 	fi
@@ -193,11 +214,24 @@ for lat in $latencies; do
 		done
 	done
 done
+if [[ $hot == 1 ]]; then
+	log "hot-product: backend latency $hot_latency"
+	set_latency "$hot_latency"
+	for t in $hot_targets; do
+		load "$t" hot-product "$hot_latency" -c 1 -n 200 -duration 3s -warmup 200ms -set phase=calls
+	done
+	for rep in $(seq 1 "$reps"); do
+		log "hot-product: concurrency $hot_conc, repeat $rep of $reps"
+		for t in $hot_targets; do
+			load "$t" hot-product "$hot_latency" -c "$hot_conc" -n "$maxn" -duration "$duration" -warmup "$warmup" -set "rep=$rep"
+		done
+	done
+fi
 log "runs took $((SECONDS - t0)) s"
 
 cpu_model=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo unknown)
-"$bin/report" -in "$runs" -dir "$out" \
+"$bin/report" -in "$runs" -dir "$out" -targets "gateway,gateway-nobatch,floor,gateway+auth,gateway-noshare" \
 	-meta "commit=$commit" -meta "go=$(go env GOVERSION)" -meta "cpu=$cpu_model, $(nproc) cores" \
-	-meta "pinning=$pinning" -meta "nice=$niceness" -meta "bounds=closed loop c=$conc, each run ${duration} or ${maxn} requests after ${warmup} warm-up, ${reps} repeats, median"
+	-meta "pinning=$pinning" -meta "nice=$niceness" -meta "bounds=closed loop c=$conc (hot-product c=$hot_conc), each run ${duration} or ${maxn} requests after ${warmup} warm-up, ${reps} repeats, median"
 log "wrote $out/results.json, results.md, chart.png"
 cat "$out/results.md"

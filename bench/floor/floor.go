@@ -53,12 +53,13 @@ func NewTransport() *http.Transport {
 	}
 }
 
-// Handler serves GET /listing?category=&first=, /product?id= and
-// /dashboard?user=, answering {"data":{…}} like the gateway.
+// Handler serves GET /listing?category=&first=, /product?id=, /hot?id=,
+// /dashboard?user= and /user?id=, answering {"data":{…}} like the gateway.
 func (f *Floor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /listing", f.serve(f.listing))
 	mux.HandleFunc("GET /product", f.serve(f.product))
+	mux.HandleFunc("GET /hot", f.serve(f.hot))
 	mux.HandleFunc("GET /dashboard", f.serve(f.dashboard))
 	mux.HandleFunc("GET /user", f.serve(f.user))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -279,6 +280,57 @@ func (f *Floor) product(ctx context.Context, q url.Values) (any, error) {
 		}
 	}
 	return productData{Product: pg}, nil
+}
+
+// hot is the hot-product page (workload.HotProduct): the product page
+// without related products. {catalog, pricing, inventory, reviews →
+// users}: 5 calls, 2 round trips.
+func (f *Floor) hot(ctx context.Context, q url.Values) (any, error) {
+	id := q.Get("id")
+	if id == "" {
+		return nil, badRequest{"missing id"}
+	}
+	var (
+		ps      map[string]*product
+		prices  map[string]*price
+		stocks  map[string]*stock
+		reviews map[string][]review
+		authors map[string]*user
+		errs    [5]error
+		wg      sync.WaitGroup
+	)
+	wg.Go(func() { ps, errs[0] = f.products(ctx, []string{id}) })
+	wg.Go(func() { prices, errs[1] = f.prices(ctx, []string{id}) })
+	wg.Go(func() { stocks, errs[2] = f.stocks(ctx, []string{id}) })
+	wg.Go(func() {
+		if reviews, errs[3] = f.reviewsBy(ctx, "productIds", []string{id}, byProduct); errs[3] != nil {
+			return
+		}
+		var aids []string
+		for _, r := range newest(reviews[id], 5) {
+			aids = append(aids, r.AuthorID)
+		}
+		authors, errs[4] = f.users(ctx, aids)
+	})
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
+	}
+	prod := ps[id]
+	if prod == nil {
+		return hotData{}, nil
+	}
+	pg := &hotPage{
+		Name:          prod.Name,
+		Price:         toPrice(prices[id]),
+		Stock:         toStock(stocks[id]),
+		RatingSummary: summarize(reviews[id]),
+		Reviews:       []reviewWithAuthor{},
+	}
+	for _, r := range newest(reviews[id], 5) {
+		pg.Reviews = append(pg.Reviews, reviewWithAuthor{Rating: r.Rating, Author: toName(authors[r.AuthorID])})
+	}
+	return hotData{Product: pg}, nil
 }
 
 // dashboard: {users, reviews, orders → {catalog, pricing}}: 5 calls, 2

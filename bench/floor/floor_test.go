@@ -77,6 +77,7 @@ func TestFloorAnswersLikeTheGateway(t *testing.T) {
 		{workload.Dashboard, 5},
 		{workload.ProductPage, 6}, // the product's price rides with the related products'
 		{workload.User, 6},        // reviewed and ordered products at their own levels
+		{workload.HotProduct, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.w.Name, func(t *testing.T) {

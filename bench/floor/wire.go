@@ -146,6 +146,19 @@ type productData struct {
 	Product *productPage `json:"product"`
 }
 
+// hotPage is productPage without related products (workload.HotProduct).
+type hotPage struct {
+	Name          string             `json:"name"`
+	Price         *priceOut          `json:"price"`
+	Stock         *stockOut          `json:"stock"`
+	Reviews       []reviewWithAuthor `json:"reviews"`
+	RatingSummary ratingSummary      `json:"ratingSummary"`
+}
+
+type hotData struct {
+	Product *hotPage `json:"product"`
+}
+
 type itemProduct struct {
 	Name  string    `json:"name"`
 	Price *priceOut `json:"price"`

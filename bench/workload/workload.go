@@ -8,6 +8,7 @@ package workload
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Workload is one kind of page a frontend asks for.
@@ -77,13 +78,13 @@ var User = Workload{
 
 // HotProduct is the product page of issue 19's sharing measurement:
 // concurrent requests for 20 distinct products (catalog, pricing,
-// inventory, reviews and the reviewers: five calls a page alone). It has
-// no floor path: bench/hot.sh runs it against the gateway only, with
-// sharing on and off.
+// inventory, reviews and the reviewers: five calls a page alone). The
+// floor's path takes the id at its end (FloorPathAt).
 var HotProduct = Workload{
 	Name: "hot-product",
 	Query: `query Hot($id: ID!) { product(id: $id) { name price { amount { formatted } } stock { available inStock } ` +
 		`reviews(first: 5) { rating author { name } } ratingSummary { count average } } }`,
+	FloorPath: "/hot?id=p1",
 	WantCalls: 5,
 	IDs:       hotIDs(20),
 }
@@ -107,6 +108,16 @@ func ByName(name string) (Workload, error) {
 		}
 	}
 	return Workload{}, fmt.Errorf("workload: unknown workload %q (want listing, dashboard, product, user or hot-product)", name)
+}
+
+// FloorPathAt returns the floor's path for w's request i: with IDs, the
+// path's id= is IDs[i % len(IDs)].
+func (w Workload) FloorPathAt(i int) string {
+	if len(w.IDs) == 0 {
+		return w.FloorPath
+	}
+	base, _, _ := strings.Cut(w.FloorPath, "id=")
+	return base + "id=" + w.IDs[i%len(w.IDs)]
 }
 
 // Body returns the JSON body of a GraphQL POST for w.

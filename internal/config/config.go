@@ -61,12 +61,13 @@ type Config struct {
 	SchemaEndpoint  bool          `koanf:"schema_endpoint" doc:"Serve the schema as SDL at GET /schema.graphql (for trusted networks; independent of introspection)."`
 	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
 	FanoutReport    bool          `koanf:"fanout_report" doc:"Allow clients to ask for the fan-out report (header X-Tributary-Report: 1) in extensions.tributary.fanout."`
+	PlanReport      bool          `koanf:"plan_report" doc:"Allow clients to ask for the operation's plan (header X-Tributary-Plan: 1 with the response, only: plan without running) in extensions.tributary.plan; the request passes the same limits, trusted documents and authentication as a query."`
 	FallbackEntries int           `koanf:"fallback_entries" doc:"Size of the cache of last good values that @fallback fields serve when their service fails (0: no fallbacks)."`
 	Engine          string        `koanf:"engine" doc:"plan (queries run from a plan made once per operation, written directly; what the plan does not cover falls back to gqlgen's executor) or gqlgen (every operation on gqlgen's executor). Metric tributary_operations_total{engine}."`
 
 	// Profile "production" changes defaults: introspection, the schema
-	// endpoint, the playground and the fan-out report off, JSON logs.
-	Profile string `koanf:"profile" doc:"development or production (production: introspection, /schema.graphql, the playground and the fan-out report default to off, logs to JSON)."`
+	// endpoint, the playground, the fan-out report and the plan report off, JSON logs.
+	Profile string `koanf:"profile" doc:"development or production (production: introspection, /schema.graphql, the playground, the fan-out and plan reports default to off, logs to JSON)."`
 
 	Batch     BatchConfig     `koanf:"batch"`
 	Log       LogConfig       `koanf:"log"`
@@ -129,6 +130,8 @@ type BatchConfig struct {
 	Share    bool          `koanf:"share" doc:"Share backend reads across concurrent requests, without a timer: a key already in a call in flight is not asked for again, and keys asked for while an endpoint's call is in flight go out together in its next call. Calls forwarding different caller headers never share. Not in mode off."`
 	// Ten calls at the contract's batch limit of 100.
 	ShareQueue int `koanf:"share_queue" doc:"Most keys of one endpoint and caller queued for its next shared call; past it, a request's further keys go out in a call of their own, unshared."`
+	// Two: see bench/README.md (hot-product) for one, two and four.
+	ShareCalls int `koanf:"share_calls" doc:"Shared calls of one endpoint and caller in flight at once: a key in none of them goes out at once while one is free, and otherwise queues for the next to free up. More calls wait less under load and share less."`
 }
 
 // LimitsConfig bounds what one operation may cost; over a limit it is
@@ -258,6 +261,7 @@ func Default() Config {
 		Playground:      true,
 		SchemaEndpoint:  true,
 		FanoutReport:    true, // the playground's Fan-out panel asks for it
+		PlanReport:      true, // and its Plan view for this
 		Auth: AuthConfig{
 			Mode: "off", JWKSRefresh: 5 * time.Minute, Leeway: 30 * time.Second,
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
@@ -278,7 +282,7 @@ func Default() Config {
 			Plans:          32 << 20,
 		},
 		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
-		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second, Share: true, ShareQueue: 1000},
+		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second, Share: true, ShareQueue: 1000, ShareCalls: 2},
 		Log:   LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
 			MaxDepth:              12,
@@ -464,6 +468,7 @@ var productionDefaults = map[string]any{
 	"schema_endpoint": false,
 	"playground":      false,
 	"fanout_report":   false,
+	"plan_report":     false,
 	"log.format":      "json",
 }
 
@@ -624,6 +629,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Batch.Backstop < 0 || c.Batch.Backstop > time.Minute {
 		bad("batch.backstop", "must be between 0 and 1m, got %s", c.Batch.Backstop)
+	}
+	if c.Batch.ShareCalls < 1 {
+		bad("batch.share_calls", "must be positive, got %d", c.Batch.ShareCalls)
 	}
 	if c.Batch.ShareQueue < 1 {
 		bad("batch.share_queue", "must be positive, got %d", c.Batch.ShareQueue)

@@ -18,8 +18,20 @@ import (
 // batch limit.
 const DefaultShareQueue = 10 * upstream.MaxBatch
 
+// DefaultShareCalls is how many calls of one endpoint and caller may be in
+// flight at once when ShareConfig.MaxCalls is zero.
+const DefaultShareCalls = 2
+
 // ShareConfig configures the sharing of reads across requests.
 type ShareConfig struct {
+	// MaxCalls is how many shared calls of one loader (endpoint) and
+	// caller may be in flight at once; zero means DefaultShareCalls. A key
+	// that is in none of them goes out at once while a slot is free, and
+	// otherwise queues for the next slot to free up (group commit). One
+	// slot shares the most calls but makes a key wait for up to a whole
+	// call before its own is sent; a second slot halves that wait under
+	// load and still bounds the calls per endpoint by time, not by load.
+	MaxCalls int
 	// MaxQueued bounds the keys of one loader (endpoint) and caller
 	// waiting for its next call; zero means DefaultShareQueue. Past it, a
 	// request's further keys go out in a call of their own, unshared, as
@@ -33,11 +45,11 @@ type ShareConfig struct {
 //
 //   - single flight: a key already in a call being sent is not asked for
 //     again; its callers wait for that call's answer;
-//   - group commit: while a call is in flight, the keys other requests ask
-//     for queue, and go out together in the next call as soon as it
-//     returns (split at the batch limit by the batch function). When no
-//     call is in flight, keys go out at once: one request at a time waits
-//     for nothing more than before.
+//   - group commit: while MaxCalls calls are in flight, the keys other
+//     requests ask for queue, and go out together in the next call as soon
+//     as one of them returns (split at the batch limit by the batch
+//     function). While a slot is free, keys go out at once: one request at
+//     a time waits for nothing more than before.
 //
 // Callers whose calls would forward different headers (upstream.Client's
 // Caller) never share. A shared call runs detached from any one caller:
@@ -50,6 +62,7 @@ type ShareConfig struct {
 // Only reads go through it: it sits beneath the loaders, which only read.
 type Share struct {
 	maxQueued int
+	maxCalls  int
 
 	mu     sync.Mutex
 	groups map[string]any // loader name + caller → *shareGroup[K, V]
@@ -60,7 +73,10 @@ func NewShare(cfg ShareConfig) *Share {
 	if cfg.MaxQueued <= 0 {
 		cfg.MaxQueued = DefaultShareQueue
 	}
-	return &Share{maxQueued: cfg.MaxQueued, groups: map[string]any{}}
+	if cfg.MaxCalls <= 0 {
+		cfg.MaxCalls = DefaultShareCalls
+	}
+	return &Share{maxQueued: cfg.MaxQueued, maxCalls: cfg.MaxCalls, groups: map[string]any{}}
 }
 
 // Groups is the number of loader and caller pairs with a call in flight
@@ -192,7 +208,7 @@ func share[K comparable, V any](ctx context.Context, s *Share, id string, c *ups
 			at[i].join(ctx, owner)
 		}
 	}
-	if g.next != nil && g.alone(owner) {
+	if g.next != nil && (len(g.flying) < s.maxCalls || g.alone(owner)) {
 		sendGroup(s, id, g)
 	}
 	s.mu.Unlock()

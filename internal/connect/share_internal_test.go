@@ -71,8 +71,15 @@ func (b *shareBackend) got() []heldCall {
 }
 
 // shareFixture is a backend, its client (forwarding Authorization) and a
-// Share over a ByKey batch function with the given batch limit.
+// Share over a ByKey batch function with the given batch limit, one call
+// in flight per endpoint and caller (the group commit at its plainest).
 func shareFixture(t *testing.T, hold bool, limit, maxQueued int) (*shareBackend, *Share, dataloader.BatchFunc[Key, *shareItem]) {
+	t.Helper()
+	return shareFixtureWith(t, hold, limit, ShareConfig{MaxQueued: maxQueued, MaxCalls: 1})
+}
+
+// shareFixtureWith is shareFixture with a Share configured by cfg.
+func shareFixtureWith(t *testing.T, hold bool, limit int, cfg ShareConfig) (*shareBackend, *Share, dataloader.BatchFunc[Key, *shareItem]) {
 	t.Helper()
 	b := &shareBackend{}
 	if hold {
@@ -96,7 +103,7 @@ func shareFixture(t *testing.T, hold bool, limit, maxQueued int) (*shareBackend,
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewShare(ShareConfig{MaxQueued: maxQueued})
+	s := NewShare(cfg)
 	ep := Endpoint{Name: "items", Path: "/items", Batch: "ids", Items: "items", Limit: limit}
 	fn := ByKey(c, nil, ep, func(e *shareEnvelope) []*shareItem { return e.Items }, func(it *shareItem) string { return it.ID })
 	// Each call is a request of its own, as the loaders' are.
@@ -427,4 +434,127 @@ func TestSharePanicFailsTheKeys(t *testing.T) {
 		t.Errorf("got %v, want the panic as the keys' error", a.err)
 	}
 	waitFor(t, "groups dropped", func() bool { return s.Groups() == 0 })
+}
+
+// With the default two calls in flight per endpoint, a key that is in
+// neither goes out at once while a slot is free; past that, the keys queue
+// for the first slot to free up and go in one call. Never more than two
+// calls are in flight, however many callers.
+func TestShareSecondSlot(t *testing.T) {
+	const n = 12
+	b, s, fn := shareFixtureWith(t, true, 100, ShareConfig{})
+	got := make([]answer, n)
+	var wg sync.WaitGroup
+	wg.Go(func() { got[0] = fetchAll(context.Background(), fn, keys("p0")) })
+	waitFor(t, "the first call sent", func() bool { return len(b.got()) == 1 })
+	wg.Go(func() { got[1] = fetchAll(context.Background(), fn, keys("p1", "p0")) })
+	waitFor(t, "the second call sent at once", func() bool { return len(b.got()) == 2 })
+	for i := 2; i < n; i++ {
+		wg.Go(func() { got[i] = fetchAll(context.Background(), fn, keys(fmt.Sprintf("p%d", i), "p1")) })
+	}
+	// p0: 2 callers; p1: n-1; the queued call: n-2.
+	waitFor(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == 2+(n-1)+(n-2) })
+	if calls := b.got(); len(calls) != 2 {
+		t.Fatalf("in flight with every slot taken: got %d calls %v, want 2", len(calls), sizes(calls))
+	}
+	b.open()
+	wg.Wait()
+	for i, a := range got {
+		if a.err != nil {
+			t.Errorf("caller %d: %v", i, a.err)
+		}
+	}
+	if got, want := sizes(b.got()), []int{1, 1, n - 2}; !slices.Equal(got, want) {
+		t.Errorf("got batch sizes %v, want %v (p0, p1, then the queue in one call)", got, want)
+	}
+	waitFor(t, "groups dropped", func() bool { return s.Groups() == 0 })
+}
+
+// Under a steady stream of fresh keys, the calls in flight never exceed
+// MaxCalls: the queue fills each slot that frees up. The backend answers
+// one held call at a time; each answer lets exactly one queued call go.
+func TestShareSlotsBoundTheCallsInFlight(t *testing.T) {
+	for _, slots := range []int{1, 2, 3} {
+		t.Run(fmt.Sprint(slots), func(t *testing.T) {
+			be := &stepBackend{next: make(chan struct{})}
+			ts := httptest.NewServer(be)
+			t.Cleanup(ts.Close)
+			c, err := upstream.New(upstream.Config{Service: "items", BaseURL: ts.URL, Timeout: 5 * time.Second},
+				upstream.NewHTTPClient(upstream.NewTransport(upstream.TransportConfig{})), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := NewShare(ShareConfig{MaxCalls: slots})
+			ep := Endpoint{Name: "items", Path: "/items", Batch: "ids", Items: "items", Limit: 100}
+			bfn := ByKey(c, nil, ep, func(e *shareEnvelope) []*shareItem { return e.Items }, func(it *shareItem) string { return it.ID })
+			const callers = 40
+			var wg sync.WaitGroup
+			for i := range callers {
+				wg.Go(func() {
+					if a := fetchAll(context.Background(), Shared(s, "items.Item", c, new(int), bfn), keys(fmt.Sprintf("k%d", i))); a.err != nil {
+						t.Errorf("caller %d: %v", i, a.err)
+					}
+				})
+			}
+			waitFor(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == callers })
+			for {
+				waitFor(t, "a call held or all answered", func() bool { return be.held() > 0 || s.Groups() == 0 })
+				if s.Groups() == 0 {
+					break
+				}
+				be.next <- struct{}{}
+			}
+			wg.Wait()
+			if be.peak > slots {
+				t.Errorf("peak calls in flight: got %d, want at most %d", be.peak, slots)
+			}
+			if be.peak < slots {
+				t.Errorf("peak calls in flight: got %d, want the %d slots used", be.peak, slots)
+			}
+			if be.ids != callers {
+				t.Errorf("ids sent: got %d, want %d (each once)", be.ids, callers)
+			}
+			if be.calls > callers {
+				t.Errorf("got %d calls for %d keys", be.calls, callers)
+			}
+		})
+	}
+}
+
+// stepBackend holds every call until the test sends on next (one call
+// answered per send), counting the calls in flight at once.
+type stepBackend struct {
+	next chan struct{}
+
+	mu             sync.Mutex
+	inFlight, peak int
+	calls, ids     int
+}
+
+func (b *stepBackend) held() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.inFlight
+}
+
+func (b *stepBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ids := strings.Split(r.URL.Query().Get("ids"), ",")
+	b.mu.Lock()
+	b.inFlight++
+	b.calls++
+	b.ids += len(ids)
+	b.peak = max(b.peak, b.inFlight)
+	b.mu.Unlock()
+	select {
+	case <-b.next:
+	case <-r.Context().Done():
+	}
+	b.mu.Lock()
+	b.inFlight--
+	b.mu.Unlock()
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprintf(`{"id":%q}`, id)
+	}
+	fmt.Fprintf(w, `{"items":[%s]}`, strings.Join(parts, ","))
 }

@@ -85,6 +85,9 @@ func (g *Gateway) graphqlServer(az *authorizer, opts Options) (*handler.Server, 
 	srv.Use(budget{defaultCalls: cfg.Budget.DefaultCalls, perOperation: perOp, enforce: cfg.Budget.Enforce,
 		log: g.log, onExceeded: opts.OnBudgetExceeded})
 	srv.Use(criticalRoots{})
+	// Innermost of the operation interceptors: what the others refuse is
+	// never planned for the client.
+	srv.Use(planReport{engine: g.engine, defaultListSize: cfg.Limits.DefaultListSize, fields: g.limits.Fields})
 	srv.AroundResponses(reportDegradation)
 	srv.AroundResponses(fanoutReport(cfg.Batch.Mode))
 	srv.AroundResponses(collapseErrors)
@@ -162,7 +165,7 @@ func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer) []f
 	var share *connect.Share
 	if cfg.Batch.Share && cfg.Batch.Mode != "off" {
 		// Mode off measures one call per key: sharing would merge them.
-		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue})
+		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue, MaxCalls: cfg.Batch.ShareCalls})
 	}
 	var authorize func(ctx context.Context, rule, owner string) bool
 	if az != nil {
@@ -172,6 +175,7 @@ func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer) []f
 		spec,
 		limitBody(cfg.MaxBodyBytes),
 		withCallLog(cfg.FanoutReport),
+		withPlanRequest(cfg.PlanReport),
 		withDeadline(cfg.RequestTimeout),
 		loaders.Middleware(clients, loaders.Config{
 			Wait:      cfg.Batch.Wait,

@@ -23,7 +23,7 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 		c := cors.New(cors.Options{
 			AllowedOrigins:   cfg.CORS.AllowedOrigins,
 			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "X-Request-ID", ReportHeader},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "X-Request-ID", ReportHeader, PlanHeader},
 			ExposedHeaders:   []string{"X-Request-ID", "Retry-After"},
 			AllowCredentials: !containsStar(cfg.CORS.AllowedOrigins),
 			MaxAge:           600,

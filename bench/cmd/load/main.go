@@ -334,14 +334,17 @@ func firstRequest(ctx context.Context, do func(context.Context) error, d time.Du
 // reports whether it succeeded: status 200 and no "errors" in the answer.
 func requester(o *options, hc *http.Client) func(context.Context) error {
 	bodies := [][]byte{o.workload.Body()}
+	urls := []string{o.target}
 	for i := 1; i < len(o.workload.IDs); i++ {
 		bodies = append(bodies, o.workload.BodyAt(i))
 	}
 	var seq atomic.Int64
-	u := o.target
 	method := http.MethodPost
 	if o.kind == "floor" {
-		u = strings.TrimRight(o.target, "/") + o.workload.FloorPath
+		urls = urls[:0]
+		for i := range max(1, len(o.workload.IDs)) {
+			urls = append(urls, strings.TrimRight(o.target, "/")+o.workload.FloorPathAt(i))
+		}
 		method = http.MethodGet
 	}
 	bufs := sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -351,7 +354,7 @@ func requester(o *options, hc *http.Client) func(context.Context) error {
 		if method == http.MethodPost {
 			rd = bytes.NewReader(bodies[int(n)%len(bodies)])
 		}
-		req, err := http.NewRequestWithContext(ctx, method, u, rd)
+		req, err := http.NewRequestWithContext(ctx, method, urls[int(n)%len(urls)], rd)
 		if err != nil {
 			return err
 		}
