@@ -16,7 +16,7 @@ import (
 // object's goroutine, before the concurrent fields — never waits on a
 // loader anywhere below it. gqlgen runs a field inline unless it has a
 // resolver, so every field whose subtree contains a resolver must have one
-// itself (@goField(forceResolver: true) where the model has the field).
+// itself (the composition plugin makes it one: internal/compose/force.go).
 func TestInlineFieldsNeverReachALoader(t *testing.T) {
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 
@@ -70,7 +70,7 @@ func TestInlineFieldsNeverReachALoader(t *testing.T) {
 			}
 			checked++
 			if reaches(f.Type.Name(), map[string]bool{}) {
-				t.Errorf("%s.%s runs inline but its type %s reaches a resolver: add @goField(forceResolver: true)",
+				t.Errorf("%s.%s runs inline but its type %s reaches a resolver: the plugin should have made it one (internal/compose/force.go)",
 					name, f.Name, f.Type.Name())
 			}
 		}

@@ -121,7 +121,7 @@ func EstimateWith(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[
 	if maxWork <= 0 {
 		maxWork = DefaultMaxWork
 	}
-	e := &estimator{vars: vars, defaultList: int64(defaultList), fc: fc, maxWork: int64(maxWork), memo: map[memoKey]*summary{}, ids: map[ast.Selection]int{},
+	e := &estimator{vars: vars, defaultList: int64(defaultList), fc: fc, maxWork: int64(maxWork), memo: map[memoKey]*summary{}, ids: map[ast.Selection]int{}, limits: map[string]int64{},
 		originIDs: map[originNode]int{}, grafts: map[[2]int]int{}}
 	s := e.selections([]ast.SelectionSet{op.SelectionSet}, "", false)
 	c := Cost{

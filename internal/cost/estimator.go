@@ -10,17 +10,22 @@ import (
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
-// calls is the most calls look-up k can take: its keys in batches of
-// MaxBatch, plus one per extra answer its parents arrived in (the parents
-// of a look-up split over P calls arrive at P moments, and each moment's
-// keys are dispatched on their own: Σ⌈gᵢ/100⌉ ≤ ⌈Σgᵢ/100⌉ + P − 1).
+// calls is the most calls look-up k can take: its keys in batches of its
+// service's batch limit L (upstream.MaxBatch when none is known), plus
+// one per extra answer its parents arrived in (the parents of a look-up
+// split over P calls arrive at P moments, and each moment's keys are
+// dispatched on their own: Σ⌈gᵢ/L⌉ ≤ ⌈Σgᵢ/L⌉ + P − 1).
 func (e *estimator) calls(keys map[callKey]int64, k callKey, memo map[callKey]int64) int64 {
 	if n, ok := memo[k]; ok {
 		return n
 	}
 	n := keys[k]
 	if !strings.HasPrefix(k.batch, unbatchedCalls) {
-		n = (n + upstream.MaxBatch - 1) / upstream.MaxBatch
+		limit := e.limits[k.service]
+		if limit <= 0 {
+			limit = upstream.MaxBatch
+		}
+		n = (n + limit - 1) / limit
 	}
 	memo[k] = n // a look-up is never its own ancestor; this only guards
 	if parent, ok := e.parentCall(k.origin); ok {
@@ -49,7 +54,7 @@ func (e *estimator) parentCall(origin int) (callKey, bool) {
 
 // callKey is one batched look-up: the keys asked of one batch (service,
 // look-up, arguments) by fields whose parents came from the same call
-// (origin). Those keys are sent together, MaxBatch per call. Parents from
+// (origin). Those keys are sent together, the batch limit per call. Parents from
 // different calls arrive at different times, so their children's keys
 // may be dispatched apart: they never share a callKey.
 type callKey struct {
@@ -95,6 +100,9 @@ type estimator struct {
 	work        int64
 	maxWork     int64
 	exhausted   bool
+	// limits are the services' batch limits met so far (the smallest, if
+	// fields disagree).
+	limits map[string]int64
 }
 
 // spend counts n work units and reports whether the bound still holds.
@@ -329,6 +337,11 @@ func (e *estimator) lookup(out *summary, f *ast.Field, info FieldInfo, size int6
 		return "F\x00" + responseKey(f)
 	}
 	batch := e.batchID(f, info)
+	if l := int64(info.BatchLimit); l > 0 {
+		if old, ok := e.limits[info.Service]; !ok || l < old {
+			e.limits[info.Service] = l
+		}
+	}
 	if info.Unbatched {
 		// Each occurrence is a call of its own, answered on its own.
 		batch += "\x00" + responseKey(f)

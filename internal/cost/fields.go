@@ -28,6 +28,10 @@ type FieldInfo struct {
 	// Unbatched is set for a field that costs a call per object reaching
 	// it (a list endpoint, with no loader in front).
 	Unbatched bool
+	// BatchLimit is the most keys one call of Service carries
+	// (@source(batchLimit:), from the registry); zero means
+	// upstream.MaxBatch.
+	BatchLimit int
 }
 
 // ListSize is the @listSize rule of a field.
@@ -129,6 +133,9 @@ func fieldInfo(typeName string, f *ast.FieldDefinition) (FieldInfo, bool) {
 		return FieldInfo{}, false
 	}
 	info := FieldInfo{Service: d.Service, Batch: d.Loader, BatchArgs: d.BatchArgs, Unbatched: d.Unbatched}
+	if src, ok := registry.LookupSource(d.Service); ok {
+		info.BatchLimit = src.BatchLimit
+	}
 	if ls := d.ListSize; ls != nil {
 		info.Size = ListSize{SlicingArgument: ls.SlicingArgument, SizedFields: ls.SizedFields}
 		if ls.SlicingArgument == "" && len(ls.SizedFields) == 0 || ls.Assumed > 0 {

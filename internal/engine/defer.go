@@ -37,6 +37,7 @@ func deferField(pl *plan, parent, n *node, f graphql.CollectedField) {
 	if n.src != fromResolver || n.res.root {
 		return // gqlgen defers only resolvers below the root
 	}
+	pl.work += len(f.Deferrables)
 	for _, d := range f.Deferrables {
 		v := slices.Index(parent.views, d.Label)
 		if v < 0 {

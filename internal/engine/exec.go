@@ -512,26 +512,5 @@ func (r *run) authorize(ctx context.Context, n *node, args argSet, o reflect.Val
 	if n.reg == nil || n.reg.Auth == "" || r.e.cfg.Authorize == nil {
 		return nil
 	}
-	return r.e.cfg.Authorize(ctx, n.object, n.field.Name, n.reg.Auth, owner(args.m, o))
-}
-
-// owner is the user a field's data belongs to, for @auth: its userId or id
-// argument, else its object's UserID or ID (as the authorizer reads them
-// from the field context).
-func owner(args map[string]any, o reflect.Value) string {
-	for _, a := range []string{"userId", "id"} {
-		if v, ok := args[a].(string); ok {
-			return v
-		}
-	}
-	if !o.IsValid() {
-		return ""
-	}
-	s := o.Elem()
-	for _, name := range []string{"UserID", "ID"} {
-		if f := s.FieldByName(name); f.IsValid() && f.Kind() == reflect.String {
-			return f.String()
-		}
-	}
-	return ""
+	return r.e.cfg.Authorize(ctx, n.object, n.field.Name, n.reg.Auth, n.reg.Owner.Of(args.m, o))
 }

@@ -31,7 +31,16 @@ func collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []str
 				if ok {
 					f := &out[i]
 					f.Selections = append(f.Selections, c.Selections...)
-					f.Deferrables = append(f.Deferrables, c.Deferrables...)
+					if len(f.Deferrables) == 0 {
+						// Taken, not copied: a chain of deferred spreads
+						// that each select the field again stays linear.
+						// Each collected field is merged into one parent
+						// only, so no other field shares the array.
+						f.Deferrables = c.Deferrables
+					} else {
+						*work += len(c.Deferrables)
+						f.Deferrables = append(f.Deferrables, c.Deferrables...)
+					}
 					f.IsNonDeferrable = f.IsNonDeferrable || c.IsNonDeferrable
 				} else {
 					i = len(out)

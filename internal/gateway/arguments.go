@@ -148,18 +148,16 @@ func (ac *argChecker) field(f *ast.Field) *gqlerror.Error {
 		if !ok {
 			continue
 		}
-		n, isList, ok := cost.Measure(f, ad, ac.vars)
-		if !ok || r.Contains(n) {
+		n, _, ok := cost.Measure(f, ad, ac.vars)
+		if !ok {
 			continue
 		}
-		what := fmt.Sprintf("argument %q of %s.%s", ad.Name, f.ObjectDefinition.Name, f.Name)
-		msg := fmt.Sprintf("%s must be between %d and %d, got %d", what, r.Min, r.Max, n)
-		if isList {
-			msg = fmt.Sprintf("%s may hold at most %d items, got %d", what, r.Max, n)
-			if r.Min > 0 {
-				msg = fmt.Sprintf("%s must hold %d to %d items, got %d", what, r.Min, r.Max, n)
-			}
+		// The one @range rule and message (registry.Range.Check).
+		bad := r.Check(n)
+		if bad == "" {
+			continue
 		}
+		msg := fmt.Sprintf("argument %q of %s.%s %s", ad.Name, f.ObjectDefinition.Name, f.Name, bad)
 		return badInput(msg, f.Position)
 	}
 	return nil

@@ -64,6 +64,12 @@ func TestPlanningWorkIsLinearInTheDocument(t *testing.T) {
 		"inline fragments": func(i int) string {
 			return fmt.Sprintf("fragment F%d on Product { ... on Product { ...F%d } ... on Product { name ...F%d } }", i, i+1, i+1)
 		},
+		"deferred spreads": func(i int) string {
+			return fmt.Sprintf("fragment F%d on Product { name stock { available } ...F%d @defer(label: \"l%d\") ...F%d }", i, i+1, i, i+1)
+		},
+		"deferred inline fragments with @defer(if:)": func(i int) string {
+			return fmt.Sprintf("fragment F%d on Product { ... @defer(if: $a) { reviews { rating } ...F%d } ... @defer(label: \"l%d\") { stock { available } ...F%d } }", i, i+1, i, i+1)
+		},
 		"merged list fields": func(i int) string {
 			return fmt.Sprintf("fragment F%d on Product { related { ...F%d } related { id ...F%d } r: related { ...F%d } }", i, i+1, i+1, i+1)
 		},
@@ -71,7 +77,13 @@ func TestPlanningWorkIsLinearInTheDocument(t *testing.T) {
 	for name, frag := range shapes {
 		t.Run(name, func(t *testing.T) {
 			prev := 0
-			for _, k := range []int{4, 8, 12} {
+			lengths := []int{4, 8, 12}
+			if strings.HasPrefix(name, "deferred") {
+				// A field's @defer labels merged anew at every level grow
+				// as the square of the chain: long enough to show it.
+				lengths = append(lengths, 40)
+			}
+			for _, k := range lengths {
 				var b strings.Builder
 				b.WriteString(`query($a: Boolean! = true, $b: Boolean! = false) { productsByIds(ids: ["p1", "p2"]) { ...F0 @include(if: $a) id @skip(if: $b) } }`)
 				for i := range k {

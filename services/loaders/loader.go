@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"sync"
@@ -252,8 +251,8 @@ func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 
 // fallback remembers fresh values and stands in stale ones for failures.
 func (l *Loader[K, V]) fallback(ctx context.Context, pol fieldPolicy, keys []K, weight int, vals []V, errs []error) {
-	now := time.Now()
 	st := l.req.stale
+	now := st.now()
 	// Whose answers these are: a caller's own stay that caller's (and in
 	// this process: the shared store is for answers anyone may get).
 	caller := ""
@@ -267,8 +266,7 @@ func (l *Loader[K, V]) fallback(ctx context.Context, pol fieldPolicy, keys []K, 
 	for i, k := range keys {
 		sk := staleKey{l.name, k, caller}
 		if errs == nil || errs[i] == nil {
-			prev, had := st.c.GetIfPresent(sk)
-			st.c.Set(sk, staleEntry{v: vals[i], at: now})
+			prev, had := st.keep(sk, vals[i], now)
 			if shared != nil && (!had || now.Sub(prev.at) >= SharedEvery) {
 				if b, err := json.Marshal(vals[i]); err == nil {
 					shared.SetStale(ctx, sharedStaleKey(sk), b, now, pol.staleFor)

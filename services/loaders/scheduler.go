@@ -197,7 +197,7 @@ func (r *request) firstOfDeferredGroup(ctx context.Context, fc *graphql.FieldCon
 }
 
 // isBatchField reports whether gqlgen resolves the field once for all its
-// sibling parents (@goField(batch: true)).
+// sibling parents (a batch resolver; the registry's Batch).
 func isBatchField(fc *graphql.FieldContext) bool {
 	d := registry.Lookup(fc.Object, fc.Field.Name)
 	return d != nil && d.Batch
