@@ -8,6 +8,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Explanation is a plan as people read it: which engine runs the
@@ -72,7 +74,7 @@ func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
 				params := argsText(c.field.Arguments, c.reg.BatchArgs)
 				endpoint := c.reg.Endpoint
 				if endpoint == "" {
-					endpoint = "(hand-written resolver)"
+					endpoint = byIDEndpoint(c.reg.Service)
 				}
 				k := callKey{round, c.reg.Service, endpoint, strings.Join(params, ", ")}
 				cl := calls[k]
@@ -113,6 +115,23 @@ func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
 		r.Calls = append(r.Calls, *calls[k])
 	}
 	return x
+}
+
+// byIDEndpoint names the endpoint a hand-written resolver of service
+// calls: it fetches its object by the key it was given, through the
+// service's by-id loader (the first, by name, if it has several), so that
+// the plan names the call as the fan-out report does.
+func byIDEndpoint(service string) string {
+	var loader, endpoint string
+	registry.Fields(func(_, _ string, d *registry.Field) {
+		if d.Service == service && strings.HasSuffix(d.Loader, "ByIds") && (loader == "" || d.Loader < loader) {
+			loader, endpoint = d.Loader, d.Endpoint
+		}
+	})
+	if endpoint == "" {
+		return "(hand-written resolver)"
+	}
+	return endpoint
 }
 
 // argsText writes the arguments that travel as parameters of the call.
