@@ -44,10 +44,10 @@ func TestDeadlineBeforeExecutionAnswersAnError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body, _ := json.Marshal(map[string]any{"query": `{ product(id: "p1") { name } }`})
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+			req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept", tt.accept)
-			resp, err := e.srv.Client().Do(req)
+			resp, err := e.Server.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +17,7 @@ import (
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -28,33 +25,19 @@ import (
 // on the plan engine, the reference on gqlgen's executor.
 type pair struct {
 	t         *testing.T
-	backends  *demo.Backends
-	plan, ref *httptest.Server
+	backends  *tributarytest.Backends
+	plan, ref *tributarytest.Gateway
 	mu        sync.Mutex
 	engines   map[string]int // operations per engine, on the plan gateway
 }
 
 func newPair(t *testing.T, mods ...func(*config.Config)) *pair {
 	t.Helper()
-	e := newEnv(t) // the backends (its own gateway is not used)
-	p := &pair{t: t, backends: e.backends, engines: map[string]int{}}
-	build := func(eng string, onOp func(string)) *httptest.Server {
-		cfg := config.Default()
-		cfg.SetBackendURLs(func(s string) string { return e.backends.URL(demo.Service(s)) })
-		for _, m := range mods {
-			m(&cfg)
-		}
+	p := &pair{t: t, backends: tributarytest.StartBackends(t, nil), engines: map[string]int{}}
+	build := func(eng string, onOp func(string)) *tributarytest.Gateway {
+		cfg := p.backends.Config(mods...)
 		cfg.Engine = eng
-		if errs := cfg.Validate(); len(errs) > 0 {
-			t.Fatalf("config: %v", errs)
-		}
-		gw, err := gateway.New(&cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnOperation: onOp})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(gw)
-		t.Cleanup(func() { srv.Close(); gw.Close() })
-		return srv
+		return tributarytest.StartGateway(t, cfg, gateway.Options{OnOperation: onOp})
 	}
 	p.plan = build(engine.Plan, func(eng string) {
 		p.mu.Lock()
@@ -65,22 +48,14 @@ func newPair(t *testing.T, mods ...func(*config.Config)) *pair {
 	return p
 }
 
-// ask sends one request to srv and returns its body.
-func (p *pair) ask(srv *httptest.Server, tok, q string, vars map[string]any) []byte {
+// ask sends one request to gw and returns its body.
+func (p *pair) ask(gw *tributarytest.Gateway, tok, q string, vars map[string]any) []byte {
 	p.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	var header []string
 	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+		header = []string{"Authorization", "Bearer " + tok}
 	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return raw
+	return gw.Query(q, vars, header...).Raw
 }
 
 // canonical is a response made comparable: data byte for byte (key order
@@ -254,10 +229,10 @@ func (d *differential) compare(t *testing.T, seed, sel uint64) (planCalls, refCa
 	for try := 0; ; try++ {
 		p.backends.ResetStats()
 		got := p.ask(p.plan, tok, q, vars)
-		planCalls = totalOf(p.backends)
+		planCalls = p.backends.TotalCalls()
 		p.backends.ResetStats()
 		want := p.ask(p.ref, tok, q, vars)
-		refCalls = totalOf(p.backends)
+		refCalls = p.backends.TotalCalls()
 		c, w = canonical(t, got), canonical(t, want)
 		if c == w || try == 3 || faults != (demo.Faults{}) ||
 			!strings.Contains(c+w, `"SERVICE_TIMEOUT"`) {
@@ -269,12 +244,4 @@ func (d *differential) compare(t *testing.T, seed, sel uint64) (planCalls, refCa
 			seed, slices.Index(d.callers, tok), faults, svc, q, vars, c, w)
 	}
 	return planCalls, refCalls, faults != (demo.Faults{})
-}
-
-func totalOf(b *demo.Backends) int64 {
-	var n int64
-	for _, s := range demo.AllServices() {
-		n += b.Server(s).Stats().TotalCalls()
-	}
-	return n
 }

@@ -90,7 +90,7 @@ func TestDocsQueriesRunAsDocumented(t *testing.T) {
 	staff := token(t, "u1", "support")
 	for _, b := range blocks {
 		t.Run(b.where, func(t *testing.T) {
-			e.backends.ResetStats()
+			e.Backends.ResetStats()
 			r := e.queryAs(staff, b.query, nil)
 			var codes []string
 			for _, er := range r.Errors {
@@ -104,7 +104,7 @@ func TestDocsQueriesRunAsDocumented(t *testing.T) {
 				t.Errorf("no data: %s", r.Raw)
 			}
 			if b.calls >= 0 {
-				if got := e.totalCalls(); got < int64(b.calls) || got > int64(b.callsMax) {
+				if got := e.TotalCalls(); got < int64(b.calls) || got > int64(b.callsMax) {
 					t.Errorf("backend calls: got %d, the text says %d to %d", got, b.calls, b.callsMax)
 				}
 			}

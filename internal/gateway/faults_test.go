@@ -136,9 +136,9 @@ func TestBackendFaults(t *testing.T) {
 				c.Services["pricing"].BreakerConsecutiveFailures = 0
 				c.Services["pricing"].BreakerFailureRatio = 0
 			})
-			fs.real = e.backends.Server(demo.Pricing)
+			fs.real = e.Backends.Server(demo.Pricing)
 
-			r := e.query(pageQuery, nil)
+			r := e.Query(pageQuery, nil)
 			if r.Status != http.StatusOK {
 				t.Errorf("status: got %d, want 200", r.Status)
 			}
@@ -202,8 +202,8 @@ func TestSlowServiceIsCutOffAtItsTimeout(t *testing.T) {
 		c.Services["pricing"].Timeout = 200 * time.Millisecond
 		c.RequestTimeout = 2 * time.Second
 	})
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
-	r := e.query(`{ product(id: "p1") { name description price { amount { formatted } } stock { available }
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
+	r := e.Query(`{ product(id: "p1") { name description price { amount { formatted } } stock { available }
     reviews(first: 3) { rating author { name } } ratingSummary { count } related { name } } }`, nil)
 	if len(r.Errors) != 1 {
 		t.Fatalf("got %d errors, want 1: %s", len(r.Errors), r.Raw)
@@ -220,7 +220,7 @@ func TestSlowServiceIsCutOffAtItsTimeout(t *testing.T) {
 		}
 	}
 	// related products ask for their price too: same loader, same failure.
-	waitFor(t, func() bool { return e.stats(demo.Pricing).InFlight == 0 },
+	waitFor(t, func() bool { return e.Stats(demo.Pricing).InFlight == 0 },
 		"pricing still has calls in flight after the response")
 }
 
@@ -229,15 +229,15 @@ func TestSlowServiceIsCutOffAtItsTimeout(t *testing.T) {
 func TestRequestDeadlineBoundsBackendCalls(t *testing.T) {
 	e := newEnv(t, eachService(func(_ string, sc *config.ServiceConfig) { sc.Timeout = 10 * time.Second }),
 		func(c *config.Config) { c.RequestTimeout = 300 * time.Millisecond })
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: 10 * time.Second})
-	r := e.query(`{ product(id: "p1") { name ratingSummary { count } } }`, nil)
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: 10 * time.Second})
+	r := e.Query(`{ product(id: "p1") { name ratingSummary { count } } }`, nil)
 	if get(r.Data, "product", "name") == nil {
 		t.Errorf("name missing: %s", r.Raw)
 	}
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "SERVICE_TIMEOUT" {
 		t.Errorf("want one SERVICE_TIMEOUT, got %s", r.Raw)
 	}
-	waitFor(t, func() bool { return e.stats(demo.Reviews).InFlight == 0 },
+	waitFor(t, func() bool { return e.Stats(demo.Reviews).InFlight == 0 },
 		"reviews still has calls in flight after the response")
 }
 
@@ -257,8 +257,8 @@ func waitFor(t *testing.T, cond func() bool, msg string) {
 // One failed batch for a whole list is one error, not one per item.
 func TestFailedBatchIsOneError(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.Services["pricing"].MaxRetries = 0 })
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
-	r := e.query(`{ products(first: 20) { nodes { name price { amount { formatted } } } } }`, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
+	r := e.Query(`{ products(first: 20) { nodes { name price { amount { formatted } } } } }`, nil)
 	if len(r.Errors) != 1 {
 		t.Fatalf("got %d errors, want 1: %s", len(r.Errors), r.Raw)
 	}
@@ -300,7 +300,7 @@ func TestListingItemsBreakingTheContract(t *testing.T) {
 			}))
 			t.Cleanup(ts.Close)
 			e := newEnv(t, func(c *config.Config) { c.Services["catalog"].URL = ts.URL })
-			r := e.query(`{ products(first: 2) { nodes { id name } } }`, nil)
+			r := e.Query(`{ products(first: 2) { nodes { id name } } }`, nil)
 			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_BACKEND_RESPONSE" || r.Errors[0].Extensions["service"] != "catalog" {
 				t.Errorf("got %s, want one BAD_BACKEND_RESPONSE error from catalog", r.Raw)
 			}

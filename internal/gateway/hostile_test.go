@@ -112,8 +112,8 @@ func TestHostileQueriesAreAnsweredBoundedly(t *testing.T) {
 			e := newEnv(t, cfg.mod)
 			for _, tt := range hostileQueries {
 				t.Run(tt.name, func(t *testing.T) {
-					e.backends.ResetStats()
-					r := e.query(tt.query, tt.vars)
+					e.Backends.ResetStats()
+					r := e.Query(tt.query, tt.vars)
 					if len(r.Raw) > 64<<10 {
 						t.Errorf("answer is %d bytes, want at most 64 KiB", len(r.Raw))
 					}
@@ -134,7 +134,7 @@ func TestHostileQueriesAreAnsweredBoundedly(t *testing.T) {
 					if !contains(tt.wantCodes, code) {
 						t.Errorf("code: got %q (%s), want one of %v", code, r.Errors[0].Message, tt.wantCodes)
 					}
-					if got := e.totalCalls(); got != 0 {
+					if got := e.TotalCalls(); got != 0 {
 						t.Errorf("backend calls: got %d, want 0 for a refused query", got)
 					}
 				})

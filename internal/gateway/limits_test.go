@@ -36,8 +36,8 @@ func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.backends.ResetStats()
-			r := e.query(tt.query, nil)
+			e.Backends.ResetStats()
+			r := e.Query(tt.query, nil)
 			if r.Data["product"] != nil || r.Data["products"] != nil {
 				t.Errorf("got data, want the operation rejected: %s", r.Raw)
 			}
@@ -49,7 +49,7 @@ func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
 					t.Errorf("code: got %v, want %s (%s)", got, tt.wantCode, r.Errors[0].Message)
 				}
 			}
-			if got := e.totalCalls(); got != 0 {
+			if got := e.TotalCalls(); got != 0 {
 				t.Errorf("backend calls: got %d, want 0", got)
 			}
 		})
@@ -61,7 +61,7 @@ func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
 func TestDefaultLimitsAdmitRealQueries(t *testing.T) {
 	e := newEnv(t)
 	for _, q := range []string{listingQuery, pageQuery, introspectionQuery} {
-		r := e.query(q, map[string]any{"category": "shoes"})
+		r := e.Query(q, map[string]any{"category": "shoes"})
 		if len(r.Errors) > 0 {
 			t.Errorf("rejected: %v\n%s", r.Errors[0], q)
 		}
@@ -93,11 +93,11 @@ func TestEstimateMatchesBackendCalls(t *testing.T) {
 				t.Fatal(errs)
 			}
 			est := gateway.Estimate(doc, doc.Operations[0], map[string]any{"category": "shoes"}, 10, gateway.NewSchemaFieldCost(schema))
-			e.backends.ResetStats()
-			if r := e.query(tt.query, map[string]any{"category": "shoes"}); len(r.Errors) > 0 {
+			e.Backends.ResetStats()
+			if r := e.Query(tt.query, map[string]any{"category": "shoes"}); len(r.Errors) > 0 {
 				t.Fatal(r.Errors)
 			}
-			if got := e.totalCalls(); int64(est.Calls) != got {
+			if got := e.TotalCalls(); int64(est.Calls) != got {
 				t.Errorf("estimated %d calls (%v), the backends saw %d", est.Calls, est.PerService, got)
 			}
 		})
@@ -164,8 +164,8 @@ func TestLimitsVerdictFollowsTheVariables(t *testing.T) {
 		{2, 101, "BAD_USER_INPUT"},
 		{5, 3, ""},
 	} {
-		e.backends.ResetStats()
-		r := e.queryNoFatal(q, map[string]any{"n": step.n, "r": step.r})
+		e.Backends.ResetStats()
+		r := e.QueryNoFatal(q, map[string]any{"n": step.n, "r": step.r})
 		var code any
 		if len(r.Errors) > 0 {
 			code = r.Errors[0].Extensions["code"]
@@ -179,7 +179,7 @@ func TestLimitsVerdictFollowsTheVariables(t *testing.T) {
 		if code != step.wantCode || r.Data["products"] != nil {
 			t.Errorf("n=%d r=%d: got %v (%s), want %s", step.n, step.r, code, r.Raw, step.wantCode)
 		}
-		if got := e.totalCalls(); got != 0 {
+		if got := e.TotalCalls(); got != 0 {
 			t.Errorf("n=%d r=%d: %d backend calls, want 0", step.n, step.r, got)
 		}
 	}
@@ -230,7 +230,7 @@ func TestIntrospectionDepthLimit(t *testing.T) {
 			if c.IntrospectionDepth != tt.wantDepth {
 				t.Errorf("introspection depth: got %d, want %d", c.IntrospectionDepth, tt.wantDepth)
 			}
-			r := e.query(tt.query, nil)
+			r := e.Query(tt.query, nil)
 			if tt.wantCode == "" {
 				if len(r.Errors) > 0 || r.Data["__schema"] == nil && r.Data["__type"] == nil {
 					t.Errorf("got %s, want an answer", clipRaw(r.Raw))
@@ -277,8 +277,8 @@ func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.backends.ResetStats()
-			r := e.query(tt.query, tt.vars)
+			e.Backends.ResetStats()
+			r := e.Query(tt.query, tt.vars)
 			if tt.wantCode == "" {
 				if len(r.Errors) > 0 {
 					t.Errorf("got %v, want an answer", r.Errors)
@@ -291,7 +291,7 @@ func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
 			if len(r.Errors[0].Message) > 300 {
 				t.Errorf("message of %d bytes: it quotes the value", len(r.Errors[0].Message))
 			}
-			if got := e.totalCalls(); got != 0 {
+			if got := e.TotalCalls(); got != 0 {
 				t.Errorf("backend calls: got %d, want 0", got)
 			}
 		})

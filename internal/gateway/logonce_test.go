@@ -38,8 +38,8 @@ func TestFailedBatchLogsOnce(t *testing.T) {
 		sc.MaxRetries = 0
 		c.SetService("pricing", sc)
 	})
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
-	r := e.query(`{ products(first: 20) { nodes { id price { amount { formatted } } } } }`, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
+	r := e.Query(`{ products(first: 20) { nodes { id price { amount { formatted } } } } }`, nil)
 	affected := 0
 	for _, err := range r.Errors {
 		if err.Extensions["service"] == "pricing" {
@@ -53,7 +53,7 @@ func TestFailedBatchLogsOnce(t *testing.T) {
 	if n := strings.Count(log.String(), "backend call failed"); n != 1 {
 		t.Errorf("logged %d times for one failed call, want once:\n%s", n, log.String())
 	}
-	if got := e.backends.Server(demo.Pricing).Stats().Endpoints[demo.EndpointPrices].Calls; got != 1 {
+	if got := e.Backends.Server(demo.Pricing).Stats().Endpoints[demo.EndpointPrices].Calls; got != 1 {
 		t.Errorf("pricing calls: %d, want 1 (one batch)", got)
 	}
 }

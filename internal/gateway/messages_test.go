@@ -31,9 +31,9 @@ func TestErrorMessagesAreShortAndFreeOfInternals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader([]byte(tt.body)))
+			req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader([]byte(tt.body)))
 			req.Header.Set("Content-Type", "application/json")
-			r := e.do(req)
+			r := e.Do(req)
 			if len(r.Errors) == 0 {
 				t.Fatalf("no error: %.300s", r.Raw)
 			}
@@ -72,7 +72,7 @@ func TestSuggestionsFollowIntrospection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, func(c *config.Config) { c.Introspection = tt.introspection })
-			r := e.query(`{ product(id: "p1") { nme } }`, nil)
+			r := e.Query(`{ product(id: "p1") { nme } }`, nil)
 			if len(r.Errors) == 0 {
 				t.Fatalf("no error: %s", r.Raw)
 			}

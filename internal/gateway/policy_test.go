@@ -21,11 +21,11 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		c.Services["pricing"].BreakerCooldown = cooldown
 		c.Services["pricing"].BreakerProbes = 1
 	})
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{Down: true})
 
 	code := func() any {
-		r := e.query(priceQuery, nil)
+		r := e.Query(priceQuery, nil)
 		if get(r.Data, "product", "name") == nil {
 			t.Fatalf("product missing: %s", r.Raw)
 		}
@@ -87,10 +87,10 @@ func TestRetriesStayWithinBudget(t *testing.T) {
 		c.Services["pricing"].BreakerConsecutiveFailures = 0
 		c.Services["pricing"].BreakerFailureRatio = 0
 	})
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{ErrorRate: 0.5})
 	for range queries {
-		e.query(priceQuery, nil)
+		e.Query(priceQuery, nil)
 	}
 	calls := pricing.Stats().Calls("prices")
 	retries := calls - queries
@@ -105,9 +105,9 @@ func TestRetriesStayWithinBudget(t *testing.T) {
 // A 4xx other than 429 is never retried.
 func TestClientErrorsAreNotRetried(t *testing.T) {
 	e := newEnv(t)
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{ErrorRate: 1, Status: 400})
-	r := e.query(priceQuery, nil)
+	r := e.Query(priceQuery, nil)
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_REQUEST" {
 		t.Errorf("want one BAD_REQUEST, got %s", r.Raw)
 	}
@@ -123,13 +123,13 @@ func TestBulkheadCapsInFlightCalls(t *testing.T) {
 		c.Services["pricing"].MaxInFlight = 2
 		c.Batch.Share = false // eight identical requests would share one call
 	})
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{Latency: 30 * time.Millisecond})
 	done := make(chan struct{})
 	for range 8 {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			e.queryNoFatal(priceQuery, nil)
+			e.QueryNoFatal(priceQuery, nil)
 		}()
 	}
 	for range 8 {
@@ -155,7 +155,7 @@ func TestReadyzReflectsCriticalBreakers(t *testing.T) {
 		c.Services["pricing"].BreakerCooldown = time.Minute
 	})
 	readyz := func() int {
-		resp, err := e.srv.Client().Get(e.srv.URL + "/readyz")
+		resp, err := e.Server.Client().Get(e.Server.URL + "/readyz")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,8 +165,8 @@ func TestReadyzReflectsCriticalBreakers(t *testing.T) {
 	if got := readyz(); got != 200 {
 		t.Fatalf("before: got %d, want 200", got)
 	}
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
-	e.query(priceQuery, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
+	e.Query(priceQuery, nil)
 	if got := readyz(); got != 503 {
 		t.Errorf("with pricing's circuit open: got %d, want 503", got)
 	}

@@ -63,9 +63,9 @@ func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
 		var r gqlResponse
 		var calls int64
 		for attempt := range 5 {
-			e.backends.ResetStats()
+			e.Backends.ResetStats()
 			r = e.queryWithReport(q, vars)
-			calls = e.totalCalls()
+			calls = e.TotalCalls()
 			if get(r.Extensions, "tributary", "fanout", "batching", "backstops") != float64(0) ||
 				get(r.Extensions, "tributary", "fanout", "batching", "anomalies") != float64(0) {
 				if g.outOfRange || get(r.Extensions, "tributary", "fanout") == nil {

@@ -13,12 +13,12 @@ import (
 )
 
 func (e *env) queryWithReport(q string, vars map[string]any) gqlResponse {
-	e.t.Helper()
+	e.T.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Tributary-Report", "1")
-	return e.do(req)
+	return e.Do(req)
 }
 
 // The fan-out report tells the caller what the listing cost, and agrees
@@ -33,11 +33,11 @@ func TestFanoutReportMatchesTheBackends(t *testing.T) {
 	if rep == nil {
 		t.Fatalf("no report: %s", r.Raw)
 	}
-	if got, want := get(rep, "totalCalls"), float64(e.totalCalls()); got != want {
+	if got, want := get(rep, "totalCalls"), float64(e.TotalCalls()); got != want {
 		t.Errorf("totalCalls: got %v, want %v", got, want)
 	}
 	for _, svc := range demo.AllServices() {
-		st := e.stats(svc)
+		st := e.Stats(svc)
 		sr := get(rep, "services", string(svc))
 		if got := get(sr, "calls"); got != float64(st.TotalCalls()) {
 			t.Errorf("%s calls: got %v, want %d", svc, got, st.TotalCalls())
@@ -67,7 +67,7 @@ func TestFanoutReportMatchesTheBackends(t *testing.T) {
 	}
 
 	// Without the header, or without the setting, no report.
-	if r := e.query(listingQuery, nil); r.Extensions["tributary"] != nil {
+	if r := e.Query(listingQuery, nil); r.Extensions["tributary"] != nil {
 		t.Errorf("report without asking: %v", r.Extensions)
 	}
 	off := newEnv(t, func(c *config.Config) { c.FanoutReport = false })
@@ -131,7 +131,7 @@ func TestFanoutReportTimeline(t *testing.T) {
 			name: "slow pricing times out",
 			mods: []func(*config.Config){withService("pricing", func(sc *config.ServiceConfig) { sc.Timeout = 200 * time.Millisecond })},
 			before: func(e *env) {
-				e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
+				e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
 			},
 			wantService: "pricing", wantOutcome: "error", wantCode: "SERVICE_TIMEOUT", wantMinMS: 200,
 		},
@@ -141,8 +141,8 @@ func TestFanoutReportTimeline(t *testing.T) {
 				sc.MaxRetries, sc.BreakerConsecutiveFailures = 0, 1
 			})},
 			before: func(e *env) {
-				e.backends.Server(demo.Inventory).SetFaults(demo.Faults{Down: true})
-				e.query(page, nil) // fails once: the circuit opens
+				e.Backends.Server(demo.Inventory).SetFaults(demo.Faults{Down: true})
+				e.Query(page, nil) // fails once: the circuit opens
 			},
 			wantService: "inventory", wantOutcome: "circuit_open", wantCode: "CIRCUIT_OPEN", wantNotSent: 1,
 		},
@@ -150,8 +150,8 @@ func TestFanoutReportTimeline(t *testing.T) {
 			name: "failed reviews served stale",
 			mods: []func(*config.Config){withService("reviews", func(sc *config.ServiceConfig) { sc.MaxRetries = 0 })},
 			before: func(e *env) {
-				e.query(page, nil) // fills the stale cache
-				e.backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
+				e.Query(page, nil) // fills the stale cache
+				e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
 			},
 			wantService: "reviews", wantOutcome: "stale", wantCode: "SERVICE_UNAVAILABLE",
 		},

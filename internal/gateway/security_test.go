@@ -39,9 +39,9 @@ func token(t *testing.T, subject string, roles ...string) string {
 }
 
 func (e *env) queryAs(tok, q string, header http.Header) gqlResponse {
-	e.t.Helper()
+	e.T.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for k, vs := range header {
 		req.Header[k] = vs
@@ -49,7 +49,7 @@ func (e *env) queryAs(tok, q string, header http.Header) gqlResponse {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	return e.do(req)
+	return e.Do(req)
 }
 
 const dashboardOf = `{ dashboard(userId: "u2") { user { name } recentOrders { id } } }`
@@ -69,7 +69,7 @@ func TestDashboardsAreOwnersAndStaffOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.backends.ResetStats()
+			e.Backends.ResetStats()
 			r := e.queryAs(tt.token, dashboardOf, nil)
 			if tt.wantCode == "" {
 				if len(r.Errors) > 0 || get(r.Data, "dashboard", "user", "name") == nil {
@@ -83,7 +83,7 @@ func TestDashboardsAreOwnersAndStaffOnly(t *testing.T) {
 					t.Errorf("want one %s, got %s", tt.wantCode, r.Raw)
 				}
 			}
-			if got := e.totalCalls(); got != tt.wantCalls {
+			if got := e.TotalCalls(); got != tt.wantCalls {
 				t.Errorf("backend calls: got %d, want %d", got, tt.wantCalls)
 			}
 		})
@@ -106,7 +106,7 @@ func TestPrivateFieldsOfAnotherUser(t *testing.T) {
 			t.Errorf("code: got %v, want FORBIDDEN", er.Extensions["code"])
 		}
 	}
-	if got := e.calls(demo.Orders, "orders.byUser"); got != 0 {
+	if got := e.Calls(demo.Orders, "orders.byUser"); got != 0 {
 		t.Errorf("orders calls for a forbidden field: got %d, want 0", got)
 	}
 }
@@ -142,7 +142,7 @@ func TestBadTokensAreRefused(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 401 UNAUTHENTICATED", name, r.Status, r.Raw)
 		}
 	}
-	if got := e.totalCalls(); got != 0 {
+	if got := e.TotalCalls(); got != 0 {
 		t.Errorf("backend calls for refused requests: got %d, want 0", got)
 	}
 }
@@ -167,11 +167,11 @@ func TestHeaderPolicy(t *testing.T) {
 		c.Services["users"].ForwardHeaders = []string{"Accept-Language"}
 		c.Services["orders"].ForwardHeaders = []string{"Authorization", "X-Client-Version"}
 	})
-	e.onRequest = func(svc demo.Service, r *http.Request) {
+	e.OnRequest(func(svc demo.Service, r *http.Request) {
 		mu.Lock()
 		seen[string(svc)] = r.Header.Clone()
 		mu.Unlock()
-	}
+	})
 	tok := token(t, "u7")
 	r := e.queryAs(tok, `{ user(id: "u7") { name orders(first: 1) { id } } product(id: "p1") { name } }`, http.Header{
 		"Accept-Language":  {"nl-NL"},
@@ -234,9 +234,9 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 	})
 	send := func(body map[string]any) gqlResponse {
 		raw, _ := json.Marshal(body)
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(raw))
+		req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(raw))
 		req.Header.Set("Content-Type", "application/json")
-		return e.do(req)
+		return e.Do(req)
 	}
 	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}
 	if r := send(map[string]any{"extensions": ext}); get(r.Data, "product", "name") == nil {
@@ -245,7 +245,7 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 	if r := send(map[string]any{"query": registered}); get(r.Data, "product", "name") == nil {
 		t.Errorf("registered operation by text: got %s", r.Raw)
 	}
-	e.backends.ResetStats()
+	e.Backends.ResetStats()
 	for name, body := range map[string]map[string]any{
 		"unregistered text": {"query": `{ product(id: "p2") { name } }`},
 		"unknown hash":      {"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": "00" + hash[2:]}}},
@@ -255,7 +255,7 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 			t.Errorf("%s: got %s, want a rejection", name, r.Raw)
 		}
 	}
-	if got := e.totalCalls(); got != 0 {
+	if got := e.TotalCalls(); got != 0 {
 		t.Errorf("backend calls for rejected operations: got %d, want 0", got)
 	}
 }
@@ -291,12 +291,12 @@ func TestRateLimitPerClient(t *testing.T) {
 func TestCORSAllowList(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.CORS.AllowedOrigins = []string{"https://shop.example"} })
 	preflight := func(origin string) http.Header {
-		req, _ := http.NewRequest(http.MethodOptions, e.srv.URL+"/graphql", nil)
+		req, _ := http.NewRequest(http.MethodOptions, e.Server.URL+"/graphql", nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		// As browsers send it: lower case, sorted, no spaces.
 		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
-		resp, err := e.srv.Client().Do(req)
+		resp, err := e.Server.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

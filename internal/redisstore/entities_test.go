@@ -12,12 +12,12 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/internal/redisstore"
-	"github.com/tributary-gw/tributary/internal/redisstore/redistest"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 )
 
 func newStore(t *testing.T) (*redisstore.Store, *redis.Client) {
 	t.Helper()
-	srv := redistest.Start(t)
+	srv := tributarytest.StartRedis(t)
 	s, err := redisstore.New(redisstore.Config{URL: srv.URL(), Prefix: "t:", Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)

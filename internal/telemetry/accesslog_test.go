@@ -91,7 +91,7 @@ func checkFields(t *testing.T, line map[string]any, want map[string]any) {
 
 func TestAccessLogOfAGraphQLRequest(t *testing.T) {
 	e, logs, _ := newLoggedEnv(t)
-	r := e.query(`query Listing($category: String) {
+	r := e.Query(`query Listing($category: String) {
   products(category: $category, first: 20) { nodes { price { amount { formatted } } stock { available } } }
 }`, map[string]any{"category": "shoes"}, "X-Request-ID", "req-123", "traceparent", clientParent)
 	if len(r.Errors) > 0 {
@@ -128,8 +128,8 @@ func TestAccessLogOfAGraphQLRequest(t *testing.T) {
 // Backend failures and GraphQL errors are counted as the client sees them.
 func TestAccessLogOfAPartialResponse(t *testing.T) {
 	e, logs, _ := newLoggedEnv(t, withService("pricing", func(sc *config.ServiceConfig) { sc.MaxRetries = 1 }))
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
-	r := e.query(listing, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
+	r := e.Query(listing, nil)
 	if len(r.Errors) == 0 {
 		t.Fatalf("want errors, got %s", r.Raw)
 	}
@@ -146,7 +146,7 @@ func TestAccessLogOfAPartialResponse(t *testing.T) {
 func TestAccessLogOfOtherRequests(t *testing.T) {
 	e, logs, exp := newLoggedEnv(t)
 
-	r := e.query(`query Broken { nope }`, nil)
+	r := e.Query(`query Broken { nope }`, nil)
 	checkFields(t, oneLine(t, logs), map[string]any{
 		"outcome":        "rejected",
 		"operation":      "anonymous", // the document never became an operation
@@ -155,7 +155,7 @@ func TestAccessLogOfOtherRequests(t *testing.T) {
 		"backend_calls":  float64(0),
 	})
 
-	status, body := e.get("/healthz?token=secret")
+	status, body := e.Get("/healthz?token=secret")
 	line := oneLine(t, logs)
 	checkFields(t, line, map[string]any{
 		"method":         "GET",

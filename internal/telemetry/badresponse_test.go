@@ -28,7 +28,7 @@ func TestMetricsCountAnswersThatBreakTheContract(t *testing.T) {
 		sc.URL = drifted.URL
 		c.SetService("pricing", sc)
 	})
-	r := e.query(`{ product(id: "p1") { name price { listAmount { formatted } } } }`, nil)
+	r := e.Query(`{ product(id: "p1") { name price { listAmount { formatted } } } }`, nil)
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_BACKEND_RESPONSE" {
 		t.Fatalf("want one BAD_BACKEND_RESPONSE, got %s", r.Raw)
 	}

@@ -49,19 +49,19 @@ func newFullEnv(t *testing.T) (*env, *logBuffer, *tracetest.InMemoryExporter) {
 // postMultipart sends q accepting multipart/mixed and returns the payloads
 // and the number of errors in them all.
 func (e *env) postMultipart(q string) (payloads []map[string]any, errs int) {
-	e.t.Helper()
+	e.T.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "multipart/mixed; deferSpec=20220824, application/json")
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.Server.Client().Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	defer resp.Body.Close()
 	_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || params["boundary"] == "" {
-		e.t.Fatalf("Content-Type %q is not multipart", resp.Header.Get("Content-Type"))
+		e.T.Fatalf("Content-Type %q is not multipart", resp.Header.Get("Content-Type"))
 	}
 	mr := multipart.NewReader(resp.Body, params["boundary"])
 	for {
@@ -70,7 +70,7 @@ func (e *env) postMultipart(q string) (payloads []map[string]any, errs int) {
 			break
 		}
 		if err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 		raw, _ := io.ReadAll(part)
 		var p struct {
@@ -81,7 +81,7 @@ func (e *env) postMultipart(q string) (payloads []map[string]any, errs int) {
 		}
 		var m map[string]any
 		if json.Unmarshal(raw, &p) != nil || json.Unmarshal(raw, &m) != nil {
-			e.t.Fatalf("payload is not JSON: %s", raw)
+			e.T.Fatalf("payload is not JSON: %s", raw)
 		}
 		errs += len(p.Errors)
 		for _, inc := range p.Incremental {
@@ -99,7 +99,7 @@ func (e *env) postMultipart(q string) (payloads []map[string]any, errs int) {
 // service is counted, the log and the span see every payload's errors.
 func TestDeferredPayloadsAreCounted(t *testing.T) {
 	e, logs, exp := newFullEnv(t)
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
 	payloads, errs := e.postMultipart(deferred)
 	if len(payloads) < 2 || errs == 0 {
 		t.Fatalf("want an initial and a failed deferred payload, got %d payloads with %d errors: %v", len(payloads), errs, payloads)
@@ -133,7 +133,7 @@ func TestDeferredPayloadsAreCounted(t *testing.T) {
 // request ends.
 func TestDeferredOverPlainPOSTIsClosed(t *testing.T) {
 	e, logs, exp := newFullEnv(t)
-	r := e.query(deferred, nil)
+	r := e.Query(deferred, nil)
 	if get(r.Data, "product", "name") == nil {
 		t.Fatalf("no product: %s", r.Raw)
 	}
@@ -156,7 +156,7 @@ func TestDeferredOverPlainPOSTIsClosed(t *testing.T) {
 // Without the middleware the operation is closed when its context ends.
 func TestDeferredOverPlainPOSTWithMetricsAlone(t *testing.T) {
 	e := newMetricsEnv(t)
-	e.query(deferred, nil)
+	e.Query(deferred, nil)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got, _ := e.scrape().get("tributary_graphql_requests_total", "operation", "Deferred", "outcome", "ok")

@@ -55,7 +55,7 @@ func checkSeries(t *testing.T, ms metrics, tests []wantSeries) {
 
 func TestMetricsOfOneListing(t *testing.T) {
 	e := newMetricsEnv(t)
-	r := e.query(listing, nil)
+	r := e.Query(listing, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
@@ -94,8 +94,8 @@ func TestMetricsOfOneListing(t *testing.T) {
 // retries are counted, the batch size only once.
 func TestMetricsCountPartialResponsesByService(t *testing.T) {
 	e := newMetricsEnv(t)
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
-	r := e.query(namedListing, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
+	r := e.Query(namedListing, nil)
 	if len(r.Errors) == 0 || len(get(r.Data, "products", "nodes").([]any)) != 20 {
 		t.Fatalf("want a partial response with 20 products, got %s", r.Raw)
 	}
@@ -126,10 +126,10 @@ func TestMetricsFollowTheBreaker(t *testing.T) {
 		sc.BreakerConsecutiveFailures = 2
 		sc.BreakerCooldown = 100 * time.Millisecond
 	}))
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{ErrorRate: 1})
 	for range 3 { // two failures open the breaker; the third is not sent
-		e.query(listing, nil)
+		e.Query(listing, nil)
 	}
 	ms := e.scrape()
 	checkSeries(t, ms, []wantSeries{
@@ -146,7 +146,7 @@ func TestMetricsFollowTheBreaker(t *testing.T) {
 
 	pricing.SetFaults(demo.Faults{})
 	time.Sleep(150 * time.Millisecond) // past the cooldown
-	if r := e.query(listing, nil); len(r.Errors) > 0 {
+	if r := e.Query(listing, nil); len(r.Errors) > 0 {
 		t.Fatalf("after recovery: errors %+v", r.Errors)
 	}
 	checkSeries(t, e.scrape(), []wantSeries{
@@ -170,16 +170,16 @@ func TestMetricsBoundOperationNames(t *testing.T) {
 		{"syntax error", map[string]any{"query": `query Broken {`, "operationName": "Broken"}},
 	}
 	for _, tt := range tests {
-		if r := e.post(tt.give); len(r.Errors) == 0 || r.Data != nil {
+		if r := e.Post(tt.give); len(r.Errors) == 0 || r.Data != nil {
 			t.Errorf("%s: got %s, want errors and no data", tt.name, r.Raw)
 		}
 	}
 	// 205 distinct valid names, one too long, and one repeated.
 	for i := range 205 {
-		e.query(fmt.Sprintf("query Op%d { __typename }", i), nil)
+		e.Query(fmt.Sprintf("query Op%d { __typename }", i), nil)
 	}
-	e.query("query "+strings.Repeat("L", 65)+" { __typename }", nil)
-	e.query("query Op0 { __typename }", nil)
+	e.Query("query "+strings.Repeat("L", 65)+" { __typename }", nil)
+	e.Query("query Op0 { __typename }", nil)
 
 	ms := e.scrape()
 	checkSeries(t, ms, []wantSeries{
@@ -198,27 +198,6 @@ func TestMetricsBoundOperationNames(t *testing.T) {
 	}
 }
 
-// get walks a decoded JSON value along keys and indices.
-func get(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[k]
-		case int:
-			l, ok := v.([]any)
-			if !ok || k >= len(l) {
-				return nil
-			}
-			v = l[k]
-		}
-	}
-	return v
-}
-
 // Entity cache look-ups are counted per key: the first listing misses its
 // 20 prices, the second finds them in process.
 func TestMetricsCountEntityCacheLookups(t *testing.T) {
@@ -228,9 +207,9 @@ func TestMetricsCountEntityCacheLookups(t *testing.T) {
 		CacheObserver: m,
 		Routes:        map[string]http.Handler{"GET /metrics": m.Handler()},
 	}, func(c *config.Config) { c.Cache.Enabled = true })
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{CacheControl: "max-age=60"})
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{CacheControl: "max-age=60"})
 	for range 2 {
-		if r := e.query(listing, nil); len(r.Errors) > 0 {
+		if r := e.Query(listing, nil); len(r.Errors) > 0 {
 			t.Fatalf("errors: %+v", r.Errors)
 		}
 	}

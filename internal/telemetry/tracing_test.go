@@ -61,7 +61,7 @@ func byKind(spans tracetest.SpanStubs, kind trace.SpanKind) []tracetest.SpanStub
 
 func TestTraceOfAListing(t *testing.T) {
 	e, exp := newTracingEnv(t)
-	r := e.query(namedListing, nil, "traceparent", clientParent)
+	r := e.Query(namedListing, nil, "traceparent", clientParent)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
@@ -164,7 +164,7 @@ func TestTraceOfAListing(t *testing.T) {
 // backends join.
 func TestTraceStartsAtTheGateway(t *testing.T) {
 	e, exp := newTracingEnv(t)
-	e.query(listing, nil)
+	e.Query(listing, nil)
 	spans := exp.GetSpans()
 	servers := byKind(spans, trace.SpanKindServer)
 	if len(servers) != 1 || servers[0].Parent.IsValid() {
@@ -196,8 +196,8 @@ func TestTraceStartsAtTheGateway(t *testing.T) {
 // span counts the errors the client sees.
 func TestTraceOfAPartialResponse(t *testing.T) {
 	e, exp := newTracingEnv(t, withService("pricing", func(sc *config.ServiceConfig) { sc.MaxRetries = 1 }))
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
-	r := e.query(namedListing, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
+	r := e.Query(namedListing, nil)
 	if len(r.Errors) != 1 {
 		t.Fatalf("got %d errors, want 1 (collapsed): %s", len(r.Errors), r.Raw)
 	}
@@ -236,7 +236,7 @@ func TestTraceOfAPartialResponse(t *testing.T) {
 // span notes the rejection.
 func TestTraceOfARejectedRequest(t *testing.T) {
 	e, exp := newTracingEnv(t)
-	e.query(`{ nope }`, nil)
+	e.Query(`{ nope }`, nil)
 	spans := exp.GetSpans()
 	if len(spans) != 1 || spans[0].SpanKind != trace.SpanKindServer {
 		t.Fatalf("got %d spans, want only the server span", len(spans))
@@ -260,10 +260,10 @@ func TestTracingOffPassesTheClientsTraceContextOn(t *testing.T) {
 		Extensions: []graphql.HandlerExtension{telemetry.TracingExtension(tp)},
 		Transport:  telemetry.TraceTransport(tp),
 	})
-	if r := e.query(listing, nil, "traceparent", clientParent); len(r.Errors) > 0 {
+	if r := e.Query(listing, nil, "traceparent", clientParent); len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
-	if r := e.query(listing, nil); len(r.Errors) > 0 {
+	if r := e.Query(listing, nil); len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
 	for _, svc := range []demo.Service{demo.Catalog, demo.Pricing, demo.Inventory} {

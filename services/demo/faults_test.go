@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 func TestFaultsErrors(t *testing.T) {
@@ -28,7 +28,7 @@ func TestFaultsErrors(t *testing.T) {
 	const calls = 20
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := demotest.Start(t)
+			b := tributarytest.StartBackends(t, nil)
 			b.SetFaults(tt.give)
 			for _, svc := range demo.AllServices() {
 				for range calls {
@@ -78,7 +78,7 @@ func pathOf(svc demo.Service) string {
 }
 
 func TestFaultsPartialErrorRate(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Users)
 	s.SetFaults(demo.Faults{ErrorRate: 0.5})
 	const calls = 200
@@ -102,7 +102,7 @@ func TestFaultsPartialErrorRate(t *testing.T) {
 }
 
 func TestFaultsLatencyCancelledByClient(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Orders)
 	// An hour of latency: the call can only end through cancellation.
 	s.SetFaults(demo.Faults{Latency: time.Hour})
@@ -141,7 +141,7 @@ func TestFaultsLatencyCancelledByClient(t *testing.T) {
 }
 
 func TestFaultsLatencyThenAnswer(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Inventory)
 	s.SetFaults(demo.Faults{Latency: time.Millisecond, Jitter: time.Millisecond})
 	r := get(t, b.URL(demo.Inventory)+"/inventory?productIds=p1")
@@ -154,7 +154,7 @@ func TestFaultsLatencyThenAnswer(t *testing.T) {
 }
 
 func TestAdminFaults(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil)
 	base := b.URL(demo.Pricing) + "/_demo/faults"
 	s := b.Server(demo.Pricing)
 	ctx := context.Background()

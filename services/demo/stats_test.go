@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 func TestStatsCounters(t *testing.T) {
@@ -71,7 +71,7 @@ func TestStatsCounters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := demotest.Start(t)
+			b := tributarytest.StartBackends(t, nil)
 			for _, p := range tt.givePaths {
 				get(t, b.URL(tt.svc)+p)
 			}
@@ -114,7 +114,7 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 func TestStatsMethodNotAllowedCounted(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil)
 	do(t, context.Background(), http.MethodPost, b.URL(demo.Users)+"/users?ids=u1,u2", "")
 	st := b.Server(demo.Users).Stats().Endpoints["users.byIds"]
 	if st.Calls != 1 || st.Errors != 1 || st.IDs != 2 {
@@ -123,7 +123,7 @@ func TestStatsMethodNotAllowedCounted(t *testing.T) {
 }
 
 func TestStatsPeakConcurrency(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Users)
 	// Calls wait an hour, so all of them are in flight together until the
 	// client cancels them.
@@ -215,7 +215,7 @@ func TestStatsBatchSizesCapped(t *testing.T) {
 }
 
 func TestAdminStats(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil)
 	base := b.URL(demo.Catalog)
 	get(t, base+"/products?ids=p1,p2")
 	get(t, base+"/products/p3")
