@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -220,8 +221,7 @@ func TestSlowServiceIsCutOffAtItsTimeout(t *testing.T) {
 		}
 	}
 	// related products ask for their price too: same loader, same failure.
-	waitFor(t, func() bool { return e.Stats(demo.Pricing).InFlight == 0 },
-		"pricing still has calls in flight after the response")
+	poll.Until(t, "pricing's calls in flight to end after the response", func() bool { return e.Stats(demo.Pricing).InFlight == 0 })
 }
 
 // The request deadline bounds every backend call, even one whose own
@@ -237,21 +237,7 @@ func TestRequestDeadlineBoundsBackendCalls(t *testing.T) {
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "SERVICE_TIMEOUT" {
 		t.Errorf("want one SERVICE_TIMEOUT, got %s", r.Raw)
 	}
-	waitFor(t, func() bool { return e.Stats(demo.Reviews).InFlight == 0 },
-		"reviews still has calls in flight after the response")
-}
-
-// waitFor polls cond for up to 5 s: a bound against hangs, not a timing
-// assertion.
-func waitFor(t *testing.T, cond func() bool, msg string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal(msg)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Until(t, "reviews' calls in flight to end after the response", func() bool { return e.Stats(demo.Reviews).InFlight == 0 })
 }
 
 // One failed batch for a whole list is one error, not one per item.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -53,17 +54,13 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 	pricing.SetFaults(demo.Faults{})
 	// Open until the cool-down passes (no call made), then the probe.
-	deadline := time.Now().Add(10 * cooldown)
-	for {
+	poll.Within(t, 10*cooldown, "the probe to succeed after the cool-down", func() bool {
 		got := code()
-		if got == nil {
-			break
-		}
-		if got != "CIRCUIT_OPEN" || time.Now().After(deadline) {
+		if got != nil && got != "CIRCUIT_OPEN" {
 			t.Fatalf("probe: got %v, want CIRCUIT_OPEN until the cool-down passes, then success", got)
 		}
-		time.Sleep(cooldown / 20)
-	}
+		return got == nil
+	})
 	if got := code(); got != nil {
 		t.Fatalf("after the probe: got %v, want success (closed)", got)
 	}

@@ -10,7 +10,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -157,17 +157,10 @@ func TestDeferredOverPlainPOSTIsClosed(t *testing.T) {
 func TestDeferredOverPlainPOSTWithMetricsAlone(t *testing.T) {
 	e := newMetricsEnv(t)
 	e.Query(deferred, nil)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	poll.Until(t, "requests{Deferred, ok} to be 1", func() bool {
 		got, _ := e.scrape().get("tributary_graphql_requests_total", "operation", "Deferred", "outcome", "ok")
-		if got == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("requests{Deferred, ok}: got %v, want 1", got)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return got == 1
+	})
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }

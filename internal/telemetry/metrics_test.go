@@ -13,6 +13,7 @@ import (
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -145,7 +146,12 @@ func TestMetricsFollowTheBreaker(t *testing.T) {
 	}
 
 	pricing.SetFaults(demo.Faults{})
-	time.Sleep(150 * time.Millisecond) // past the cooldown
+	// Past the cool-down the breaker lets a probe through: /readyz reads
+	// each breaker's state, which is when gobreaker moves it to half-open.
+	poll.Until(t, "pricing's breaker to be half-open", func() bool {
+		_, body := e.Get("/readyz")
+		return strings.Contains(string(body), "pricing: half-open")
+	})
 	if r := e.Query(listing, nil); len(r.Errors) > 0 {
 		t.Fatalf("after recovery: errors %+v", r.Errors)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -84,7 +85,7 @@ func TestStartRealListeners(t *testing.T) {
 		resp.Body.Close()
 		res <- result{status: resp.StatusCode}
 	}()
-	waitFor(t, "the call to be in flight", func() bool { return b.Server(demo.Orders).Stats().InFlight == 1 })
+	poll.Until(t, "the call to be in flight", func() bool { return b.Server(demo.Orders).Stats().InFlight == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := b.Close(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -121,7 +122,7 @@ func TestFaultsLatencyCancelledByClient(t *testing.T) {
 		}
 		errc <- err
 	}()
-	waitFor(t, "the call to be in flight", func() bool { return s.Stats().InFlight == 1 })
+	poll.Until(t, "the call to be in flight", func() bool { return s.Stats().InFlight == 1 })
 	// The latency holds the call: no answer yet.
 	select {
 	case err := <-errc:
@@ -133,7 +134,7 @@ func TestFaultsLatencyCancelledByClient(t *testing.T) {
 		t.Errorf("got client error %v, want context.Canceled", err)
 	}
 	// The handler stops sleeping when the client goes away.
-	waitFor(t, "the handler to end", func() bool { return s.Stats().InFlight == 0 })
+	poll.Until(t, "the handler to end", func() bool { return s.Stats().InFlight == 0 })
 	st := s.Stats().Endpoints["orders.get"]
 	if st.Calls != 1 || st.Errors != 1 || st.InFlight != 0 || st.PeakConcurrent != 1 {
 		t.Errorf("got stats %+v, want 1 call, 1 error, 0 in flight, peak 1", st)

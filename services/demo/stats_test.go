@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -149,7 +150,7 @@ func TestStatsPeakConcurrency(t *testing.T) {
 	for range gets {
 		wg.Go(func() { call("/users/u3") })
 	}
-	waitFor(t, "all calls in flight", func() bool { return s.Stats().InFlight == byIDs+gets })
+	poll.Until(t, "all calls in flight", func() bool { return s.Stats().InFlight == byIDs+gets })
 
 	st := s.Stats()
 	tests := []struct {
@@ -177,7 +178,7 @@ func TestStatsPeakConcurrency(t *testing.T) {
 
 	cancel()
 	wg.Wait()
-	waitFor(t, "all calls to end", func() bool { return s.Stats().InFlight == 0 })
+	poll.Until(t, "all calls to end", func() bool { return s.Stats().InFlight == 0 })
 	st = s.Stats()
 	if got := st.Endpoints["users.byIds"]; got.InFlight != 0 || got.Errors != byIDs {
 		t.Errorf("got %+v, want 0 in flight and %d errors (cancelled)", got, byIDs)
