@@ -32,17 +32,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"golang.org/x/term"
@@ -52,7 +47,6 @@ import (
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/redisstore"
 	"github.com/tributary-gw/tributary/internal/schemadiff"
-	"github.com/tributary-gw/tributary/internal/telemetry"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -91,264 +85,89 @@ type listening struct {
 // run is the whole program; ctx ends on SIGINT/SIGTERM. onListen, if set,
 // is told the listening addresses and the gateway (tests use it).
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, onListen func(listening, *gateway.Gateway)) error {
-	fs := flag.NewFlagSet("tributary", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML configuration file (environment variables TRIBUTARY_* override it)")
-	checkConfig := fs.Bool("check-config", false, "validate the configuration and exit")
-	printRef := fs.Bool("print-config-reference", false, "print the configuration reference as Markdown and exit")
-	printSchema := fs.Bool("print-schema", false, "print the public schema (SDL) and exit")
-	checkSchema := fs.Bool("check-schema", false, "compare the schema with -baseline, print the changes, exit 1 on breaking ones")
-	baseline := fs.String("baseline", "api/schema.graphql", "baseline schema for -check-schema")
-	operations := fs.String("operations", "", "for -check-schema and -check-contracts: the operations clients use, a trusted-documents manifest (.json) or a directory of .graphql files; "+
-		"-check-schema fails only on changes that break one of them, -check-contracts names the ones each change breaks (default: the configuration's persisted.manifest, if set)")
-	checkContracts := fs.Bool("check-contracts", false, "compare each service's published contract (contract_url, or -contract) with the checked-in one; exit 1 when a change breaks what the graph reads or writes, 2 when a contract cannot be checked")
-	contracts := contractFlags{}
-	fs.Var(contracts, "contract", "for -check-contracts: NAME=PATH|URL, the published contract of service NAME (repeatable; only the services given are checked)")
-	explain := fs.String("explain", "", "print the plan of the operation in this .graphql file (rounds, backend calls, where keys come from, the cost estimate, the engine) and exit")
-	variables := fs.String("variables", "", "for -explain: the variables, as a JSON object")
-	operation := fs.String("operation", "", "for -explain: the operation's name, when the file has several")
-	asJSON := fs.Bool("json", false, "for -explain: print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *explain != "" {
-		cfg, err := config.Load(*configPath, environ)
-		if err != nil {
-			return err
-		}
-		return explainCommand(cfg, *explain, *variables, *operation, *asJSON, stdout)
-	}
-	if *printRef {
-		_, err := io.WriteString(stdout, config.Reference())
-		return err
-	}
-	if *printSchema || *checkSchema {
-		ops := *operations
-		if *checkSchema && ops == "" {
-			cfg, err := config.Load(*configPath, environ)
-			if err != nil {
-				return err
-			}
-			ops = cfg.Persisted.Manifest
-		}
-		return schemaCommand(*checkSchema, *baseline, ops, stdout)
-	}
-	cfg, err := config.Load(*configPath, environ)
+	f, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	if *checkContracts {
-		ops := *operations
+	if f.explain != "" || f.printRef || f.printSchema || f.checkSchema {
+		return f.offline(environ, stdout)
+	}
+	cfg, err := config.Load(f.configPath, environ)
+	if err != nil {
+		return err
+	}
+	switch {
+	case f.checkContracts:
+		ops := f.operations
 		if ops == "" {
 			ops = cfg.Persisted.Manifest
 		}
-		return contractsCommand(ctx, cfg, contracts, ops, stdout)
-	}
-	// The demo backends serve the services without a URL; a stand-in built
-	// from its contract serves one the demo does not implement.
-	missing := cfg.MissingURLs()
-	if *checkConfig {
+		return contractsCommand(ctx, cfg, f.contracts, ops, stdout)
+	case f.checkConfig:
 		fmt.Fprintln(stdout, "configuration OK")
 		return nil
 	}
-	log := newLogger(cfg.Log, stderr)
+	return serve(ctx, cfg, stderr, onListen)
+}
 
-	// The public listener comes first: whether the demo's fault switches
-	// may be served on it depends on where it listens.
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+// flags are the command line's.
+type flags struct {
+	configPath                                      string
+	checkConfig, printRef, printSchema, checkSchema bool
+	baseline, operations                            string
+	checkContracts                                  bool
+	contracts                                       contractFlags
+	explain, variables, operation                   string
+	asJSON                                          bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
+	f := &flags{contracts: contractFlags{}}
+	fs := flag.NewFlagSet("tributary", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.configPath, "config", "", "YAML configuration file (environment variables TRIBUTARY_* override it)")
+	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the configuration and exit")
+	fs.BoolVar(&f.printRef, "print-config-reference", false, "print the configuration reference as Markdown and exit")
+	fs.BoolVar(&f.printSchema, "print-schema", false, "print the public schema (SDL) and exit")
+	fs.BoolVar(&f.checkSchema, "check-schema", false, "compare the schema with -baseline, print the changes, exit 1 on breaking ones")
+	fs.StringVar(&f.baseline, "baseline", "api/schema.graphql", "baseline schema for -check-schema")
+	fs.StringVar(&f.operations, "operations", "", "for -check-schema and -check-contracts: the operations clients use, a trusted-documents manifest (.json) or a directory of .graphql files; "+
+		"-check-schema fails only on changes that break one of them, -check-contracts names the ones each change breaks (default: the configuration's persisted.manifest, if set)")
+	fs.BoolVar(&f.checkContracts, "check-contracts", false, "compare each service's published contract (contract_url, or -contract) with the checked-in one; exit 1 when a change breaks what the graph reads or writes, 2 when a contract cannot be checked")
+	fs.Var(f.contracts, "contract", "for -check-contracts: NAME=PATH|URL, the published contract of service NAME (repeatable; only the services given are checked)")
+	fs.StringVar(&f.explain, "explain", "", "print the plan of the operation in this .graphql file (rounds, backend calls, where keys come from, the cost estimate, the engine) and exit")
+	fs.StringVar(&f.variables, "variables", "", "for -explain: the variables, as a JSON object")
+	fs.StringVar(&f.operation, "operation", "", "for -explain: the operation's name, when the file has several")
+	fs.BoolVar(&f.asJSON, "json", false, "for -explain: print JSON")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
 	}
-	defer ln.Close() // after Serve, a no-op
+	return f, nil
+}
 
-	routes := map[string]http.Handler{}
-	var demoRoutes http.Handler
-	if len(missing) > 0 {
-		backends, err := demo.Start(demo.DefaultDataset(), "127.0.0.1:0")
+// offline runs the commands that need no backend: -explain,
+// -print-config-reference, -print-schema and -check-schema.
+func (f *flags) offline(environ []string, stdout io.Writer) error {
+	if f.explain != "" {
+		cfg, err := config.Load(f.configPath, environ)
 		if err != nil {
-			return fmt.Errorf("start demo backends: %w", err)
+			return err
 		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = backends.Close(sctx)
-		}()
-		backends.SetFaults(demo.Faults{Latency: cfg.Demo.Latency, Jitter: cfg.Demo.Jitter, ErrorRate: cfg.Demo.ErrorRate})
-		urls := backends.URLs()
-		for _, s := range missing {
-			sc := cfg.Service(s)
-			sc.URL = urls[demo.Service(s)]
-			cfg.SetService(s, sc)
-		}
-		demoRoutes = demoAdmin(backends)
-		log.Info("started the demo backends for the services without a URL", "services", missing, "urls", urls)
-		if standIns := backends.StandIns(); len(standIns) > 0 {
-			log.Warn("services without a URL and without a demo implementation run on stand-ins: deterministic data shaped by their contracts (set their url to use the real service)",
-				"services", standIns)
-		}
+		return explainCommand(cfg, f.explain, f.variables, f.operation, f.asJSON, stdout)
 	}
-	// contract_check: the published contracts against the checked-in ones
-	// (for services without a URL, the demo's or the stand-in's own).
-	if err := startContractChecks(ctx, cfg, log); err != nil {
+	if f.printRef {
+		_, err := io.WriteString(stdout, config.Reference())
 		return err
 	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := telemetry.NewMetrics(reg)
-	overBudget := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "tributary_fanout_budget_exceeded_total",
-		Help: "Operations that wanted more backend calls than their fan-out budget (names are in the log).",
-	})
-	reg.MustRegister(overBudget)
-	tp, shutdownTracing, err := telemetry.NewTracerProvider(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = shutdownTracing(sctx)
-	}()
-
-	// With an admin listener, operators' endpoints live there only.
-	admin := http.NewServeMux()
-	if cfg.AdminAddr != "" {
-		admin.Handle("GET /metrics", metrics.Handler())
-		admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-		admin.HandleFunc("/debug/pprof/", pprof.Index)
-		admin.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		admin.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		admin.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		admin.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	} else {
-		routes["GET /metrics"] = metrics.Handler()
-	}
-	// The demo backends' admin endpoints (faults, counters) under
-	// /_demo/pricing/faults, /_demo/catalog/stats, …: anyone who reaches
-	// them can take a service down, so only on the admin listener, or on
-	// the public one when it listens on loopback only. What they answer to
-	// GET changes nothing (the contract -check-contracts reads, the
-	// counters, the faults set): on the public listener always.
-	if demoRoutes != nil {
-		// Each service's contract is read-only and what -check-contracts
-		// fetches by default: on the public listener always.
-		routes["GET /_demo/{service}/openapi.yaml"] = demoRoutes
-		const pattern = "/_demo/{service}/{rest...}"
-		routes["GET "+pattern] = demoRoutes
-		switch {
-		case cfg.AdminAddr != "":
-			admin.Handle(pattern, demoRoutes)
-			log.Info("demo fault injection on the admin listener", "path", "PUT /_demo/{service}/faults")
-		case isLoopback(ln.Addr()):
-			routes[pattern] = demoRoutes
-			log.Info("demo fault injection on the (loopback) public listener", "path", "PUT /_demo/{service}/faults")
-		default:
-			log.Warn("demo fault injection is not served: the public listener is not loopback and there is no admin_addr")
-		}
-	}
-	gw, err := gateway.New(cfg, gateway.Options{
-		Logger:        log,
-		Observer:      metrics,
-		PolicyHooks:   metrics.PolicyHooks(),
-		CacheObserver: metrics,
-		OnRedisError:  metrics.RedisError,
-		OnOperation:   metrics.Operation,
-		Transport:     telemetry.TraceTransport(tp),
-		Extensions:    []graphql.HandlerExtension{metrics.Extension(), telemetry.TracingExtension(tp), telemetry.AccessLogExtension()},
-		// Tracing outside the access log, so log lines carry the trace id.
-		// Probes and scrapes every few seconds would drown the access log.
-		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp),
-			except(telemetry.AccessLog(log), "/healthz", "/readyz", "/metrics")},
-		Routes: routes,
-		// The operation name is in the log line; a label would be unbounded.
-		OnBudgetExceeded: func(string) { overBudget.Inc() },
-	})
-	if err != nil {
-		return err
-	}
-	defer gw.Close()
-	reg.MustRegister(telemetry.CacheCollector(func() []telemetry.CacheSize {
-		var out []telemetry.CacheSize
-		for _, c := range gw.CacheSizes() {
-			out = append(out, telemetry.CacheSize{Cache: c.Cache, Bytes: c.Bytes, Entries: c.Entries})
-		}
-		return out
-	}))
-
-	addrs := listening{Public: ln.Addr()}
-	var adminSrv *http.Server
-	adminErrc := make(chan error, 1)
-	if cfg.AdminAddr != "" {
-		admin.Handle("GET /readyz", gw.ReadyHandler())
-		aln, err := net.Listen("tcp", cfg.AdminAddr)
+	ops := f.operations
+	if f.checkSchema && ops == "" {
+		cfg, err := config.Load(f.configPath, environ)
 		if err != nil {
-			return fmt.Errorf("listen (admin): %w", err)
+			return err
 		}
-		addrs.Admin = aln.Addr()
-		adminSrv = &http.Server{
-			Handler:           admin,
-			ReadHeaderTimeout: 5 * time.Second,
-			// A CPU profile or trace streams for its ?seconds= (30 by
-			// default) before the first byte.
-			WriteTimeout:   2 * time.Minute,
-			IdleTimeout:    120 * time.Second,
-			MaxHeaderBytes: 64 << 10,
-			ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
-		go func() { adminErrc <- adminSrv.Serve(aln) }()
-		log.Info("admin listening", "addr", aln.Addr().String(), "paths", "/metrics /readyz /debug/pprof/")
+		ops = cfg.Persisted.Manifest
 	}
-	if onListen != nil {
-		onListen(addrs, gw)
-	}
-	srv := &http.Server{
-		Handler:           gw,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		// Longer than the request deadline so a partial response can still
-		// be written after it.
-		WriteTimeout:   cfg.RequestTimeout + 10*time.Second,
-		IdleTimeout:    120 * time.Second,
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("tributary listening", "addr", ln.Addr().String(), "playground", "http://"+displayAddr(ln.Addr())+"/")
-
-	select {
-	case err := <-errc:
-		if adminSrv != nil {
-			adminSrv.Close()
-		}
-		return err
-	case err := <-adminErrc:
-		srv.Close()
-		return fmt.Errorf("admin listener: %w", err)
-	case <-ctx.Done():
-	}
-	// Readiness fails first so load balancers stop routing here, then the
-	// listener closes and in-flight requests get the drain time to finish.
-	gw.Drain()
-	log.Info("draining: /readyz now fails", "drain_delay", cfg.DrainDelay, "shutdown_timeout", cfg.ShutdownTimeout)
-	if cfg.DrainDelay > 0 {
-		time.Sleep(cfg.DrainDelay)
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if adminSrv != nil {
-		// After the public listener: /readyz keeps answering "draining"
-		// while in-flight queries finish.
-		defer adminSrv.Close()
-	}
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return schemaCommand(f.checkSchema, f.baseline, ops, stdout)
 }
 
 // except applies mw to every request but those for the given paths.

@@ -6,13 +6,15 @@
 # headless Chromium: GraphiQL renders and runs a query with no request off
 # the gateway's origin; the Fan-out panel shows one row per backend call the
 # demo backends counted, a slowed pricing's timeout and the deadline, and
-# a downed pricing's retries until its circuit opens.
+# a downed pricing's retries until its circuit opens; the Plan view shows the
+# product page's rounds before it runs (no backend call) and, after a run,
+# the planned calls against those the demo backends counted.
 #
 #   bash .ci/browser.sh
 #
 # BROWSER_ARTIFACTS_DIR (default .ci/artifacts, relative to the repository
-# root) receives graphiql.png, fanout-panel.png, fanout-timeout.png and
-# fanout-circuit-open.png.
+# root) receives graphiql.png, fanout-panel.png, fanout-timeout.png,
+# fanout-circuit-open.png, plan-view.png and plan-compare.png.
 # Exits non-zero if any step fails.
 set -euo pipefail
 

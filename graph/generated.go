@@ -217,6 +217,149 @@ var sources = []*ast.Source{
 	{Name: "reviews.graphqls", Input: sourceData("reviews.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "users.graphqls", Input: sourceData("users.graphqls"), BuiltIn: false},
+	{Name: "../internal/compose/directives.graphqls", Input: `# The composition plugin's vocabulary: the directives a schema declares its
+# services, connectors and policies with. internal/compose adds these
+# definitions to the schema itself (gqlgen's InjectSourcesEarly), so the
+# user's graph/*.graphqls never copy them. Each is read once, at generate
+# time, into graph/registry; the gateway enforces it from there.
+# Checked against each service's OpenAPI document and compiled into batched
+# Go by ` + "`" + `go generate ./...` + "`" + `. See docs/adding-a-field.md and
+# docs/directives.md.
+
+"""
+A backend service: ` + "`" + `name` + "`" + ` is its configuration key (` + "`" + `<name>.url` + "`" + `,
+TRIBUTARY_<NAME>_URL) and the ` + "`" + `service` + "`" + ` of its errors and metrics;
+` + "`" + `contract` + "`" + ` its OpenAPI document, relative to the repository root;
+` + "`" + `batchLimit` + "`" + ` the most ids one batch call may carry. ` + "`" + `callerIndependent` + "`" + `
+declares that the service's answers do not depend on who asks: its calls
+then carry no caller headers (no ` + "`" + `forward_headers` + "`" + `, no identity header),
+so concurrent requests of every caller share them and their entity-cache
+entries.
+"""
+directive @source(name: String!, contract: String!, batchLimit: Int = 100, callerIndependent: Boolean = false) repeatable on SCHEMA
+
+"""
+Serves a field from an endpoint of a @source (and so implies which service
+the field costs). ` + "`" + `get` + "`" + ` is the GET path ("/prices", "/users/{id}") or an
+operationId. A batch endpoint takes the keys of every parent in the query
+parameter ` + "`" + `batch` + "`" + `; each answered item is matched back to its key by its
+property ` + "`" + `match` + "`" + `. ` + "`" + `key` + "`" + ` is where the key comes from: ` + "`" + `$this.<property>` + "`" + ` of
+the parent (a list property such as ` + "`" + `$this.relatedIds` + "`" + ` gives a list) or
+` + "`" + `$args.<argument>` + "`" + `. ` + "`" + `params` + "`" + ` are the other parameters as "name: value",
+the value ` + "`" + `$args.<argument>` + "`" + ` or a literal. ` + "`" + `items` + "`" + ` is the answer's property
+holding the items. A list answer is ordered by ` + "`" + `sort` + "`" + ` (properties, ` + "`" + `-` + "`" + ` for
+descending) and cut at ` + "`" + `limit` + "`" + ` ($args.<argument>). ` + "`" + `maxAge` + "`" + ` (seconds)
+keeps the endpoint's answers that long in the entity cache whatever the
+backend's max-age says (` + "`" + `private` + "`" + `, ` + "`" + `no-store` + "`" + ` and ` + "`" + `no-cache` + "`" + ` still win; every
+connector of one endpoint must agree).
+"""
+directive @connect(
+  source: String!
+  get: String!
+  batch: String
+  key: String
+  match: String
+  params: [String!]
+  items: String
+  sort: String
+  limit: String
+  maxAge: Int
+) on FIELD_DEFINITION
+
+"""
+Serves a Mutation field with a write to an endpoint of a @source: ` + "`" + `method` + "`" + `
+(POST, PUT, PATCH, DELETE) and ` + "`" + `path` + "`" + ` name the contract's operation;
+` + "`" + `params` + "`" + ` its path parameters and ` + "`" + `body` + "`" + ` the properties of its JSON body,
+each "name: value" with the value ` + "`" + `$args.<argument>` + "`" + `, ` + "`" + `$caller` + "`" + ` (the
+signed-in caller's id) or a literal. ` + "`" + `go generate` + "`" + ` checks them against the
+contract's requestBody and answers, and the contract's bounds become
+argument checks run before anything is sent. ` + "`" + `invalidates` + "`" + ` names the
+entity-cache keys a successful write makes stale, "<service>:
+$result.<property>" (of the answer), "$args.<argument>" or "$caller". With
+@auth(requires: OWNER_OR_STAFF, owner: "$read.<property>"), ` + "`" + `read` + "`" + ` is the
+GET path of the item, read before anything is written to decide its owner.
+A write is sent with an Idempotency-Key and retried only with it
+(docs/failures.md).
+"""
+directive @write(
+  source: String!
+  method: String!
+  path: String!
+  params: [String!]
+  body: [String!]
+  invalidates: [String!]
+  read: String
+) on FIELD_DEFINITION
+
+"""
+A field computed by hand-written Go. ` + "`" + `needs` + "`" + ` names properties of the type's
+contract item that the Go reads (the model carries them); ` + "`" + `from` + "`" + ` names a
+@connect field of the same type whose data it reads (the fetch plan fetches
+it), computed by ` + "`" + `compute<Type><Field>` + "`" + ` in resolvers/computed.go.
+"""
+directive @computed(needs: [String!], from: String) on FIELD_DEFINITION
+
+"""
+The service a hand-written resolver calls (a @connect field implies its
+source). The cost limit counts one batched call per service per level.
+"""
+directive @service(name: String!) on FIELD_DEFINITION
+
+"The contract property a field is read from, when its name differs."
+directive @map(from: String!) on FIELD_DEFINITION
+
+"""
+Bounds of an argument, checked before anything is fetched or estimated:
+an integer's value, or a list's length. (The contract's minimum and
+maximum of the parameter an argument feeds are its bounds too.)
+"""
+directive @range(min: Int, max: Int) on ARGUMENT_DEFINITION
+
+"""
+How many items a list field returns, for the cost limit: the value of the
+argument ` + "`" + `slicingArgument` + "`" + ` (or the length of a list argument), else
+` + "`" + `assumed` + "`" + `. ` + "`" + `sizedFields` + "`" + ` names the list fields of the returned object that
+the size applies to (for connections).
+"""
+directive @listSize(assumed: Int, slicingArgument: String, sizedFields: [String!]) on FIELD_DEFINITION
+
+"""
+A failure of this field fails its whole root field (null, with the error)
+instead of nulling only this field. Without it, the service's ` + "`" + `critical` + "`" + `
+setting decides.
+"""
+directive @critical on FIELD_DEFINITION
+
+"""
+A failure of this field nulls only this field, whatever the service's
+` + "`" + `critical` + "`" + ` setting. Such a field must be nullable.
+"""
+directive @optional on FIELD_DEFINITION
+
+"""
+When the field's service fails, serve the last value fetched for the same
+key if it is younger than ` + "`" + `staleFor` + "`" + ` (a Go duration such as "10m"). The
+response's extensions.tributary.stale lists what was served stale.
+"""
+directive @fallback(staleFor: String!) on FIELD_DEFINITION
+
+"""
+Who may read a field. Enforced before the field is resolved: a caller who
+may not gets null and a FORBIDDEN error, and no backend is called for it.
+` + "`" + `owner` + "`" + ` (with OWNER_OR_STAFF) is where the owning user's id is:
+"$args.<argument>", "$this.<property>" of the object the field belongs to,
+or for a @write "$read.<property>" of the item its ` + "`" + `read` + "`" + ` fetches.
+"""
+directive @auth(requires: AuthRule!, owner: String) on FIELD_DEFINITION
+
+"Authorization rules of @auth."
+enum AuthRule {
+  "Any authenticated caller."
+  AUTHENTICATED
+  "The user the data belongs to (@auth's ` + "`" + `owner` + "`" + `), or a caller with the staff role."
+  OWNER_OR_STAFF
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 

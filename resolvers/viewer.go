@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/tributary-gw/tributary/graph/model"
+	"github.com/tributary-gw/tributary/internal/auth"
 	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/services/loaders"
 )
@@ -19,15 +20,10 @@ func dashboardFor(ctx context.Context, userID string) (*model.Dashboard, error) 
 	return &model.Dashboard{UserID: userID, User: u}, nil
 }
 
-type subjectKey struct{}
-
-// WithSubject returns ctx for a caller authenticated as subject (a user id).
-func WithSubject(ctx context.Context, subject string) context.Context {
-	return context.WithValue(ctx, subjectKey{}, subject)
-}
-
-// Subject returns the authenticated caller's user id.
+// Subject returns the authenticated caller's user id: the subject of the
+// request's auth.Principal, the one identity carrier (set by the
+// authentication middleware; none for anonymous callers).
 func Subject(ctx context.Context) (string, bool) {
-	s, ok := ctx.Value(subjectKey{}).(string)
-	return s, ok && s != ""
+	p, _ := auth.PrincipalFrom(ctx)
+	return p.Subject, p.Subject != ""
 }

@@ -134,8 +134,7 @@ type AuthRule string
 const (
 	// Any authenticated caller.
 	AuthRuleAuthenticated AuthRule = "AUTHENTICATED"
-	// The user the data belongs to (the field's `userId`/`id` argument, or the
-	// User it is a field of), or a caller with the staff role.
+	// The user the data belongs to (@auth's `owner`), or a caller with the staff role.
 	AuthRuleOwnerOrStaff AuthRule = "OWNER_OR_STAFF"
 )
 

@@ -3,7 +3,6 @@
 package registry
 
 import (
-	"math"
 	"time"
 )
 
@@ -12,26 +11,26 @@ var sources = []Source{
 	{Name: "pricing", Contract: "api/pricing.yaml", BatchLimit: 100, CallerIndependent: true},
 	{Name: "inventory", Contract: "api/inventory.yaml", BatchLimit: 100, CallerIndependent: true},
 	{Name: "reviews", Contract: "api/reviews.yaml", BatchLimit: 100, CallerIndependent: true},
-	{Name: "users", Contract: "api/users.yaml", BatchLimit: 100, CallerIndependent: false},
-	{Name: "orders", Contract: "api/orders.yaml", BatchLimit: 100, CallerIndependent: false},
+	{Name: "users", Contract: "api/users.yaml", BatchLimit: 100},
+	{Name: "orders", Contract: "api/orders.yaml", BatchLimit: 100},
 }
 
 var fields = map[string]map[string]*Field{
 	"Dashboard": {
-		"recentOrders": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true, Planned: true},
-		"reviews":      {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true, Planned: true, PlansResult: true},
+		"recentOrders": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true},
+		"reviews":      {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true, PlansResult: true},
 		"summary":      {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Batch: true, Planned: true},
 	},
 	"DashboardSummary": {
-		"totalSpent": {ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}},
+		"totalSpent": {ListSize: &ListSize{Assumed: 3}},
 	},
 	"Mutation": {
-		"addReview":     {Service: "reviews", Endpoint: "reviews.createReview", Unbatched: true, Auth: "AUTHENTICATED", Write: true, Method: "POST"},
+		"addReview":     {Service: "reviews", Endpoint: "reviews.createReview", Unbatched: true, Auth: "AUTHENTICATED", Args: map[string]Range{"rating": {Min: 1, Max: 5, HasMin: true, HasMax: true}}, Write: true, Method: "POST"},
 		"cancelOrder":   {Service: "orders", Endpoint: "orders.cancelOrder", Unbatched: true, Auth: "OWNER_OR_STAFF", Write: true, Method: "POST", OwnerRead: true},
 		"updateProfile": {Service: "users", Endpoint: "users.updateUser", Unbatched: true, Auth: "AUTHENTICATED", Write: true, Method: "PATCH"},
 	},
 	"Order": {
-		"items": {ListSize: &ListSize{Assumed: 5, SlicingArgument: "", SizedFields: []string(nil)}},
+		"items": {ListSize: &ListSize{Assumed: 5}},
 	},
 	"OrderItem": {
 		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true, Planned: true, PlansResult: true},
@@ -39,16 +38,16 @@ var fields = map[string]map[string]*Field{
 	"Product": {
 		"price":         {Service: "pricing", Endpoint: "prices", Loader: "PricingPricesByProductIds", BatchArgs: []string{"currency"}, Batch: true, Planned: true},
 		"ratingSummary": {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, Batch: true, Planned: true},
-		"related":       {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 20, HasMin: true, List: false}}, Batch: true, PlansResult: true},
-		"reviews":       {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true, Planned: true, PlansResult: true},
+		"related":       {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 20, HasMin: true, HasMax: true}}, Batch: true, PlansResult: true},
+		"reviews":       {Service: "reviews", Endpoint: "reviews.byProductIds", Loader: "ReviewsReviewsByProductIds", StaleFor: 3600 * time.Second, ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true, PlansResult: true},
 		"stock":         {Service: "inventory", Endpoint: "inventory", Loader: "InventoryInventoryByProductIds", Batch: true, Planned: true},
 	},
 	"Query": {
-		"dashboard":     {Service: "users", Auth: "OWNER_OR_STAFF"},
+		"dashboard":     {Service: "users", Auth: "OWNER_OR_STAFF", Owner: Owner{Arg: "userId"}},
 		"me":            {Auth: "AUTHENTICATED"},
 		"product":       {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds"},
-		"products":      {Service: "catalog", Endpoint: "products.list", Loader: "CatalogProductsList", BatchArgs: []string{"first", "after", "category"}, Unbatched: true, ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string{"nodes"}}, Args: map[string]Range{"first": {Min: 1, Max: 100, HasMin: true, List: false}}},
-		"productsByIds": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "ids", SizedFields: []string(nil)}, Args: map[string]Range{"ids": {Min: math.MinInt64, Max: 100, HasMin: false, List: true}}},
+		"products":      {Service: "catalog", Endpoint: "products.list", Loader: "CatalogProductsList", BatchArgs: []string{"first", "after", "category"}, Unbatched: true, ListSize: &ListSize{SlicingArgument: "first", SizedFields: []string{"nodes"}}, Args: map[string]Range{"first": {Min: 1, Max: 100, HasMin: true, HasMax: true}}},
+		"productsByIds": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", ListSize: &ListSize{SlicingArgument: "ids"}, Args: map[string]Range{"ids": {Max: 100, HasMax: true, List: true}}},
 		"user":          {Service: "users", Endpoint: "users", Loader: "UsersUsersByIds"},
 	},
 	"Review": {
@@ -56,10 +55,10 @@ var fields = map[string]map[string]*Field{
 		"product": {Service: "catalog", Endpoint: "products.byIds", Loader: "CatalogProductsByIds", Batch: true, Planned: true, PlansResult: true},
 	},
 	"User": {
-		"email":         {Auth: "OWNER_OR_STAFF"},
-		"lifetimeSpend": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 3, SlicingArgument: "", SizedFields: []string(nil)}, Planned: true},
-		"orders":        {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Planned: true},
-		"reviews":       {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{Assumed: 0, SlicingArgument: "first", SizedFields: []string(nil)}, Args: map[string]Range{"first": {Min: 0, Max: 100, HasMin: true, List: false}}, Batch: true, Planned: true, PlansResult: true},
+		"email":         {Auth: "OWNER_OR_STAFF", Owner: Owner{Prop: "id", Field: "ID"}},
+		"lifetimeSpend": {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", Owner: Owner{Prop: "id", Field: "ID"}, ListSize: &ListSize{Assumed: 3}, Planned: true},
+		"orders":        {Service: "orders", Endpoint: "orders", Loader: "OrdersOrdersByUserIds", Auth: "OWNER_OR_STAFF", Owner: Owner{Prop: "id", Field: "ID"}, ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Planned: true},
+		"reviews":       {Service: "reviews", Endpoint: "reviews.byAuthorIds", Loader: "ReviewsReviewsByAuthorIds", ListSize: &ListSize{SlicingArgument: "first"}, Args: map[string]Range{"first": {Max: 100, HasMin: true, HasMax: true}}, Batch: true, Planned: true, PlansResult: true},
 	},
 	"Viewer": {
 		"dashboard": {Service: "users"},

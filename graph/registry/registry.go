@@ -6,6 +6,8 @@
 package registry
 
 import (
+	"fmt"
+	"reflect"
 	"slices"
 	"time"
 )
@@ -38,6 +40,17 @@ const (
 	Optional
 )
 
+// GoString renders c as the generated registry spells it.
+func (c Criticality) GoString() string {
+	switch c {
+	case Critical:
+		return "Critical"
+	case Optional:
+		return "Optional"
+	}
+	return "ByService"
+}
+
 // ListSize is a list field's size for the cost limit (@listSize).
 type ListSize struct {
 	Assumed         int
@@ -45,12 +58,99 @@ type ListSize struct {
 	SizedFields     []string
 }
 
-// Range is an argument's declared bounds (@range): for an integer its
-// value, for a list its length.
+// Range is an argument's declared bounds (@range, or the contract's
+// minimum/maximum of the parameter the argument feeds): for an integer
+// its value, for a list its length. A bound is set only with its Has….
 type Range struct {
-	Min, Max int64
-	HasMin   bool
-	List     bool
+	Min, Max       int64
+	HasMin, HasMax bool
+	List           bool
+}
+
+// Check is the @range rule, the one place its message is written: "" when
+// n (an integer's value, a list's length) is within r, else what is
+// wrong, to follow the argument's name.
+func (r Range) Check(n int64) string {
+	low, high := r.HasMin && n < r.Min, r.HasMax && n > r.Max
+	if !low && !high {
+		return ""
+	}
+	switch {
+	case r.HasMin && r.HasMax && r.List:
+		return fmt.Sprintf("must hold %d to %d items, got %d", r.Min, r.Max, n)
+	case r.HasMin && r.HasMax:
+		return fmt.Sprintf("must be between %d and %d, got %d", r.Min, r.Max, n)
+	case low && r.List:
+		return fmt.Sprintf("must hold at least %d items, got %d", r.Min, n)
+	case low:
+		return fmt.Sprintf("must be at least %d, got %d", r.Min, n)
+	case r.List:
+		return fmt.Sprintf("must hold at most %d items, got %d", r.Max, n)
+	}
+	return fmt.Sprintf("must be at most %d, got %d", r.Max, n)
+}
+
+// Auth rules (@auth(requires:)).
+const (
+	// Authenticated admits any signed-in caller.
+	Authenticated = "AUTHENTICATED"
+	// OwnerOrStaff admits the user the data belongs to (the field's
+	// Owner) and callers with the staff role.
+	OwnerOrStaff = "OWNER_OR_STAFF"
+)
+
+// Allows is the @auth rule, the one place it is written: whether a caller
+// (subject, "" when not signed in; staff when they hold the staff role)
+// may read data of rule owned by owner ("" when unknown). The fetch plan,
+// the authorizer and the plan engine all decide with it.
+func Allows(rule, subject string, staff bool, owner string) bool {
+	switch {
+	case subject == "":
+		return false
+	case rule == Authenticated:
+		return true
+	case rule == OwnerOrStaff:
+		return staff || owner != "" && owner == subject
+	}
+	return false
+}
+
+// Owner is where an @auth(requires: OWNER_OR_STAFF) field finds the user
+// its data belongs to, as @auth(owner:) declares it and go generate
+// checked against the type: an argument, or a property of the object the
+// field belongs to. The zero value names no owner (only staff pass).
+type Owner struct {
+	// Arg is the argument holding the owner's id ($args.<argument>).
+	Arg string
+	// Prop is the parent's property holding it ($this.<property>), and
+	// Field its Go field in the parent's model.
+	Prop  string
+	Field string
+}
+
+// Of returns the owner's id: from args, or from the parent object (a
+// pointer to the model, or the model; invalid for a root field).
+func (o Owner) Of(args map[string]any, parent reflect.Value) string {
+	if o.Arg != "" {
+		v, _ := args[o.Arg].(string)
+		return v
+	}
+	if o.Field == "" {
+		return ""
+	}
+	for parent.IsValid() && (parent.Kind() == reflect.Pointer || parent.Kind() == reflect.Interface) {
+		if parent.IsNil() {
+			return ""
+		}
+		parent = parent.Elem()
+	}
+	if parent.Kind() != reflect.Struct {
+		return ""
+	}
+	if f := parent.FieldByName(o.Field); f.IsValid() && f.Kind() == reflect.String {
+		return f.String()
+	}
+	return ""
 }
 
 // Field is what the schema declares about one field.
@@ -77,6 +177,10 @@ type Field struct {
 	StaleFor time.Duration
 	// Auth is @auth(requires); empty for a public field.
 	Auth string
+	// Owner is @auth(owner:): where the user the data belongs to is found,
+	// for OWNER_OR_STAFF. A write's owner is read by its resolver instead
+	// (OwnerRead).
+	Owner Owner
 	// ListSize is @listSize; nil without.
 	ListSize *ListSize
 	// Args are the bounds of the field's arguments: declared with @range,
@@ -123,6 +227,16 @@ func Resolved(typeName, field string) bool { return resolved[typeName][field] }
 
 // Sources returns the declared services, in declaration order.
 func Sources() []Source { return slices.Clone(sources) }
+
+// LookupSource returns the declared service name.
+func LookupSource(name string) (Source, bool) {
+	for _, s := range sources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Source{}, false
+}
 
 // Contract returns the OpenAPI document of the named service as it was
 // checked in when the code was generated (nil for an undeclared service).

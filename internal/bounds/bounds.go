@@ -13,14 +13,30 @@ import (
 	"github.com/tributary-gw/tributary/graph/registry"
 )
 
-// Range is an inclusive range: of an Int argument's value, or of a list
-// argument's length.
+// Range is an inclusive range: of an Int argument's value, or (List) of a
+// list argument's length.
 type Range struct {
 	Min, Max int
+	List     bool
 }
 
 // Contains reports whether n is within r.
 func (r Range) Contains(n int64) bool { return n >= int64(r.Min) && n <= int64(r.Max) }
+
+// Check is registry.Range.Check on r: "" when n is within r, else what is
+// wrong (a bound at the edge of GraphQL's Int, or a list's 0, goes
+// unsaid).
+func (r Range) Check(n int64) string {
+	floor := int64(math.MinInt32)
+	if r.List {
+		floor = 0
+	}
+	return registry.Range{
+		Min: int64(r.Min), HasMin: int64(r.Min) > floor,
+		Max: int64(r.Max), HasMax: r.Max < math.MaxInt32,
+		List: r.List,
+	}.Check(n)
+}
 
 // Arg names one argument of one field.
 type Arg struct {
@@ -63,6 +79,8 @@ func of(r registry.Range) Range {
 	if r.HasMin {
 		lo = max(lo, r.Min)
 	}
-	hi = min(hi, r.Max)
-	return Range{Min: int(lo), Max: int(hi)}
+	if r.HasMax {
+		hi = min(hi, r.Max)
+	}
+	return Range{Min: int(lo), Max: int(hi), List: r.List}
 }

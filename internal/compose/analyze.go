@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/standin"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -28,15 +29,12 @@ const (
 	Call
 )
 
-// Source is a @source declaration.
+// Source is a @source declaration: what the registry says of it, and its
+// parsed contract.
 type Source struct {
-	Name       string
-	Contract   string
-	BatchLimit int
-	// CallerIndependent: the service's answers do not depend on the caller.
-	CallerIndependent bool
-	pos               *ast.Position
-	c                 *contract
+	registry.Source
+	pos *ast.Position
+	c   *contract
 }
 
 // Param is a connector parameter other than the key.
@@ -139,7 +137,12 @@ type Graph struct {
 	Writes     []*Write
 	Loaders    []*Loader
 	Models     map[string]*Model
-	Fields     map[string]map[string]*FieldInfo
+	// Fields are the registry's entries, by type and field: the one
+	// description of a field the gateway reads at run time.
+	Fields map[string]map[string]*registry.Field
+	// forced are fields that are not connectors but that the engine needs
+	// as resolvers (see forceResolvers).
+	forced map[string]map[string]bool
 	// resolved lists, per type, the fields gqlgen runs through a resolver
 	// (in a goroutine of their own); filled from gqlgen's data at
 	// generation.
@@ -148,47 +151,6 @@ type Graph struct {
 	// userFields maps, for hand-written models, contract properties to
 	// their Go fields (found by json tag).
 	userFields map[string]map[string]string
-}
-
-// FieldInfo is the registry entry of a field.
-type FieldInfo struct {
-	Service     string
-	Endpoint    string
-	Loader      string
-	BatchArgs   []string
-	Unbatched   bool
-	Criticality string
-	StaleFor    time.Duration
-	Auth        string
-	ListSize    *ListSizeInfo
-	Args        map[string]RangeInfo
-	Batch       bool
-	// Planned: the fetch plan starts the field's look-up as soon as its
-	// parent's key property is known (see planKey).
-	Planned bool
-	// PlansResult: the field's resolver runs the fetch plan of the objects
-	// it fetched, for all its parents at once (planFetched<Type>).
-	PlansResult bool
-	// Write: the field is a @write (Method its HTTP method); OwnerRead: its
-	// owner rule is decided by its resolver, on a read made before the
-	// write.
-	Write     bool
-	Method    string
-	OwnerRead bool
-}
-
-// ListSizeInfo is @listSize.
-type ListSizeInfo struct {
-	Assumed         int
-	SlicingArgument string
-	SizedFields     []string
-}
-
-// RangeInfo is @range.
-type RangeInfo struct {
-	Min, Max       int64
-	HasMin, HasMax bool
-	List           bool
 }
 
 // Errors are every mismatch found, each "file:line:col: message".
@@ -231,7 +193,7 @@ func AnalyzeContracts(schema *ast.Schema, contract func(name, path string) ([]by
 
 func analyze(a *analyzer, schema *ast.Schema) (*Graph, error) {
 	a.failed = map[string]bool{}
-	a.g = &Graph{schema: schema, Models: map[string]*Model{}, Fields: map[string]map[string]*FieldInfo{}}
+	a.g = &Graph{schema: schema, Models: map[string]*Model{}, Fields: map[string]map[string]*registry.Field{}}
 	a.sources()
 	if len(a.errs) > 0 {
 		return nil, a.errs
@@ -282,6 +244,7 @@ func analyze(a *analyzer, schema *ast.Schema) (*Graph, error) {
 		}
 	}
 	a.registry()
+	a.forceResolvers()
 	if len(a.errs) > 0 {
 		return nil, a.errs
 	}
@@ -306,7 +269,7 @@ func (a *analyzer) sources() {
 	}
 	seen := map[string]bool{}
 	for _, d := range dirs.ForNames("source") {
-		s := &Source{Name: argString(d, "name"), Contract: argString(d, "contract"), BatchLimit: 100, pos: d.Position}
+		s := &Source{Source: registry.Source{Name: argString(d, "name"), Contract: argString(d, "contract"), BatchLimit: 100}, pos: d.Position}
 		if v := argString(d, "batchLimit"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
@@ -778,7 +741,7 @@ func (a *analyzer) registry() {
 			continue
 		}
 		for _, f := range def.Fields {
-			fi := &FieldInfo{}
+			fi := &registry.Field{}
 			useful := false
 			if c := byField[name+"."+f.Name]; c != nil {
 				fi.Service, fi.Endpoint, useful = c.Source.Name, c.Loader.Endpoint, true
@@ -791,17 +754,14 @@ func (a *analyzer) registry() {
 					}
 					fi.BatchArgs = append(fi.BatchArgs, p.FromArg)
 					if p.Min != nil || p.Max != nil {
-						r := RangeInfo{Min: -1 << 63, Max: 1<<63 - 1}
+						r := registry.Range{}
 						if p.Min != nil {
 							r.Min, r.HasMin = int64(*p.Min), true
 						}
 						if p.Max != nil {
 							r.Max, r.HasMax = int64(*p.Max), true
 						}
-						if fi.Args == nil {
-							fi.Args = map[string]RangeInfo{}
-						}
-						fi.Args[p.FromArg] = r
+						setRange(fi, p.FromArg, r)
 					}
 				}
 			}
@@ -809,6 +769,14 @@ func (a *analyzer) registry() {
 				fi.Service, fi.Endpoint, fi.Write, fi.Method, useful = w.Source.Name, w.Name, true, w.Method, true
 				fi.Unbatched = true
 				fi.OwnerRead = w.Read != ""
+				// The contract's bounds of an integer the write sends are
+				// the argument's range, checked with every other before
+				// anything runs.
+				for _, c := range w.Checks {
+					if c.Kind == "range" {
+						setRange(fi, c.Arg, registry.Range{Min: c.Lo, HasMin: c.HasLo, Max: c.Hi, HasMax: c.HasHi})
+					}
+				}
 			}
 			if c := computed[name+"."+f.Name]; c != nil {
 				fi.Service, fi.Endpoint, useful = c.From.Source.Name, c.From.Loader.Endpoint, true
@@ -826,9 +794,9 @@ func (a *analyzer) registry() {
 			case f.Directives.ForName("critical") != nil && f.Directives.ForName("optional") != nil:
 				a.errorf(f.Position, "%s.%s: @critical and @optional contradict each other", name, f.Name)
 			case f.Directives.ForName("critical") != nil:
-				fi.Criticality, useful = "Critical", true
+				fi.Criticality, useful = registry.Critical, true
 			case f.Directives.ForName("optional") != nil:
-				fi.Criticality, useful = "Optional", true
+				fi.Criticality, useful = registry.Optional, true
 				if f.Type.NonNull {
 					a.errorf(f.Position, "%s.%s: @optional fields must be nullable", name, f.Name)
 				}
@@ -842,9 +810,10 @@ func (a *analyzer) registry() {
 			}
 			if d := f.Directives.ForName("auth"); d != nil {
 				fi.Auth, useful = argString(d, "requires"), true
+				fi.Owner = a.authOwner(def, f, d, f.Directives.ForName("write") != nil)
 			}
 			if d := f.Directives.ForName("listSize"); d != nil {
-				ls := &ListSizeInfo{SlicingArgument: argString(d, "slicingArgument"), SizedFields: argList(d, "sizedFields")}
+				ls := &registry.ListSize{SlicingArgument: argString(d, "slicingArgument"), SizedFields: argList(d, "sizedFields")}
 				if v := argString(d, "assumed"); v != "" {
 					ls.Assumed, _ = strconv.Atoi(v)
 				}
@@ -858,7 +827,7 @@ func (a *analyzer) registry() {
 				if d == nil {
 					continue
 				}
-				r := RangeInfo{List: arg.Type.Elem != nil}
+				r := registry.Range{List: arg.Type.Elem != nil}
 				if v := argString(d, "min"); v != "" {
 					r.Min, _ = strconv.ParseInt(v, 10, 64)
 					r.HasMin = true
@@ -870,12 +839,13 @@ func (a *analyzer) registry() {
 				if !r.List && arg.Type.Name() != "Int" {
 					a.errorf(d.Position, "%s.%s(%s): @range applies to Int arguments and lists", name, f.Name, arg.Name)
 				}
-				if fi.Args == nil {
-					fi.Args = map[string]RangeInfo{}
+				if r.HasMin && r.HasMax && r.Min > r.Max {
+					a.errorf(d.Position, "%s.%s(%s): @range(min: %d, max: %d) admits nothing", name, f.Name, arg.Name, r.Min, r.Max)
 				}
-				fi.Args[arg.Name], useful = r, true
+				setRange(fi, arg.Name, r)
+				useful = true
 			}
-			if fi.Service != "" && f.Type.NonNull && fi.Criticality != "Critical" {
+			if fi.Service != "" && f.Type.NonNull && fi.Criticality != registry.Critical {
 				a.errorf(f.Position, "%s.%s is served by %s on its own but non-null: a failure would null its parent; make it nullable (or @critical)", name, f.Name, fi.Service)
 			}
 			if fi.StaleFor > 0 && fi.Service == "" {
@@ -883,12 +853,34 @@ func (a *analyzer) registry() {
 			}
 			if useful {
 				if a.g.Fields[name] == nil {
-					a.g.Fields[name] = map[string]*FieldInfo{}
+					a.g.Fields[name] = map[string]*registry.Field{}
 				}
 				a.g.Fields[name][f.Name] = fi
 			}
 		}
 	}
+}
+
+// setRange records r as a bound of fi's argument arg: @range and the
+// contract's bounds of the parameter it feeds together (the narrower of
+// each).
+func setRange(fi *registry.Field, arg string, r registry.Range) {
+	if fi.Args == nil {
+		fi.Args = map[string]registry.Range{}
+	}
+	old, ok := fi.Args[arg]
+	if !ok {
+		fi.Args[arg] = r
+		return
+	}
+	if r.HasMin && (!old.HasMin || r.Min > old.Min) {
+		old.Min, old.HasMin = r.Min, true
+	}
+	if r.HasMax && (!old.HasMax || r.Max < old.Max) {
+		old.Max, old.HasMax = r.Max, true
+	}
+	old.List = old.List || r.List
+	fi.Args[arg] = old
 }
 
 // batchField reports whether the generated resolver of a field of typeName

@@ -21,7 +21,7 @@ func schemaWith(t *testing.T, name, sdl string) *ast.Schema {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("schema files: %v", err)
 	}
-	var sources []*ast.Source
+	sources := []*ast.Source{compose.Vocabulary()}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

@@ -38,8 +38,9 @@ type Plugin struct {
 }
 
 var (
-	_ plugin.ConfigMutator = (*Plugin)(nil)
-	_ plugin.CodeGenerator = (*Plugin)(nil)
+	_ plugin.EarlySourcesInjector = (*Plugin)(nil)
+	_ plugin.ConfigMutator        = (*Plugin)(nil)
+	_ plugin.CodeGenerator        = (*Plugin)(nil)
 )
 
 // New returns the plugin for the module rooted at root (contracts are
@@ -68,7 +69,7 @@ func (p *Plugin) MutateConfig(cfg *config.Config) error {
 	p.g = g
 	// The gateway reads what these mean from the registry; nothing runs
 	// them per field at execution.
-	for _, d := range []string{"source", "connect", "computed", "write", "map", "range", "service", "listSize", "critical", "optional", "fallback", "auth"} {
+	for _, d := range directiveNames() {
 		cfg.Directives[d] = config.DirectiveConfig{SkipRuntime: true}
 	}
 	if err := p.userModels(cfg); err != nil {
@@ -92,6 +93,20 @@ func (p *Plugin) MutateConfig(cfg *config.Config) error {
 	}
 	for _, c := range g.Computed {
 		set(c.Type, c.Field, batchField(c.Type, c.def))
+	}
+	// Fields the engine needs as resolvers though no connector serves
+	// them: the plugin decides, the schema carries no hint.
+	for _, t := range sortedKeys(g.forced) {
+		for _, f := range sortedKeys(g.forced[t]) {
+			e := cfg.Models[t]
+			if e.Fields == nil {
+				e.Fields = map[string]config.TypeMapField{}
+			}
+			tf := e.Fields[f]
+			tf.Resolver = true
+			e.Fields[f] = tf
+			cfg.Models[t] = e
+		}
 	}
 
 	mg := modelgen.New().(*modelgen.Plugin)

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/templates"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Generated reports whether the generator writes the resolver of
@@ -30,15 +33,10 @@ func (g *Graph) Generated(typeName, field string) bool {
 }
 
 // passthrough reports a mapped field that needs a resolver only so that it
-// runs concurrently (@goField(forceResolver: true)).
+// runs concurrently (see forceResolvers): its resolver returns the model's
+// field.
 func (g *Graph) passthrough(typeName, field string) bool {
-	def := g.schema.Types[typeName]
-	f := def.Fields.ForName(field)
-	if f == nil {
-		return false
-	}
-	d := f.Directives.ForName("goField")
-	if d == nil || argString(d, "forceResolver") != "true" {
+	if !g.forced[typeName][field] {
 		return false
 	}
 	m := g.Models[typeName]
@@ -219,28 +217,9 @@ func (g *Graph) genPrep(w *writer, c *Connector) {
 	}
 	w.p("\n// %s checks the arguments of %s.%s and encodes its parameters.", prepFunc(c), c.Type, c.Field)
 	w.p("func %s(args map[string]any) (string, error) {", prepFunc(c))
-	fi := g.Fields[c.Type][c.Field]
-	if len(c.Params) == 0 && (fi == nil || len(fi.Args) == 0) {
-		w.p("\treturn \"\", nil\n}")
-		return
-	}
-	if fi != nil {
-		for _, a := range sortedKeys(fi.Args) {
-			r := fi.Args[a]
-			if r.List {
-				w.p("\tif err := connect.CheckLen(%q, args[%q], %d); err != nil {\n\t\treturn \"\", err\n\t}", a, a, r.Max)
-				continue
-			}
-			lo, hi := "math.MinInt64", "math.MaxInt64"
-			if r.HasMin {
-				lo = fmt.Sprint(r.Min)
-			}
-			if r.HasMax {
-				hi = fmt.Sprint(r.Max)
-			}
-			w.p("\tif err := connect.CheckRange(%q, args[%q], %s, %s); err != nil {\n\t\treturn \"\", err\n\t}", a, a, lo, hi)
-		}
-	}
+	// The arguments' ranges (@range, the contract's minimum and maximum)
+	// are checked once, before the operation runs (gateway limits, from
+	// the registry).
 	if len(c.Params) == 0 {
 		w.p("\treturn \"\", nil\n}")
 		return
@@ -255,8 +234,6 @@ func (g *Graph) genPrep(w *writer, c *Connector) {
 		if p.Pattern != "" {
 			w.p("\t\tif err := connect.CheckPattern(%q, v, pattern%s%s, %q); err != nil {\n\t\t\treturn \"\", err\n\t\t}", p.FromArg, c.Type, templates.ToGo(c.Field)+templates.ToGo(p.Name), ep)
 		}
-		// The contract's minimum and maximum are the argument's bounds in
-		// the registry, checked above.
 		if len(p.Enum) > 0 {
 			w.p("\t\tif !slices.Contains(%#v, v) {\n\t\t\treturn \"\", connect.InputError(\"%s must be one of %s, got %%q\", v)\n\t\t}", p.Enum, p.FromArg, strings.Join(p.Enum, ", "))
 		}
@@ -521,11 +498,6 @@ func (g *Graph) loaderHasParams(l *Loader) bool {
 // every selected child field keyed by that property starts its look-up now
 // (a forbidden one never does), so it joins the current round.
 func (g *Graph) genPlan(w *writer, k planKey, fields []string) {
-	def := g.schema.Types[k.typeName]
-	owner := "id"
-	if m := g.Models[k.typeName]; m != nil && (m.Hidden["userId"] || hasProp(m, "userId")) {
-		owner = "userId"
-	}
 	w.p("\n// %s starts, for %ss whose %s is known before they are fetched, the", planFunc(k), k.typeName, k.prop)
 	w.p("// look-ups of their selected fields keyed by it: %s.", strings.Join(fields, ", "))
 	w.p("func %s(ctx context.Context, ids []string) {", planFunc(k))
@@ -535,7 +507,6 @@ func (g *Graph) genPlan(w *writer, k planKey, fields []string) {
 	w.p("\t\tswitch f.Name {")
 	sort.Strings(fields)
 	for _, name := range fields {
-		fd := def.Fields.ForName(name)
 		c := g.connector(k.typeName, name)
 		var q string
 		if c != nil {
@@ -559,27 +530,19 @@ func (g *Graph) genPlan(w *writer, k planKey, fields []string) {
 			w.p("\t\t\t%s", q)
 		}
 		check := ""
-		if d := fd.Directives.ForName("auth"); d != nil {
-			rule := argString(d, "requires")
+		if fi := g.Fields[k.typeName][name]; fi != nil && fi.Auth != "" {
+			// The field's @auth, decided by the one rule
+			// (registry.Allows) with the owner @auth(owner:) names.
 			switch {
-			case rule == "OWNER_OR_STAFF" && owner == k.prop:
-				check = fmt.Sprintf("if !l.Allowed(ctx, %q, id) {\n\t\t\t\t\tcontinue\n\t\t\t\t}\n\t\t\t\t", rule)
-			case rule == "OWNER_OR_STAFF":
-				w.p("\t\t\tcontinue // the owner is not known from %s", k.prop)
+			case fi.Auth != registry.OwnerOrStaff:
+				w.p("\t\t\tif !l.Allowed(ctx, %q, \"\") {\n\t\t\t\tcontinue\n\t\t\t}", fi.Auth)
+			case fi.Owner.Prop == k.prop:
+				check = fmt.Sprintf("if !l.Allowed(ctx, %q, id) {\n\t\t\t\t\tcontinue\n\t\t\t\t}\n\t\t\t\t", fi.Auth)
 			default:
-				w.p("\t\t\tif !l.Allowed(ctx, %q, \"\") {\n\t\t\t\tcontinue\n\t\t\t}", rule)
+				w.p("\t\t\tcontinue // the owner (%s) is not known from %s", cmp.Or(fi.Owner.Prop, fi.Owner.Arg), k.prop)
 			}
 		}
 		w.p("\t\t\tfor _, id := range ids {\n\t\t\t\t%sl.%s.Load(ctx, connect.Key{ID: id, Query: q})\n\t\t\t}", check, c.Loader.Name)
 	}
 	w.p("\t\t}\n\t}\n}")
-}
-
-func hasProp(m *Model, prop string) bool {
-	for _, p := range m.Props {
-		if p == prop {
-			return true
-		}
-	}
-	return false
 }

@@ -542,17 +542,29 @@ func (a *analyzer) writeStale(w *Write, f *ast.FieldDefinition, d *ast.Directive
 }
 
 func (a *analyzer) writeOwner(w *Write, d *ast.Directive, where string, pos *ast.Position) {
-	read, owner := argString(d, "read"), argString(d, "owner")
+	read, owner := argString(d, "read"), ""
+	if ad := w.def.Directives.ForName("auth"); ad != nil {
+		owner = argString(ad, "owner")
+		if arg := ad.Arguments.ForName("owner"); arg != nil && arg.Value != nil {
+			pos = arg.Value.Position
+		}
+	}
 	switch {
 	case w.Auth == "OWNER_OR_STAFF" && (read == "" || owner == ""):
-		a.errorf(pos, "%s: @auth(requires: OWNER_OR_STAFF) on a write needs read: (the GET path of the item) and owner: (its property naming the owning user): the owner is decided before anything is written", where)
+		a.errorf(pos, "%s: @auth(requires: OWNER_OR_STAFF) on a write needs @write(read:) (the GET path of the item) and @auth(owner: \"$read.<property>\") (its property naming the owning user): the owner is decided before anything is written", where)
 		return
 	case read == "" && owner == "":
 		return
 	case w.Auth != "OWNER_OR_STAFF":
-		a.errorf(pos, "%s: @write read/owner decide an owner; add @auth(requires: OWNER_OR_STAFF)", where)
+		a.errorf(pos, "%s: @write(read:) reads the item to decide its owner; add @auth(requires: OWNER_OR_STAFF, owner: \"$read.<property>\")", where)
 		return
 	}
+	prop, ok := strings.CutPrefix(owner, "$read.")
+	if !ok || prop == "" {
+		a.errorf(pos, "%s: @auth(owner: %q): a write's owner is \"$read.<property>\" of the item @write(read:) reads", where, owner)
+		return
+	}
+	owner = prop
 	op, err := w.Source.c.find(read)
 	if err != nil {
 		a.errorf(pos, "%s: @write read %q: %v", where, read, err)
@@ -578,10 +590,10 @@ func (a *analyzer) writeOwner(w *Write, d *ast.Directive, where string, pos *ast
 	p := resp.Value.Properties[owner]
 	switch {
 	case p == nil:
-		a.errorf(pos, "%s: @write owner %q: the answer of GET %s (%s) has no property %q%s", where, owner, op.path, schemaName(resp), owner, suggest(owner, propNames(resp.Value)))
+		a.errorf(pos, "%s: @auth(owner: \"$read.%s\"): the answer of GET %s (%s) has no property %q%s", where, owner, op.path, schemaName(resp), owner, suggest(owner, propNames(resp.Value)))
 		return
 	case !is(p.Value, "string") || !contains(resp.Value.Required, owner):
-		a.errorf(pos, "%s: @write owner %q: %s.%s is %s%s; the owner is a required string (a user id)", where, owner, schemaName(resp), owner, describe(p.Value), optionalNote(resp.Value, owner))
+		a.errorf(pos, "%s: @auth(owner: \"$read.%s\"): %s.%s is %s%s; the owner is a required string (a user id)", where, owner, schemaName(resp), owner, describe(p.Value), optionalNote(resp.Value, owner))
 		return
 	}
 	w.Read, w.ReadName, w.Owner = op.path, w.Source.Name+"."+op.name(), owner
@@ -661,14 +673,7 @@ func (g *Graph) genWrite(out *writer, w *Write, f *codegen.Field) {
 		var call string
 		switch c.Kind {
 		case "range":
-			lo, hi := strconv.FormatInt(c.Lo, 10), strconv.FormatInt(c.Hi, 10)
-			if !c.HasLo {
-				lo = "math.MinInt64"
-			}
-			if !c.HasHi {
-				hi = "math.MaxInt64"
-			}
-			call = fmt.Sprintf("connect.CheckRange(%q, %s, %s, %s)", c.Arg, arg, lo, hi)
+			continue // the argument's range in the registry, checked before the operation runs
 		case "length":
 			call = fmt.Sprintf("connect.CheckLength(%q, %s, %d, %d)", c.Arg, arg, c.Lo, c.Hi)
 		case "enum":

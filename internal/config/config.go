@@ -61,12 +61,13 @@ type Config struct {
 	SchemaEndpoint  bool          `koanf:"schema_endpoint" doc:"Serve the schema as SDL at GET /schema.graphql (for trusted networks; independent of introspection)."`
 	MaxBodyBytes    int64         `koanf:"max_body_bytes" doc:"Largest accepted request body, in bytes."`
 	FanoutReport    bool          `koanf:"fanout_report" doc:"Allow clients to ask for the fan-out report (header X-Tributary-Report: 1) in extensions.tributary.fanout."`
+	PlanReport      bool          `koanf:"plan_report" doc:"Allow clients to ask for the operation's plan (header X-Tributary-Plan: 1 with the response, only: plan without running) in extensions.tributary.plan; the request passes the same limits, trusted documents and authentication as a query."`
 	FallbackEntries int           `koanf:"fallback_entries" doc:"Size of the cache of last good values that @fallback fields serve when their service fails (0: no fallbacks)."`
 	Engine          string        `koanf:"engine" doc:"plan (queries run from a plan made once per operation, written directly; what the plan does not cover falls back to gqlgen's executor) or gqlgen (every operation on gqlgen's executor). Metric tributary_operations_total{engine}."`
 
 	// Profile "production" changes defaults: introspection, the schema
-	// endpoint, the playground and the fan-out report off, JSON logs.
-	Profile string `koanf:"profile" doc:"development or production (production: introspection, /schema.graphql, the playground and the fan-out report default to off, logs to JSON)."`
+	// endpoint, the playground, the fan-out report and the plan report off, JSON logs.
+	Profile string `koanf:"profile" doc:"development or production (production: introspection, /schema.graphql, the playground, the fan-out and plan reports default to off, logs to JSON)."`
 
 	Batch     BatchConfig     `koanf:"batch"`
 	Log       LogConfig       `koanf:"log"`
@@ -258,6 +259,7 @@ func Default() Config {
 		Playground:      true,
 		SchemaEndpoint:  true,
 		FanoutReport:    true, // the playground's Fan-out panel asks for it
+		PlanReport:      true, // and its Plan view for this
 		Auth: AuthConfig{
 			Mode: "off", JWKSRefresh: 5 * time.Minute, Leeway: 30 * time.Second,
 			RolesClaim: "roles", StaffRole: "support", AllowAnonymous: true,
@@ -464,6 +466,7 @@ var productionDefaults = map[string]any{
 	"schema_endpoint": false,
 	"playground":      false,
 	"fanout_report":   false,
+	"plan_report":     false,
 	"log.format":      "json",
 }
 
@@ -675,7 +678,7 @@ func (c *Config) Validate() []error {
 			bad(s+".contract_url", "must be an absolute http(s) URL or a file path, got %q", sc.ContractURL)
 		}
 	}
-	_ = missing // served by the demo backends where they implement the service (server.go)
+	_ = missing // served by the demo backends where they implement the service (serve.go: startDemo)
 	for key, v := range map[string]int{"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_tokens": c.Limits.MaxTokens, "limits.max_backend_calls": c.Limits.MaxBackendCalls,
 		"limits.max_items": c.Limits.MaxItems, "limits.max_introspection_items": c.Limits.MaxIntrospectionItems,

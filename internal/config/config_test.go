@@ -54,7 +54,7 @@ func TestProductionProfileChangesDefaultsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Introspection || c.SchemaEndpoint || c.FanoutReport || c.Log.Format != "json" {
+	if c.Introspection || c.SchemaEndpoint || c.FanoutReport || c.PlanReport || c.Log.Format != "json" {
 		t.Errorf("production defaults not applied: %+v", c)
 	}
 	if !c.Playground {

@@ -106,26 +106,6 @@ func ArgLen(v any) int {
 	return 0
 }
 
-// CheckRange checks an integer argument against its declared bounds.
-func CheckRange(name string, v any, lo, hi int64) error {
-	n, ok := ArgInt(v)
-	if !ok {
-		return nil // null, or not an integer: validation reports that
-	}
-	if n < lo || n > hi {
-		return InputError("%s must be between %d and %d, got %d", name, lo, hi, n)
-	}
-	return nil
-}
-
-// CheckLen checks a list argument's length against its declared bound.
-func CheckLen(name string, v any, hi int) error {
-	if n := ArgLen(v); n > hi {
-		return InputError("%s: at most %d, got %d", name, hi, n)
-	}
-	return nil
-}
-
 // CheckPattern checks a string parameter against the contract's pattern.
 func CheckPattern(name, value string, re *regexp.Regexp, endpoint string) error {
 	if !re.MatchString(value) {

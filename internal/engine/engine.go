@@ -157,17 +157,22 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 		return e.ExecutableSchema.Exec(ctx)
 	}
 	e.count(Plan)
-	done := false
+	var r *run
 	return func(ctx context.Context) *graphql.Response {
-		if done {
-			return nil
+		if r != nil {
+			return r.next(ctx) // @defer's later payloads
 		}
-		done = true
-		r := &run{e: e, pl: pl, oc: oc, ctx: ctx, dispatch: dispatch, roots: map[*node]rootState{}}
-		r.base = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Query"})
+		r = &run{e: e, pl: pl, oc: oc, ctx: ctx, dispatch: dispatch, roots: map[*node]rootState{}}
+		r.baseFC = &graphql.FieldContext{Object: "Query"}
+		r.base = graphql.WithFieldContext(ctx, r.baseFC)
 		root := r.execute()
 		w := writer{r: r, buf: make([]byte, 0, 512)}
-		return &graphql.Response{Data: w.data(root)}
+		resp := &graphql.Response{Data: w.data(root)}
+		if len(r.deferred.waiting) > 0 {
+			hasNext := true
+			resp.HasNext = &hasNext
+		}
+		return resp
 	}
 }
 
@@ -270,8 +275,11 @@ func shapeKey(vars []string, values map[string]any) string {
 	for _, v := range vars {
 		b.WriteString(v)
 		b.WriteByte('=')
-		if x, ok := values[v].(bool); ok {
+		switch x := values[v].(type) {
+		case bool:
 			b.WriteString(strconv.FormatBool(x))
+		case string: // a @defer label
+			b.WriteString(strconv.Quote(x))
 		}
 		b.WriteByte(';')
 	}

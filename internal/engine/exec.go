@@ -27,6 +27,13 @@ type run struct {
 	calls  int
 	// roots are the root fields' critical states.
 	roots map[*node]rootState
+	// baseFC is the root type's field context (base carries it); idleFn
+	// and wakeFn are r.idle and the wake hook, made once per run rather
+	// than once per call.
+	baseFC         *graphql.FieldContext
+	idleFn, wakeFn func()
+	// deferred is what @defer delivers later (defer.go).
+	deferred deferred
 }
 
 // rootState is a root field's context (carrying its critical state) and
@@ -41,11 +48,18 @@ type rootState struct {
 // list at a time (their errors and stale answers are reported by index in
 // it), so a group is what a batch call covers.
 type group struct {
-	node   *node
-	list   bool
-	objs   []reflect.Value // the objects; invalid (zero) Values are nulls
-	slice  reflect.Value   // the list as the resolver returned it (list groups)
-	frames []frame         // where the group's field is in the response
+	node  *node
+	list  bool
+	objs  []reflect.Value  // the objects; invalid (zero) Values are nulls
+	one   [1]reflect.Value // objs of a group of one object
+	slice reflect.Value    // the list as the resolver returned it (list groups)
+	// fc is the field context of the group's field, its Parent chain the
+	// path above it (nil for the root group); elemFC caches, for list
+	// groups, the context of each element asked for. Resolver calls share
+	// this chain instead of each building its path again.
+	fc     *graphql.FieldContext
+	elemFC []*elemContext
+	fcv    graphql.FieldContext // what fc points to (one allocation with the group)
 	// root is the context of the root field the group is under (it carries
 	// the root field's critical state).
 	root context.Context
@@ -76,9 +90,11 @@ type call struct {
 	i   int // the parent's index; -1 for a batch call over the group
 	ctx context.Context
 	in  []reflect.Value
-	out reflect.Value
-	err error
-	pan any
+	// ctxSlot is set when in[0] is left for the context (see params).
+	ctxSlot bool
+	out     reflect.Value
+	err     error
+	pan     any
 }
 
 // panicked is a resolver's panic, reported as gqlgen reports it.
@@ -87,9 +103,20 @@ type panicked struct{ v any }
 func (p panicked) Error() string { return fmt.Sprint(p.v) }
 
 func (r *run) execute() *group {
-	rootGroup := &group{node: r.pl.root, objs: []reflect.Value{reflect.ValueOf(struct{}{})}, root: r.base}
+	r.idleFn = r.idle
+	r.wakeFn = func() { r.active.Add(1) }
+	rootGroup := &group{node: r.pl.root, root: r.base}
+	rootGroup.one[0] = reflect.ValueOf(struct{}{})
+	rootGroup.objs = rootGroup.one[:]
 	var start []*call
 	r.expand(rootGroup, &start)
+	r.drive(start)
+	return rootGroup
+}
+
+// drive runs calls and the calls their answers allow, round by round,
+// until none is left.
+func (r *run) drive(start []*call) {
 	done := make(chan *call)
 	inflight := 0
 	// The coordinator holds a unit while it starts calls, so the loaders
@@ -116,7 +143,6 @@ func (r *run) execute() *group {
 	// Keys asked ahead for fields that never ran (their parents were null)
 	// go out now, as the scheduler sends them when its count reaches zero.
 	r.dispatch()
-	return rootGroup
 }
 
 // launch starts a resolver call. A call holds a unit of r.active while it
@@ -127,7 +153,7 @@ func (r *run) execute() *group {
 func (r *run) launch(c *call, done chan<- *call) {
 	r.calls++
 	r.active.Add(1)
-	ctx := r.e.cfg.Runtime.OnWait(c.ctx, r.idle, func() { r.active.Add(1) })
+	ctx := r.e.cfg.Runtime.OnWait(c.ctx, r.idleFn, r.wakeFn)
 	go func() {
 		r.invoke(c, ctx)
 		done <- c
@@ -159,73 +185,95 @@ func (r *run) expand(g *group, calls *[]*call) {
 	if present == 0 {
 		return
 	}
+	// One backing array per kind for all the fields of the group: a group
+	// is often one object or a short list, and each slice its own
+	// allocation was most of what a group cost.
+	no, nc := len(g.objs), len(g.node.execChildren)
+	vals, errs := make([]reflect.Value, no*nc), make([]error, no*nc)
+	var subs []*group
+	var batchErr []bool
 	for _, c := range g.node.execChildren {
 		fr := &g.res[c.slot]
-		fr.vals = make([]reflect.Value, len(g.objs))
-		fr.errs = make([]error, len(g.objs))
+		fr.vals, vals = vals[:no:no], vals[no:]
+		fr.errs, errs = errs[:no:no], errs[no:]
 		if c.leaf == notLeaf {
-			fr.subs = make([]*group, len(g.objs))
-		}
-		if c.src != fromResolver {
-			for i, o := range g.objs {
-				if !o.IsValid() {
-					continue
-				}
-				if err := r.authorize(g.root, c, argSet{}, o); err != nil {
-					fr.errs[i] = err
-					continue
-				}
-				r.setValue(g, i, c, r.read(o, c), calls)
+			if subs == nil {
+				subs = make([]*group, no*nc)
 			}
-			continue
+			fr.subs, subs = subs[:no:no], subs[no:]
 		}
-		args, argErr := r.argValues(c)
-		b := c.res
-		if b.batch {
-			fr.batchErr = make([]bool, len(g.objs))
+		if c.src == fromResolver && c.res.batch {
+			if batchErr == nil {
+				batchErr = make([]bool, no*nc)
+			}
+			fr.batchErr, batchErr = batchErr[:no:no], batchErr[no:]
 		}
-		switch {
-		case b.root:
-			ctx, rootErr := r.e.cfg.Runtime.WithRoot(r.base)
-			r.roots[c] = rootState{ctx, rootErr}
-			if err := r.authorize(ctx, c, args, reflect.Value{}); err != nil {
-				fr.errs[0] = err
+		if len(c.deferIn) > 0 {
+			continue // runs in a later phase (defer.go)
+		}
+		r.expandField(g, c, fr, calls)
+	}
+}
+
+// expandField prepares field c of a group's objects, its results going
+// to fr.
+func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
+	if c.src != fromResolver {
+		for i, o := range g.objs {
+			if !o.IsValid() {
 				continue
 			}
-			cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, nil, c, args)}
+			if err := r.authorize(g.root, c, argSet{}, o); err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			r.setValue(g, i, c, r.read(o, c), calls)
+		}
+		return
+	}
+	args, argErr := r.argValues(c)
+	b := c.res
+	switch {
+	case b.root:
+		ctx, rootErr := r.e.cfg.Runtime.WithRoot(r.base)
+		r.roots[c] = rootState{ctx, rootErr}
+		if err := r.authorize(ctx, c, args, reflect.Value{}); err != nil {
+			fr.errs[0] = err
+			return
+		}
+		cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, r.baseFC, c, args)}
+		cl.err = argErr
+		cl.in = args.in
+		r.queue(cl, calls)
+	case b.batch:
+		var parents reflect.Value
+		if g.list {
+			parents = g.slice
+		} else {
+			parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
+			parents.Index(0).Set(g.objs[0])
+		}
+		first := 0
+		for first < len(g.objs) && !g.objs[first].IsValid() {
+			first++
+		}
+		cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.objFC(g, first), c, args)}
+		cl.err = argErr
+		cl.in, cl.ctxSlot = r.params(parents, args.in), true
+		r.queue(cl, calls)
+	default:
+		for i, o := range g.objs {
+			if !o.IsValid() {
+				continue
+			}
+			if err := r.authorize(g.root, c, args, o); err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.objFC(g, i), c, args)}
 			cl.err = argErr
-			cl.in = args.in
+			cl.in, cl.ctxSlot = r.params(o, args.in), true
 			r.queue(cl, calls)
-		case b.batch:
-			var parents reflect.Value
-			if g.list {
-				parents = g.slice
-			} else {
-				parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
-				parents.Index(0).Set(g.objs[0])
-			}
-			first := 0
-			for first < len(g.objs) && !g.objs[first].IsValid() {
-				first++
-			}
-			cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.elemFrames(g, first), c, args)}
-			cl.err = argErr
-			cl.in = append([]reflect.Value{parents}, args.in...)
-			r.queue(cl, calls)
-		default:
-			for i, o := range g.objs {
-				if !o.IsValid() {
-					continue
-				}
-				if err := r.authorize(g.root, c, args, o); err != nil {
-					fr.errs[i] = err
-					continue
-				}
-				cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.elemFrames(g, i), c, args)}
-				cl.err = argErr
-				cl.in = append([]reflect.Value{o}, args.in...)
-				r.queue(cl, calls)
-			}
 		}
 	}
 }
@@ -251,8 +299,14 @@ func (r *run) invoke(c *call, ctx context.Context) {
 			c.pan = p
 		}
 	}()
-	in := make([]reflect.Value, 0, len(c.in)+1)
-	in = append(append(in, reflect.ValueOf(ctx)), c.in...)
+	var in []reflect.Value
+	if c.ctxSlot {
+		in = c.in
+		in[0] = reflect.ValueOf(ctx)
+	} else {
+		in = make([]reflect.Value, 0, len(c.in)+1)
+		in = append(append(in, reflect.ValueOf(ctx)), c.in...)
+	}
 	out := c.n.res.fn.Call(in)
 	c.out = out[0]
 	if e := out[1]; !e.IsNil() {
@@ -317,14 +371,17 @@ func (r *run) settle(c *call, next *[]*call) {
 func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call) {
 	fr := &g.res[n.slot]
 	fr.vals[i] = v
-	if n.leaf != notLeaf || !n.exec {
+	if n.leaf != notLeaf || len(n.execChildren) == 0 {
+		// Nothing below runs a resolver: the writer reads the value itself.
 		return
 	}
 	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.IsNil() {
 		return
 	}
-	frames := append(r.elemFrames(g, i), frame{n: n, idx: -1})
-	sub := &group{node: n, frames: frames, root: g.root}
+	sub := &group{node: n, root: g.root, fcv: graphql.FieldContext{
+		Parent: r.objFC(g, i), Object: n.object, Field: n.field, IsMethod: n.src != fromField, IsResolver: n.src == fromResolver,
+	}}
+	sub.fc = &sub.fcv
 	if g.node == r.pl.root {
 		sub.root = r.roots[n].ctx
 	}
@@ -337,26 +394,55 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 			}
 		}
 	} else {
-		sub.objs = []reflect.Value{v}
+		sub.one[0] = v
+		sub.objs = sub.one[:]
 	}
 	fr.subs[i] = sub
 	r.expand(sub, calls)
 }
 
-// elemFrames is the path of object i of g.
-func (r *run) elemFrames(g *group, i int) []frame {
-	if !g.list {
-		return g.frames
+// objFC is the field context of object i of g: the path resolver calls
+// on it hang under. List elements' contexts are made when first asked for.
+func (r *run) objFC(g *group, i int) *graphql.FieldContext {
+	if g.fc == nil {
+		return r.baseFC
 	}
-	out := make([]frame, len(g.frames), len(g.frames)+2)
-	copy(out, g.frames)
-	return append(out, frame{n: g.node, idx: i})
+	if !g.list {
+		return g.fc
+	}
+	if g.elemFC == nil {
+		g.elemFC = make([]*elemContext, len(g.objs))
+	}
+	if g.elemFC[i] == nil {
+		e := &elemContext{idx: i}
+		e.fc = graphql.FieldContext{Parent: g.fc, Index: &e.idx}
+		g.elemFC[i] = e
+	}
+	return &g.elemFC[i].fc
 }
 
-// read reads a property of an object: a struct field or a method.
+// elemContext is a list element's field context and the index it points
+// to, allocated together.
+type elemContext struct {
+	fc  graphql.FieldContext
+	idx int
+}
+
+// params is a resolver's parameters after the context: the parent (or
+// parents) and the arguments, with slot 0 left for the context (invoke).
+func (r *run) params(parent reflect.Value, args []reflect.Value) []reflect.Value {
+	in := make([]reflect.Value, 2+len(args))
+	in[1] = parent
+	copy(in[2:], args)
+	return in
+}
+
+// read reads a property of an object: a struct field or a method (its
+// function found when planning: a method looked up by name on the value
+// costs reflect a new func type per call).
 func (r *run) read(o reflect.Value, n *node) reflect.Value {
 	if n.src == fromMethod {
-		return o.MethodByName(n.method).Call(nil)[0]
+		return n.methodFn.Call([]reflect.Value{o})[0]
 	}
 	return o.Elem().FieldByIndex(n.index)
 }
@@ -393,13 +479,16 @@ func (r *run) argValues(n *node) (argSet, error) {
 	return set, nil
 }
 
-// fieldCtx is ctx with the field contexts gqlgen would have for field n of
-// the object at frames: resolvers read their arguments and path there.
-func (r *run) fieldCtx(ctx context.Context, frames []frame, n *node, args argSet) context.Context {
-	ctx = r.framesCtx(ctx, frames)
-	return graphql.WithFieldContext(ctx, &graphql.FieldContext{
+// fieldCtx is ctx with the field context gqlgen would have for field n of
+// the object whose context is parent: resolvers read their arguments and
+// path there.
+func (r *run) fieldCtx(ctx context.Context, parent *graphql.FieldContext, n *node, args argSet) context.Context {
+	fc := &graphql.FieldContext{
 		Object: n.object, Field: n.field, Args: args.m, IsMethod: n.src != fromField, IsResolver: n.src == fromResolver,
-	})
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	fc.Parent = parent // the path is the object's, whatever ctx carried
+	return ctx
 }
 
 // framesCtx builds the field contexts of a path.
@@ -423,26 +512,5 @@ func (r *run) authorize(ctx context.Context, n *node, args argSet, o reflect.Val
 	if n.reg == nil || n.reg.Auth == "" || r.e.cfg.Authorize == nil {
 		return nil
 	}
-	return r.e.cfg.Authorize(ctx, n.object, n.field.Name, n.reg.Auth, owner(args.m, o))
-}
-
-// owner is the user a field's data belongs to, for @auth: its userId or id
-// argument, else its object's UserID or ID (as the authorizer reads them
-// from the field context).
-func owner(args map[string]any, o reflect.Value) string {
-	for _, a := range []string{"userId", "id"} {
-		if v, ok := args[a].(string); ok {
-			return v
-		}
-	}
-	if !o.IsValid() {
-		return ""
-	}
-	s := o.Elem()
-	for _, name := range []string{"UserID", "ID"} {
-		if f := s.FieldByName(name); f.IsValid() && f.Kind() == reflect.String {
-			return f.String()
-		}
-	}
-	return ""
+	return r.e.cfg.Authorize(ctx, n.object, n.field.Name, n.reg.Auth, n.reg.Owner.Of(args.m, o))
 }

@@ -42,16 +42,15 @@ type Call struct {
 	IDs int `json:"ids"`
 }
 
-// Explain plans the operation of oc without running it.
+// Explain plans the operation of oc without running it: the plan Exec
+// would run, from the same cache (a request that asks for its plan does
+// not plan twice).
 func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
-	en := e.plan(oc)
-	if e.cfg.Off {
-		en = &entry{why: "the engine is off (engine: gqlgen)"}
+	pl, why := e.planFor(oc)
+	if pl == nil {
+		return Explanation{Engine: GQLGen, Why: why}
 	}
-	if en.pl == nil {
-		return Explanation{Engine: GQLGen, Why: en.why}
-	}
-	x := Explanation{Engine: Plan, PlanningWork: en.pl.work, Nodes: en.pl.nodes}
+	x := Explanation{Engine: Plan, PlanningWork: pl.work, Nodes: pl.nodes}
 	type callKey struct {
 		round             int
 		service, endpoint string
@@ -99,7 +98,7 @@ func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
 			}
 		}
 	}
-	walk(en.pl.root, "", 0, false)
+	walk(pl.root, "", 0, false)
 	slices.SortStableFunc(order, func(a, b callKey) int { return a.round - b.round })
 	for _, k := range order {
 		if len(x.Rounds) == 0 || x.Rounds[len(x.Rounds)-1].Round != k.round {

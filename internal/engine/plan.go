@@ -24,8 +24,10 @@ type plan struct {
 	// argVars is set when some field's arguments read variables: those
 	// arguments are worked out per request.
 	argVars bool
-	work    int // selections seen while normalizing
-	size    int // estimated bytes held, for the cache's bound
+	// deferred is set when some field is delivered later (@defer).
+	deferred bool
+	work     int // selections seen while normalizing
+	size     int // estimated bytes held, for the cache's bound
 	// shared holds the children planned per type and merged selections
 	// (see children); only while planning.
 	shared map[string]*node
@@ -73,10 +75,11 @@ type node struct {
 	object string // the type the field is of
 	reg    *registry.Field
 
-	src    source
-	index  []int  // fromField: struct field index
-	method string // fromMethod: method name
-	res    *binding
+	src      source
+	index    []int         // fromField: struct field index
+	method   string        // fromMethod: method name
+	methodFn reflect.Value // fromMethod: the method's function (receiver first)
+	res      *binding
 	// inline is set for a resolver that calls no backend (the schema
 	// declares no service for it): it runs at once, not in a round.
 	inline bool
@@ -101,7 +104,12 @@ type node struct {
 	slot int // index among the parent's exec children
 	// execChildren are the children with exec set.
 	execChildren []*node
-	goType       reflect.Type // the Go type of one value (pointer to struct for objects)
+	// views are the @defer labels under which some of the children are
+	// delivered later, in gqlgen's order; deferIn is, for a deferred child,
+	// the indices of the parent's views it is delivered in (see defer.go).
+	views   []string
+	deferIn []int
+	goType  reflect.Type // the Go type of one value (pointer to struct for objects)
 }
 
 // binding is how the engine calls a resolver of the graph: the method of
@@ -130,7 +138,9 @@ type planner struct {
 	resolvers reflect.Value
 	// bindings memoizes resolver bindings per "Type.field".
 	bindings map[string]*binding
-	rootType reflect.Type
+	// satisfied memoizes the types each object type satisfies.
+	satisfied map[string][]string
+	rootType  reflect.Type
 }
 
 // build plans the operation of oc; an error of type unsupported names
@@ -168,23 +178,20 @@ func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node,
 	key := selectionsKey(parent.elemType, sel)
 	pl.work += len(sel)
 	if s, ok := pl.shared[key]; ok {
-		parent.children, parent.execChildren, parent.exec = s.children, s.execChildren, s.exec
+		parent.children, parent.execChildren, parent.exec, parent.views = s.children, s.execChildren, s.exec, s.views
 		return nil
 	}
 	defer func() {
-		pl.shared[key] = &node{children: parent.children, execChildren: parent.execChildren, exec: parent.exec}
+		pl.shared[key] = &node{children: parent.children, execChildren: parent.execChildren, exec: parent.exec, views: parent.views}
 	}()
-	fields, deferred := collect(oc, sel, parent.elemType, &pl.work)
-	if deferred {
-		return fallback("@defer")
-	}
+	fields := collect(oc, sel, p.satisfies(parent.elemType), &pl.work)
 	for _, f := range fields {
-		if f.Directives.ForName("defer") != nil {
-			return fallback("@defer")
-		}
 		n, err := p.node(oc, pl, parent, f, depth)
 		if err != nil {
 			return err
+		}
+		if f.IsDeferred() {
+			deferField(pl, parent, n, f)
 		}
 		parent.children = append(parent.children, n)
 		if n.exec {
@@ -286,6 +293,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 		if m != "" {
 			n.src, n.method = fromMethod, m
 			mt, _ := parent.goType.MethodByName(m)
+			n.methodFn = mt.Func
 			vt = mt.Type.Out(0)
 		} else {
 			n.src, n.index = fromField, field.Index

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -55,6 +56,10 @@ func (w *writer) object(n *node, g *group, i int, o reflect.Value) bool {
 			w.buf = append(w.buf, ',')
 		}
 		w.buf = append(w.buf, c.quoted...)
+		if len(c.deferIn) > 0 { // comes later; null until then, as in gqlgen
+			w.buf = append(w.buf, "null"...)
+			continue
+		}
 		w.stack = append(w.stack, frame{n: c, idx: -1})
 		if !w.field(c, g, i, o) {
 			ok = false
@@ -62,6 +67,9 @@ func (w *writer) object(n *node, g *group, i int, o reflect.Value) bool {
 		w.stack = w.stack[:len(w.stack)-1]
 	}
 	w.buf = append(w.buf, '}')
+	if ok && len(n.views) > 0 {
+		w.r.deferred.waiting = append(w.r.deferred.waiting, deferredObject{g: g, i: i, o: o, path: slices.Clone(w.stack)})
+	}
 	return ok
 }
 

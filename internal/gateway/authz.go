@@ -42,7 +42,7 @@ func (a authorizer) InterceptField(ctx context.Context, next graphql.Resolver) (
 	if d == nil || d.Auth == "" {
 		return next(ctx)
 	}
-	if err := a.check(ctx, fc.Object, fc.Field.Name, d.Auth, owner(fc)); err != nil {
+	if err := a.check(ctx, fc.Object, fc.Field.Name, d.Auth, d.Owner.Of(fc.Args, parentOf(fc))); err != nil {
 		return nil, err
 	}
 	return next(ctx)
@@ -59,18 +59,13 @@ func (a authorizer) check(ctx context.Context, object, field, rule, owner string
 			Extensions: map[string]any{"code": CodeUnauthenticated},
 		}
 	}
-	d := registry.Lookup(object, field)
-	switch {
-	case rule == "AUTHENTICATED":
-		return nil
-	case d != nil && d.OwnerRead:
+	if d := registry.Lookup(object, field); d != nil && d.OwnerRead {
 		// A write whose owner is the item it changes: its resolver reads
 		// the item and decides (l.Allowed) before anything is written.
 		return nil
-	case rule == "OWNER_OR_STAFF":
-		if p.HasRole(a.staffRole) || owner == p.Subject {
-			return nil
-		}
+	}
+	if a.allowed(ctx, rule, owner) {
+		return nil
 	}
 	return &gqlerror.Error{
 		Message:    fmt.Sprintf("not allowed to read %s.%s", object, field),
@@ -78,49 +73,21 @@ func (a authorizer) check(ctx context.Context, object, field, rule, owner string
 	}
 }
 
-// allowed decides rule for the caller of ctx ahead of the field's
-// resolver, for the fetch plan; owner is the user the data belongs to.
+// allowed decides rule for the caller of ctx (registry.Allows, the one
+// rule) — for the check above and, ahead of the field's resolver, for the
+// fetch plan; owner is the user the data belongs to.
 func (a authorizer) allowed(ctx context.Context, rule, owner string) bool {
 	p, _ := auth.PrincipalFrom(ctx)
-	switch {
-	case p.Subject == "":
-		return false
-	case rule == "AUTHENTICATED":
-		return true
-	case rule == "OWNER_OR_STAFF":
-		return p.HasRole(a.staffRole) || (owner != "" && owner == p.Subject)
-	}
-	return false
+	return registry.Allows(rule, p.Subject, p.HasRole(a.staffRole), owner)
 }
 
-// owner is the user the field's data belongs to: its userId or id argument,
-// else the ID or UserID of the object it is a field of.
-func owner(fc *graphql.FieldContext) string {
-	for _, arg := range []string{"userId", "id"} {
-		if v, ok := fc.Args[arg].(string); ok {
-			return v
-		}
-	}
+// parentOf is the object the field of fc belongs to: the nearest result
+// above it (a list's element, else the parent field's value).
+func parentOf(fc *graphql.FieldContext) reflect.Value {
 	for p := fc.Parent; p != nil; p = p.Parent {
-		if p.Result == nil {
-			continue
+		if p.Result != nil {
+			return reflect.ValueOf(p.Result)
 		}
-		v := reflect.ValueOf(p.Result)
-		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-			if v.IsNil() {
-				return ""
-			}
-			v = v.Elem()
-		}
-		if v.Kind() != reflect.Struct {
-			return ""
-		}
-		for _, name := range []string{"UserID", "ID"} {
-			if f := v.FieldByName(name); f.IsValid() && f.Kind() == reflect.String {
-				return f.String()
-			}
-		}
-		return ""
 	}
-	return ""
+	return reflect.Value{}
 }

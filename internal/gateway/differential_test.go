@@ -174,6 +174,9 @@ type differential struct {
 	p       *pair
 	schema  *ast.Schema
 	callers []string
+	// defers has the generator write @defer; such operations are read
+	// whole as multipart/mixed (see deferdiff_test.go).
+	defers bool
 }
 
 func newDifferential(t *testing.T) *differential {
@@ -201,7 +204,7 @@ func newDifferential(t *testing.T) *differential {
 func (d *differential) compare(t *testing.T, seed, sel uint64) (planCalls, refCalls int64, faulted bool) {
 	p := d.p
 	g := newQueryGen(d.schema, seed)
-	g.withAuth, g.directives = true, true
+	g.withAuth, g.directives, g.defers = true, true, d.defers
 	q, vars := g.query()
 	if _, errs := gqlparser.LoadQueryWithRules(d.schema, q, nil); errs != nil {
 		t.Fatalf("seed %d: the generator wrote an invalid query (%v):\n%s", seed, errs, q)
@@ -228,12 +231,21 @@ func (d *differential) compare(t *testing.T, seed, sel uint64) (planCalls, refCa
 	// other: such a pair is asked again, a few times at most.
 	for try := 0; ; try++ {
 		p.backends.ResetStats()
-		got := p.ask(p.plan, tok, q, vars)
-		planCalls = p.backends.TotalCalls()
-		p.backends.ResetStats()
-		want := p.ask(p.ref, tok, q, vars)
-		refCalls = p.backends.TotalCalls()
-		c, w = canonical(t, got), canonical(t, want)
+		if strings.Contains(q, "@defer") {
+			got := p.askStream(p.plan, tok, q, vars)
+			planCalls = p.backends.TotalCalls()
+			p.backends.ResetStats()
+			want := p.askStream(p.ref, tok, q, vars)
+			refCalls = p.backends.TotalCalls()
+			c, w = canonicalStream(t, got), canonicalStream(t, want)
+		} else {
+			got := p.ask(p.plan, tok, q, vars)
+			planCalls = p.backends.TotalCalls()
+			p.backends.ResetStats()
+			want := p.ask(p.ref, tok, q, vars)
+			refCalls = p.backends.TotalCalls()
+			c, w = canonical(t, got), canonical(t, want)
+		}
 		if c == w || try == 3 || faults != (demo.Faults{}) ||
 			!strings.Contains(c+w, `"SERVICE_TIMEOUT"`) {
 			break

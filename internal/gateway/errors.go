@@ -147,6 +147,8 @@ func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 // maxAffectedPaths bounds the paths listed on one collapsed error.
 const maxAffectedPaths = 50
 
+var _ graphql.ResponseMiddleware = collapseErrors
+
 // collapseErrors merges errors that differ only in their list indices (one
 // failed batch nulls the same field in every item of a list) into one
 // error: `path` is the first affected path, extensions.affectedCount says

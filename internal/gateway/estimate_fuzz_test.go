@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/gateway"
 )
 
@@ -16,7 +17,7 @@ import (
 // work stays within its bound, and the estimate is the same twice.
 func FuzzEstimate(f *testing.F) {
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	fc := gateway.NewSchemaFieldCost(schema)
+	fc := cost.NewSchemaFields(schema)
 	for _, tt := range hostileQueries {
 		if len(tt.query) < 4096 {
 			f.Add(tt.query, int64(3))
@@ -52,25 +53,25 @@ func FuzzEstimate(f *testing.F) {
 				continue
 			}
 			_ = gateway.CheckArguments(doc, op, vars, fc, 1024)
-			c := gateway.EstimateWith(doc, op, vars, 10, fc, 0)
+			c := cost.EstimateWith(doc, op, vars, 10, fc, 0)
 			for name, v := range map[string]int{"depth": c.Depth, "aliases": c.Aliases, "calls": c.Calls, "items": c.Items,
 				"introspectionItems": c.IntrospectionItems, "work": c.Work} {
-				if v < 0 || v > gateway.MaxFigure {
+				if v < 0 || v > cost.MaxFigure {
 					t.Fatalf("%s = %d, out of [0, MaxFigure]\n%s", name, v, q)
 				}
 			}
 			for s, v := range c.PerService {
-				if v < 0 || v > gateway.MaxFigure {
+				if v < 0 || v > cost.MaxFigure {
 					t.Fatalf("perService[%s] = %d\n%s", s, v, q)
 				}
 			}
-			if !c.Exhausted && c.Work > gateway.DefaultMaxWork {
-				t.Fatalf("work %d over the bound %d without being exhausted\n%s", c.Work, gateway.DefaultMaxWork, q)
+			if !c.Exhausted && c.Work > cost.DefaultMaxWork {
+				t.Fatalf("work %d over the bound %d without being exhausted\n%s", c.Work, cost.DefaultMaxWork, q)
 			}
-			if c.Work > 2*gateway.DefaultMaxWork {
-				t.Fatalf("work %d far over the bound %d\n%s", c.Work, gateway.DefaultMaxWork, q)
+			if c.Work > 2*cost.DefaultMaxWork {
+				t.Fatalf("work %d far over the bound %d\n%s", c.Work, cost.DefaultMaxWork, q)
 			}
-			if again := gateway.EstimateWith(doc, op, vars, 10, fc, 0); again.Calls != c.Calls || again.Items != c.Items {
+			if again := cost.EstimateWith(doc, op, vars, 10, fc, 0); again.Calls != c.Calls || again.Items != c.Items {
 				t.Fatalf("estimate not deterministic: %+v then %+v\n%s", c, again, q)
 			}
 		}

@@ -9,16 +9,36 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/resolvers"
 	"github.com/tributary-gw/tributary/services/loaders"
 )
 
-// Explained is what `tributary -explain` prints: the plan of an operation
-// and the cost limit's estimate of it.
+// Explained is what `tributary -explain` prints and what a request with
+// X-Tributary-Plan gets in extensions.tributary.plan: the plan of an
+// operation and the cost limit's estimate of it.
 type Explained struct {
 	engine.Explanation
-	Cost Cost `json:"cost"`
+	Cost CostEstimate `json:"cost"`
+}
+
+// CostEstimate is the part of the cost limit's estimate people read next
+// to a plan.
+type CostEstimate struct {
+	Calls      int            `json:"calls"`
+	PerService map[string]int `json:"perService"`
+	Items      int            `json:"items"`
+	Depth      int            `json:"depth"`
+}
+
+// explain plans the operation of oc on eng and estimates its cost.
+func explain(eng *engine.Engine, oc *graphql.OperationContext, defaultListSize int, fields cost.Fields) Explained {
+	c := cost.Estimate(oc.Doc, oc.Operation, oc.Variables, defaultListSize, fields)
+	return Explained{
+		Explanation: eng.Explain(oc),
+		Cost:        CostEstimate{Calls: c.Calls, PerService: c.PerService, Items: c.Items, Depth: c.Depth},
+	}
 }
 
 // Explain plans query (its operation named operation, or its only one)
@@ -41,8 +61,5 @@ func Explain(cfg *config.Config, query, operation string, vars map[string]any) (
 	}
 	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: loaders.Runtime{}, Off: cfg.Engine != "plan"})
 	oc := &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}
-	return Explained{
-		Explanation: eng.Explain(oc),
-		Cost:        Estimate(doc, op, coerced, cfg.Limits.DefaultListSize, NewSchemaFieldCost(schema)),
-	}, nil
+	return explain(eng, oc, cfg.Limits.DefaultListSize, cost.NewSchemaFields(schema)), nil
 }

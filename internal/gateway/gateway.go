@@ -1,38 +1,25 @@
-// Package gateway assembles Tributary: backend clients with their policies,
-// the GraphQL executor with its transports and extensions, and the HTTP
-// middleware chain. server.go adds the listener and signals; tests build a
-// Gateway directly against httptest backends.
+// Package gateway assembles Tributary: backend clients with their policies
+// (backends.go), the GraphQL executor with its transports and extensions
+// (executor.go), the HTTP middleware chain and routes (middleware.go,
+// routes.go). serve.go (package main) adds the listeners and signals; tests
+// build a Gateway directly against httptest backends.
 package gateway
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/sony/gobreaker/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/internal/engine"
-	selfhosted "github.com/tributary-gw/tributary/internal/playground"
 	"github.com/tributary-gw/tributary/internal/redisstore"
-	"github.com/tributary-gw/tributary/internal/schemadiff"
 	"github.com/tributary-gw/tributary/internal/upstream"
-	"github.com/tributary-gw/tributary/resolvers"
 	"github.com/tributary-gw/tributary/services/loaders"
 )
 
@@ -99,9 +86,12 @@ type Options struct {
 	OnOperation func(engine string)
 }
 
-// New builds a gateway for cfg, whose backend URLs must all be set.
-func New(cfg *config.Config, opts Options) (*Gateway, error) {
-	g := &Gateway{
+// New builds a gateway for cfg, whose backend URLs must all be set. It
+// assembles the parts in order of dependence: shared state (Redis), the
+// security middleware, the backend clients, the caches, the engine and
+// gqlgen's server around it, then the routes.
+func New(cfg *config.Config, opts Options) (g *Gateway, err error) {
+	g = &Gateway{
 		cfg:       cfg,
 		log:       opts.Logger,
 		transport: upstream.NewTransport(upstream.TransportConfig{}),
@@ -110,274 +100,33 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.log == nil {
 		g.log = slog.Default()
 	}
-	var rt http.RoundTripper = g.transport
-	if opts.Transport != nil {
-		rt = opts.Transport(rt)
-	}
-	hc := upstream.NewHTTPClient(rt)
 	bg, stop := context.WithCancel(context.Background())
 	g.stop = stop
-	built := false // the deferred clean-ups below run on failure only
-	if cfg.Redis.URL != "" {
-		rs, err := redisstore.New(redisstore.Config{
-			URL: cfg.Redis.URL, Prefix: cfg.Redis.Prefix, Timeout: cfg.Redis.Timeout,
-			Log: g.log, OnError: opts.OnRedisError,
-		})
+	defer func() {
 		if err != nil {
-			stop()
-			return nil, fmt.Errorf("gateway: %w", err)
+			g.Close() // what was started so far
 		}
-		g.redis = rs
-		defer func() {
-			if !built {
-				_ = rs.Close()
-			}
-		}()
-		if err := rs.Ping(bg); err != nil {
-			g.log.Warn("redis does not answer yet: shared state degrades to in-process until it does", "err", err)
-		}
+	}()
+	if err := g.connectRedis(bg, opts.OnRedisError); err != nil {
+		return nil, err
 	}
 	secure, err := g.security(bg, cfg, upstream.NewHTTPClient(g.transport))
 	if err != nil {
-		stop()
 		return nil, err
 	}
-
-	clients := loaders.Clients{}
-	for _, name := range config.Services {
-		sc := cfg.Service(name)
-		p := upstream.NewPolicy(name, upstream.PolicyConfig{
-			MaxRetries:                 sc.MaxRetries,
-			RetryBackoff:               sc.RetryBackoff,
-			RetryBudget:                sc.RetryBudget,
-			RetryBurst:                 sc.RetryBurst,
-			BreakerConsecutiveFailures: sc.BreakerConsecutiveFailures,
-			BreakerFailureRatio:        sc.BreakerFailureRatio,
-			BreakerMinRequests:         sc.BreakerMinRequests,
-			BreakerWindow:              sc.BreakerWindow,
-			BreakerCooldown:            sc.BreakerCooldown,
-			BreakerProbes:              sc.BreakerProbes,
-			MaxInFlight:                sc.MaxInFlight,
-		}, opts.PolicyHooks)
-		g.policies[name] = p
-		ident := cfg.Auth.IdentityHeader
-		if config.CallerIndependent(name) {
-			ident = "" // its answers are the same for every caller
-		}
-		c, err := upstream.New(upstream.Config{
-			Service:          name,
-			BaseURL:          sc.URL,
-			Timeout:          sc.Timeout,
-			MaxResponseBytes: sc.MaxResponseBytes,
-			Policy:           p,
-			Forward:          sc.ForwardHeaders,
-			IdentityHeader:   ident,
-		}, hc, opts.Observer)
-		if err != nil {
-			stop()
-			return nil, fmt.Errorf("gateway: %w", err)
-		}
-		clients[name] = c
+	clients, err := g.backendClients(opts)
+	if err != nil {
+		return nil, err
 	}
-	critical := map[string]bool{}
-	for _, name := range config.Services {
-		critical[name] = cfg.Service(name).Critical
+	g.startCaches(bg, opts.CacheObserver)
+	az := newAuthorizer(cfg)
+	g.engine = newEngine(cfg, az, opts.OnOperation)
+	srv, err := g.graphqlServer(az, opts)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.FallbackEntries > 0 {
-		g.stale = loaders.NewStaleCache(cfg.FallbackEntries, cfg.Memory.Fallback)
-		if g.redis != nil {
-			g.stale.Share(g.redis.Fallback())
-		}
-	}
-	if cfg.Cache.Enabled {
-		cc := connect.CacheConfig{
-			Entries:  cfg.Cache.Entries,
-			MaxBytes: cfg.Memory.EntityCache,
-			MaxTTL:   cfg.Cache.MaxTTL,
-			Observer: opts.CacheObserver,
-			Log:      g.log,
-		}
-		if g.redis != nil {
-			cc.Store = g.redis.Entities()
-		}
-		g.cache = connect.NewCache(cc)
-		if g.redis != nil {
-			g.wg.Go(func() { g.redis.Subscribe(bg, func(service, id string) { g.cache.Drop(service, id) }) })
-		}
-	}
-
-	var share *connect.Share
-	if cfg.Batch.Share && cfg.Batch.Mode != "off" {
-		// Mode off measures one call per key: sharing would merge them.
-		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue})
-	}
-
-	root := &resolvers.Resolver{}
-	var az *authorizer
-	if cfg.Auth.Mode != "off" {
-		az = &authorizer{staffRole: cfg.Auth.StaffRole}
-	}
-	ecfg := engine.Config{
-		Schema:       graph.NewExecutableSchema(graph.Config{Resolvers: root}),
-		Resolvers:    root,
-		Runtime:      loaders.Runtime{},
-		RootFailed:   rootFailed,
-		OnOperation:  opts.OnOperation,
-		Off:          cfg.Engine != "plan",
-		MaxPlanBytes: int(cfg.Memory.Plans),
-	}
-	if az != nil {
-		ecfg.Authorize = az.check
-	}
-	schema := engine.New(ecfg)
-	g.engine = schema
-	srv := handler.New(schema)
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	// Streaming transports for @defer come before POST, which would
-	// otherwise claim their requests.
-	srv.AddTransport(transport.MultipartMixed{Boundary: "-", DeliveryTimeout: 5 * time.Millisecond})
-	srv.AddTransport(transport.SSE{})
-	srv.AddTransport(transport.POST{})
-	// Bounded in bytes (a document's text and syntax tree) and in entries
-	// (the loaders' per-document analyses keep as many).
-	g.docs = newByteCache(cfg.Memory.QueryDocuments, 1000, documentWeight)
-	srv.SetQueryCache(g.docs)
-	if cfg.Limits.MaxTokens > 0 {
-		srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
-	}
-	g.limits = &Limits{
-		MaxDepth:              cfg.Limits.MaxDepth,
-		MaxAliases:            cfg.Limits.MaxAliases,
-		MaxBackendCalls:       cfg.Limits.MaxBackendCalls,
-		MaxItems:              cfg.Limits.MaxItems,
-		MaxIntrospectionItems: cfg.Limits.MaxIntrospectionItems,
-		MaxIntrospectionDepth: cfg.Limits.MaxIntrospectionDepth,
-		DefaultListSize:       cfg.Limits.DefaultListSize,
-		MaxArgumentLength:     cfg.Limits.MaxArgumentLength,
-		MaxWrites:             cfg.Limits.MaxWrites,
-		// The estimator's one view of what fields mean (service, list
-		// size, batch, argument bounds): swap in the directive registry
-		// here.
-		Fields:       NewSchemaFieldCost(schema.Schema()),
-		VerdictBytes: cfg.Memory.Verdicts,
-	}
-	srv.Use(g.limits)
-	if cfg.Introspection {
-		srv.Use(extension.Introspection{})
-	} else {
-		// "Did you mean …" would list the schema's field names to anyone.
-		srv.SetDisableSuggestion(true)
-	}
-	srv.Use(&loaders.Batching{Schema: schema.Schema()})
-	if cfg.Persisted.Manifest != "" {
-		docs, err := loadManifest(cfg.Persisted.Manifest)
-		if err != nil {
-			stop()
-			return nil, fmt.Errorf("gateway: %w", err)
-		}
-		srv.Use(trustedDocuments{docs: docs, only: cfg.Persisted.Only})
-	}
-	if cfg.Persisted.APQ && !cfg.Persisted.Only {
-		// Bounded: a client cannot grow the cache past 1000 documents, nor
-		// past memory.apq bytes.
-		g.apq = newByteCache(cfg.Memory.APQ, 1000, apqWeight)
-		var apq graphql.Cache[string] = g.apq
-		if g.redis != nil {
-			apq = g.redis.APQ(apq)
-		}
-		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
-	}
-	// After the mutators that may fill in the query (trusted documents,
-	// APQ), so it sees the text that will be validated.
-	srv.Use(newOverlapBound(0, cfg.Limits.MaxTokens))
-	srv.SetErrorPresenter(presentError(g.log))
-	srv.SetRecoverFunc(recoverPanic(g.log))
-	var authorize func(ctx context.Context, rule, owner string) bool
-	if az != nil {
-		srv.Use(*az)
-		authorize = az.allowed
-	}
-	perOp, _ := cfg.Budget.Parse() // validated by config
-	srv.Use(budget{defaultCalls: cfg.Budget.DefaultCalls, perOperation: perOp, enforce: cfg.Budget.Enforce,
-		log: g.log, onExceeded: opts.OnBudgetExceeded})
-	srv.Use(criticalRoots{})
-	srv.AroundResponses(reportDegradation)
-	srv.AroundResponses(fanoutReport(cfg.Batch.Mode))
-	srv.AroundResponses(collapseErrors)
-	for _, ext := range opts.Extensions {
-		srv.Use(ext)
-	}
-
-	mux := http.NewServeMux()
-	gql := chain(srv, append(secure,
-		spec,
-		limitBody(cfg.MaxBodyBytes),
-		withCallLog(cfg.FanoutReport),
-		withDeadline(cfg.RequestTimeout),
-		loaders.Middleware(clients, loaders.Config{
-			Wait:      cfg.Batch.Wait,
-			Backstop:  cfg.Batch.Backstop,
-			Timer:     cfg.Batch.Mode == "timer",
-			Disabled:  cfg.Batch.Mode == "off",
-			Critical:  critical,
-			Stale:     g.stale,
-			Authorize: authorize,
-			Cache:     g.cache,
-			Share:     share,
-		}),
-	)...)
-	mux.Handle("/graphql", gql)
-	if cfg.Playground {
-		pg := selfhosted.Handler("/graphql", g.log)
-		mux.Handle("GET /{$}", pg)
-		mux.Handle("GET "+selfhosted.AssetPrefix, pg)
-	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeText(w, http.StatusOK, "ok\n")
-	})
-	g.ready = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g.draining.Load() {
-			writeText(w, http.StatusServiceUnavailable, "draining\n")
-			return
-		}
-		// Each service's breaker, for people; readiness depends on them
-		// only for critical services when configured, since a replica that
-		// serves partial data is better than none.
-		var b strings.Builder
-		ready := true
-		for _, name := range config.Services {
-			state := g.policies[name].BreakerState()
-			fmt.Fprintf(&b, "%s: %s\n", name, state)
-			if cfg.ReadyzBackends && cfg.Service(name).Critical && state == gobreaker.StateOpen {
-				ready = false
-			}
-		}
-		if !ready {
-			writeText(w, http.StatusServiceUnavailable, "not ready: a critical service's circuit is open\n"+b.String())
-			return
-		}
-		writeText(w, http.StatusOK, "ready\n"+b.String())
-	})
-	if cfg.AdminAddr == "" {
-		mux.Handle("GET /readyz", g.ready)
-	}
-	g.sdl = schemadiff.PublicSDL(schema.Schema())
-	if cfg.SchemaEndpoint {
-		mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Cache-Control", "no-cache")
-			w.Header().Set("Content-Type", "application/graphql; charset=utf-8")
-			_, _ = w.Write([]byte(g.sdl))
-		})
-	}
-	if cfg.Cache.AdminToken != "" {
-		mux.Handle("DELETE /admin/cache/{service}/{id}", g.invalidate(cfg.Cache.AdminToken))
-	}
-	for pattern, h := range opts.Routes {
-		mux.Handle(pattern, h)
-	}
-	g.handler = chain(chain(mux, opts.Middleware...), requestID)
-	built = true
+	gql := chain(srv, append(secure, g.requestMiddleware(clients, az)...)...)
+	g.handler = chain(chain(g.routes(gql, opts.Routes), opts.Middleware...), requestID)
 	return g, nil
 }
 
@@ -427,100 +176,3 @@ func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler 
 	}
 	return h
 }
-
-// CodeRequestTimeout answers a request whose deadline passed before its
-// operation could run.
-const CodeRequestTimeout = "REQUEST_TIMEOUT"
-
-// withDeadline bounds every GraphQL request: backend calls made for it get
-// the smaller of their own timeout and the time left. gqlgen answers an
-// operation whose context is already done with a nil response, which its
-// transports write as the body `null`; a client cannot tell that from a
-// broken gateway, so that body is replaced by a GraphQL error with a code.
-func withDeadline(d time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
-			next.ServeHTTP(&deadlineWriter{ResponseWriter: w, ctx: ctx}, r.WithContext(ctx))
-		})
-	}
-}
-
-type deadlineWriter struct {
-	http.ResponseWriter
-	ctx         context.Context
-	wroteHeader bool
-	wroteBody   bool
-}
-
-var nullBody = []byte("null")
-
-func (w *deadlineWriter) WriteHeader(code int) {
-	w.wroteHeader = true
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *deadlineWriter) Write(b []byte) (int, error) {
-	if !w.wroteBody && w.ctx.Err() != nil && bytes.Equal(bytes.TrimSpace(b), nullBody) {
-		w.wroteBody = true
-		msg := "the request did not complete within its deadline"
-		if !w.wroteHeader {
-			status := http.StatusOK // application/json: errors travel in a 200
-			if strings.HasPrefix(w.Header().Get("Content-Type"), "application/graphql-response+json") {
-				status = http.StatusGatewayTimeout
-			}
-			w.Header().Del("Content-Length")
-			w.ResponseWriter.WriteHeader(status)
-		}
-		_ = json.NewEncoder(w.ResponseWriter).Encode(map[string]any{
-			"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": CodeRequestTimeout}}},
-		})
-		return len(b), nil
-	}
-	w.wroteBody = true
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush keeps streaming transports working through the wrapper.
-func (w *deadlineWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// limitBody caps the request body. gqlgen reads bodies whole and answers a
-// read error with 200, so the body is read here first: over the cap is a
-// clean 413 before any parsing.
-func limitBody(n int64) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tooLarge := func() {
-				writeRequestError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
-					fmt.Sprintf("request body is larger than %d bytes", n))
-			}
-			if r.ContentLength > n {
-				tooLarge()
-				return
-			}
-			if r.Body != nil && r.Body != http.NoBody {
-				body, err := io.ReadAll(io.LimitReader(r.Body, n+1))
-				if err != nil {
-					writeRequestError(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the request body")
-					return
-				}
-				if int64(len(body)) > n {
-					tooLarge()
-					return
-				}
-				r.Body = io.NopCloser(bytes.NewReader(body))
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-var _ graphql.ResponseMiddleware = collapseErrors

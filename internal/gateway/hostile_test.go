@@ -9,7 +9,7 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/cost"
 )
 
 // relatedChain is related(first: 20) nested n deep under one product.
@@ -147,7 +147,7 @@ func TestHostileQueriesAreAnsweredBoundedly(t *testing.T) {
 // counted in work units, not time.
 func TestEstimateWorkIsBounded(t *testing.T) {
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	fc := gateway.NewSchemaFieldCost(schema)
+	fc := cost.NewSchemaFields(schema)
 	tests := []struct {
 		name      string
 		query     string
@@ -167,7 +167,7 @@ func TestEstimateWorkIsBounded(t *testing.T) {
 			if errs != nil {
 				t.Fatal(errs)
 			}
-			c := gateway.Estimate(doc, doc.Operations[0], nil, 10, fc)
+			c := cost.Estimate(doc, doc.Operations[0], nil, 10, fc)
 			if c.Work > tt.maxWork || c.Exhausted {
 				t.Errorf("work: got %d units (exhausted %v), want at most %d", c.Work, c.Exhausted, tt.maxWork)
 			}
@@ -175,7 +175,7 @@ func TestEstimateWorkIsBounded(t *testing.T) {
 				t.Errorf("calls: got %d, want %d", c.Calls, tt.wantCalls)
 			}
 			for _, n := range []int{c.Depth, c.Aliases, c.Calls, c.Items, c.IntrospectionItems} {
-				if n < 0 || n > gateway.MaxFigure {
+				if n < 0 || n > cost.MaxFigure {
 					t.Errorf("figure %d out of [0, MaxFigure]: %+v", n, c)
 				}
 			}

@@ -7,8 +7,8 @@ import (
 	"github.com/vektah/gqlparser/v2"
 
 	"github.com/tributary-gw/tributary/graph"
-	"github.com/tributary-gw/tributary/internal/bounds"
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/services/demo"
 )
@@ -92,56 +92,13 @@ func TestEstimateMatchesBackendCalls(t *testing.T) {
 			if errs != nil {
 				t.Fatal(errs)
 			}
-			est := gateway.Estimate(doc, doc.Operations[0], map[string]any{"category": "shoes"}, 10, gateway.NewSchemaFieldCost(schema))
+			est := cost.Estimate(doc, doc.Operations[0], map[string]any{"category": "shoes"}, 10, cost.NewSchemaFields(schema))
 			e.Backends.ResetStats()
 			if r := e.Query(tt.query, map[string]any{"category": "shoes"}); len(r.Errors) > 0 {
 				t.Fatal(r.Errors)
 			}
 			if got := e.TotalCalls(); int64(est.Calls) != got {
 				t.Errorf("estimated %d calls (%v), the backends saw %d", est.Calls, est.PerService, got)
-			}
-		})
-	}
-}
-
-// stubFields is a FieldCost that knows only what it is given, as the
-// directive registry will be.
-type stubFields map[[2]string]gateway.FieldInfo
-
-func (s stubFields) Field(typeName, fieldName string) (gateway.FieldInfo, bool) {
-	info, ok := s[[2]string{typeName, fieldName}]
-	return info, ok
-}
-
-// The estimate reads what fields mean only through its FieldCost: the
-// schema's directives are ignored when another one is given.
-func TestEstimateReadsFieldsOnlyThroughFieldCost(t *testing.T) {
-	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	doc, errs := gqlparser.LoadQueryWithRules(schema, `{ product(id: "p1") { related(first: 20) { name } price { onSale } } }`, nil)
-	if errs != nil {
-		t.Fatal(errs)
-	}
-	tests := []struct {
-		name      string
-		give      gateway.FieldCost
-		wantCalls int
-		wantItems int
-	}{
-		{"schema directives", gateway.NewSchemaFieldCost(schema), 3, 1 + 20 + 1},
-		{"nothing known", stubFields{}, 0, 1 + 10 + 1},
-		{"one service, assumed size", stubFields{
-			{"Query", "product"}:   {Service: "catalog", Batch: "products"},
-			{"Product", "related"}: {Service: "catalog", Batch: "products", Size: gateway.ListSize{Assumed: 2, HasAssumed: true}},
-		}, 2, 1 + 2 + 1},
-		{"a bound clamps the slicing argument", stubFields{
-			{"Product", "related"}: {Size: gateway.ListSize{SlicingArgument: "first"}, Bounds: map[string]bounds.Range{"first": {Min: 0, Max: 3}}},
-		}, 0, 1 + 3 + 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := gateway.Estimate(doc, doc.Operations[0], nil, 10, tt.give)
-			if c.Calls != tt.wantCalls || c.Items != tt.wantItems {
-				t.Errorf("got %d calls, %d items; want %d, %d (%v)", c.Calls, c.Items, tt.wantCalls, tt.wantItems, c.PerService)
 			}
 		})
 	}
@@ -226,7 +183,7 @@ func TestIntrospectionDepthLimit(t *testing.T) {
 			if errs != nil {
 				t.Fatal(errs)
 			}
-			c := gateway.Estimate(doc, doc.Operations[0], nil, 10, gateway.NewSchemaFieldCost(schema))
+			c := cost.Estimate(doc, doc.Operations[0], nil, 10, cost.NewSchemaFields(schema))
 			if c.IntrospectionDepth != tt.wantDepth {
 				t.Errorf("introspection depth: got %d, want %d", c.IntrospectionDepth, tt.wantDepth)
 			}

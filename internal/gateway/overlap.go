@@ -10,6 +10,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/tributary-gw/tributary/internal/cost"
 )
 
 // CodeTooComplex refuses a document whose validation alone would cost too
@@ -107,7 +109,7 @@ func OverlapPairs(doc *ast.QueryDocument, limit int) OverlapWork {
 	for _, f := range doc.Fragments {
 		c.sets([]ast.SelectionSet{f.SelectionSet})
 	}
-	return OverlapWork{Pairs: int(min(c.pairs, MaxFigure)), Field: c.field, Count: c.count}
+	return OverlapWork{Pairs: int(min(c.pairs, cost.MaxFigure)), Field: c.field, Count: c.count}
 }
 
 type overlapCounter struct {
@@ -147,11 +149,11 @@ func (c *overlapCounter) sets(sets []ast.SelectionSet) {
 	for _, sel := range sets {
 		walk(sel)
 	}
-	c.pairs = satAdd(c.pairs, satMul(spreads, spreads))
+	c.pairs = cost.SatAdd(c.pairs, cost.SatMul(spreads, spreads))
 	for _, key := range order {
 		g := groups[key]
 		n := int64(len(g))
-		c.pairs = satAdd(c.pairs, satMul(n, n))
+		c.pairs = cost.SatAdd(c.pairs, cost.SatMul(n, n))
 		if len(g) > c.count {
 			c.field, c.count = key, len(g)
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/bounds"
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/cost"
 )
 
 // propertyWorkBound is the fixed bound on the estimator's work units for
@@ -26,7 +26,7 @@ const propertyWorkBound = 5000
 // out of range is refused as BAD_USER_INPUT with no backend call.
 func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	fc := gateway.NewSchemaFieldCost(schema)
+	fc := cost.NewSchemaFields(schema)
 	// The limits are off so every in-range query runs and its real calls
 	// can be compared with the estimate.
 	e := newEnv(t, func(c *config.Config) {
@@ -44,7 +44,7 @@ func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
 		if errs != nil {
 			t.Fatalf("seed %d: the generator wrote an invalid query (%v):\n%s", seed, errs, q)
 		}
-		est := gateway.Estimate(doc, doc.Operations[0], vars, 10, fc)
+		est := cost.Estimate(doc, doc.Operations[0], vars, 10, fc)
 		maxWork = max(maxWork, est.Work)
 		for _, n := range []int{est.Depth, est.Aliases, est.Calls, est.Items, est.IntrospectionItems} {
 			if n < 0 {
@@ -120,6 +120,10 @@ type queryGen struct {
 	// differential test's callers are (u1, u2); directives adds @skip and
 	// @include on variables.
 	withAuth, directives bool
+	// defers puts some selections under @defer (labelled, on variables
+	// now and then, nested as selections nest); labels counts them.
+	defers bool
+	labels int
 }
 
 func newQueryGen(s *ast.Schema, seed uint64) *queryGen {
@@ -208,15 +212,39 @@ func (g *queryGen) selection(t *ast.Definition, depth int) string {
 	case g.chance(0.15):
 		name := fmt.Sprintf("F%d", len(g.frags))
 		g.frags = append(g.frags, fmt.Sprintf("fragment %s on %s { %s }", name, t.Name, sel))
-		spread := "..." + name
+		spread := "..." + name + g.deferDirective(0.3)
 		if g.chance(0.5) {
 			spread += " ..." + name // spread twice: execution merges it
 		}
 		return spread
+	case len(parts) > 1 && g.defers && g.chance(0.4):
+		// The first part now, the others later.
+		return parts[0] + " ... on " + t.Name + g.directive() + g.deferDirective(1) + " { " + strings.Join(parts[1:], " ") + " }"
+	case g.defers && g.chance(0.15):
+		return "..." + g.deferDirective(1) + " { " + sel + " }"
 	case g.chance(0.1):
 		return "... on " + t.Name + g.directive() + " { " + sel + " }"
 	}
 	return sel
+}
+
+// deferDirective writes, with probability p when asked for, @defer with a
+// label of its own (gqlgen's executor waits forever for a field deferred
+// twice under one label: see engine/defer.go), its if argument now and
+// then on a variable.
+func (g *queryGen) deferDirective(p float64) string {
+	if !g.defers || !g.chance(p) {
+		return ""
+	}
+	g.labels++
+	d := fmt.Sprintf(" @defer(label: %q", fmt.Sprintf("d%d", g.labels))
+	if g.chance(0.25) {
+		v := fmt.Sprintf("v%d", len(g.varDefs))
+		g.varDefs = append(g.varDefs, "$"+v+": Boolean!")
+		g.vars[v] = g.chance(0.6)
+		d += ", if: $" + v
+	}
+	return d + ")"
 }
 
 // directive writes, now and then when asked for, @skip or @include on a

@@ -12,8 +12,6 @@ import (
 	"github.com/tributary-gw/tributary/internal/auth"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/ratelimit"
-	"github.com/tributary-gw/tributary/internal/upstream"
-	"github.com/tributary-gw/tributary/resolvers"
 )
 
 // security builds the /graphql middleware that establishes who is calling
@@ -25,7 +23,7 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 		c := cors.New(cors.Options{
 			AllowedOrigins:   cfg.CORS.AllowedOrigins,
 			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "X-Request-ID", ReportHeader},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "X-Request-ID", ReportHeader, PlanHeader},
 			ExposedHeaders:   []string{"X-Request-ID", "Retry-After"},
 			AllowCredentials: !containsStar(cfg.CORS.AllowedOrigins),
 			MaxAge:           600,
@@ -59,7 +57,9 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 		if err != nil {
 			return nil, fmt.Errorf("gateway: auth: %w", err)
 		}
-		mws = append(mws, a.Middleware, identity)
+		// The principal it puts in the context is the one identity
+		// carrier: the backends' identity header, `me` and @auth read it.
+		mws = append(mws, a.Middleware)
 	} else {
 		g.log.Warn("auth.mode is off: requests are anonymous and @auth rules are not enforced (development only)")
 	}
@@ -87,20 +87,6 @@ func (g *Gateway) security(ctx context.Context, cfg *config.Config, hc *http.Cli
 		mws = append(mws, l.Middleware)
 	}
 	return mws, nil
-}
-
-// identity passes the authenticated subject on: to the backends (in the
-// configured identity header) and to the resolvers (for `me`).
-func identity(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		if p, ok := auth.PrincipalFrom(ctx); ok && p.Subject != "" {
-			o := upstream.OutgoingFrom(ctx)
-			o.Identity = p.Subject
-			ctx = resolvers.WithSubject(upstream.WithOutgoing(ctx, o), p.Subject)
-		}
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
 }
 
 func containsStar(origins []string) bool {

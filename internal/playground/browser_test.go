@@ -511,6 +511,93 @@ func TestBrowserFanoutPanel(t *testing.T) {
 	saveScreenshot(s.ctx, t, "fanout-circuit-open.png")
 }
 
+// planView is what the Plan view shows, as the page has it.
+type planView struct {
+	Status, Source, Engine string
+	Rounds                 []int
+	Calls                  int
+	Compare                *planCompare
+}
+
+type planCompare struct {
+	Planned, Sent int
+	Match         bool
+}
+
+// readPlan waits for the Plan view to show a plan from source (preview
+// or run) and returns it.
+func (s *session) readPlan(t *testing.T, source string) planView {
+	t.Helper()
+	src, _ := json.Marshal(source)
+	v, err := chromedp.Run(s.ctx, chromedp.Poll[planView](fmt.Sprintf(`(() => {
+		const el = document.querySelector('.plan');
+		if (!el || el.dataset.status !== 'plan' || el.dataset.source !== %s) return false;
+		const sum = el.querySelector('.plan-summary');
+		const cmp = el.querySelector('.plan-compare');
+		return {Status: el.dataset.status, Source: el.dataset.source, Engine: sum.dataset.engine,
+			Rounds: [...el.querySelectorAll('.plan-round')].map((r) => Number(r.dataset.round)),
+			Calls: el.querySelectorAll('.plan-call').length,
+			Compare: cmp ? {Planned: Number(cmp.dataset.planned), Sent: Number(cmp.dataset.sent), Match: cmp.dataset.match === 'true'} : null};
+	})()`, src), chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		panel, _ := chromedp.Run(s.ctx, chromedp.Evaluate[string](`(document.querySelector('.plan') || {}).innerText || ''`))
+		t.Fatalf("wait for the Plan view to show the %s plan: %v; it shows:\n%s", source, err, panel)
+	}
+	return v
+}
+
+// The Plan view, next to the Fan-out panel, shows the product page's plan
+// before anything runs (no backend call), by rounds; after a run it
+// compares the planned calls with those made, which the demo backends
+// counted.
+func TestBrowserPlanView(t *testing.T) {
+	gw := startGateway(t)
+	s := openPlayground(t, gw)
+	if _, err := chromedp.Run(s.ctx, chromedp.Poll[bool](editorHas(".graphiql-query-editor", "query ProductPage"),
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("wait for the ProductPage query in the editor: %v", err)
+	}
+	gw.resetStats(t)
+	if err := chromedp.Do(s.ctx,
+		chromedp.Click(chromedp.CSS(`button[aria-label="Show Plan"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".plan")),
+	); err != nil {
+		t.Fatalf("open the Plan view: %v", err)
+	}
+	before := s.readPlan(t, "preview")
+	if before.Engine != "plan" || len(before.Rounds) < 2 || before.Calls < len(before.Rounds) {
+		t.Errorf("the product page's plan: got %+v, want the plan engine, rounds and calls", before)
+	}
+	for i, r := range before.Rounds {
+		if r != i+1 {
+			t.Errorf("rounds: got %v, want 1, 2, …", before.Rounds)
+			break
+		}
+	}
+	if got := gw.backendCalls(t); len(got) != 0 {
+		t.Errorf("planning ran something: the backends counted %v", got)
+	}
+	saveScreenshot(s.ctx, t, "plan-view.png")
+
+	p1, _ := demo.DefaultDataset().Product("p1")
+	s.execute(t, p1.Name)
+	after := s.readPlan(t, "run")
+	var total int64
+	for _, n := range gw.backendCalls(t) {
+		total += n
+	}
+	if after.Compare == nil {
+		t.Fatalf("after a run: got %+v, want the comparison", after)
+	}
+	if !after.Compare.Match || after.Compare.Planned != before.Calls || int64(after.Compare.Sent) != total {
+		t.Errorf("comparison: got %+v, want %d planned = sent = the %d calls the backends counted", *after.Compare, before.Calls, total)
+	}
+	if len(after.Rounds) != len(before.Rounds) {
+		t.Errorf("rounds after the run: got %v, want those planned, %v", after.Rounds, before.Rounds)
+	}
+	saveScreenshot(s.ctx, t, "plan-compare.png")
+}
+
 func mapsEqual(a, b map[string]int64) bool {
 	if len(a) != len(b) {
 		return false

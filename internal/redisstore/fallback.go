@@ -4,17 +4,14 @@ import (
 	"context"
 	"encoding/binary"
 	"time"
-
-	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // Fallback is the @fallback last-good store shared by the replicas: a value
 // one replica fetched can stand in on another when the service fails. A
 // value is its fetch time (unix milliseconds, 8 bytes big-endian) and its
-// JSON, kept for the field's staleFor.
+// JSON, kept for the field's staleFor. It implements loaders.SharedStale
+// (the consumer's interface: this package does not import it).
 type Fallback struct{ s *Store }
-
-var _ loaders.SharedStale = Fallback{}
 
 // Fallback returns the shared last-good store.
 func (s *Store) Fallback() Fallback { return Fallback{s} }

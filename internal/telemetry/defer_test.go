@@ -26,7 +26,7 @@ import (
 const deferred = `query Deferred { product(id: "p1") { name price { amount { formatted } }
   ... @defer(label: "reviews") { reviews(first: 2) { rating } ratingSummary { count } } } }`
 
-// newFullEnv plugs every part of the package in, as server.go would.
+// newFullEnv plugs every part of the package in, as serve.go would.
 func newFullEnv(t *testing.T) (*env, *logBuffer, *tracetest.InMemoryExporter) {
 	t.Helper()
 	logs := &logBuffer{}

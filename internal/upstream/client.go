@@ -193,7 +193,7 @@ type Meta struct {
 // be the caller's own and must never be shared with another caller.
 func (c *Client) Credentialed(ctx context.Context) bool {
 	o := OutgoingFrom(ctx)
-	if c.ident != "" && o.Identity != "" {
+	if c.ident != "" && identity(ctx) != "" {
 		return true
 	}
 	for _, k := range c.forward {
@@ -215,7 +215,7 @@ func (c *Client) Caller(ctx context.Context) string {
 	o := OutgoingFrom(ctx)
 	h := sha256.New()
 	if c.ident != "" {
-		io.WriteString(h, o.Identity)
+		io.WriteString(h, identity(ctx))
 	}
 	for _, k := range c.forward {
 		for _, v := range o.Incoming[k] {
@@ -344,8 +344,10 @@ func (c *Client) once(ctx context.Context, rec *Recorder, req Request, attempt i
 			hreq.Header[k] = vs
 		}
 	}
-	if c.ident != "" && o.Identity != "" {
-		hreq.Header.Set(c.ident, o.Identity)
+	if c.ident != "" {
+		if id := identity(ctx); id != "" {
+			hreq.Header.Set(c.ident, id)
+		}
 	}
 	if o.RequestID != "" {
 		hreq.Header.Set("X-Request-ID", o.RequestID)

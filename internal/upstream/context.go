@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tributary-gw/tributary/internal/auth"
 )
 
 // Outgoing is what a client request passes on to backend calls. Which of
@@ -16,9 +18,6 @@ type Outgoing struct {
 	RequestID string
 	// Incoming holds the client's request headers; read only.
 	Incoming http.Header
-	// Identity is the authenticated subject, sent in the configured
-	// identity header; empty for anonymous callers.
-	Identity string
 }
 
 type outgoingKey struct{}
@@ -26,6 +25,14 @@ type outgoingKey struct{}
 // WithOutgoing returns ctx carrying o for backend calls made under it.
 func WithOutgoing(ctx context.Context, o Outgoing) context.Context {
 	return context.WithValue(ctx, outgoingKey{}, o)
+}
+
+// identity is the authenticated subject a call made under ctx sends in
+// the configured identity header: the request's auth.Principal's, empty
+// for anonymous callers and without authentication.
+func identity(ctx context.Context) string {
+	p, _ := auth.PrincipalFrom(ctx)
+	return p.Subject
 }
 
 // OutgoingFrom returns what WithOutgoing stored; the zero value when none.

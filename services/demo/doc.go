@@ -25,4 +25,11 @@
 //	POST /_demo/stats/reset    reset the counters; 204
 //	GET  /_demo/faults         Faults as JSON: {"latency":"20ms","jitter":"0s","errorRate":0,"down":false,"status":503}
 //	PUT  /_demo/faults         same JSON, partial updates allowed; 200 with the new Faults (POST works too)
+//
+// Files: server.go the Server and its state; handler.go a call's life
+// (count, faults, route, answer); routes.go paths and parameters to
+// endpoints; catalog.go … orders.go each service's reads; writes.go the
+// writes; faults.go, stats.go, admin.go the test switches; dataset.go the
+// data; wire.go the wire structs; contract.go the published contracts;
+// backends.go all six on loopback.
 package demo

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
 	"time"
 )
 
@@ -172,4 +175,57 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 	}
 	*f = nf
 	return nil
+}
+
+// dropConnection closes the client's connection without an answer; where
+// the connection cannot be taken over (HTTP/2), the handler panics with
+// http.ErrAbortHandler, which resets the stream.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// injectFaults waits the injected latency and applies Down and ErrorRate. It
+// reports whether the call should proceed; if not, rp holds the answer.
+func (s *Server) injectFaults(r *http.Request, rp *reply) bool {
+	f := s.faults.Load()
+	if d := f.Latency + randDuration(f.Jitter); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			rp.fail(http.StatusServiceUnavailable, "request cancelled")
+			return false
+		case <-s.stopping:
+			t.Stop()
+			rp.fail(http.StatusServiceUnavailable, "server shutting down")
+			return false
+		}
+	}
+	if f.Down {
+		rp.fail(http.StatusServiceUnavailable, "service down")
+		return false
+	}
+	if f.ErrorRate > 0 && rand.Float64() < f.ErrorRate {
+		rp.fail(f.Status, "injected failure")
+		return false
+	}
+	return true
+}
+
+// randDuration returns a uniformly random duration in [0, limit].
+func randDuration(limit time.Duration) time.Duration {
+	switch {
+	case limit <= 0:
+		return 0
+	case limit == time.Duration(math.MaxInt64):
+		return time.Duration(rand.Int64())
+	}
+	return time.Duration(rand.Int64N(int64(limit) + 1))
 }

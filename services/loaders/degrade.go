@@ -27,6 +27,7 @@ import (
 type StaleCache struct {
 	c      *otter.Cache[staleKey, staleEntry]
 	shared SharedStale
+	now    func() time.Time // time.Now; tests move it
 }
 
 // SharedStale is a last-good store the replicas share (Redis), behind the
@@ -43,6 +44,23 @@ type SharedStale interface {
 // shared store: a hot key fetched by every request costs one write per
 // replica per interval, not one per request.
 const SharedEvery = 10 * time.Second
+
+// StaleRefresh is how often a key's fresh value replaces the one kept: a
+// hot key fetched by every request is stored (its size estimated, a cache
+// node made) once per interval, not once per request. A stale answer is
+// then at most this much older than the freshest value fetched.
+const StaleRefresh = time.Second
+
+// keep remembers v, fetched at now, under sk unless the value kept is
+// younger than StaleRefresh; prev is what was kept before.
+func (s *StaleCache) keep(sk staleKey, v any, now time.Time) (prev staleEntry, had bool) {
+	prev, had = s.c.GetIfPresent(sk)
+	if had && now.Sub(prev.at) < StaleRefresh && !now.Before(prev.at) {
+		return prev, had
+	}
+	s.c.Set(sk, staleEntry{v: v, at: now})
+	return prev, had
+}
 
 // Share puts shared behind s; call it before s is used.
 func (s *StaleCache) Share(shared SharedStale) { s.shared = shared }
@@ -66,7 +84,7 @@ const staleOverhead = 96
 // bytes, keys and values as memsize estimates them (S3-FIFO eviction).
 func NewStaleCache(entries int, maxBytes int64) *StaleCache {
 	floor := maxBytes / int64(max(entries, 1))
-	return &StaleCache{c: otter.Must(&otter.Options[staleKey, staleEntry]{
+	return &StaleCache{now: time.Now, c: otter.Must(&otter.Options[staleKey, staleEntry]{
 		MaximumWeight: uint64(maxBytes),
 		Weigher: func(k staleKey, e staleEntry) uint32 {
 			n := memsize.String(k.loader) + memsize.Of(k.key) + memsize.String(k.caller) + memsize.Of(e.v) + staleOverhead

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"sync"
@@ -38,7 +37,7 @@ type Loader[K comparable, V any] struct {
 	enqGen  map[K]uint64 // under flushMu: the gen at which each key was first asked
 
 	mu      sync.Mutex
-	waiting map[K][]*waiter
+	waiting map[K]waitList
 	done    map[K]struct{} // keys whose batch has answered (or were primed)
 }
 
@@ -46,7 +45,7 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 	s := req.sched
 	l := &Loader[K, V]{
 		sched: s, req: req, name: name, service: service, critical: cfg.Critical[service],
-		waiting: map[K][]*waiter{}, done: map[K]struct{}{}, enqGen: map[K]uint64{},
+		waiting: map[K]waitList{}, done: map[K]struct{}{}, enqGen: map[K]uint64{},
 	}
 	wait := cfg.Wait
 	if wait <= 0 {
@@ -75,6 +74,7 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 		// are an 8 KB allocation per batch, for levels of tens of keys; a
 		// larger level only makes Load wait for the batch to take keys.
 		dataloader.WithInputCapacity[K, V](inputCapacity),
+		dataloader.WithTracer[K, V](newQuietTracer[K, V]()),
 	)
 	if s != nil {
 		s.flushers = append(s.flushers, func() {
@@ -106,16 +106,18 @@ func (l *Loader[K, V]) wrap(fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[
 }
 
 func (l *Loader[K, V]) answered(keys []K) {
-	var wake []*waiter
+	var wake []waitEntry
 	l.mu.Lock()
 	for _, k := range keys {
 		l.done[k] = struct{}{}
-		wake = append(wake, l.waiting[k]...)
-		delete(l.waiting, k)
+		if wl, ok := l.waiting[k]; ok {
+			wake = append(append(wake, wl.first), wl.more...)
+			delete(l.waiting, k)
+		}
 	}
 	l.mu.Unlock()
-	for _, w := range wake {
-		w.resolved()
+	for _, e := range wake {
+		e.w.resolved(e.n)
 	}
 }
 
@@ -228,7 +230,9 @@ func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 	n := int64(0)
 	for _, k := range keys {
 		if _, ok := l.done[k]; !ok {
-			l.waiting[k] = append(l.waiting[k], w)
+			wl := l.waiting[k]
+			wl.add(w)
+			l.waiting[k] = wl
 			n++
 		}
 	}
@@ -247,8 +251,8 @@ func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 
 // fallback remembers fresh values and stands in stale ones for failures.
 func (l *Loader[K, V]) fallback(ctx context.Context, pol fieldPolicy, keys []K, weight int, vals []V, errs []error) {
-	now := time.Now()
 	st := l.req.stale
+	now := st.now()
 	// Whose answers these are: a caller's own stay that caller's (and in
 	// this process: the shared store is for answers anyone may get).
 	caller := ""
@@ -262,8 +266,7 @@ func (l *Loader[K, V]) fallback(ctx context.Context, pol fieldPolicy, keys []K, 
 	for i, k := range keys {
 		sk := staleKey{l.name, k, caller}
 		if errs == nil || errs[i] == nil {
-			prev, had := st.c.GetIfPresent(sk)
-			st.c.Set(sk, staleEntry{v: vals[i], at: now})
+			prev, had := st.keep(sk, vals[i], now)
 			if shared != nil && (!had || now.Sub(prev.at) >= SharedEvery) {
 				if b, err := json.Marshal(vals[i]); err == nil {
 					shared.SetStale(ctx, sharedStaleKey(sk), b, now, pol.staleFor)
@@ -314,4 +317,62 @@ func compact(errs []error) []error {
 		}
 	}
 	return nil
+}
+
+// waitList is the waiters of one key. There is usually one, so it is kept
+// in the map's value: a slice per key was an allocation per key asked for.
+type waitList struct {
+	first waitEntry
+	more  []waitEntry
+}
+
+// waitEntry is a waiter and how many of its keys the key is (a key asked
+// for twice in one LoadAll: reviews by one author).
+type waitEntry struct {
+	w *waiter
+	n int64
+}
+
+func (wl *waitList) add(w *waiter) {
+	last := &wl.first
+	if len(wl.more) > 0 {
+		last = &wl.more[len(wl.more)-1]
+	}
+	switch {
+	case wl.first.w == nil:
+		wl.first = waitEntry{w, 1}
+	case last.w == w:
+		last.n++
+	default:
+		wl.more = append(wl.more, waitEntry{w, 1})
+	}
+}
+
+// quietTracer traces nothing, like dataloader's NoopTracer, whose Load
+// hook makes a new closure for every key asked for: this one hands out
+// the same three made once per loader.
+type quietTracer[K comparable, V any] struct {
+	load  dataloader.TraceLoadFinishFunc[V]
+	many  dataloader.TraceLoadManyFinishFunc[V]
+	batch dataloader.TraceBatchFinishFunc[V]
+}
+
+func newQuietTracer[K comparable, V any]() *quietTracer[K, V] {
+	return &quietTracer[K, V]{
+		load:  func(dataloader.Thunk[V]) {},
+		many:  func(dataloader.ThunkMany[V]) {},
+		batch: func([]*dataloader.Result[V]) {},
+	}
+}
+
+func (t *quietTracer[K, V]) TraceLoad(ctx context.Context, _ K) (context.Context, dataloader.TraceLoadFinishFunc[V]) {
+	return ctx, t.load
+}
+
+func (t *quietTracer[K, V]) TraceLoadMany(ctx context.Context, _ []K) (context.Context, dataloader.TraceLoadManyFinishFunc[V]) {
+	return ctx, t.many
+}
+
+func (t *quietTracer[K, V]) TraceBatch(ctx context.Context, _ []K) (context.Context, dataloader.TraceBatchFinishFunc[V]) {
+	return ctx, t.batch
 }

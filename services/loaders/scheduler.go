@@ -92,8 +92,9 @@ type waiter struct {
 	wake func()
 }
 
-func (w *waiter) resolved() {
-	if w.remaining.Add(-1) == 0 {
+// resolved counts n of the waiter's keys answered.
+func (w *waiter) resolved(n int64) {
+	if w.remaining.Add(-n) == 0 {
 		if w.wake != nil {
 			w.wake()
 		}

@@ -47,29 +47,37 @@ function capture(payload, first) {
 
 // withFanoutReport returns fetcher asking for the report and capturing it.
 export function withFanoutReport(fetcher) {
+  return observe(fetcher, { [REPORT_HEADER]: '1' }, capture);
+}
+
+// observe returns fetcher sending the headers extra with every operation
+// (introspection aside) and calling see(payload, first) with each payload
+// of its result, which it passes on unchanged. The Plan view (plan.jsx)
+// observes the same way.
+export function observe(fetcher, extra, see) {
   return (params, opts) => {
     if (params?.operationName === 'IntrospectionQuery') {
       return fetcher(params, opts); // GraphiQL's own schema fetch
     }
-    const headers = { ...(opts?.headers || {}), [REPORT_HEADER]: '1' };
+    const headers = { ...(opts?.headers || {}), ...extra };
     const result = fetcher(params, { ...opts, headers });
     if (result && typeof result.then === 'function') {
       return result.then((r) => {
-        if (r && typeof r[Symbol.asyncIterator] === 'function') return tap(r);
-        capture(r, true);
+        if (r && typeof r[Symbol.asyncIterator] === 'function') return tap(r, see);
+        see(r, true);
         return r;
       });
     }
-    if (result && typeof result[Symbol.asyncIterator] === 'function') return tap(result);
+    if (result && typeof result[Symbol.asyncIterator] === 'function') return tap(result, see);
     return result;
   };
 }
 
-// tap passes an async iterable through, capturing each payload.
-async function* tap(iterable) {
+// tap passes an async iterable through, showing see each payload.
+async function* tap(iterable, see) {
   let first = true;
   for await (const payload of iterable) {
-    capture(payload, first);
+    see(payload, first);
     first = false;
     yield payload;
   }

@@ -14,6 +14,7 @@ import './main.css';
 
 import { fanoutPlugin, withFanoutReport } from './fanout.jsx';
 import { defaultTabs } from './operations.js';
+import { planPlugin, withPlan } from './plan.jsx';
 
 const root = document.getElementById('graphiql');
 const endpoint = root.dataset.endpoint || '/graphql';
@@ -30,15 +31,15 @@ globalThis.MonacoEnvironment = {
   },
 };
 
+// Absolute URL on this origin: the toolkit hands it to fetch() as is.
+const url = new URL(endpoint, window.location.href).toString();
+
 // Every operation asks for its fan-out report, which the Fan-out panel
-// draws; the result pane shows it too, under extensions.tributary.
-const fetcher = withFanoutReport(
-  createGraphiQLFetcher({
-    // Absolute URL on this origin: the toolkit hands it to fetch() as is.
-    url: new URL(endpoint, window.location.href).toString(),
-  }),
-);
+// draws, and for its plan, which the Plan view compares with the report;
+// the result pane shows both too, under extensions.tributary.
+const fetcher = withPlan(withFanoutReport(createGraphiQLFetcher({ url })));
+const plugins = [fanoutPlugin, planPlugin(url)];
 
 createRoot(root).render(
-  <GraphiQL fetcher={fetcher} defaultTabs={defaultTabs} plugins={[fanoutPlugin]} shouldPersistHeaders={false} />,
+  <GraphiQL fetcher={fetcher} defaultTabs={defaultTabs} plugins={plugins} shouldPersistHeaders={false} />,
 );

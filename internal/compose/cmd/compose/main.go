@@ -5,9 +5,12 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/99designs/gqlgen/api"
 	"github.com/99designs/gqlgen/codegen/config"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/internal/compose"
 )
@@ -30,10 +33,11 @@ func run() error {
 	}
 	// Check the declarations before gqlgen removes the generated files, so
 	// a mistake leaves the tree as it was.
-	if err := cfg.LoadSchema(); err != nil {
+	schema, err := gqlparser.LoadSchema(slices.Concat(cfg.Sources, []*ast.Source{compose.Vocabulary()})...)
+	if err != nil {
 		return err
 	}
-	if _, err := compose.Analyze(cfg.Schema, root); err != nil {
+	if _, err := compose.Analyze(schema, root); err != nil {
 		return err
 	}
 	p, err := compose.New(root)
