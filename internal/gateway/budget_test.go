@@ -9,6 +9,7 @@ import (
 // An accidental N+1 (here: batching off) runs into the fan-out budget: an
 // error in development, a flag (and a metric) in production.
 func TestFanoutBudget(t *testing.T) {
+	t.Parallel()
 	const q = `query Listing { products(first: 10) { nodes { price { amount { formatted } } } } }`
 	dev := newEnv(t, func(c *config.Config) {
 		c.Batch.Mode = "off"

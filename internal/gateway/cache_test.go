@@ -27,6 +27,7 @@ func (e *env) cacheControl(svc demo.Service, cc string) {
 // A backend answer is kept for as long as its Cache-Control allows, and
 // never without one, or when it says private, no-store or no-cache.
 func TestEntityCacheHonoursCacheControl(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		give      string
 		wantCalls int64 // pricing calls for two identical queries
@@ -57,6 +58,7 @@ func TestEntityCacheHonoursCacheControl(t *testing.T) {
 
 // A hit costs no call and the fan-out report counts it.
 func TestEntityCacheHitIsInTheReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Pricing, "max-age=60")
 	first := e.queryWithReport(pricedProduct, nil)
@@ -86,6 +88,7 @@ func TestEntityCacheHitIsInTheReport(t *testing.T) {
 // The key includes the connector's parameters: a price in EUR is not the
 // price in USD.
 func TestEntityCacheKeysIncludeParameters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Pricing, "max-age=60")
 	q := `query($c: String!) { product(id: "p1") { price(currency: $c) { amount { formatted } } } }`
@@ -114,6 +117,7 @@ func TestEntityCacheKeysIncludeParameters(t *testing.T) {
 // anonymous call kept. The backend sees every authorized call. (users
 // gets the caller's headers; a caller-independent service would not.)
 func TestEntityCacheNeverSharesCredentialedAnswers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	var mu sync.Mutex
 	var seen []string // Authorization of each users call
@@ -147,6 +151,7 @@ func TestEntityCacheNeverSharesCredentialedAnswers(t *testing.T) {
 
 // An expired entry is fetched again.
 func TestEntityCacheRefetchesExpiredEntries(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Pricing, "max-age=1")
 	e.Query(pricedProduct, nil)
@@ -162,6 +167,7 @@ func TestEntityCacheRefetchesExpiredEntries(t *testing.T) {
 
 // Concurrent requests missing the same key fill it with one call.
 func TestEntityCacheConcurrentMissesFillOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Pricing, "max-age=60")
 	f := e.Backends.Server(demo.Pricing).Faults()
@@ -207,6 +213,7 @@ func (e *env) invalidate(path, token string) int {
 // DELETE /admin/cache/{service}/{id} drops the entity, for every endpoint
 // and parameter set, with the admin token only.
 func TestEntityCacheInvalidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache, func(c *config.Config) { c.Cache.AdminToken = adminToken })
 	e.cacheControl(demo.Pricing, "max-age=60")
 	e.Query(pricedProduct, nil)
@@ -238,6 +245,7 @@ func TestEntityCacheInvalidation(t *testing.T) {
 
 // Without cache.admin_token there is no admin endpoint.
 func TestEntityCacheInvalidationNeedsConfiguring(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	if got := e.invalidate("/admin/cache/pricing/p1", adminToken); got != http.StatusNotFound && got != http.StatusMethodNotAllowed {
 		t.Errorf("status: got %d, want 404 or 405", got)
@@ -254,6 +262,7 @@ func quote(s string) string {
 // service declared caller-independent (pricing) gets no identity, so
 // every caller shares its entries.
 func TestEntityCacheSkipsCallsCarryingTheIdentity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, withCache, func(c *config.Config) {
 		c.Auth.IdentityHeader = "X-User-Id"
 		c.Services["users"].ForwardHeaders = []string{} // the identity alone

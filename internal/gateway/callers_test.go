@@ -22,6 +22,7 @@ import (
 // users and orders get the caller's headers; reviews is declared
 // caller-independent, so its last good values are every caller's.
 func TestNoAnswerCrossesCallers(t *testing.T) {
+	t.Parallel()
 	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	e.cacheControl(demo.Users, "max-age=60")

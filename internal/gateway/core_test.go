@@ -27,6 +27,7 @@ const listingQuery = `query Listing($category: String) {
 // The issue's headline guarantee: a 20-product listing with prices, stock,
 // reviews with authors and related products is one call per service.
 func TestListingCostsOneCallPerService(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.Query(listingQuery, map[string]any{"category": "shoes"})
 	if len(r.Errors) > 0 {
@@ -78,6 +79,7 @@ func TestListingCostsOneCallPerService(t *testing.T) {
 
 // user → orders → items → product → price: one call per service per level.
 func TestDashboardCostsOneCallPerServicePerLevel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.Query(`{
   dashboard(userId: "u1") {
@@ -122,6 +124,7 @@ func TestDashboardCostsOneCallPerServicePerLevel(t *testing.T) {
 
 // With every backend slow, the services of one level are in flight at once.
 func TestServicesOfOneLevelRunInParallel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.Backends.SetFaults(demo.Faults{Latency: 100 * time.Millisecond})
 	r := e.Query(`{ product(id: "p1") { name } products(first: 5) { nodes { id } } user(id: "u2") { name } }`, nil)
@@ -148,6 +151,7 @@ func TestServicesOfOneLevelRunInParallel(t *testing.T) {
 
 // Unknown ids give null without an error, in the right places.
 func TestUnknownIDsAreNullWithoutErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.Query(`{ product(id: "nope") { id } productsByIds(ids: ["p3", "nope", "p1", "p3"]) { id } user(id: "u9999") { id } }`, nil)
 	if len(r.Errors) > 0 {
@@ -167,6 +171,7 @@ func TestUnknownIDsAreNullWithoutErrors(t *testing.T) {
 }
 
 func TestProductPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.Query(`{ product(id: "p1") {
     id name description category imageUrl
@@ -217,6 +222,7 @@ func TestProductPage(t *testing.T) {
 }
 
 func TestListingPaginatesToTheEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ds := e.Backends.Dataset()
 	want := 0
@@ -254,6 +260,7 @@ func TestListingPaginatesToTheEnd(t *testing.T) {
 }
 
 func TestUserWithOrdersAndReviews(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.Query(`{ user(id: "u1") { name email tier memberSince
     orders(first: 3) { id status createdAt total { formatted } itemCount items { productId quantity unitPrice { amountCents } lineTotal { amountCents } product { name } } }
@@ -291,6 +298,7 @@ func TestUserWithOrdersAndReviews(t *testing.T) {
 // the orders arrive, with the reviewed products: two round trips, one call
 // per service. A caller who may not read the orders costs no orders call.
 func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
+	t.Parallel()
 	const q = `{ user(id: "u1") { name orders { items { product { name price { amount { formatted } } } } } reviews { product { name } } } }`
 	tests := []struct {
 		name       string
@@ -347,6 +355,7 @@ func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
 }
 
 func TestBadArgumentsAreClientErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name  string
@@ -375,6 +384,7 @@ func TestBadArgumentsAreClientErrors(t *testing.T) {
 
 // Batching off (for measuring N+1) really makes one call per key.
 func TestBatchingDisabledCallsPerKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.Batch.Mode = "off" })
 	r := e.Query(`{ products(first: 10) { nodes { price { amount { formatted } } } } }`, nil)
 	if len(r.Errors) > 0 {
@@ -389,6 +399,7 @@ func TestBatchingDisabledCallsPerKey(t *testing.T) {
 // so heavy concurrency (more runnable goroutines than cores) does not split
 // a level into several calls.
 func TestLevelsStayWholeUnderLoad(t *testing.T) {
+	t.Parallel()
 	// The backstop as long as the request deadline: the scheduler alone
 	// must dispatch every level (a counting leak would hang the requests
 	// and fail the test), however loaded the machine.
@@ -436,6 +447,7 @@ func TestLevelsStayWholeUnderLoad(t *testing.T) {
 // Fields that need only a product's id (price, stock, reviews) are fetched
 // alongside the catalog call, not one round trip after it.
 func TestProductFieldsGoOutWithTheCatalogCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.Backends.SetFaults(demo.Faults{Latency: 60 * time.Millisecond})
 	r := e.Query(`{ dashboard(userId: "u1") { recentOrders { items { product { name price { amount { formatted } } } } } } }`, nil)
@@ -465,6 +477,7 @@ func TestProductFieldsGoOutWithTheCatalogCall(t *testing.T) {
 // A list with null entries (unknown ids) still batches its products'
 // fields, and the nulls stay in place without errors.
 func TestProductsByIdsWithUnknownIdsKeepFields(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.Query(`{ productsByIds(ids: ["p1", "zz", "p2"]) { id price { amount { amountCents } } stock { available } related(first: 1) { id } } }`, nil)
 	if len(r.Errors) > 0 {

@@ -31,6 +31,7 @@ func (outlastDeadline) MutateOperationContext(ctx context.Context, _ *graphql.Op
 // A request whose deadline passes before its operation runs is answered
 // with a GraphQL error carrying a code: gqlgen alone writes the body `null`.
 func TestDeadlineBeforeExecutionAnswersAnError(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, gateway.Options{Extensions: []graphql.HandlerExtension{outlastDeadline{}}},
 		func(c *config.Config) { c.RequestTimeout = 20 * time.Millisecond })
 	tests := []struct {

@@ -17,6 +17,7 @@ import (
 
 // A deferred fragment lets the page arrive before a slow service answers.
 func TestDeferSendsThePageBeforeTheSlowPart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: 500 * time.Millisecond})
 	body, _ := json.Marshal(map[string]any{"query": `{ product(id: "p1") { name price { amount { formatted } }

@@ -292,6 +292,7 @@ const deferRuns = 600
 // the same initial payload and the same incremental payloads from the
 // plan as from gqlgen's executor, and all of them run on the plan.
 func TestDifferentialDeferMatchesGQLGen(t *testing.T) {
+	t.Parallel()
 	d := newDifferential(t)
 	d.defers = true
 	var planCalls, refCalls int64

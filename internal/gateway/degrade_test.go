@@ -10,6 +10,7 @@ import (
 // A @fallback field serves its last good value when its service fails,
 // and the response says so.
 func TestFallbackServesStaleValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.Services["reviews"].MaxRetries = 0 })
 	const q = `{ product(id: "p1") { name ratingSummary { count } reviews(first: 2) { rating } stock { available } } }`
 	fresh := e.Query(q, nil)
@@ -67,6 +68,7 @@ func joinPath(ps []string) string {
 // When a critical service fails, the root field that needs it is null with
 // the error; other root fields of the same query still resolve.
 func TestCriticalFailureNullsOnlyItsRootField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Services["pricing"].Critical = true
 		c.Services["pricing"].MaxRetries = 0

@@ -126,6 +126,7 @@ const differentialRuns = 1500
 // makes no more backend calls than gqlgen's executor, as the backends
 // count them.
 func TestDifferentialPlanMatchesGQLGen(t *testing.T) {
+	t.Parallel()
 	d := newDifferential(t)
 	var planCalls, refCalls int64
 	var faulted, differ int

@@ -82,6 +82,7 @@ func docBlocks(t *testing.T) []docBlock {
 // at the number of backend calls it claims. Staff credentials, so that
 // operations behind @auth answer as the docs show them.
 func TestDocsQueriesRunAsDocumented(t *testing.T) {
+	t.Parallel()
 	blocks := docBlocks(t)
 	if len(blocks) < 3 {
 		t.Fatalf("found %d GraphQL operations in README.md and docs/, want the README's examples at least", len(blocks))

@@ -49,6 +49,7 @@ func docSelections(t *testing.T, q string) int {
 // merges them, and its work — counted, not timed — stays within three times the
 // document's selections at every length.
 func TestPlanningWorkIsLinearInTheDocument(t *testing.T) {
+	t.Parallel()
 	cfg := config.Default()
 	shapes := map[string]func(i int) string{
 		"doubling spreads": func(i int) string {
@@ -100,6 +101,7 @@ func TestPlanningWorkIsLinearInTheDocument(t *testing.T) {
 // with ever new @include values gets a plan made per request past that,
 // and cannot fill the cache.
 func TestPlansKeptPerDirectiveShapeAreBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const q = `query($a: Boolean!, $b: Boolean!, $c: Boolean!, $d: Boolean!, $e: Boolean!) {
 		product(id: "p1") { id @include(if: $a) name @include(if: $b) category @include(if: $c) imageUrl @include(if: $d) description @include(if: $e) } }`

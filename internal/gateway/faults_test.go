@@ -56,6 +56,7 @@ func hijack(w http.ResponseWriter, do func(c net.Conn, buf *bufio.ReadWriter)) {
 const pageQuery = `{ product(id: "p1") { name price { amount { amountCents } } stock { available } } }`
 
 func TestBackendFaults(t *testing.T) {
+	t.Parallel()
 	jsonCT := "application/json; charset=utf-8"
 	tests := []struct {
 		name      string
@@ -199,6 +200,7 @@ func pathStrings(p []any) []string {
 // A slow pricing costs only the price: the rest of the page arrives with
 // one SERVICE_TIMEOUT error, and no backend call outlives the request.
 func TestSlowServiceIsCutOffAtItsTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Services["pricing"].Timeout = 200 * time.Millisecond
 		c.RequestTimeout = 2 * time.Second
@@ -227,6 +229,7 @@ func TestSlowServiceIsCutOffAtItsTimeout(t *testing.T) {
 // The request deadline bounds every backend call, even one whose own
 // timeout is longer.
 func TestRequestDeadlineBoundsBackendCalls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, eachService(func(_ string, sc *config.ServiceConfig) { sc.Timeout = 10 * time.Second }),
 		func(c *config.Config) { c.RequestTimeout = 300 * time.Millisecond })
 	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: 10 * time.Second})
@@ -242,6 +245,7 @@ func TestRequestDeadlineBoundsBackendCalls(t *testing.T) {
 
 // One failed batch for a whole list is one error, not one per item.
 func TestFailedBatchIsOneError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.Services["pricing"].MaxRetries = 0 })
 	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
 	r := e.Query(`{ products(first: 20) { nodes { name price { amount { formatted } } } } }`, nil)
@@ -270,6 +274,7 @@ func TestFailedBatchIsOneError(t *testing.T) {
 // without its id) is the catalog's fault, reported as such, not a
 // non-null violation of the graph.
 func TestListingItemsBreakingTheContract(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		body string

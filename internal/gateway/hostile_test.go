@@ -100,6 +100,7 @@ var hostileQueries = []struct {
 // refused query, or more bytes than a bounded answer needs — with the
 // default limits and with the depth limit off.
 func TestHostileQueriesAreAnsweredBoundedly(t *testing.T) {
+	t.Parallel()
 	configs := []struct {
 		name string
 		mod  func(*config.Config)
@@ -146,6 +147,7 @@ func TestHostileQueriesAreAnsweredBoundedly(t *testing.T) {
 // The estimator's work is linear in the document, whatever its shape:
 // counted in work units, not time.
 func TestEstimateWorkIsBounded(t *testing.T) {
+	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	fc := cost.NewSchemaFields(schema)
 	tests := []struct {

@@ -11,6 +11,7 @@ import (
 
 // Hostile or broken requests get a clear error and cost no backend call.
 func TestBadRequests(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.MaxBodyBytes = 1 << 10 })
 	tests := []struct {
 		name       string

@@ -10,6 +10,7 @@ import (
 // user's orders that were not cancelled, per currency, for the user and
 // staff only, in one orders call.
 func TestLifetimeSpend(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	want := map[string]int64{}
 	for _, o := range e.Backends.Dataset().OrdersByUser("u1") {

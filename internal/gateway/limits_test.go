@@ -14,6 +14,7 @@ import (
 )
 
 func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Limits.MaxDepth = 6
 		c.Limits.MaxAliases = 3
@@ -59,6 +60,7 @@ func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
 // The listing, page and dashboard of the README stay well inside the
 // default limits, and GraphiQL's introspection is not "too deep".
 func TestDefaultLimitsAdmitRealQueries(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, q := range []string{listingQuery, pageQuery, introspectionQuery} {
 		r := e.Query(q, map[string]any{"category": "shoes"})
@@ -76,6 +78,7 @@ fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofT
 // The estimate is exact for the issue's workloads: what the limit counts is
 // what the backends see.
 func TestEstimateMatchesBackendCalls(t *testing.T) {
+	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	e := newEnv(t)
 	tests := []struct {
@@ -108,6 +111,7 @@ func TestEstimateMatchesBackendCalls(t *testing.T) {
 // text with other variable values is judged on its own values, and a kept
 // refusal is the same refusal every time.
 func TestLimitsVerdictFollowsTheVariables(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.Limits.MaxItems = 400 })
 	q := `query($n: Int!, $r: Int!) { products(first: $n) { nodes { reviews(first: $r) { rating } } } }`
 	for _, step := range []struct {
@@ -163,6 +167,7 @@ func ofTypeChain(n int) string {
 // lets through) is refused before execution, while the introspection
 // queries of GraphiQL and of graphql-js 16 (graphql-codegen, Apollo) pass.
 func TestIntrospectionDepthLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name      string
@@ -214,6 +219,7 @@ func clipRaw(b []byte) string {
 // BAD_USER_INPUT before any backend call. Before, a new ~1 MB category
 // per request was sent to catalog and kept as a cache key.
 func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Catalog, "max-age=60")
 	const limit = 1024 // the default

@@ -32,6 +32,7 @@ func (l *lockedBuffer) String() string {
 // One failed batch call for 20 products fails 20 prices in the answer and
 // is one line in the log.
 func TestFailedBatchLogsOnce(t *testing.T) {
+	t.Parallel()
 	var log lockedBuffer
 	e := newEnvWith(t, gateway.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))}, func(c *config.Config) {
 		sc := c.Service("pricing")

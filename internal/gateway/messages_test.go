@@ -13,6 +13,7 @@ import (
 // Error messages are short and say nothing of the gateway's internals: a
 // decode error neither echoes the body nor names Go types.
 func TestErrorMessagesAreShortAndFreeOfInternals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	secret := strings.Repeat("SECRET-BODY-", 70_000) // ~840 KB, under the 1 MiB body limit
 	long := strings.Repeat("a", 5000)
@@ -61,6 +62,7 @@ func TestErrorMessagesAreShortAndFreeOfInternals(t *testing.T) {
 
 // "Did you mean …" lists field names, so it is off when introspection is.
 func TestSuggestionsFollowIntrospection(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		introspection bool

@@ -90,6 +90,7 @@ func reportedCalls(fanout any) map[string]int64 {
 // the same calls to the same endpoints, on the product page and the
 // listing (what the playground's Plan view compares after a run).
 func TestPlanWithTheRunMatchesTheBackends(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for name, req := range map[string]map[string]any{
 		"product page": {"query": productPageQuery, "variables": map[string]any{"id": "p1"}},
@@ -122,6 +123,7 @@ func TestPlanWithTheRunMatchesTheBackends(t *testing.T) {
 // A plan alone runs nothing: no backend call, and a mutation writes
 // nothing; the plan is the one the engine then runs (made once).
 func TestPlanOnlyRunsNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.Backends.ResetStats()
 	r := e.sendPlan("only", map[string]any{"query": productPageQuery, "variables": map[string]any{"id": "p1"}})
@@ -160,6 +162,7 @@ func TestPlanOnlyRunsNothing(t *testing.T) {
 // What a query may not do, its plan may not do either; bad input gets a
 // clear error and no plan, and the gateway keeps serving.
 func TestPlanHostileInputs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Limits.MaxDepth = 8
 		c.Limits.MaxTokens = 2000
@@ -219,6 +222,7 @@ func TestPlanHostileInputs(t *testing.T) {
 // production profile) a plan alone is refused, never run instead, and a
 // plan with the run is left out.
 func TestPlanHeaderPolicy(t *testing.T) {
+	t.Parallel()
 	on := newEnv(t)
 	if r := on.sendPlan("maybe", map[string]any{"query": `{ product(id: "p1") { name } }`}); r.Data == nil || get(r.Extensions, "tributary", "plan") != nil {
 		t.Errorf("X-Tributary-Plan: maybe: got %s, want the response without a plan", r.Raw)

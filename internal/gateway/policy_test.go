@@ -12,6 +12,7 @@ import (
 const priceQuery = `{ product(id: "p1") { name price { amount { formatted } } } }`
 
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
+	t.Parallel()
 	// Long enough that the five open queries below fit in it on a loaded
 	// machine; the recovery is polled, not slept for.
 	const cooldown = time.Second
@@ -71,6 +72,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 // Under a service failing half its calls, retries stay within the budget.
 func TestRetriesStayWithinBudget(t *testing.T) {
+	t.Parallel()
 	const (
 		queries = 200
 		budget  = 0.2
@@ -101,6 +103,7 @@ func TestRetriesStayWithinBudget(t *testing.T) {
 
 // A 4xx other than 429 is never retried.
 func TestClientErrorsAreNotRetried(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{ErrorRate: 1, Status: 400})
@@ -116,6 +119,7 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 // The bulkhead caps calls in flight to one service; callers wait for a
 // slot within their deadline.
 func TestBulkheadCapsInFlightCalls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Services["pricing"].MaxInFlight = 2
 		c.Batch.Share = false // eight identical requests would share one call
@@ -144,6 +148,7 @@ func TestBulkheadCapsInFlightCalls(t *testing.T) {
 // /readyz lists each breaker; with readyz_backends it fails while a
 // critical service's circuit is open.
 func TestReadyzReflectsCriticalBreakers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.ReadyzBackends = true
 		c.Services["pricing"].Critical = true

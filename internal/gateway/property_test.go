@@ -25,6 +25,7 @@ const propertyWorkBound = 5000
 // negative, and costs a bounded amount of work; a query with an argument
 // out of range is refused as BAD_USER_INPUT with no backend call.
 func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
+	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	fc := cost.NewSchemaFields(schema)
 	// The limits are off so every in-range query runs and its real calls

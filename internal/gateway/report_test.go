@@ -24,6 +24,7 @@ func (e *env) queryWithReport(q string, vars map[string]any) gqlResponse {
 // The fan-out report tells the caller what the listing cost, and agrees
 // with the backends' own counters.
 func TestFanoutReportMatchesTheBackends(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.FanoutReport = true })
 	r := e.queryWithReport(listingQuery, map[string]any{"category": "shoes"})
 	if len(r.Errors) > 0 {
@@ -79,6 +80,7 @@ func TestFanoutReportMatchesTheBackends(t *testing.T) {
 // The playground's Fan-out panel asks for the report: the development
 // profile allows it by default, production does not.
 func TestFanoutReportDefaultsByProfile(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		giveEnv []string
 		want    bool
@@ -115,6 +117,7 @@ func withService(name string, f func(*config.ServiceConfig)) func(*config.Config
 // The report puts every call on the request's time axis with its outcome,
 // and gives the deadline, against real backends with faults.
 func TestFanoutReportTimeline(t *testing.T) {
+	t.Parallel()
 	const page = `{ product(id: "p1") { name price { amount { formatted } } stock { available } ratingSummary { count } } }`
 	tests := []struct {
 		name string
@@ -218,6 +221,7 @@ func TestFanoutReportTimeline(t *testing.T) {
 // Every workload of the issue is dispatched by the scheduler alone: the
 // backstop timer never fires, so no level waits for it.
 func TestSchedulerNeverNeedsTheBackstop(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.FanoutReport = true })
 	for _, q := range []string{
 		listingQuery,

@@ -64,6 +64,7 @@ func (e *env) replicas(n int, url string, mods ...func(*config.Config)) []*repli
 // A client limited to 1 request/s with a burst of 4 gets about 4 answers
 // out of 20 sent to two replicas, not twice that.
 func TestScaleOutRateLimitIsShared(t *testing.T) {
+	t.Parallel()
 	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	gws := e.replicas(2, rs.URL(), func(c *config.Config) { c.RateLimit.RPS, c.RateLimit.Burst = 1, 4 })
@@ -88,6 +89,7 @@ func TestScaleOutRateLimitIsShared(t *testing.T) {
 
 // An APQ hash registered on one replica runs on the other.
 func TestScaleOutAPQIsShared(t *testing.T) {
+	t.Parallel()
 	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	gws := e.replicas(2, rs.URL())
@@ -108,6 +110,7 @@ func TestScaleOutAPQIsShared(t *testing.T) {
 // An entity one replica fetched is a hit on the other, and an invalidation
 // sent to one drops it on both.
 func TestScaleOutEntityCacheIsShared(t *testing.T) {
+	t.Parallel()
 	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	e.cacheControl(demo.Pricing, "max-age=60")
@@ -159,6 +162,7 @@ func TestScaleOutEntityCacheIsShared(t *testing.T) {
 // With Redis gone the replicas keep answering: caches and APQ in process,
 // rate limits per replica (fail open) unless they fail closed.
 func TestScaleOutSurvivesRedisStopping(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		failClosed bool
@@ -201,6 +205,7 @@ func TestScaleOutSurvivesRedisStopping(t *testing.T) {
 
 // After Redis comes back, the replicas share state again by themselves.
 func TestScaleOutReconnects(t *testing.T) {
+	t.Parallel()
 	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	gws := e.replicas(2, rs.URL())
@@ -227,6 +232,7 @@ func TestScaleOutReconnects(t *testing.T) {
 // A last-good value one replica fetched stands in on the other when the
 // service fails.
 func TestScaleOutFallbackValuesAreShared(t *testing.T) {
+	t.Parallel()
 	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	gws := e.replicas(2, rs.URL(), func(c *config.Config) { c.Services["reviews"].MaxRetries = 0 })

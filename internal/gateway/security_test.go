@@ -55,6 +55,7 @@ func (e *env) queryAs(tok, q string, header http.Header) gqlResponse {
 const dashboardOf = `{ dashboard(userId: "u2") { user { name } recentOrders { id } } }`
 
 func TestDashboardsAreOwnersAndStaffOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	tests := []struct {
 		name      string
@@ -93,6 +94,7 @@ func TestDashboardsAreOwnersAndStaffOnly(t *testing.T) {
 // A user's public profile is readable; their email and orders are not,
 // and forbidding them costs no backend call.
 func TestPrivateFieldsOfAnotherUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	r := e.queryAs(token(t, "u1"), `{ user(id: "u2") { name email orders { id } } }`, nil)
 	if get(r.Data, "user", "name") == nil {
@@ -112,6 +114,7 @@ func TestPrivateFieldsOfAnotherUser(t *testing.T) {
 }
 
 func TestMeIsTheCaller(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	r := e.queryAs(token(t, "u3"), `{ me { user { id email } dashboard { user { id } summary { orderCount } } } }`, nil)
 	if len(r.Errors) > 0 {
@@ -126,6 +129,7 @@ func TestMeIsTheCaller(t *testing.T) {
 }
 
 func TestBadTokensAreRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	expired := authtest.Claims("https://id.example", "tributary", "u1")
 	expired["exp"] = time.Now().Add(-time.Hour).Unix()
@@ -160,6 +164,7 @@ func noneToken(t *testing.T) string {
 // the validated caller, and never a client's forged identity header; a
 // service declared caller-independent (catalog) sees none of them.
 func TestHeaderPolicy(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]http.Header{}
 	e := newEnv(t, withJWT, func(c *config.Config) {
@@ -220,6 +225,7 @@ func TestHeaderPolicy(t *testing.T) {
 }
 
 func TestTrustedDocumentsOnly(t *testing.T) {
+	t.Parallel()
 	registered := `query Registered { product(id: "p1") { name } }`
 	sum := sha256.Sum256([]byte(registered))
 	hash := hex.EncodeToString(sum[:])
@@ -261,6 +267,7 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 }
 
 func TestRateLimitPerClient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, func(c *config.Config) {
 		c.RateLimit.RPS = 1
 		c.RateLimit.Burst = 3
@@ -289,6 +296,7 @@ func TestRateLimitPerClient(t *testing.T) {
 }
 
 func TestCORSAllowList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.CORS.AllowedOrigins = []string{"https://shop.example"} })
 	preflight := func(origin string) http.Header {
 		req, _ := http.NewRequest(http.MethodOptions, e.Server.URL+"/graphql", nil)
@@ -314,6 +322,7 @@ func TestCORSAllowList(t *testing.T) {
 // The per-address limit runs before authentication: a client trying
 // tokens is limited like any other, instead of getting 401s forever.
 func TestAddressLimitAppliesBeforeAuthentication(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, func(c *config.Config) {
 		c.RateLimit.IPRPS = 0.001 // no refill within the test
 		c.RateLimit.IPBurst = 3
@@ -335,6 +344,7 @@ func TestAddressLimitAppliesBeforeAuthentication(t *testing.T) {
 // IPv6 clients are counted per /64 (rate_limit.ipv6_prefix): new
 // addresses from one network do not get new buckets.
 func TestIPv6ClientsShareTheirNetworksBucket(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.RateLimit.RPS = 0.001
 		c.RateLimit.Burst = 2

@@ -45,6 +45,7 @@ func firstErr(r gqlResponse) gqlError {
 
 // Each mutation as its owner, a stranger, staff and an anonymous caller.
 func TestMutationsAuthorization(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	pending, owner := orderWith(t, demo.StatusPending, demo.StatusPaid)
 	stranger := "u199"
@@ -121,6 +122,7 @@ func TestMutationsAuthorization(t *testing.T) {
 // CONFLICT, 404 NOT_FOUND, each with the path and the service, and the
 // contract's bounds checked before anything is sent.
 func TestMutationErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	delivered, owner := orderWith(t, demo.StatusDelivered)
 	tests := []struct {
@@ -188,6 +190,7 @@ func TestMutationErrors(t *testing.T) {
 // with its key and applied once; a client resending its request with the
 // same Idempotency-Key header after the gateway gave up adds nothing.
 func TestMutationRetriesApplyOnce(t *testing.T) {
+	t.Parallel()
 	const q = `mutation { addReview(productId: "p7", rating: 5, body: "once") { id author { id } } }`
 	for _, mode := range []string{demo.AfterWrite503, demo.AfterWriteDrop} {
 		t.Run("gateway retry after "+mode, func(t *testing.T) {
@@ -245,6 +248,7 @@ func TestMutationRetriesApplyOnce(t *testing.T) {
 
 // Two writes of one request, in document order, each with its own key.
 func TestMutationsRunInOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	var keys []string
 	e.OnRequest(func(svc demo.Service, r *http.Request) {
@@ -269,6 +273,7 @@ func TestMutationsRunInOrder(t *testing.T) {
 
 // A document with more writes than limits.max_writes sends none.
 func TestMaxWrites(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, func(c *config.Config) { c.Limits.MaxWrites = 2 })
 	var q strings.Builder
 	q.WriteString("mutation {")
@@ -293,6 +298,7 @@ func TestMaxWrites(t *testing.T) {
 // GET never runs a mutation (405), nor does a POST a browser could send
 // cross-site without a preflight.
 func TestMutationsNeedAJSONPost(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	tok := token(t, "u3")
 	q := `mutation { updateProfile(name: "Mallory") { id } }`
@@ -329,6 +335,7 @@ func TestMutationsNeedAJSONPost(t *testing.T) {
 // on Redis, a read right after each write shows it, on the other replica
 // as well.
 func TestWritesShowOnEveryReplica(t *testing.T) {
+	t.Parallel()
 	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	for _, s := range demo.AllServices() {
@@ -408,6 +415,7 @@ func TestWritesShowOnEveryReplica(t *testing.T) {
 
 // The fan-out report shows a write's method and its retry.
 func TestFanoutReportShowsWrites(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, func(c *config.Config) { c.FanoutReport = true })
 	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{AfterWrite: demo.AfterWrite503, AfterWriteTimes: 1})
 	r := e.queryAs(token(t, "u3"), `mutation { addReview(productId: "p2", rating: 3, body: "x") { id } }`,
@@ -425,6 +433,7 @@ func TestFanoutReportShowsWrites(t *testing.T) {
 
 // With authentication off there is no caller to write as: nothing is sent.
 func TestWritesAsTheCallerNeedOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t) // auth.mode off
 	r := e.Query(`mutation { addReview(productId: "p1", rating: 4, body: "x") { id } }`, nil)
 	if got := firstErr(r).Extensions["code"]; got != "UNAUTHENTICATED" {

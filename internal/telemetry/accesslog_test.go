@@ -90,6 +90,7 @@ func checkFields(t *testing.T, line map[string]any, want map[string]any) {
 }
 
 func TestAccessLogOfAGraphQLRequest(t *testing.T) {
+	t.Parallel()
 	e, logs, _ := newLoggedEnv(t)
 	r := e.Query(`query Listing($category: String) {
   products(category: $category, first: 20) { nodes { price { amount { formatted } } stock { available } } }
@@ -127,6 +128,7 @@ func TestAccessLogOfAGraphQLRequest(t *testing.T) {
 
 // Backend failures and GraphQL errors are counted as the client sees them.
 func TestAccessLogOfAPartialResponse(t *testing.T) {
+	t.Parallel()
 	e, logs, _ := newLoggedEnv(t, withService("pricing", func(sc *config.ServiceConfig) { sc.MaxRetries = 1 }))
 	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
 	r := e.Query(listing, nil)
@@ -144,6 +146,7 @@ func TestAccessLogOfAPartialResponse(t *testing.T) {
 }
 
 func TestAccessLogOfOtherRequests(t *testing.T) {
+	t.Parallel()
 	e, logs, exp := newLoggedEnv(t)
 
 	r := e.Query(`query Broken { nope }`, nil)

@@ -13,6 +13,7 @@ import (
 // An answer that breaks the contract (pricing's listAmountCents as a
 // string) is refused as BAD_BACKEND_RESPONSE and counted for its service.
 func TestMetricsCountAnswersThatBreakTheContract(t *testing.T) {
+	t.Parallel()
 	drifted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		ids := strings.Split(r.URL.Query().Get("productIds"), ",")

@@ -98,6 +98,7 @@ func (e *env) postMultipart(q string) (payloads []map[string]any, errs int) {
 // Errors in a deferred payload count: the operation is partial, the failed
 // service is counted, the log and the span see every payload's errors.
 func TestDeferredPayloadsAreCounted(t *testing.T) {
+	t.Parallel()
 	e, logs, exp := newFullEnv(t)
 	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
 	payloads, errs := e.postMultipart(deferred)
@@ -132,6 +133,7 @@ func TestDeferredPayloadsAreCounted(t *testing.T) {
 // and never asks for the rest: the operation is still closed when the
 // request ends.
 func TestDeferredOverPlainPOSTIsClosed(t *testing.T) {
+	t.Parallel()
 	e, logs, exp := newFullEnv(t)
 	r := e.Query(deferred, nil)
 	if get(r.Data, "product", "name") == nil {
@@ -155,6 +157,7 @@ func TestDeferredOverPlainPOSTIsClosed(t *testing.T) {
 
 // Without the middleware the operation is closed when its context ends.
 func TestDeferredOverPlainPOSTWithMetricsAlone(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t)
 	e.Query(deferred, nil)
 	poll.Until(t, "requests{Deferred, ok} to be 1", func() bool {

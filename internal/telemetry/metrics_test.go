@@ -55,6 +55,7 @@ func checkSeries(t *testing.T, ms metrics, tests []wantSeries) {
 }
 
 func TestMetricsOfOneListing(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t)
 	r := e.Query(listing, nil)
 	if len(r.Errors) > 0 {
@@ -94,6 +95,7 @@ func TestMetricsOfOneListing(t *testing.T) {
 // A failing service gives a partial response, counted under its name; the
 // retries are counted, the batch size only once.
 func TestMetricsCountPartialResponsesByService(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t)
 	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
 	r := e.Query(namedListing, nil)
@@ -122,6 +124,7 @@ func TestMetricsCountPartialResponsesByService(t *testing.T) {
 // The breaker's transitions closed → open → half-open → closed are counted
 // and its state gauge follows.
 func TestMetricsFollowTheBreaker(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t, withService("pricing", func(sc *config.ServiceConfig) {
 		sc.MaxRetries = 0
 		sc.BreakerConsecutiveFailures = 2
@@ -166,6 +169,7 @@ func TestMetricsFollowTheBreaker(t *testing.T) {
 
 // Requests that never execute are "rejected"; operation names are bounded.
 func TestMetricsBoundOperationNames(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t)
 	tests := []struct {
 		name string
@@ -207,6 +211,7 @@ func TestMetricsBoundOperationNames(t *testing.T) {
 // Entity cache look-ups are counted per key: the first listing misses its
 // 20 prices, the second finds them in process.
 func TestMetricsCountEntityCacheLookups(t *testing.T) {
+	t.Parallel()
 	m := telemetry.NewMetrics(prometheus.NewRegistry())
 	e := newEnv(t, gateway.Options{
 		Observer:      m,

@@ -60,6 +60,7 @@ func byKind(spans tracetest.SpanStubs, kind trace.SpanKind) []tracetest.SpanStub
 }
 
 func TestTraceOfAListing(t *testing.T) {
+	t.Parallel()
 	e, exp := newTracingEnv(t)
 	r := e.Query(namedListing, nil, "traceparent", clientParent)
 	if len(r.Errors) > 0 {
@@ -163,6 +164,7 @@ func TestTraceOfAListing(t *testing.T) {
 // Without a client traceparent the server span starts a trace, which the
 // backends join.
 func TestTraceStartsAtTheGateway(t *testing.T) {
+	t.Parallel()
 	e, exp := newTracingEnv(t)
 	e.Query(listing, nil)
 	spans := exp.GetSpans()
@@ -195,6 +197,7 @@ func TestTraceStartsAtTheGateway(t *testing.T) {
 // A failing backend: one failed client span per attempt, the operation
 // span counts the errors the client sees.
 func TestTraceOfAPartialResponse(t *testing.T) {
+	t.Parallel()
 	e, exp := newTracingEnv(t, withService("pricing", func(sc *config.ServiceConfig) { sc.MaxRetries = 1 }))
 	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
 	r := e.Query(namedListing, nil)
@@ -235,6 +238,7 @@ func TestTraceOfAPartialResponse(t *testing.T) {
 // A request rejected before execution has no operation span; its server
 // span notes the rejection.
 func TestTraceOfARejectedRequest(t *testing.T) {
+	t.Parallel()
 	e, exp := newTracingEnv(t)
 	e.Query(`{ nope }`, nil)
 	spans := exp.GetSpans()
@@ -254,6 +258,7 @@ func TestTraceOfARejectedRequest(t *testing.T) {
 // default) a client's trace context still reaches the backends unchanged,
 // and a call without one carries none.
 func TestTracingOffPassesTheClientsTraceContextOn(t *testing.T) {
+	t.Parallel()
 	tp := noop.NewTracerProvider()
 	e := newEnv(t, gateway.Options{
 		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp)},

@@ -16,6 +16,7 @@ import (
 )
 
 func TestStartRealListeners(t *testing.T) {
+	t.Parallel()
 	b, err := demo.Start(demo.DefaultDataset(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("Start: %v", err)
@@ -104,6 +105,7 @@ func TestStartRealListeners(t *testing.T) {
 }
 
 func TestStartBadAddress(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		giveAddr string
@@ -124,6 +126,7 @@ func TestStartBadAddress(t *testing.T) {
 }
 
 func TestStartWithMountFailure(t *testing.T) {
+	t.Parallel()
 	var (
 		mu      sync.Mutex // mounts and stops run concurrently
 		mounted int

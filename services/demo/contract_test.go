@@ -18,6 +18,7 @@ import (
 // the contract fault serves a drifted one, valid OpenAPI that lacks a
 // property the checked-in one requires, and is switched off again.
 func TestServicesPublishTheirContract(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	var want []demo.Service
 	for _, svc := range demo.Declared() {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestFaultsErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		give       demo.Faults
@@ -79,6 +80,7 @@ func pathOf(svc demo.Service) string {
 }
 
 func TestFaultsPartialErrorRate(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Users)
 	s.SetFaults(demo.Faults{ErrorRate: 0.5})
@@ -103,6 +105,7 @@ func TestFaultsPartialErrorRate(t *testing.T) {
 }
 
 func TestFaultsLatencyCancelledByClient(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Orders)
 	// An hour of latency: the call can only end through cancellation.
@@ -142,6 +145,7 @@ func TestFaultsLatencyCancelledByClient(t *testing.T) {
 }
 
 func TestFaultsLatencyThenAnswer(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Inventory)
 	s.SetFaults(demo.Faults{Latency: time.Millisecond, Jitter: time.Millisecond})
@@ -155,6 +159,7 @@ func TestFaultsLatencyThenAnswer(t *testing.T) {
 }
 
 func TestAdminFaults(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	base := b.URL(demo.Pricing) + "/_demo/faults"
 	s := b.Server(demo.Pricing)
@@ -239,6 +244,7 @@ func TestAdminFaults(t *testing.T) {
 }
 
 func TestSetFaultsNormalizes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		give demo.Faults

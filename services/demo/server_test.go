@@ -116,6 +116,7 @@ func mapIDs[T any](xs []T, f func(T) string) []string {
 }
 
 func TestBatchEndpoints(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	tests := []struct {
@@ -202,6 +203,7 @@ func TestBatchEndpoints(t *testing.T) {
 }
 
 func TestBatchEndpointsBadParameters(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	tests := []struct {
 		name       string
@@ -231,6 +233,7 @@ func TestBatchEndpointsBadParameters(t *testing.T) {
 }
 
 func TestBatchAnswersMatchDataset(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	const giveProducts = "p1,p2,p3,p40,p999,p1000"
@@ -323,6 +326,7 @@ func TestBatchAnswersMatchDataset(t *testing.T) {
 func orderID(o demo.OrderRecord) string { return o.ID }
 
 func TestSingleItemEndpoints(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	product := func(id string) any { p, _ := ds.Product(id); return p }
@@ -368,6 +372,7 @@ func TestSingleItemEndpoints(t *testing.T) {
 }
 
 func TestMethodsAndUnknownPaths(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	paths := map[demo.Service][]string{
 		demo.Catalog:   {"/products?ids=p1", "/products", "/products/p1"},
@@ -415,6 +420,7 @@ func TestMethodsAndUnknownPaths(t *testing.T) {
 }
 
 func TestPricingCurrency(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	tests := []struct {
@@ -472,6 +478,7 @@ func listPage(t *testing.T, base, query string) (demo.ProductList, string) {
 }
 
 func TestProductsListingWalk(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	type walk struct {
@@ -533,6 +540,7 @@ func TestProductsListingWalk(t *testing.T) {
 func head(xs []string) []string { return xs[:min(len(xs), 12)] }
 
 func TestProductsListingParameters(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	base := b.URL(demo.Catalog)

@@ -16,6 +16,7 @@ import (
 )
 
 func TestStatsCounters(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		svc       demo.Service
@@ -115,6 +116,7 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 func TestStatsMethodNotAllowedCounted(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	do(t, context.Background(), http.MethodPost, b.URL(demo.Users)+"/users?ids=u1,u2", "")
 	st := b.Server(demo.Users).Stats().Endpoints["users.byIds"]
@@ -124,6 +126,7 @@ func TestStatsMethodNotAllowedCounted(t *testing.T) {
 }
 
 func TestStatsPeakConcurrency(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Users)
 	// Calls wait an hour, so all of them are in flight together until the
@@ -193,6 +196,7 @@ func TestStatsPeakConcurrency(t *testing.T) {
 }
 
 func TestStatsBatchSizesCapped(t *testing.T) {
+	t.Parallel()
 	s := demo.NewServer(demo.Users, demo.DefaultDataset())
 	const calls = demo.MaxBatchSizes + 5
 	for range calls {
@@ -216,6 +220,7 @@ func TestStatsBatchSizesCapped(t *testing.T) {
 }
 
 func TestAdminStats(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	base := b.URL(demo.Catalog)
 	get(t, base+"/products?ids=p1,p2")

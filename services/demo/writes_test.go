@@ -32,6 +32,7 @@ func doKey(t *testing.T, method, url, key, body string) response {
 }
 
 func TestWritesValidation(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	tests := []struct {
 		name       string
@@ -83,6 +84,7 @@ func TestWritesValidation(t *testing.T) {
 
 // Reads after a write reflect it.
 func TestWritesReadBack(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	r := doKey(t, http.MethodPost, b.URL(demo.Reviews)+"/reviews", "", `{"productId":"p2","authorId":"u7","rating":5,"body":"great"}`)
 	if r.status != 201 {
@@ -151,6 +153,7 @@ func TestWritesReadBack(t *testing.T) {
 }
 
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	b := tributarytest.StartBackends(t, nil)
 	url := b.URL(demo.Reviews) + "/reviews"
 	body := `{"productId":"p1","authorId":"u3","rating":4,"body":"once"}`
@@ -178,6 +181,7 @@ func TestIdempotencyKey(t *testing.T) {
 // A write applied and then answered 503, or never answered, is applied
 // once however often it is resent with its key.
 func TestAfterWriteFaults(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{demo.AfterWrite503, demo.AfterWriteDrop} {
 		t.Run(mode, func(t *testing.T) {
 			b := tributarytest.StartBackends(t, nil)
@@ -217,6 +221,7 @@ func TestAfterWriteFaults(t *testing.T) {
 }
 
 func TestFaultsAfterWriteJSON(t *testing.T) {
+	t.Parallel()
 	var f demo.Faults
 	if err := f.UnmarshalJSON([]byte(`{"afterWrite":"drop","afterWriteTimes":2}`)); err != nil {
 		t.Fatal(err)
