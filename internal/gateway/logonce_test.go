@@ -12,28 +12,11 @@ import (
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // One failed batch call for 20 products fails 20 prices in the answer and
 // is one line in the log.
 func TestFailedBatchLogsOnce(t *testing.T) {
 	t.Parallel()
-	var log lockedBuffer
+	var log tributarytest.LogBuffer
 	e := newEnvWith(t, gateway.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))}, func(c *config.Config) {
 		sc := c.Service("pricing")
 		sc.MaxRetries = 0

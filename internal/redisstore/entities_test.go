@@ -52,6 +52,7 @@ func storedBytes(t *testing.T, ctx context.Context, raw *redis.Client) int64 {
 // Before, they were fields of one hash whose TTL every write extended, so
 // 50 answers of 200 KB stayed for as long as writes came.
 func TestEntityAnswersExpireOnTheirOwn(t *testing.T) {
+	t.Parallel()
 	s, raw := newStore(t)
 	ctx := context.Background()
 	e := s.Entities()
@@ -108,6 +109,7 @@ func TestEntityAnswersExpireOnTheirOwn(t *testing.T) {
 // a later, longer one never extends it: each answer keeps its own TTL.
 // Invalidation drops every answer of the entity, and only those.
 func TestEntityAnswerTTLsAndInvalidation(t *testing.T) {
+	t.Parallel()
 	s, raw := newStore(t)
 	ctx := context.Background()
 	e := s.Entities()
@@ -157,6 +159,7 @@ func TestEntityAnswerTTLsAndInvalidation(t *testing.T) {
 // An invalidation returns once every subscribed replica has dropped its
 // copy: a read sent to any replica right after it shows the change.
 func TestInvalidateWaitsForEveryReplica(t *testing.T) {
+	t.Parallel()
 	s, raw := newStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var dropped [2]atomic.Int64

@@ -20,25 +20,12 @@ import (
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
-// logBuffer collects log lines written by the server's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
 // take returns the JSON lines logged so far and forgets them.
-func (b *logBuffer) take(t *testing.T) []map[string]any {
+// take returns the JSON lines logged to b so far and forgets them.
+func take(t *testing.T, b *tributarytest.LogBuffer) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(b.buf.String()), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(b.Take()), "\n") {
 		if line == "" {
 			continue
 		}
@@ -55,9 +42,9 @@ func (b *logBuffer) take(t *testing.T) []map[string]any {
 
 // newLoggedEnv is a gateway with tracing and the access log, in the order
 // the package recommends: TraceMiddleware, then AccessLog.
-func newLoggedEnv(t *testing.T, mods ...func(*config.Config)) (*env, *logBuffer, *tracetest.InMemoryExporter) {
+func newLoggedEnv(t *testing.T, mods ...func(*config.Config)) (*env, *tributarytest.LogBuffer, *tracetest.InMemoryExporter) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &tributarytest.LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
@@ -71,7 +58,7 @@ func newLoggedEnv(t *testing.T, mods ...func(*config.Config)) (*env, *logBuffer,
 }
 
 // oneLine returns the only access log line.
-func oneLine(t *testing.T, logs *logBuffer) map[string]any {
+func oneLine(t *testing.T, logs *tributarytest.LogBuffer) map[string]any {
 	t.Helper()
 	lines := logs.take(t)
 	if len(lines) != 1 {
