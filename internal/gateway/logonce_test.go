@@ -1,14 +1,13 @@
 package gateway_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 

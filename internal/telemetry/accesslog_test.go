@@ -1,13 +1,11 @@
 package telemetry_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -17,10 +15,10 @@ import (
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
-// take returns the JSON lines logged so far and forgets them.
 // take returns the JSON lines logged to b so far and forgets them.
 func take(t *testing.T, b *tributarytest.LogBuffer) []map[string]any {
 	t.Helper()
@@ -36,7 +34,6 @@ func take(t *testing.T, b *tributarytest.LogBuffer) []map[string]any {
 		m["_raw"] = line
 		out = append(out, m)
 	}
-	b.buf.Reset()
 	return out
 }
 
@@ -60,7 +57,7 @@ func newLoggedEnv(t *testing.T, mods ...func(*config.Config)) (*env, *tributaryt
 // oneLine returns the only access log line.
 func oneLine(t *testing.T, logs *tributarytest.LogBuffer) map[string]any {
 	t.Helper()
-	lines := logs.take(t)
+	lines := take(t, logs)
 	if len(lines) != 1 {
 		t.Fatalf("got %d log lines, want 1: %v", len(lines), lines)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
@@ -27,9 +28,9 @@ const deferred = `query Deferred { product(id: "p1") { name price { amount { for
   ... @defer(label: "reviews") { reviews(first: 2) { rating } ratingSummary { count } } } }`
 
 // newFullEnv plugs every part of the package in, as serve.go would.
-func newFullEnv(t *testing.T) (*env, *logBuffer, *tracetest.InMemoryExporter) {
+func newFullEnv(t *testing.T) (*env, *tributarytest.LogBuffer, *tracetest.InMemoryExporter) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &tributarytest.LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
