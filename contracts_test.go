@@ -12,11 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 )
 
 // driftedPricing writes pricing's contract without listAmountCents (a
@@ -122,14 +122,14 @@ func TestCheckContracts(t *testing.T) {
 // refuses to start, naming the key.
 func TestContractCheckAtStart(t *testing.T) {
 	drifted := driftedPricing(t)
-	var log bytes.Buffer
+	var log tributarytest.LogBuffer // the logger writes from several goroutines
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan struct{}, 1)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, nil, []string{"TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_FORMAT=json",
-			"TRIBUTARY_PRICING_CONTRACT_CHECK=warn", "TRIBUTARY_PRICING_CONTRACT_URL=" + drifted}, io.Discard, &syncWriter{w: &log},
+			"TRIBUTARY_PRICING_CONTRACT_CHECK=warn", "TRIBUTARY_PRICING_CONTRACT_URL=" + drifted}, io.Discard, &log,
 			func(listening, *gateway.Gateway) { started <- struct{}{} })
 	}()
 	select {
@@ -161,19 +161,6 @@ func TestContractCheckAtStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "catalog.contract_check") {
 		t.Errorf("a bad mode: got %v, want an error naming catalog.contract_check", err)
 	}
-}
-
-// syncWriter serializes writes to w (the logger writes from several
-// goroutines).
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // Each kind of breaking change names the registered operations that

@@ -19,6 +19,7 @@ import (
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/schemadiff"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 )
 
 // startRun runs the program with environ and returns its address, a way to
@@ -83,16 +84,20 @@ func TestDrainFinishesInFlightQueries(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		done <- result{resp.StatusCode, string(b)}
 	}()
-	time.Sleep(100 * time.Millisecond) // let the query reach the gateway
-	stop()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if status(t, url+"/readyz") == http.StatusServiceUnavailable {
-			sawNotReady.Store(true)
-			break
+	// The query is in flight once catalog holds its call (300 ms).
+	poll.Until(t, "the query to reach catalog", func() bool {
+		resp, err := http.Get(url + "/_demo/catalog/stats")
+		if err != nil {
+			return false
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer resp.Body.Close()
+		var st struct{ InFlight int }
+		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.InFlight > 0
+	})
+	stop()
+	sawNotReady.Store(poll.Wait(5*time.Second, func() bool {
+		return status(t, url+"/readyz") == http.StatusServiceUnavailable
+	}))
 	r := <-done
 	if !sawNotReady.Load() {
 		t.Error("/readyz never reported not ready during the drain")

@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/bench/benchenv"
-	"github.com/tributary-gw/tributary/internal/redisstore/redistest"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 // hotProductQuery is the product page of workload.ProductPage for any id.
@@ -57,24 +56,24 @@ func BenchmarkHotProducts(b *testing.B) {
 }
 
 func runHot(b *testing.B, latency time.Duration, variant string) {
-	backends := demotest.Start(b)
+	backends := tributarytest.StartBackends(b, nil)
 	for _, s := range demo.AllServices() {
 		backends.Server(s).SetFaults(demo.Faults{Latency: latency, CacheControl: "max-age=60"})
 	}
 	var gws []*benchenv.Env
 	switch variant {
 	case "off":
-		gws = append(gws, benchenv.StartOver(b, backends))
+		gws = append(gws, benchenv.StartOver(b, backends.Backends))
 	case "memory":
-		gws = append(gws, benchenv.StartOver(b, backends, "TRIBUTARY_CACHE_ENABLED=true"))
+		gws = append(gws, benchenv.StartOver(b, backends.Backends, "TRIBUTARY_CACHE_ENABLED=true"))
 	case "memory-2-replicas":
 		for range 2 {
-			gws = append(gws, benchenv.StartOver(b, backends, "TRIBUTARY_CACHE_ENABLED=true"))
+			gws = append(gws, benchenv.StartOver(b, backends.Backends, "TRIBUTARY_CACHE_ENABLED=true"))
 		}
 	case "redis-2-replicas":
-		rs := redistest.Start(b)
+		rs := tributarytest.StartRedis(b)
 		for range 2 {
-			gws = append(gws, benchenv.StartOver(b, backends, "TRIBUTARY_CACHE_ENABLED=true", "TRIBUTARY_REDIS_URL="+rs.URL()))
+			gws = append(gws, benchenv.StartOver(b, backends.Backends, "TRIBUTARY_CACHE_ENABLED=true", "TRIBUTARY_REDIS_URL="+rs.URL()))
 		}
 	}
 	ctx := context.Background()
@@ -93,7 +92,7 @@ func runHot(b *testing.B, latency time.Duration, variant string) {
 			b.Fatal(err)
 		}
 	}
-	coldCalls := totalCalls(backends)
+	coldCalls := backends.TotalCalls()
 	backends.ResetStats()
 	var lat []time.Duration
 	cpu0 := cpuTime()
@@ -123,14 +122,6 @@ func runHot(b *testing.B, latency time.Duration, variant string) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(cpu.Microseconds())/n, "cpu-µs/op")
-}
-
-func totalCalls(b *demo.Backends) int64 {
-	var n int64
-	for _, s := range demo.AllServices() {
-		n += b.Server(s).Stats().TotalCalls()
-	}
-	return n
 }
 
 // cpuTime is the process's user and system CPU time so far.

@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +17,8 @@ import (
 	"github.com/tributary-gw/tributary/bench/workload"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 // Env is a gateway over the demo backends.
@@ -37,8 +35,8 @@ type Env struct {
 // tb ends.
 func Start(tb testing.TB, environ ...string) *Env {
 	tb.Helper()
-	b := demotest.Start(tb)
-	return StartOver(tb, b, environ...)
+	b := tributarytest.StartBackends(tb, nil)
+	return StartOver(tb, b.Backends, environ...)
 }
 
 // StartOver is Start over backends already running.
@@ -52,17 +50,12 @@ func StartOver(tb testing.TB, b *demo.Backends, environ ...string) *Env {
 	if err != nil {
 		tb.Fatalf("benchenv: config: %v", err)
 	}
-	gw, err := gateway.New(cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		tb.Fatalf("benchenv: gateway: %v", err)
-	}
-	srv := httptest.NewServer(gw)
-	tb.Cleanup(func() { srv.Close(); gw.Close() })
+	gw := tributarytest.StartGateway(tb, *cfg, gateway.Options{})
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
 	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	tb.Cleanup(tr.CloseIdleConnections)
-	return &Env{Backends: b, URL: srv.URL + "/graphql", Client: c}
+	return &Env{Backends: b, URL: gw.URL + "/graphql", Client: c}
 }
 
 // Query POSTs w's query and returns the response body; a non-200 status or

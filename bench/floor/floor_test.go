@@ -14,8 +14,8 @@ import (
 	"github.com/tributary-gw/tributary/bench/benchenv"
 	"github.com/tributary-gw/tributary/bench/workload"
 	"github.com/tributary-gw/tributary/graph/model"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 // floorEnv is the floor behind httptest over the demo backends b.
@@ -66,7 +66,7 @@ func (f *floorEnv) totalCalls() int64 {
 // The floor is only a floor if it does the same job: for every workload its
 // answer equals the gateway's data, compared as decoded JSON.
 func TestFloorAnswersLikeTheGateway(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil).Backends
 	gw := benchenv.StartOver(t, b)
 	fl := startFloor(t, b)
 	tests := []struct {
@@ -113,7 +113,7 @@ func TestFloorAnswersLikeTheGateway(t *testing.T) {
 
 // Unknown ids answer null like the gateway; a failing backend is a 502.
 func TestFloorEdges(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil).Backends
 	gw := benchenv.StartOver(t, b)
 	fl := startFloor(t, b)
 
@@ -153,7 +153,7 @@ func TestFloorEdges(t *testing.T) {
 
 // More than 100 ids go out in parallel calls of at most 100.
 func TestFloorSplitsBatches(t *testing.T) {
-	b := demotest.Start(t)
+	b := tributarytest.StartBackends(t, nil).Backends
 	fl := startFloor(t, b)
 	f := NewFloor(Backends{Catalog: b.URL(demo.Catalog)}, fl.c)
 	ids := make([]string, 250)
@@ -188,7 +188,7 @@ func TestFormatMoneyMatchesTheGateway(t *testing.T) {
 func BenchmarkFloor(b *testing.B) {
 	for _, w := range workload.All() {
 		b.Run(w.Name, func(b *testing.B) {
-			be := demotest.Start(b)
+			be := tributarytest.StartBackends(b, nil).Backends
 			fl := startFloor(b, be)
 			for range 20 {
 				if status, body, err := fl.get(w.FloorPath); err != nil || status != http.StatusOK {

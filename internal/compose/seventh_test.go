@@ -1,48 +1,29 @@
 package compose_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 )
 
-// loyaltyBackend is an independent implementation of
-// testdata/loyalty/loyalty.yaml: it records every call.
-type loyaltyBackend struct {
-	mu    sync.Mutex
-	calls []url.Values // query of each call
-	down  bool
-}
-
-func (b *loyaltyBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b.mu.Lock()
-	b.calls = append(b.calls, r.URL.Query())
-	down := b.down
-	b.mu.Unlock()
+// loyalty is an independent implementation of testdata/loyalty/loyalty.yaml;
+// tributarytest.Backend counts its calls and takes it down.
+func loyalty(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if r.URL.Path != "/balances" {
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = io.WriteString(w, `{"error":"no such path"}`)
-		return
-	}
-	if down {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, `{"error":"down"}`)
 		return
 	}
 	ids := strings.Split(r.URL.Query().Get("userIds"), ",")
@@ -60,12 +41,6 @@ func (b *loyaltyBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = append(out, map[string]any{"userId": ids[i], "program": program, "points": points(ids[i]), "tier": "extra"})
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"balances": out})
-}
-
-func (b *loyaltyBackend) snapshot() []url.Values {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.calls)
 }
 
 func points(userID string) int { return len(userID) * 100 }
@@ -101,8 +76,10 @@ func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
 	copyFile(t, "testdata/loyalty/loyalty.graphqls", filepath.Join(dir, "graph", "loyalty.graphqls"))
 
 	goCmd(t, dir, "generate", "./...")
-	goCmd(t, dir, "build", "-o", "tributary-test", ".")
 	bin := filepath.Join(dir, "tributary-test")
+	if err := tributarytest.BuildGateway(dir, bin); err != nil {
+		t.Fatal(err)
+	}
 
 	// Without its URL the configuration is fine: a stand-in serves it, and
 	// the gateway says so at start.
@@ -111,8 +88,8 @@ func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("-check-config without a loyalty URL: %v, %s", err, out)
 	}
-	var logged []string
-	gwStandIn := startGatewayLog(t, bin, &logged, "TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_FORMAT=json")
+	gwStandIn := tributarytest.StartProcess(t, bin)
+	logged := gwStandIn.Started
 	if !slices.ContainsFunc(logged, func(l string) bool { return strings.Contains(l, "stand-in") && strings.Contains(l, `"loyalty"`) }) {
 		t.Errorf("the start log does not name loyalty as running on a stand-in:\n%s", strings.Join(logged, "\n"))
 	}
@@ -128,7 +105,7 @@ func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
 		}
 		Errors []any
 	}
-	query(t, gwStandIn, `{ user(id: "u7") { loyalty(program: "gold") { program points expiresAt } } unknown: user(id: "nope") { id } }`, &standIn)
+	gwStandIn.QueryInto(`{ user(id: "u7") { loyalty(program: "gold") { program points expiresAt } } unknown: user(id: "nope") { id } }`, nil, &standIn)
 	if l := standIn.Data.User.Loyalty; len(standIn.Errors) > 0 || l == nil || l.Program != "gold" || l.Points == nil || standIn.Data.Unknown != nil {
 		t.Errorf("loyalty from the stand-in: %+v, errors %v; want program gold (the parameter echoed), points set, the unknown user null", l, standIn.Errors)
 	}
@@ -154,10 +131,8 @@ func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
 		}
 	})
 
-	lb := &loyaltyBackend{}
-	ts := httptest.NewServer(lb)
-	defer ts.Close()
-	gw := startGateway(t, bin, "TRIBUTARY_LOYALTY_URL="+ts.URL, "TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_FORMAT=json")
+	lb := tributarytest.StartBackend(t, http.HandlerFunc(loyalty))
+	gw := tributarytest.StartProcess(t, bin, "TRIBUTARY_LOYALTY_URL="+lb.URL)
 
 	// Review authors of a whole listing: one loyalty call for all of them.
 	var listing struct {
@@ -178,7 +153,7 @@ func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
 		}
 		Errors []any
 	}
-	query(t, gw, `{ products(first: 20) { nodes { reviews(first: 5) { author { id loyalty { program points } } } } } }`, &listing)
+	gw.QueryInto(`{ products(first: 20) { nodes { reviews(first: 5) { author { id loyalty { program points } } } } } }`, nil, &listing)
 	if len(listing.Errors) > 0 {
 		t.Fatalf("errors: %v", listing.Errors)
 	}
@@ -192,7 +167,7 @@ func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
 			}
 		}
 	}
-	calls := lb.snapshot()
+	calls := lb.Queries()
 	if len(authors) == 0 {
 		t.Fatal("the listing has no review authors")
 	}
@@ -210,16 +185,14 @@ func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
 			User struct{ Loyalty struct{ Program string } }
 		}
 	}
-	query(t, gw, `{ user(id: "u7") { name loyalty(program: "gold") { program } } }`, &one)
-	calls = lb.snapshot()
+	gw.QueryInto(`{ user(id: "u7") { name loyalty(program: "gold") { program } } }`, nil, &one)
+	calls = lb.Queries()
 	if last := calls[len(calls)-1]; last.Get("program") != "gold" || last.Get("userIds") != "u7" || one.Data.User.Loyalty.Program != "gold" {
 		t.Errorf("user loyalty: call %v, answer %+v", last, one)
 	}
 
 	// Loyalty down: partial data, an error naming the service.
-	lb.mu.Lock()
-	lb.down = true
-	lb.mu.Unlock()
+	lb.SetDown(true)
 	var partial struct {
 		Data struct {
 			User *struct {
@@ -232,7 +205,7 @@ func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
 			Extensions map[string]any
 		}
 	}
-	query(t, gw, `{ user(id: "u8") { name loyalty { points } } }`, &partial)
+	gw.QueryInto(`{ user(id: "u8") { name loyalty { points } } }`, nil, &partial)
 	if partial.Data.User == nil || partial.Data.User.Name == "" || partial.Data.User.Loyalty != nil {
 		t.Errorf("with loyalty down: got %+v, want the user with loyalty null", partial.Data.User)
 	}
@@ -247,75 +220,6 @@ func goCmd(t *testing.T, dir string, args ...string) {
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// startGateway runs bin and returns its GraphQL URL once it listens.
-func startGateway(t *testing.T, bin string, env ...string) string {
-	t.Helper()
-	return startGatewayLog(t, bin, nil, env...)
-}
-
-// startGatewayLog is startGateway that also keeps, in logged, the log lines
-// written before the gateway listened.
-func startGatewayLog(t *testing.T, bin string, logged *[]string, env ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() {
-			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if logged != nil && !sent {
-				*logged = append(*logged, sc.Text())
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "tributary listening" && !sent {
-				addr <- line.Addr
-				sent = true
-			}
-		}
-		if !sent {
-			close(addr)
-		}
-	}()
-	select {
-	case a, ok := <-addr:
-		if !ok {
-			t.Fatal("the gateway exited before listening")
-		}
-		return "http://" + a + "/graphql"
-	case <-time.After(60 * time.Second):
-		t.Fatal("the gateway did not start listening")
-	}
-	return ""
-}
-
-func query(t *testing.T, endpoint, q string, out any) {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": q})
-	resp, err := http.Post(endpoint, "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("%s: %v", b, err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -118,17 +119,6 @@ func (b *shareBackend) open() {
 	b.mu.Unlock()
 }
 
-// waitFor polls cond until it holds; the test fails after 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func keys(ids ...string) []Key {
 	out := make([]Key, len(ids))
 	for i, id := range ids {
@@ -181,7 +171,7 @@ func TestShareSameKeyOneCall(t *testing.T) {
 	for i := range n {
 		wg.Go(func() { got[i] = fetchAll(context.Background(), fn, keys("p1")) })
 	}
-	waitFor(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == n })
+	poll.Until(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == n })
 	b.open()
 	wg.Wait()
 	for i, a := range got {
@@ -192,7 +182,7 @@ func TestShareSameKeyOneCall(t *testing.T) {
 	if calls := b.got(); len(calls) != 1 {
 		t.Errorf("got %d calls %v, want 1", len(calls), sizes(calls))
 	}
-	waitFor(t, "groups dropped", func() bool { return s.Groups() == 0 })
+	poll.Until(t, "groups dropped", func() bool { return s.Groups() == 0 })
 }
 
 // Requests for different products that arrive while a call is in flight
@@ -203,11 +193,11 @@ func TestShareQueuedKeysGoTogether(t *testing.T) {
 	got := make([]answer, n)
 	var wg sync.WaitGroup
 	wg.Go(func() { got[0] = fetchAll(context.Background(), fn, keys("p0")) })
-	waitFor(t, "the first call sent", func() bool { return len(b.got()) == 1 })
+	poll.Until(t, "the first call sent", func() bool { return len(b.got()) == 1 })
 	for i := 1; i < n; i++ {
 		wg.Go(func() { got[i] = fetchAll(context.Background(), fn, keys(fmt.Sprintf("p%d", i), "p0")) })
 	}
-	waitFor(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == 2*n-1 })
+	poll.Until(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == 2*n-1 })
 	b.open()
 	wg.Wait()
 	for i, a := range got {
@@ -235,7 +225,7 @@ func TestShareNeverAcrossCallers(t *testing.T) {
 			got[i] = fetchAll(ctx, fn, keys("shared", fmt.Sprintf("u%d", i)))
 		})
 	}
-	waitFor(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == n })
+	poll.Until(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == n })
 	b.open()
 	wg.Wait()
 	calls := b.got()
@@ -268,9 +258,9 @@ func TestShareCallerLeaving(t *testing.T) {
 	var first, second answer
 	wg.Go(func() { first = fetchAll(ctx1, fn, keys("p1")) })
 	wg.Go(func() { second = fetchAll(context.Background(), fn, keys("p1")) })
-	waitFor(t, "both callers waiting", func() bool { w, _ := s.waiting(); return w == 2 })
+	poll.Until(t, "both callers waiting", func() bool { w, _ := s.waiting(); return w == 2 })
 	cancel1()
-	waitFor(t, "the first caller gone", func() bool { w, _ := s.waiting(); return w == 1 })
+	poll.Until(t, "the first caller gone", func() bool { w, _ := s.waiting(); return w == 1 })
 	b.open()
 	wg.Wait()
 	if first.err == nil || !errors.Is(first.err, context.Canceled) {
@@ -295,17 +285,17 @@ func TestShareLastCallerLeavingCancelsTheCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan answer)
 	go func() { done <- fetchAll(ctx, fn, keys("p1")) }()
-	waitFor(t, "the call sent", func() bool { return len(b.got()) == 1 })
+	poll.Until(t, "the call sent", func() bool { return len(b.got()) == 1 })
 	cancel()
 	if a := <-done; !errors.Is(a.err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", a.err)
 	}
-	waitFor(t, "the backend to see the call cancelled", func() bool {
+	poll.Until(t, "the backend to see the call cancelled", func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return b.cancelled == 1
 	})
-	waitFor(t, "groups dropped", func() bool { return s.Groups() == 0 })
+	poll.Until(t, "groups dropped", func() bool { return s.Groups() == 0 })
 }
 
 // A slow backend never holds a caller past its own deadline, whether its
@@ -315,7 +305,7 @@ func TestShareSlowBackendCallerDeadline(t *testing.T) {
 	var wg sync.WaitGroup
 	var inFlight answer
 	wg.Go(func() { inFlight = fetchAll(context.Background(), fn, keys("p1")) })
-	waitFor(t, "the call sent", func() bool { return len(b.got()) == 1 })
+	poll.Until(t, "the call sent", func() bool { return len(b.got()) == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	for _, ks := range [][]Key{keys("p1"), keys("p2")} {
@@ -336,7 +326,7 @@ func TestShareSlowBackendCallerDeadline(t *testing.T) {
 	if calls := b.got(); len(calls) != 1 {
 		t.Errorf("got %d calls %v, want 1: nobody waits for p2 any more", len(calls), calls)
 	}
-	waitFor(t, "groups dropped", func() bool { return s.Groups() == 0 })
+	poll.Until(t, "groups dropped", func() bool { return s.Groups() == 0 })
 }
 
 // A caller with a huge key set is split at the batch limit, and the queue
@@ -347,7 +337,7 @@ func TestShareHugeKeySetAndQueueBound(t *testing.T) {
 	var wg sync.WaitGroup
 	var first answer
 	wg.Go(func() { first = fetchAll(context.Background(), fn, keys("p0")) })
-	waitFor(t, "the first call sent", func() bool { return len(b.got()) == 1 })
+	poll.Until(t, "the first call sent", func() bool { return len(b.got()) == 1 })
 
 	var ids []string
 	for i := range 60 {
@@ -357,7 +347,7 @@ func TestShareHugeKeySetAndQueueBound(t *testing.T) {
 	wg.Go(func() { huge = fetchAll(context.Background(), fn, keys(ids...)) })
 	// The 35 keys past the bound go out at once, in calls of their own
 	// split at the limit, while the first call is still held.
-	waitFor(t, "the unshared calls sent", func() bool { return len(b.got()) == 1+4 })
+	poll.Until(t, "the unshared calls sent", func() bool { return len(b.got()) == 1+4 })
 	if _, q := s.waiting(); q != bound {
 		t.Errorf("got %d keys queued, want the bound %d", q, bound)
 	}
@@ -412,9 +402,9 @@ func TestShareRequestNeverWaitsForItself(t *testing.T) {
 	fn := Shared(s, "items.Item", c, req, ByKey(c, nil, ep, func(e *shareEnvelope) []*shareItem { return e.Items }, func(it *shareItem) string { return it.ID }))
 	var wg sync.WaitGroup
 	wg.Go(func() { fetchAll(context.Background(), fn, keys("p1")) })
-	waitFor(t, "the first call sent", func() bool { return len(b.got()) == 1 })
+	poll.Until(t, "the first call sent", func() bool { return len(b.got()) == 1 })
 	wg.Go(func() { fetchAll(context.Background(), fn, keys("p2")) })
-	waitFor(t, "the second call sent while the first is held", func() bool { return len(b.got()) == 2 })
+	poll.Until(t, "the second call sent while the first is held", func() bool { return len(b.got()) == 2 })
 	b.open()
 	wg.Wait()
 }
@@ -433,7 +423,7 @@ func TestSharePanicFailsTheKeys(t *testing.T) {
 	if a.err == nil || !strings.Contains(a.err.Error(), "panicked") {
 		t.Errorf("got %v, want the panic as the keys' error", a.err)
 	}
-	waitFor(t, "groups dropped", func() bool { return s.Groups() == 0 })
+	poll.Until(t, "groups dropped", func() bool { return s.Groups() == 0 })
 }
 
 // With the default two calls in flight per endpoint, a key that is in
@@ -446,14 +436,14 @@ func TestShareSecondSlot(t *testing.T) {
 	got := make([]answer, n)
 	var wg sync.WaitGroup
 	wg.Go(func() { got[0] = fetchAll(context.Background(), fn, keys("p0")) })
-	waitFor(t, "the first call sent", func() bool { return len(b.got()) == 1 })
+	poll.Until(t, "the first call sent", func() bool { return len(b.got()) == 1 })
 	wg.Go(func() { got[1] = fetchAll(context.Background(), fn, keys("p1", "p0")) })
-	waitFor(t, "the second call sent at once", func() bool { return len(b.got()) == 2 })
+	poll.Until(t, "the second call sent at once", func() bool { return len(b.got()) == 2 })
 	for i := 2; i < n; i++ {
 		wg.Go(func() { got[i] = fetchAll(context.Background(), fn, keys(fmt.Sprintf("p%d", i), "p1")) })
 	}
 	// p0: 2 callers; p1: n-1; the queued call: n-2.
-	waitFor(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == 2+(n-1)+(n-2) })
+	poll.Until(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == 2+(n-1)+(n-2) })
 	if calls := b.got(); len(calls) != 2 {
 		t.Fatalf("in flight with every slot taken: got %d calls %v, want 2", len(calls), sizes(calls))
 	}
@@ -467,7 +457,7 @@ func TestShareSecondSlot(t *testing.T) {
 	if got, want := sizes(b.got()), []int{1, 1, n - 2}; !slices.Equal(got, want) {
 		t.Errorf("got batch sizes %v, want %v (p0, p1, then the queue in one call)", got, want)
 	}
-	waitFor(t, "groups dropped", func() bool { return s.Groups() == 0 })
+	poll.Until(t, "groups dropped", func() bool { return s.Groups() == 0 })
 }
 
 // Under a steady stream of fresh keys, the calls in flight never exceed
@@ -496,9 +486,9 @@ func TestShareSlotsBoundTheCallsInFlight(t *testing.T) {
 					}
 				})
 			}
-			waitFor(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == callers })
+			poll.Until(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == callers })
 			for {
-				waitFor(t, "a call held or all answered", func() bool { return be.held() > 0 || s.Groups() == 0 })
+				poll.Until(t, "a call held or all answered", func() bool { return be.held() > 0 || s.Groups() == 0 })
 				if s.Groups() == 0 {
 					break
 				}

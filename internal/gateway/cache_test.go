@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -18,14 +19,15 @@ func withCache(c *config.Config) { c.Cache.Enabled = true; c.FanoutReport = true
 
 // cacheControl makes svc send a Cache-Control header with every answer.
 func (e *env) cacheControl(svc demo.Service, cc string) {
-	f := e.backends.Server(svc).Faults()
+	f := e.Backends.Server(svc).Faults()
 	f.CacheControl = cc
-	e.backends.Server(svc).SetFaults(f)
+	e.Backends.Server(svc).SetFaults(f)
 }
 
 // A backend answer is kept for as long as its Cache-Control allows, and
 // never without one, or when it says private, no-store or no-cache.
 func TestEntityCacheHonoursCacheControl(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		give      string
 		wantCalls int64 // pricing calls for two identical queries
@@ -47,7 +49,7 @@ func TestEntityCacheHonoursCacheControl(t *testing.T) {
 					t.Fatal(r.Errors)
 				}
 			}
-			if got := e.calls(demo.Pricing, demo.EndpointPrices); got != tt.wantCalls {
+			if got := e.Calls(demo.Pricing, demo.EndpointPrices); got != tt.wantCalls {
 				t.Errorf("pricing calls: got %d, want %d", got, tt.wantCalls)
 			}
 		})
@@ -56,6 +58,7 @@ func TestEntityCacheHonoursCacheControl(t *testing.T) {
 
 // A hit costs no call and the fan-out report counts it.
 func TestEntityCacheHitIsInTheReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Pricing, "max-age=60")
 	first := e.queryWithReport(pricedProduct, nil)
@@ -85,12 +88,13 @@ func TestEntityCacheHitIsInTheReport(t *testing.T) {
 // The key includes the connector's parameters: a price in EUR is not the
 // price in USD.
 func TestEntityCacheKeysIncludeParameters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Pricing, "max-age=60")
 	q := `query($c: String!) { product(id: "p1") { price(currency: $c) { amount { formatted } } } }`
 	got := map[string]any{}
 	for _, cur := range []string{"USD", "EUR", "USD", "EUR"} {
-		r := e.query(q, map[string]any{"c": cur})
+		r := e.Query(q, map[string]any{"c": cur})
 		if len(r.Errors) > 0 {
 			t.Fatal(r.Errors)
 		}
@@ -103,7 +107,7 @@ func TestEntityCacheKeysIncludeParameters(t *testing.T) {
 	if got["USD"] == got["EUR"] {
 		t.Errorf("USD and EUR prices are the same (%v): the currency is not in the key", got["USD"])
 	}
-	if got, want := e.calls(demo.Pricing, demo.EndpointPrices), int64(2); got != want {
+	if got, want := e.Calls(demo.Pricing, demo.EndpointPrices), int64(2); got != want {
 		t.Errorf("pricing calls: got %d, want %d", got, want)
 	}
 }
@@ -113,26 +117,27 @@ func TestEntityCacheKeysIncludeParameters(t *testing.T) {
 // anonymous call kept. The backend sees every authorized call. (users
 // gets the caller's headers; a caller-independent service would not.)
 func TestEntityCacheNeverSharesCredentialedAnswers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	var mu sync.Mutex
 	var seen []string // Authorization of each users call
-	e.onRequest = func(svc demo.Service, r *http.Request) {
+	e.OnRequest(func(svc demo.Service, r *http.Request) {
 		if svc == demo.Users {
 			mu.Lock()
 			seen = append(seen, r.Header.Get("Authorization"))
 			mu.Unlock()
 		}
-	}
+	})
 	e.cacheControl(demo.Users, "max-age=60")
 	callers := []string{"", "Bearer alice", "Bearer bob", "Bearer alice", ""}
 	for _, auth := range callers {
 		body := strings.NewReader(`{"query": ` + quote(`{ user(id: "u1") { name } }`) + `}`)
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", body)
+		req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", body)
 		req.Header.Set("Content-Type", "application/json")
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
-		if r := e.do(req); len(r.Errors) > 0 {
+		if r := e.Do(req); len(r.Errors) > 0 {
 			t.Fatal(r.Errors)
 		}
 	}
@@ -146,36 +151,34 @@ func TestEntityCacheNeverSharesCredentialedAnswers(t *testing.T) {
 
 // An expired entry is fetched again.
 func TestEntityCacheRefetchesExpiredEntries(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Pricing, "max-age=1")
-	e.query(pricedProduct, nil)
-	e.query(pricedProduct, nil)
-	if got := e.calls(demo.Pricing, demo.EndpointPrices); got != 1 {
+	e.Query(pricedProduct, nil)
+	e.Query(pricedProduct, nil)
+	if got := e.Calls(demo.Pricing, demo.EndpointPrices); got != 1 {
 		t.Fatalf("pricing calls before expiry: got %d, want 1", got)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for e.calls(demo.Pricing, demo.EndpointPrices) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the entry did not expire within 10s of a max-age of 1s")
-		}
-		time.Sleep(50 * time.Millisecond)
-		e.query(pricedProduct, nil)
-	}
+	poll.Until(t, "the entry to expire (max-age 1s) and be fetched again", func() bool {
+		e.Query(pricedProduct, nil)
+		return e.Calls(demo.Pricing, demo.EndpointPrices) >= 2
+	})
 }
 
 // Concurrent requests missing the same key fill it with one call.
 func TestEntityCacheConcurrentMissesFillOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Pricing, "max-age=60")
-	f := e.backends.Server(demo.Pricing).Faults()
+	f := e.Backends.Server(demo.Pricing).Faults()
 	f.Latency = 200 * time.Millisecond
-	e.backends.Server(demo.Pricing).SetFaults(f)
+	e.Backends.Server(demo.Pricing).SetFaults(f)
 	const n = 20
 	var wg sync.WaitGroup
 	failed := make(chan string, n)
 	for range n {
 		wg.Go(func() {
-			r := e.queryNoFatal(pricedProduct, nil)
+			r := e.QueryNoFatal(pricedProduct, nil)
 			if r == nil || len(r.Errors) > 0 || get(r.Data, "product", "price") == nil {
 				failed <- "a request failed"
 			}
@@ -186,7 +189,7 @@ func TestEntityCacheConcurrentMissesFillOnce(t *testing.T) {
 	for msg := range failed {
 		t.Fatal(msg)
 	}
-	if got := e.calls(demo.Pricing, demo.EndpointPrices); got != 1 {
+	if got := e.Calls(demo.Pricing, demo.EndpointPrices); got != 1 {
 		t.Errorf("pricing calls for %d concurrent requests: got %d, want 1", n, got)
 	}
 }
@@ -194,14 +197,14 @@ func TestEntityCacheConcurrentMissesFillOnce(t *testing.T) {
 const adminToken = "0123456789abcdef0123"
 
 func (e *env) invalidate(path, token string) int {
-	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodDelete, e.srv.URL+path, nil)
+	e.T.Helper()
+	req, _ := http.NewRequest(http.MethodDelete, e.Server.URL+path, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.Server.Client().Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	resp.Body.Close()
 	return resp.StatusCode
@@ -210,9 +213,10 @@ func (e *env) invalidate(path, token string) int {
 // DELETE /admin/cache/{service}/{id} drops the entity, for every endpoint
 // and parameter set, with the admin token only.
 func TestEntityCacheInvalidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache, func(c *config.Config) { c.Cache.AdminToken = adminToken })
 	e.cacheControl(demo.Pricing, "max-age=60")
-	e.query(pricedProduct, nil)
+	e.Query(pricedProduct, nil)
 	tests := []struct {
 		name       string
 		givePath   string
@@ -231,8 +235,8 @@ func TestEntityCacheInvalidation(t *testing.T) {
 			if got := e.invalidate(tt.givePath, tt.giveToken); got != tt.wantStatus {
 				t.Errorf("status: got %d, want %d", got, tt.wantStatus)
 			}
-			e.query(pricedProduct, nil)
-			if got := e.calls(demo.Pricing, demo.EndpointPrices); got != tt.wantCalls {
+			e.Query(pricedProduct, nil)
+			if got := e.Calls(demo.Pricing, demo.EndpointPrices); got != tt.wantCalls {
 				t.Errorf("pricing calls: got %d, want %d", got, tt.wantCalls)
 			}
 		})
@@ -241,6 +245,7 @@ func TestEntityCacheInvalidation(t *testing.T) {
 
 // Without cache.admin_token there is no admin endpoint.
 func TestEntityCacheInvalidationNeedsConfiguring(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	if got := e.invalidate("/admin/cache/pricing/p1", adminToken); got != http.StatusNotFound && got != http.StatusMethodNotAllowed {
 		t.Errorf("status: got %d, want 404 or 405", got)
@@ -257,6 +262,7 @@ func quote(s string) string {
 // service declared caller-independent (pricing) gets no identity, so
 // every caller shares its entries.
 func TestEntityCacheSkipsCallsCarryingTheIdentity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, withCache, func(c *config.Config) {
 		c.Auth.IdentityHeader = "X-User-Id"
 		c.Services["users"].ForwardHeaders = []string{} // the identity alone
@@ -265,13 +271,13 @@ func TestEntityCacheSkipsCallsCarryingTheIdentity(t *testing.T) {
 	e.cacheControl(demo.Pricing, "max-age=60")
 	var mu sync.Mutex
 	seen := map[demo.Service][]string{} // X-User-Id and Authorization of each call
-	e.onRequest = func(svc demo.Service, r *http.Request) {
+	e.OnRequest(func(svc demo.Service, r *http.Request) {
 		if svc == demo.Users || svc == demo.Pricing {
 			mu.Lock()
 			seen[svc] = append(seen[svc], r.Header.Get("X-User-Id")+r.Header.Get("Authorization"))
 			mu.Unlock()
 		}
-	}
+	})
 	tok := token(t, "u7")
 	for _, as := range []string{tok, tok, "", ""} {
 		if r := e.queryAs(as, `{ user(id: "u1") { name } product(id: "p1") { price { amount { formatted } } } }`, nil); len(r.Errors) > 0 {

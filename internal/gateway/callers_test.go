@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/redisstore/redistest"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -22,19 +22,20 @@ import (
 // users and orders get the caller's headers; reviews is declared
 // caller-independent, so its last good values are every caller's.
 func TestNoAnswerCrossesCallers(t *testing.T) {
-	rs := redistest.Start(t)
+	t.Parallel()
+	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	e.cacheControl(demo.Users, "max-age=60")
 	e.cacheControl(demo.Orders, "max-age=60")
 	var mu sync.Mutex
 	seen := map[demo.Service][]string{} // Authorization of each call since the last step
-	e.onRequest = func(svc demo.Service, r *http.Request) {
+	e.OnRequest(func(svc demo.Service, r *http.Request) {
 		if svc == demo.Users || svc == demo.Orders {
 			mu.Lock()
 			seen[svc] = append(seen[svc], r.Header.Get("Authorization"))
 			mu.Unlock()
 		}
-	}
+	})
 	gws := e.replicas(2, rs.URL(), withCache, func(c *config.Config) { c.Services["reviews"].MaxRetries = 0 })
 	a, b := gws[0], gws[1]
 	const (
@@ -53,9 +54,9 @@ func TestNoAnswerCrossesCallers(t *testing.T) {
 		clear(seen)
 		mu.Unlock()
 		if caller == anon {
-			return e.post(r, body)
+			return r.Post(body)
 		}
-		return e.post(r, body, "Authorization", caller)
+		return r.Post(body, "Authorization", caller)
 	}
 	// fetchedAs asserts the step called both services, as caller only: an
 	// answer reused from elsewhere would show as a missing call.
@@ -106,7 +107,7 @@ func TestNoAnswerCrossesCallers(t *testing.T) {
 	// @fallback: reviews is caller-independent, so the last good reviews
 	// of p3 that alice read are every caller's when reviews fails.
 	ok("alice reads p3", send(a, alice, map[string]any{"query": productPage("p3")}))
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{Down: true})
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Down: true})
 	for _, tt := range []struct {
 		name      string
 		r         *replica

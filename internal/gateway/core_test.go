@@ -27,8 +27,9 @@ const listingQuery = `query Listing($category: String) {
 // The issue's headline guarantee: a 20-product listing with prices, stock,
 // reviews with authors and related products is one call per service.
 func TestListingCostsOneCallPerService(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	r := e.query(listingQuery, map[string]any{"category": "shoes"})
+	r := e.Query(listingQuery, map[string]any{"category": "shoes"})
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
@@ -51,20 +52,20 @@ func TestListingCostsOneCallPerService(t *testing.T) {
 		{demo.Orders, "orders.byUser", 0},
 	}
 	for _, tt := range tests {
-		if got := e.calls(tt.svc, tt.endpoint); got != tt.want {
+		if got := e.Calls(tt.svc, tt.endpoint); got != tt.want {
 			t.Errorf("%s %s: got %d calls, want %d", tt.svc, tt.endpoint, got, tt.want)
 		}
 	}
-	if got := e.totalCalls(); got != 6 {
+	if got := e.TotalCalls(); got != 6 {
 		t.Errorf("got %d backend calls in all, want 6", got)
 	}
 	// The batch carried all 20 products.
-	if got := e.stats(demo.Pricing).Endpoints["prices"].BatchSizes; !slices.Equal(got, []int{20}) {
+	if got := e.Stats(demo.Pricing).Endpoints["prices"].BatchSizes; !slices.Equal(got, []int{20}) {
 		t.Errorf("pricing batch sizes: got %v, want [20]", got)
 	}
 
 	// Spot-check the answer against the dataset.
-	ds := e.backends.Dataset()
+	ds := e.Backends.Dataset()
 	first := nodes[0].(map[string]any)
 	id := first["id"].(string)
 	p, _ := ds.Price(id, "USD")
@@ -78,8 +79,9 @@ func TestListingCostsOneCallPerService(t *testing.T) {
 
 // user → orders → items → product → price: one call per service per level.
 func TestDashboardCostsOneCallPerServicePerLevel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	r := e.query(`{
+	r := e.Query(`{
   dashboard(userId: "u1") {
     user { name tier }
     recentOrders(first: 5) {
@@ -110,46 +112,48 @@ func TestDashboardCostsOneCallPerServicePerLevel(t *testing.T) {
 		{demo.Reviews, "reviews.byProduct", 0},
 	}
 	for _, tt := range tests {
-		if got := e.calls(tt.svc, tt.endpoint); got != tt.want {
+		if got := e.Calls(tt.svc, tt.endpoint); got != tt.want {
 			t.Errorf("%s %s: got %d calls, want %d", tt.svc, tt.endpoint, got, tt.want)
 		}
 	}
 	// users, orders and reviews go out together (prefetch), then catalog, then pricing.
-	if got := e.totalCalls(); got != 5 {
+	if got := e.TotalCalls(); got != 5 {
 		t.Errorf("got %d backend calls, want 5", got)
 	}
 }
 
 // With every backend slow, the services of one level are in flight at once.
 func TestServicesOfOneLevelRunInParallel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	e.backends.SetFaults(demo.Faults{Latency: 100 * time.Millisecond})
-	r := e.query(`{ product(id: "p1") { name } products(first: 5) { nodes { id } } user(id: "u2") { name } }`, nil)
+	e.Backends.SetFaults(demo.Faults{Latency: 100 * time.Millisecond})
+	r := e.Query(`{ product(id: "p1") { name } products(first: 5) { nodes { id } } user(id: "u2") { name } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
 	// Root level: catalog (by id), catalog (list) and users at once.
-	if got := e.peak.Load(); got != 3 {
+	if got := e.Peak(); got != 3 {
 		t.Errorf("root level: peak concurrent backend calls %d, want 3", got)
 	}
 
-	e.peak.Store(0)
-	e.backends.ResetStats()
-	r = e.query(`{ product(id: "p1") {
+	e.ResetPeak()
+	e.Backends.ResetStats()
+	r = e.Query(`{ product(id: "p1") {
     price { amount { formatted } } stock { available } ratingSummary { count } related { name } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
 	// Second level: pricing, inventory, reviews and catalog (related) at once.
-	if got := e.peak.Load(); got != 4 {
+	if got := e.Peak(); got != 4 {
 		t.Errorf("product level: peak concurrent backend calls %d, want 4", got)
 	}
 }
 
 // Unknown ids give null without an error, in the right places.
 func TestUnknownIDsAreNullWithoutErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	r := e.query(`{ product(id: "nope") { id } productsByIds(ids: ["p3", "nope", "p1", "p3"]) { id } user(id: "u9999") { id } }`, nil)
+	r := e.Query(`{ product(id: "nope") { id } productsByIds(ids: ["p3", "nope", "p1", "p3"]) { id } user(id: "u9999") { id } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
@@ -161,14 +165,15 @@ func TestUnknownIDsAreNullWithoutErrors(t *testing.T) {
 	if got != want {
 		t.Errorf("productsByIds: got %s, want %s", got, want)
 	}
-	if got := e.stats(demo.Catalog).Endpoints["products.byIds"].BatchSizes; !slices.Equal(got, []int{3}) {
+	if got := e.Stats(demo.Catalog).Endpoints["products.byIds"].BatchSizes; !slices.Equal(got, []int{3}) {
 		t.Errorf("catalog batch sizes: got %v, want [3] (product and productsByIds in one deduplicated call)", got)
 	}
 }
 
 func TestProductPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	r := e.query(`{ product(id: "p1") {
+	r := e.Query(`{ product(id: "p1") {
     id name description category imageUrl
     price(currency: "EUR") { amount { amountCents currency formatted } listAmount { formatted } onSale discountPercent }
     stock { available inStock warehouse restockDate }
@@ -179,7 +184,7 @@ func TestProductPage(t *testing.T) {
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
-	ds := e.backends.Dataset()
+	ds := e.Backends.Dataset()
 	p := get(r.Data, "product")
 	rec, _ := ds.Product("p1")
 	if got := get(p, "name"); got != rec.Name {
@@ -217,8 +222,9 @@ func TestProductPage(t *testing.T) {
 }
 
 func TestListingPaginatesToTheEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	ds := e.backends.Dataset()
+	ds := e.Backends.Dataset()
 	want := 0
 	for _, p := range ds.Products() {
 		if p.Category == "books" {
@@ -228,7 +234,7 @@ func TestListingPaginatesToTheEnd(t *testing.T) {
 	seen := map[string]bool{}
 	var after any
 	for page := 0; page < 100; page++ {
-		r := e.query(`query($after: String) { products(category: "books", first: 50, after: $after) { nodes { id category } pageInfo { endCursor hasNextPage } } }`,
+		r := e.Query(`query($after: String) { products(category: "books", first: 50, after: $after) { nodes { id category } pageInfo { endCursor hasNextPage } } }`,
 			map[string]any{"after": after})
 		if len(r.Errors) > 0 {
 			t.Fatalf("errors: %+v", r.Errors)
@@ -254,14 +260,15 @@ func TestListingPaginatesToTheEnd(t *testing.T) {
 }
 
 func TestUserWithOrdersAndReviews(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	r := e.query(`{ user(id: "u1") { name email tier memberSince
+	r := e.Query(`{ user(id: "u1") { name email tier memberSince
     orders(first: 3) { id status createdAt total { formatted } itemCount items { productId quantity unitPrice { amountCents } lineTotal { amountCents } product { name } } }
     reviews(first: 3) { rating body } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
-	ds := e.backends.Dataset()
+	ds := e.Backends.Dataset()
 	want := ds.OrdersByUser("u1")
 	orders := get(r.Data, "user", "orders").([]any)
 	if len(orders) != min(3, len(want)) {
@@ -280,7 +287,7 @@ func TestUserWithOrdersAndReviews(t *testing.T) {
 	}
 	// users with orders and reviews prefetched in parallel, then catalog
 	// once for every item of every order.
-	if got := e.calls(demo.Catalog, "products.byIds"); got != 1 {
+	if got := e.Calls(demo.Catalog, "products.byIds"); got != 1 {
 		t.Errorf("catalog calls: got %d, want 1", got)
 	}
 }
@@ -291,6 +298,7 @@ func TestUserWithOrdersAndReviews(t *testing.T) {
 // the orders arrive, with the reviewed products: two round trips, one call
 // per service. A caller who may not read the orders costs no orders call.
 func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
+	t.Parallel()
 	const q = `{ user(id: "u1") { name orders { items { product { name price { amount { formatted } } } } } reviews { product { name } } } }`
 	tests := []struct {
 		name       string
@@ -310,7 +318,7 @@ func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
 			e := newEnv(t, tt.mods...)
 			// Long enough that calls of one round overlap however slowly a
 			// loaded machine starts their goroutines.
-			e.withLatency(100 * time.Millisecond)
+			e.WithLatency(100 * time.Millisecond)
 			r := e.queryAs(tt.token(t), q, nil)
 			if len(r.Errors) != tt.wantErrors {
 				t.Fatalf("got errors %+v, want %d", r.Errors, tt.wantErrors)
@@ -318,14 +326,14 @@ func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
 			if tt.wantErrors > 0 && r.Errors[0].Extensions["code"] != "FORBIDDEN" {
 				t.Errorf("got %+v, want FORBIDDEN", r.Errors[0])
 			}
-			if got := e.calls(demo.Orders, demo.EndpointOrdersByUser); got != tt.wantOrders {
+			if got := e.Calls(demo.Orders, demo.EndpointOrdersByUser); got != tt.wantOrders {
 				t.Errorf("orders calls: got %d, want %d", got, tt.wantOrders)
 			}
 			for _, c := range []struct {
 				svc      demo.Service
 				endpoint string
 			}{{demo.Users, demo.EndpointUsersByIDs}, {demo.Reviews, demo.EndpointReviewsByAuthor}} {
-				if got := e.calls(c.svc, c.endpoint); got != 1 {
+				if got := e.Calls(c.svc, c.endpoint); got != 1 {
 					t.Errorf("%s %s calls: got %d, want 1", c.svc, c.endpoint, got)
 				}
 			}
@@ -333,13 +341,13 @@ func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
 			// call when orders and reviews answer together; when one
 			// answers first, its products go out at once rather than wait
 			// for the other (the scheduler never holds ready work back).
-			if got := e.calls(demo.Catalog, demo.EndpointProductsByIDs); got < 1 || got > 2 {
+			if got := e.Calls(demo.Catalog, demo.EndpointProductsByIDs); got < 1 || got > 2 {
 				t.Errorf("catalog calls: got %d, want 1 or 2", got)
 			}
-			if tt.wantOrders > 0 && e.calls(demo.Pricing, "prices") != 1 {
-				t.Errorf("pricing calls: got %d, want 1", e.calls(demo.Pricing, "prices"))
+			if tt.wantOrders > 0 && e.Calls(demo.Pricing, "prices") != 1 {
+				t.Errorf("pricing calls: got %d, want 1", e.Calls(demo.Pricing, "prices"))
 			}
-			if got := e.rounds(); got != 2 {
+			if got := e.Rounds(); got != 2 {
 				t.Errorf("round trips: got %d, want 2", got)
 			}
 		})
@@ -347,6 +355,7 @@ func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
 }
 
 func TestBadArgumentsAreClientErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name  string
@@ -359,7 +368,7 @@ func TestBadArgumentsAreClientErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := e.query(tt.query, nil)
+			r := e.Query(tt.query, nil)
 			if len(r.Errors) != 1 {
 				t.Fatalf("got %d errors, want 1: %s", len(r.Errors), r.Raw)
 			}
@@ -368,19 +377,20 @@ func TestBadArgumentsAreClientErrors(t *testing.T) {
 			}
 		})
 	}
-	if got := e.calls(demo.Catalog, "products.list"); got != 0 {
+	if got := e.Calls(demo.Catalog, "products.list"); got != 0 {
 		t.Errorf("invalid listings reached the catalog %d times, want 0", got)
 	}
 }
 
 // Batching off (for measuring N+1) really makes one call per key.
 func TestBatchingDisabledCallsPerKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.Batch.Mode = "off" })
-	r := e.query(`{ products(first: 10) { nodes { price { amount { formatted } } } } }`, nil)
+	r := e.Query(`{ products(first: 10) { nodes { price { amount { formatted } } } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
-	if got := e.calls(demo.Pricing, "prices"); got != 10 {
+	if got := e.Calls(demo.Pricing, "prices"); got != 10 {
 		t.Errorf("pricing calls with batching off: got %d, want 10", got)
 	}
 }
@@ -389,6 +399,7 @@ func TestBatchingDisabledCallsPerKey(t *testing.T) {
 // so heavy concurrency (more runnable goroutines than cores) does not split
 // a level into several calls.
 func TestLevelsStayWholeUnderLoad(t *testing.T) {
+	t.Parallel()
 	// The backstop as long as the request deadline: the scheduler alone
 	// must dispatch every level (a counting leak would hang the requests
 	// and fail the test), however loaded the machine.
@@ -404,7 +415,7 @@ func TestLevelsStayWholeUnderLoad(t *testing.T) {
 	for i := range n {
 		go func() {
 			cat := []string{"shoes", "shirts", "jackets", "bags", "hats", "watches", "books", "games"}[i%8]
-			r := e.queryNoFatal(listingQuery, map[string]any{"category": cat})
+			r := e.QueryNoFatal(listingQuery, map[string]any{"category": cat})
 			if r == nil {
 				errs <- fmt.Errorf("query %d failed", i)
 				return
@@ -421,10 +432,10 @@ func TestLevelsStayWholeUnderLoad(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if got, want := e.totalCalls(), int64(6*n); got != want {
+	if got, want := e.TotalCalls(), int64(6*n); got != want {
 		t.Errorf("%d concurrent listings made %d backend calls, want %d (6 each)", n, got, want)
 		for _, s := range demo.AllServices() {
-			for ep, st := range e.stats(s).Endpoints {
+			for ep, st := range e.Stats(s).Endpoints {
 				if st.Calls > 0 {
 					t.Logf("%s %s: %d calls, %d errors, sizes %v", s, ep, st.Calls, st.Errors, st.BatchSizes)
 				}
@@ -436,28 +447,29 @@ func TestLevelsStayWholeUnderLoad(t *testing.T) {
 // Fields that need only a product's id (price, stock, reviews) are fetched
 // alongside the catalog call, not one round trip after it.
 func TestProductFieldsGoOutWithTheCatalogCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	e.backends.SetFaults(demo.Faults{Latency: 60 * time.Millisecond})
-	r := e.query(`{ dashboard(userId: "u1") { recentOrders { items { product { name price { amount { formatted } } } } } } }`, nil)
+	e.Backends.SetFaults(demo.Faults{Latency: 60 * time.Millisecond})
+	r := e.Query(`{ dashboard(userId: "u1") { recentOrders { items { product { name price { amount { formatted } } } } } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
 	}
 	// Level 1: users and orders; level 2: catalog and pricing together.
-	if got := e.stats(demo.Pricing).Calls("prices"); got != 1 {
+	if got := e.Stats(demo.Pricing).Calls("prices"); got != 1 {
 		t.Errorf("pricing calls: got %d, want 1", got)
 	}
-	if got := e.peak.Load(); got != 2 {
+	if got := e.Peak(); got != 2 {
 		t.Errorf("peak concurrent backend calls: got %d, want 2 (users+orders, then catalog+pricing)", got)
 	}
 
 	// A product page with its related products' prices: one pricing call
 	// for the product and its related products, made with the catalog's.
-	e.backends.ResetStats()
-	r = e.query(`{ product(id: "p1") { price { amount { formatted } } related { name price { amount { formatted } } } } }`, nil)
+	e.Backends.ResetStats()
+	r = e.Query(`{ product(id: "p1") { price { amount { formatted } } related { name price { amount { formatted } } } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
 	}
-	if got := e.stats(demo.Pricing).Calls("prices"); got != 2 {
+	if got := e.Stats(demo.Pricing).Calls("prices"); got != 2 {
 		t.Errorf("pricing calls: got %d, want 2 (p1 with the catalog, related with the related look-up)", got)
 	}
 }
@@ -465,8 +477,9 @@ func TestProductFieldsGoOutWithTheCatalogCall(t *testing.T) {
 // A list with null entries (unknown ids) still batches its products'
 // fields, and the nulls stay in place without errors.
 func TestProductsByIdsWithUnknownIdsKeepFields(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	r := e.query(`{ productsByIds(ids: ["p1", "zz", "p2"]) { id price { amount { amountCents } } stock { available } related(first: 1) { id } } }`, nil)
+	r := e.Query(`{ productsByIds(ids: ["p1", "zz", "p2"]) { id price { amount { amountCents } } stock { available } related(first: 1) { id } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %s", r.Raw)
 	}
@@ -474,14 +487,14 @@ func TestProductsByIdsWithUnknownIdsKeepFields(t *testing.T) {
 	if len(list) != 3 || list[1] != nil {
 		t.Fatalf("got %v, want [p1, null, p2]", list)
 	}
-	ds := e.backends.Dataset()
+	ds := e.Backends.Dataset()
 	for i, id := range map[int]string{0: "p1", 2: "p2"} {
 		p, _ := ds.Price(id, "USD")
 		if got := get(list[i], "price", "amount", "amountCents"); got != float64(p.AmountCents) {
 			t.Errorf("%s price: got %v, want %d", id, got, p.AmountCents)
 		}
 	}
-	if got := e.calls(demo.Pricing, "prices"); got != 1 {
+	if got := e.Calls(demo.Pricing, "prices"); got != 1 {
 		t.Errorf("pricing calls: got %d, want 1", got)
 	}
 }

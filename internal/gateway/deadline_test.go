@@ -31,6 +31,7 @@ func (outlastDeadline) MutateOperationContext(ctx context.Context, _ *graphql.Op
 // A request whose deadline passes before its operation runs is answered
 // with a GraphQL error carrying a code: gqlgen alone writes the body `null`.
 func TestDeadlineBeforeExecutionAnswersAnError(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, gateway.Options{Extensions: []graphql.HandlerExtension{outlastDeadline{}}},
 		func(c *config.Config) { c.RequestTimeout = 20 * time.Millisecond })
 	tests := []struct {
@@ -44,10 +45,10 @@ func TestDeadlineBeforeExecutionAnswersAnError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body, _ := json.Marshal(map[string]any{"query": `{ product(id: "p1") { name } }`})
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+			req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept", tt.accept)
-			resp, err := e.srv.Client().Do(req)
+			resp, err := e.Server.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

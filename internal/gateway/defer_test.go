@@ -17,14 +17,15 @@ import (
 
 // A deferred fragment lets the page arrive before a slow service answers.
 func TestDeferSendsThePageBeforeTheSlowPart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: 500 * time.Millisecond})
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: 500 * time.Millisecond})
 	body, _ := json.Marshal(map[string]any{"query": `{ product(id: "p1") { name price { amount { formatted } }
 	  ... @defer(label: "reviews") { reviews(first: 2) { rating } ratingSummary { count } } } }`})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", `multipart/mixed; deferSpec=20220824, application/json`)
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.Server.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func TestDeferSendsThePageBeforeTheSlowPart(t *testing.T) {
 	}
 	// Ordering, not timing: when the first payload is here, no reviews
 	// call has answered yet (it may not even have started).
-	st := e.stats(demo.Reviews)
+	st := e.Stats(demo.Reviews)
 	if answered := st.TotalCalls() - st.InFlight; answered != 0 {
 		t.Errorf("reviews calls answered before the first payload: got %d, want 0", answered)
 	}

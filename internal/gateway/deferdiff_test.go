@@ -11,33 +11,33 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/engine"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 )
 
 // askStream sends one request accepting multipart/mixed (incremental
 // delivery) and returns its parts: the initial payload, then one per
 // incremental entry (the transport may send several in one part), each
 // with the hasNext of the part it came in.
-func (p *pair) askStream(srv *httptest.Server, tok, q string, vars map[string]any) []map[string]any {
+func (p *pair) askStream(gw *tributarytest.Gateway, tok, q string, vars map[string]any) []map[string]any {
 	p.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
 	// A stream that never ends (gqlgen's executor waiting on a deferred
 	// payload that never completes) fails the test instead of hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, gw.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", `multipart/mixed; deferSpec=20220824, application/json`)
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := srv.Client().Do(req)
+	resp, err := gw.HTTP.Do(req)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -292,6 +292,7 @@ const deferRuns = 600
 // the same initial payload and the same incremental payloads from the
 // plan as from gqlgen's executor, and all of them run on the plan.
 func TestDifferentialDeferMatchesGQLGen(t *testing.T) {
+	t.Parallel()
 	d := newDifferential(t)
 	d.defers = true
 	var planCalls, refCalls int64

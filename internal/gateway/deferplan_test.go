@@ -89,7 +89,7 @@ func TestDeferOverSSE(t *testing.T) {
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, p.plan.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
-	resp, err := p.plan.Client().Do(req)
+	resp, err := p.plan.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,10 @@ import (
 // A @fallback field serves its last good value when its service fails,
 // and the response says so.
 func TestFallbackServesStaleValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.Services["reviews"].MaxRetries = 0 })
 	const q = `{ product(id: "p1") { name ratingSummary { count } reviews(first: 2) { rating } stock { available } } }`
-	fresh := e.query(q, nil)
+	fresh := e.Query(q, nil)
 	if len(fresh.Errors) > 0 {
 		t.Fatal(fresh.Errors)
 	}
@@ -20,8 +21,8 @@ func TestFallbackServesStaleValues(t *testing.T) {
 		t.Errorf("fresh response reports degradation: %v", fresh.Extensions)
 	}
 
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{Down: true})
-	r := e.query(q, nil)
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Down: true})
+	r := e.Query(q, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("stale answers should not be errors: %s", r.Raw)
 	}
@@ -47,7 +48,7 @@ func TestFallbackServesStaleValues(t *testing.T) {
 	}
 
 	// A product never fetched before has nothing stale to serve.
-	r = e.query(`{ product(id: "p2") { name ratingSummary { count } } }`, nil)
+	r = e.Query(`{ product(id: "p2") { name ratingSummary { count } } }`, nil)
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" {
 		t.Errorf("want one SERVICE_UNAVAILABLE for a key never fetched, got %s", r.Raw)
 	}
@@ -67,12 +68,13 @@ func joinPath(ps []string) string {
 // When a critical service fails, the root field that needs it is null with
 // the error; other root fields of the same query still resolve.
 func TestCriticalFailureNullsOnlyItsRootField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Services["pricing"].Critical = true
 		c.Services["pricing"].MaxRetries = 0
 	})
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
-	r := e.query(`{ product(id: "p1") { name price { amount { formatted } } } user(id: "u1") { name } }`, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
+	r := e.Query(`{ product(id: "p1") { name price { amount { formatted } } } user(id: "u1") { name } }`, nil)
 	if v, ok := r.Data["product"]; !ok || v != nil {
 		t.Errorf("product: got %v, want null", v)
 	}
@@ -89,8 +91,8 @@ func TestCriticalFailureNullsOnlyItsRootField(t *testing.T) {
 
 	// Without the setting the same failure only nulls the price.
 	e2 := newEnv(t, func(c *config.Config) { c.Services["pricing"].MaxRetries = 0 })
-	e2.backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
-	r = e2.query(`{ product(id: "p1") { name price { amount { formatted } } } }`, nil)
+	e2.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
+	r = e2.Query(`{ product(id: "p1") { name price { amount { formatted } } } }`, nil)
 	if get(r.Data, "product", "name") == nil || get(r.Data, "product", "price") != nil {
 		t.Errorf("optional pricing: want name and a null price, got %s", r.Raw)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/engine"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -34,10 +34,10 @@ const mutationRuns = 120
 // they stay identical as long as both gateways send the same writes, which
 // the plan's backend call counts, compared with gqlgen's, also check.
 func TestDifferentialMutations(t *testing.T) {
-	planB := newEnv(t).backends
-	refB := newEnv(t).backends
+	planB := tributarytest.StartBackends(t, nil)
+	refB := tributarytest.StartBackends(t, nil)
 	stamp := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, b := range []*demo.Backends{planB, refB} {
+	for _, b := range []*tributarytest.Backends{planB, refB} {
 		for _, s := range demo.AllServices() {
 			b.Server(s).SetClock(func() time.Time { return stamp })
 		}
@@ -71,16 +71,16 @@ func TestDifferentialMutations(t *testing.T) {
 			services := demo.AllServices()
 			svc = services[int(seed/9)%len(services)]
 			faulted++
-			for _, b := range []*demo.Backends{planB, refB} {
+			for _, b := range []*tributarytest.Backends{planB, refB} {
 				b.Server(svc).SetFaults(demo.Faults{Down: true})
 			}
 		}
 		planB.ResetStats()
 		refB.ResetStats()
-		got := askWith(t, p.plan, tok, hdr, q, vars)
-		want := askWith(t, p.ref, tok, hdr, q, vars)
+		got := askWith(t, p.plan.Client, tok, hdr, q, vars)
+		want := askWith(t, p.ref.Client, tok, hdr, q, vars)
 		if svc != "" {
-			for _, b := range []*demo.Backends{planB, refB} {
+			for _, b := range []*tributarytest.Backends{planB, refB} {
 				b.Server(svc).SetFaults(demo.Faults{})
 			}
 		}
@@ -89,7 +89,7 @@ func TestDifferentialMutations(t *testing.T) {
 			t.Fatalf("seed %d (caller %d, %s down, header %q): the plan's response differs from gqlgen's\nmutation: %s\nvars: %v\nplan:\n%s\ngqlgen:\n%s",
 				seed, slices.Index(callers, tok), svc, hdr.Get("Idempotency-Key"), q, vars, c, w)
 		}
-		if pc, rc := writeCallsOf(planB), writeCallsOf(refB); pc != rc {
+		if pc, rc := writeCallsOf(planB.Backends), writeCallsOf(refB.Backends); pc != rc {
 			t.Fatalf("seed %d: the plan sent %d writes, gqlgen's executor %d\nmutation: %s", seed, pc, rc, q)
 		}
 	}
@@ -109,16 +109,16 @@ func writeCallsOf(b *demo.Backends) int64 {
 }
 
 // askWith POSTs one request with headers and returns its body.
-func askWith(t *testing.T, srv *httptest.Server, tok string, hdr http.Header, q string, vars map[string]any) []byte {
+func askWith(t *testing.T, c *tributarytest.Client, tok string, hdr http.Header, q string, vars map[string]any) []byte {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, c.URL+"/graphql", bytes.NewReader(body))
 	req.Header = hdr.Clone()
 	req.Header.Set("Content-Type", "application/json")
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := srv.Client().Do(req)
+	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +17,7 @@ import (
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -29,41 +26,28 @@ import (
 // has its own: refBackends, an identical set.)
 type pair struct {
 	t           *testing.T
-	backends    *demo.Backends
-	refBackends *demo.Backends
-	plan, ref   *httptest.Server
+	backends    *tributarytest.Backends
+	refBackends *tributarytest.Backends
+	plan, ref   *tributarytest.Gateway
 	mu          sync.Mutex
 	engines     map[string]int // operations per engine, on the plan gateway
 }
 
 func newPair(t *testing.T, mods ...func(*config.Config)) *pair {
 	t.Helper()
-	e := newEnv(t) // the backends (its own gateway is not used)
-	return newPairOver(t, e.backends, e.backends, mods...)
+	b := tributarytest.StartBackends(t, nil)
+	return newPairOver(t, b, b, mods...)
 }
 
 // newPairOver is a pair whose plan gateway calls planB and whose
 // reference calls refB.
-func newPairOver(t *testing.T, planB, refB *demo.Backends, mods ...func(*config.Config)) *pair {
+func newPairOver(t *testing.T, planB, refB *tributarytest.Backends, mods ...func(*config.Config)) *pair {
 	t.Helper()
 	p := &pair{t: t, backends: planB, refBackends: refB, engines: map[string]int{}}
-	build := func(eng string, b *demo.Backends, onOp func(string)) *httptest.Server {
-		cfg := config.Default()
-		cfg.SetBackendURLs(func(s string) string { return b.URL(demo.Service(s)) })
-		for _, m := range mods {
-			m(&cfg)
-		}
+	build := func(eng string, b *tributarytest.Backends, onOp func(string)) *tributarytest.Gateway {
+		cfg := b.Config(mods...)
 		cfg.Engine = eng
-		if errs := cfg.Validate(); len(errs) > 0 {
-			t.Fatalf("config: %v", errs)
-		}
-		gw, err := gateway.New(&cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnOperation: onOp})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(gw)
-		t.Cleanup(func() { srv.Close(); gw.Close() })
-		return srv
+		return tributarytest.StartGateway(t, cfg, gateway.Options{OnOperation: onOp})
 	}
 	p.plan = build(engine.Plan, planB, func(eng string) {
 		p.mu.Lock()
@@ -74,22 +58,14 @@ func newPairOver(t *testing.T, planB, refB *demo.Backends, mods ...func(*config.
 	return p
 }
 
-// ask sends one request to srv and returns its body.
-func (p *pair) ask(srv *httptest.Server, tok, q string, vars map[string]any) []byte {
+// ask sends one request to gw and returns its body.
+func (p *pair) ask(gw *tributarytest.Gateway, tok, q string, vars map[string]any) []byte {
 	p.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	var header []string
 	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+		header = []string{"Authorization", "Bearer " + tok}
 	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return raw
+	return gw.Query(q, vars, header...).Raw
 }
 
 // canonical is a response made comparable: data byte for byte (key order
@@ -160,6 +136,7 @@ const differentialRuns = 1500
 // makes no more backend calls than gqlgen's executor, as the backends
 // count them.
 func TestDifferentialPlanMatchesGQLGen(t *testing.T) {
+	t.Parallel()
 	d := newDifferential(t)
 	var planCalls, refCalls int64
 	var faulted, differ int
@@ -275,17 +252,17 @@ func (d *differential) compare(t *testing.T, seed, sel uint64) (planCalls, refCa
 		p.backends.ResetStats()
 		if strings.Contains(q, "@defer") {
 			got := p.askStream(p.plan, tok, q, vars)
-			planCalls = totalOf(p.backends)
+			planCalls = p.backends.TotalCalls()
 			p.backends.ResetStats()
 			want := p.askStream(p.ref, tok, q, vars)
-			refCalls = totalOf(p.backends)
+			refCalls = p.backends.TotalCalls()
 			c, w = canonicalStream(t, got), canonicalStream(t, want)
 		} else {
 			got := p.ask(p.plan, tok, q, vars)
-			planCalls = totalOf(p.backends)
+			planCalls = p.backends.TotalCalls()
 			p.backends.ResetStats()
 			want := p.ask(p.ref, tok, q, vars)
-			refCalls = totalOf(p.backends)
+			refCalls = p.backends.TotalCalls()
 			c, w = canonical(t, got), canonical(t, want)
 		}
 		if c == w || try == 3 || faults != (demo.Faults{}) ||
@@ -298,12 +275,4 @@ func (d *differential) compare(t *testing.T, seed, sel uint64) (planCalls, refCa
 			seed, slices.Index(d.callers, tok), faults, svc, q, vars, c, w)
 	}
 	return planCalls, refCalls, faults != (demo.Faults{})
-}
-
-func totalOf(b *demo.Backends) int64 {
-	var n int64
-	for _, s := range demo.AllServices() {
-		n += b.Server(s).Stats().TotalCalls()
-	}
-	return n
 }

@@ -82,6 +82,7 @@ func docBlocks(t *testing.T) []docBlock {
 // at the number of backend calls it claims. Staff credentials, so that
 // operations behind @auth answer as the docs show them.
 func TestDocsQueriesRunAsDocumented(t *testing.T) {
+	t.Parallel()
 	blocks := docBlocks(t)
 	if len(blocks) < 3 {
 		t.Fatalf("found %d GraphQL operations in README.md and docs/, want the README's examples at least", len(blocks))
@@ -90,7 +91,7 @@ func TestDocsQueriesRunAsDocumented(t *testing.T) {
 	staff := token(t, "u1", "support")
 	for _, b := range blocks {
 		t.Run(b.where, func(t *testing.T) {
-			e.backends.ResetStats()
+			e.Backends.ResetStats()
 			r := e.queryAs(staff, b.query, nil)
 			var codes []string
 			for _, er := range r.Errors {
@@ -104,7 +105,7 @@ func TestDocsQueriesRunAsDocumented(t *testing.T) {
 				t.Errorf("no data: %s", r.Raw)
 			}
 			if b.calls >= 0 {
-				if got := e.totalCalls(); got < int64(b.calls) || got > int64(b.callsMax) {
+				if got := e.TotalCalls(); got < int64(b.calls) || got > int64(b.callsMax) {
 					t.Errorf("backend calls: got %d, the text says %d to %d", got, b.calls, b.callsMax)
 				}
 			}

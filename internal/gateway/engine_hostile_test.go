@@ -2,9 +2,6 @@ package gateway_test
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -15,7 +12,6 @@ import (
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/gateway"
-	"github.com/tributary-gw/tributary/services/demo"
 )
 
 // docSelections counts a document's selections, fragment spreads
@@ -53,6 +49,7 @@ func docSelections(t *testing.T, q string) int {
 // merges them, and its work — counted, not timed — stays within three times the
 // document's selections at every length.
 func TestPlanningWorkIsLinearInTheDocument(t *testing.T) {
+	t.Parallel()
 	cfg := config.Default()
 	shapes := map[string]func(i int) string{
 		"doubling spreads": func(i int) string {
@@ -116,20 +113,8 @@ func TestPlanningWorkIsLinearInTheDocument(t *testing.T) {
 // with ever new @include values gets a plan made per request past that,
 // and cannot fill the cache.
 func TestPlansKeptPerDirectiveShapeAreBounded(t *testing.T) {
-	b, err := demo.StartWith(demo.DefaultDataset(), (&env{t: t}).mount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(t.Context()) })
-	cfg := config.Default()
-	cfg.SetBackendURLs(func(s string) string { return b.URL(demo.Service(s)) })
-	gw, err := gateway.New(&cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gw)
-	t.Cleanup(func() { srv.Close(); gw.Close() })
-	e := &env{t: t, srv: srv, backends: b}
+	t.Parallel()
+	e := newEnv(t)
 	const q = `query($a: Boolean!, $b: Boolean!, $c: Boolean!, $d: Boolean!, $e: Boolean!) {
 		product(id: "p1") { id @include(if: $a) name @include(if: $b) category @include(if: $c) imageUrl @include(if: $d) description @include(if: $e) } }`
 	vars := func(shape int) map[string]any {
@@ -141,23 +126,23 @@ func TestPlansKeptPerDirectiveShapeAreBounded(t *testing.T) {
 	}
 	ask := func(shape int) {
 		t.Helper()
-		if r := e.query(q, vars(shape)); len(r.Errors) > 0 || r.Data["product"] == nil {
+		if r := e.Query(q, vars(shape)); len(r.Errors) > 0 || r.Data["product"] == nil {
 			t.Fatalf("shape %d: %s", shape, r.Raw)
 		}
 	}
 	for shape := range 32 {
 		ask(shape)
 	}
-	made := gw.PlansMade()
+	made := e.GW.PlansMade()
 	if made != 32 {
 		t.Fatalf("32 shapes made %d plans", made)
 	}
 	ask(3) // kept
-	if gw.PlansMade() != made {
+	if e.GW.PlansMade() != made {
 		t.Errorf("a shape seen among the first 16 was planned again")
 	}
 	ask(30) // past the bound: not kept
-	if gw.PlansMade() != made+1 {
+	if e.GW.PlansMade() != made+1 {
 		t.Errorf("a shape past the bound was not planned per request")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -55,6 +56,7 @@ func hijack(w http.ResponseWriter, do func(c net.Conn, buf *bufio.ReadWriter)) {
 const pageQuery = `{ product(id: "p1") { name price { amount { amountCents } } stock { available } } }`
 
 func TestBackendFaults(t *testing.T) {
+	t.Parallel()
 	jsonCT := "application/json; charset=utf-8"
 	tests := []struct {
 		name      string
@@ -136,9 +138,9 @@ func TestBackendFaults(t *testing.T) {
 				c.Services["pricing"].BreakerConsecutiveFailures = 0
 				c.Services["pricing"].BreakerFailureRatio = 0
 			})
-			fs.real = e.backends.Server(demo.Pricing)
+			fs.real = e.Backends.Server(demo.Pricing)
 
-			r := e.query(pageQuery, nil)
+			r := e.Query(pageQuery, nil)
 			if r.Status != http.StatusOK {
 				t.Errorf("status: got %d, want 200", r.Status)
 			}
@@ -198,12 +200,13 @@ func pathStrings(p []any) []string {
 // A slow pricing costs only the price: the rest of the page arrives with
 // one SERVICE_TIMEOUT error, and no backend call outlives the request.
 func TestSlowServiceIsCutOffAtItsTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Services["pricing"].Timeout = 200 * time.Millisecond
 		c.RequestTimeout = 2 * time.Second
 	})
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
-	r := e.query(`{ product(id: "p1") { name description price { amount { formatted } } stock { available }
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
+	r := e.Query(`{ product(id: "p1") { name description price { amount { formatted } } stock { available }
     reviews(first: 3) { rating author { name } } ratingSummary { count } related { name } } }`, nil)
 	if len(r.Errors) != 1 {
 		t.Fatalf("got %d errors, want 1: %s", len(r.Errors), r.Raw)
@@ -220,45 +223,32 @@ func TestSlowServiceIsCutOffAtItsTimeout(t *testing.T) {
 		}
 	}
 	// related products ask for their price too: same loader, same failure.
-	waitFor(t, func() bool { return e.stats(demo.Pricing).InFlight == 0 },
-		"pricing still has calls in flight after the response")
+	poll.Until(t, "pricing's calls in flight to end after the response", func() bool { return e.Stats(demo.Pricing).InFlight == 0 })
 }
 
 // The request deadline bounds every backend call, even one whose own
 // timeout is longer.
 func TestRequestDeadlineBoundsBackendCalls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, eachService(func(_ string, sc *config.ServiceConfig) { sc.Timeout = 10 * time.Second }),
 		func(c *config.Config) { c.RequestTimeout = 300 * time.Millisecond })
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: 10 * time.Second})
-	r := e.query(`{ product(id: "p1") { name ratingSummary { count } } }`, nil)
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: 10 * time.Second})
+	r := e.Query(`{ product(id: "p1") { name ratingSummary { count } } }`, nil)
 	if get(r.Data, "product", "name") == nil {
 		t.Errorf("name missing: %s", r.Raw)
 	}
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "SERVICE_TIMEOUT" {
 		t.Errorf("want one SERVICE_TIMEOUT, got %s", r.Raw)
 	}
-	waitFor(t, func() bool { return e.stats(demo.Reviews).InFlight == 0 },
-		"reviews still has calls in flight after the response")
-}
-
-// waitFor polls cond for up to 5 s: a bound against hangs, not a timing
-// assertion.
-func waitFor(t *testing.T, cond func() bool, msg string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal(msg)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Until(t, "reviews' calls in flight to end after the response", func() bool { return e.Stats(demo.Reviews).InFlight == 0 })
 }
 
 // One failed batch for a whole list is one error, not one per item.
 func TestFailedBatchIsOneError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.Services["pricing"].MaxRetries = 0 })
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
-	r := e.query(`{ products(first: 20) { nodes { name price { amount { formatted } } } } }`, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
+	r := e.Query(`{ products(first: 20) { nodes { name price { amount { formatted } } } } }`, nil)
 	if len(r.Errors) != 1 {
 		t.Fatalf("got %d errors, want 1: %s", len(r.Errors), r.Raw)
 	}
@@ -284,6 +274,7 @@ func TestFailedBatchIsOneError(t *testing.T) {
 // without its id) is the catalog's fault, reported as such, not a
 // non-null violation of the graph.
 func TestListingItemsBreakingTheContract(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		body string
@@ -300,7 +291,7 @@ func TestListingItemsBreakingTheContract(t *testing.T) {
 			}))
 			t.Cleanup(ts.Close)
 			e := newEnv(t, func(c *config.Config) { c.Services["catalog"].URL = ts.URL })
-			r := e.query(`{ products(first: 2) { nodes { id name } } }`, nil)
+			r := e.Query(`{ products(first: 2) { nodes { id name } } }`, nil)
 			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_BACKEND_RESPONSE" || r.Errors[0].Extensions["service"] != "catalog" {
 				t.Errorf("got %s, want one BAD_BACKEND_RESPONSE error from catalog", r.Raw)
 			}

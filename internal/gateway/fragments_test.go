@@ -93,6 +93,7 @@ type chainTarget struct {
 var idPool = [][2]string{{"p1", "p2"}, {"u1", "u2"}, {"o1", "o2"}, {"r1", "r2"}}
 
 func TestFragmentChainsUnderEveryFieldAreLinear(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	staff := token(t, "u1", "support")
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()

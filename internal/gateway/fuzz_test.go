@@ -3,8 +3,6 @@ package gateway_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,23 +11,15 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
-	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 )
 
 // FuzzRequests throws arbitrary bodies, queries and headers at /graphql:
 // the gateway must answer every one with a well-formed response and never
 // a 5xx or a crash.
 func FuzzRequests(f *testing.F) {
-	b := demotest.Start(f)
-	cfg := config.Default()
-	cfg.SetBackendURLs(func(s string) string { return b.URL(demo.Service(s)) })
-	cfg.MaxBodyBytes = 64 << 10
-	gw, err := gateway.New(&cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(gw.Close)
+	b := tributarytest.StartBackends(f, nil)
+	gw := tributarytest.StartGateway(f, b.Config(func(c *config.Config) { c.MaxBodyBytes = 64 << 10 }), gateway.Options{}).GW
 
 	for _, s := range []struct {
 		method, ct, accept string

@@ -100,6 +100,7 @@ var hostileQueries = []struct {
 // refused query, or more bytes than a bounded answer needs — with the
 // default limits and with the depth limit off.
 func TestHostileQueriesAreAnsweredBoundedly(t *testing.T) {
+	t.Parallel()
 	configs := []struct {
 		name string
 		mod  func(*config.Config)
@@ -112,8 +113,8 @@ func TestHostileQueriesAreAnsweredBoundedly(t *testing.T) {
 			e := newEnv(t, cfg.mod)
 			for _, tt := range hostileQueries {
 				t.Run(tt.name, func(t *testing.T) {
-					e.backends.ResetStats()
-					r := e.query(tt.query, tt.vars)
+					e.Backends.ResetStats()
+					r := e.Query(tt.query, tt.vars)
 					if len(r.Raw) > 64<<10 {
 						t.Errorf("answer is %d bytes, want at most 64 KiB", len(r.Raw))
 					}
@@ -134,7 +135,7 @@ func TestHostileQueriesAreAnsweredBoundedly(t *testing.T) {
 					if !contains(tt.wantCodes, code) {
 						t.Errorf("code: got %q (%s), want one of %v", code, r.Errors[0].Message, tt.wantCodes)
 					}
-					if got := e.totalCalls(); got != 0 {
+					if got := e.TotalCalls(); got != 0 {
 						t.Errorf("backend calls: got %d, want 0 for a refused query", got)
 					}
 				})
@@ -146,6 +147,7 @@ func TestHostileQueriesAreAnsweredBoundedly(t *testing.T) {
 // The estimator's work is linear in the document, whatever its shape:
 // counted in work units, not time.
 func TestEstimateWorkIsBounded(t *testing.T) {
+	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	fc := cost.NewSchemaFields(schema)
 	tests := []struct {

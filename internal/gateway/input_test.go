@@ -11,6 +11,7 @@ import (
 
 // Hostile or broken requests get a clear error and cost no backend call.
 func TestBadRequests(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.MaxBodyBytes = 1 << 10 })
 	tests := []struct {
 		name       string
@@ -25,9 +26,9 @@ func TestBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader([]byte(tt.body)))
+			req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader([]byte(tt.body)))
 			req.Header.Set("Content-Type", tt.ct)
-			r := e.do(req)
+			r := e.Do(req)
 			if r.Status != tt.wantStatus {
 				t.Errorf("status: got %d, want %d (%s)", r.Status, tt.wantStatus, r.Raw)
 			}
@@ -36,7 +37,7 @@ func TestBadRequests(t *testing.T) {
 			}
 		})
 	}
-	if got := e.totalCalls(); got != 0 {
+	if got := e.TotalCalls(); got != 0 {
 		t.Errorf("backend calls: got %d, want 0", got)
 	}
 }

@@ -10,9 +10,10 @@ import (
 // user's orders that were not cancelled, per currency, for the user and
 // staff only, in one orders call.
 func TestLifetimeSpend(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	want := map[string]int64{}
-	for _, o := range e.backends.Dataset().OrdersByUser("u1") {
+	for _, o := range e.Backends.Dataset().OrdersByUser("u1") {
 		if o.Status != "cancelled" {
 			want[o.Currency] += o.TotalCents
 		}
@@ -33,16 +34,16 @@ func TestLifetimeSpend(t *testing.T) {
 			t.Errorf("%s: got %d, want %d", cur, got[cur], cents)
 		}
 	}
-	if n := e.calls(demo.Orders, "orders.byUser"); n != 1 {
+	if n := e.Calls(demo.Orders, "orders.byUser"); n != 1 {
 		t.Errorf("orders calls: got %d, want 1", n)
 	}
 
-	e.backends.ResetStats()
+	e.Backends.ResetStats()
 	r = e.queryAs(token(t, "u2"), `{ user(id: "u1") { name lifetimeSpend { formatted } } }`, nil)
 	if get(r.Data, "user", "lifetimeSpend") != nil || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "FORBIDDEN" {
 		t.Errorf("another user: got %s", r.Raw)
 	}
-	if n := e.calls(demo.Orders, "orders.byUser"); n != 0 {
+	if n := e.Calls(demo.Orders, "orders.byUser"); n != 0 {
 		t.Errorf("orders calls for a forbidden field: got %d, want 0", n)
 	}
 }

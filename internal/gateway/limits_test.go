@@ -14,6 +14,7 @@ import (
 )
 
 func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Limits.MaxDepth = 6
 		c.Limits.MaxAliases = 3
@@ -36,8 +37,8 @@ func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.backends.ResetStats()
-			r := e.query(tt.query, nil)
+			e.Backends.ResetStats()
+			r := e.Query(tt.query, nil)
 			if r.Data["product"] != nil || r.Data["products"] != nil {
 				t.Errorf("got data, want the operation rejected: %s", r.Raw)
 			}
@@ -49,7 +50,7 @@ func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
 					t.Errorf("code: got %v, want %s (%s)", got, tt.wantCode, r.Errors[0].Message)
 				}
 			}
-			if got := e.totalCalls(); got != 0 {
+			if got := e.TotalCalls(); got != 0 {
 				t.Errorf("backend calls: got %d, want 0", got)
 			}
 		})
@@ -59,9 +60,10 @@ func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
 // The listing, page and dashboard of the README stay well inside the
 // default limits, and GraphiQL's introspection is not "too deep".
 func TestDefaultLimitsAdmitRealQueries(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, q := range []string{listingQuery, pageQuery, introspectionQuery} {
-		r := e.query(q, map[string]any{"category": "shoes"})
+		r := e.Query(q, map[string]any{"category": "shoes"})
 		if len(r.Errors) > 0 {
 			t.Errorf("rejected: %v\n%s", r.Errors[0], q)
 		}
@@ -76,6 +78,7 @@ fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofT
 // The estimate is exact for the issue's workloads: what the limit counts is
 // what the backends see.
 func TestEstimateMatchesBackendCalls(t *testing.T) {
+	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	e := newEnv(t)
 	tests := []struct {
@@ -93,11 +96,11 @@ func TestEstimateMatchesBackendCalls(t *testing.T) {
 				t.Fatal(errs)
 			}
 			est := cost.Estimate(doc, doc.Operations[0], map[string]any{"category": "shoes"}, 10, cost.NewSchemaFields(schema))
-			e.backends.ResetStats()
-			if r := e.query(tt.query, map[string]any{"category": "shoes"}); len(r.Errors) > 0 {
+			e.Backends.ResetStats()
+			if r := e.Query(tt.query, map[string]any{"category": "shoes"}); len(r.Errors) > 0 {
 				t.Fatal(r.Errors)
 			}
-			if got := e.totalCalls(); int64(est.Calls) != got {
+			if got := e.TotalCalls(); int64(est.Calls) != got {
 				t.Errorf("estimated %d calls (%v), the backends saw %d", est.Calls, est.PerService, got)
 			}
 		})
@@ -108,6 +111,7 @@ func TestEstimateMatchesBackendCalls(t *testing.T) {
 // text with other variable values is judged on its own values, and a kept
 // refusal is the same refusal every time.
 func TestLimitsVerdictFollowsTheVariables(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.Limits.MaxItems = 400 })
 	q := `query($n: Int!, $r: Int!) { products(first: $n) { nodes { reviews(first: $r) { rating } } } }`
 	for _, step := range []struct {
@@ -121,8 +125,8 @@ func TestLimitsVerdictFollowsTheVariables(t *testing.T) {
 		{2, 101, "BAD_USER_INPUT"},
 		{5, 3, ""},
 	} {
-		e.backends.ResetStats()
-		r := e.queryNoFatal(q, map[string]any{"n": step.n, "r": step.r})
+		e.Backends.ResetStats()
+		r := e.QueryNoFatal(q, map[string]any{"n": step.n, "r": step.r})
 		var code any
 		if len(r.Errors) > 0 {
 			code = r.Errors[0].Extensions["code"]
@@ -136,7 +140,7 @@ func TestLimitsVerdictFollowsTheVariables(t *testing.T) {
 		if code != step.wantCode || r.Data["products"] != nil {
 			t.Errorf("n=%d r=%d: got %v (%s), want %s", step.n, step.r, code, r.Raw, step.wantCode)
 		}
-		if got := e.totalCalls(); got != 0 {
+		if got := e.TotalCalls(); got != 0 {
 			t.Errorf("n=%d r=%d: %d backend calls, want 0", step.n, step.r, got)
 		}
 	}
@@ -163,6 +167,7 @@ func ofTypeChain(n int) string {
 // lets through) is refused before execution, while the introspection
 // queries of GraphiQL and of graphql-js 16 (graphql-codegen, Apollo) pass.
 func TestIntrospectionDepthLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name      string
@@ -187,7 +192,7 @@ func TestIntrospectionDepthLimit(t *testing.T) {
 			if c.IntrospectionDepth != tt.wantDepth {
 				t.Errorf("introspection depth: got %d, want %d", c.IntrospectionDepth, tt.wantDepth)
 			}
-			r := e.query(tt.query, nil)
+			r := e.Query(tt.query, nil)
 			if tt.wantCode == "" {
 				if len(r.Errors) > 0 || r.Data["__schema"] == nil && r.Data["__type"] == nil {
 					t.Errorf("got %s, want an answer", clipRaw(r.Raw))
@@ -214,6 +219,7 @@ func clipRaw(b []byte) string {
 // BAD_USER_INPUT before any backend call. Before, a new ~1 MB category
 // per request was sent to catalog and kept as a cache key.
 func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withCache)
 	e.cacheControl(demo.Catalog, "max-age=60")
 	const limit = 1024 // the default
@@ -234,8 +240,8 @@ func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.backends.ResetStats()
-			r := e.query(tt.query, tt.vars)
+			e.Backends.ResetStats()
+			r := e.Query(tt.query, tt.vars)
 			if tt.wantCode == "" {
 				if len(r.Errors) > 0 {
 					t.Errorf("got %v, want an answer", r.Errors)
@@ -248,7 +254,7 @@ func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
 			if len(r.Errors[0].Message) > 300 {
 				t.Errorf("message of %d bytes: it quotes the value", len(r.Errors[0].Message))
 			}
-			if got := e.totalCalls(); got != 0 {
+			if got := e.TotalCalls(); got != 0 {
 				t.Errorf("backend calls: got %d, want 0", got)
 			}
 		})

@@ -1,45 +1,28 @@
 package gateway_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // One failed batch call for 20 products fails 20 prices in the answer and
 // is one line in the log.
 func TestFailedBatchLogsOnce(t *testing.T) {
-	var log lockedBuffer
+	t.Parallel()
+	var log tributarytest.LogBuffer
 	e := newEnvWith(t, gateway.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))}, func(c *config.Config) {
 		sc := c.Service("pricing")
 		sc.MaxRetries = 0
 		c.SetService("pricing", sc)
 	})
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
-	r := e.query(`{ products(first: 20) { nodes { id price { amount { formatted } } } } }`, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
+	r := e.Query(`{ products(first: 20) { nodes { id price { amount { formatted } } } } }`, nil)
 	affected := 0
 	for _, err := range r.Errors {
 		if err.Extensions["service"] == "pricing" {
@@ -53,7 +36,7 @@ func TestFailedBatchLogsOnce(t *testing.T) {
 	if n := strings.Count(log.String(), "backend call failed"); n != 1 {
 		t.Errorf("logged %d times for one failed call, want once:\n%s", n, log.String())
 	}
-	if got := e.backends.Server(demo.Pricing).Stats().Endpoints[demo.EndpointPrices].Calls; got != 1 {
+	if got := e.Backends.Server(demo.Pricing).Stats().Endpoints[demo.EndpointPrices].Calls; got != 1 {
 		t.Errorf("pricing calls: %d, want 1 (one batch)", got)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // sizes returns the gateway's caches by name.
 func (e *env) sizes() map[string]gateway.CacheSize {
 	out := map[string]gateway.CacheSize{}
-	for _, c := range e.gw.CacheSizes() {
+	for _, c := range e.GW.CacheSizes() {
 		out[c.Cache] = c
 	}
 	return out
@@ -63,7 +63,7 @@ func TestCachesBoundedInBytes(t *testing.T) {
 	}
 	// 200 documents of 100 KB: 20 MB of text, more as syntax trees.
 	for i := range 200 {
-		if r := e.query(uniqueDocument(i, 100<<10), nil); len(r.Errors) > 0 {
+		if r := e.Query(uniqueDocument(i, 100<<10), nil); len(r.Errors) > 0 {
 			t.Fatalf("document %d: %v", i, r.Errors)
 		}
 	}
@@ -76,7 +76,7 @@ func TestCachesBoundedInBytes(t *testing.T) {
 		q := uniqueDocument(i+1000, 50<<10)
 		sum := sha256.Sum256([]byte(q))
 		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
-		if r := e.post(&replica{srv: e.srv}, map[string]any{"query": q, "extensions": ext}); len(r.Errors) > 0 {
+		if r := e.Post(map[string]any{"query": q, "extensions": ext}); len(r.Errors) > 0 {
 			t.Fatalf("APQ %d: %s", i, r.Raw)
 		}
 	}
@@ -86,14 +86,14 @@ func TestCachesBoundedInBytes(t *testing.T) {
 	const listing = `query($c: String) { products(first: 1, category: $c) { nodes { id } } }`
 	for i := range 1000 {
 		c := fmt.Sprintf("%04d", i) + strings.Repeat("c", 996)
-		if r := e.query(listing, map[string]any{"c": c}); len(r.Errors) > 0 {
+		if r := e.Query(listing, map[string]any{"c": c}); len(r.Errors) > 0 {
 			t.Fatalf("listing %d: %v", i, r.Errors)
 		}
 	}
 	check("after 1,000 listings with distinct 1 KB categories")
 	// The last good reviews of 40 products (the keys are the backends'
 	// ids; their values are what weighs).
-	if r := e.query(`{ products(first: 40) { nodes { reviews(first: 50) { body } } } }`, nil); len(r.Errors) > 0 {
+	if r := e.Query(`{ products(first: 40) { nodes { reviews(first: 50) { body } } } }`, nil); len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
 	}
 	check("after the reviews of 40 products")
@@ -102,5 +102,5 @@ func TestCachesBoundedInBytes(t *testing.T) {
 			t.Errorf("%s: no entries, want the cache in use", name)
 		}
 	}
-	t.Logf("sizes: %+v", e.gw.CacheSizes())
+	t.Logf("sizes: %+v", e.GW.CacheSizes())
 }

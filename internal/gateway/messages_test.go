@@ -13,6 +13,7 @@ import (
 // Error messages are short and say nothing of the gateway's internals: a
 // decode error neither echoes the body nor names Go types.
 func TestErrorMessagesAreShortAndFreeOfInternals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	secret := strings.Repeat("SECRET-BODY-", 70_000) // ~840 KB, under the 1 MiB body limit
 	long := strings.Repeat("a", 5000)
@@ -31,9 +32,9 @@ func TestErrorMessagesAreShortAndFreeOfInternals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader([]byte(tt.body)))
+			req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader([]byte(tt.body)))
 			req.Header.Set("Content-Type", "application/json")
-			r := e.do(req)
+			r := e.Do(req)
 			if len(r.Errors) == 0 {
 				t.Fatalf("no error: %.300s", r.Raw)
 			}
@@ -61,6 +62,7 @@ func TestErrorMessagesAreShortAndFreeOfInternals(t *testing.T) {
 
 // "Did you mean …" lists field names, so it is off when introspection is.
 func TestSuggestionsFollowIntrospection(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		introspection bool
@@ -72,7 +74,7 @@ func TestSuggestionsFollowIntrospection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, func(c *config.Config) { c.Introspection = tt.introspection })
-			r := e.query(`{ product(id: "p1") { nme } }`, nil)
+			r := e.Query(`{ product(id: "p1") { nme } }`, nil)
 			if len(r.Errors) == 0 {
 				t.Fatalf("no error: %s", r.Raw)
 			}

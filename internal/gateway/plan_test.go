@@ -29,18 +29,18 @@ const productPageQuery = `query ProductPage($id: ID!) {
 // plan header set to mode ("" leaves it out) and the fan-out report asked
 // for.
 func (e *env) sendPlan(mode string, body any) gqlResponse {
-	e.t.Helper()
+	e.T.Helper()
 	raw, ok := body.([]byte)
 	if !ok {
 		raw, _ = json.Marshal(body)
 	}
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(raw))
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(gateway.ReportHeader, "1")
 	if mode != "" {
 		req.Header.Set(gateway.PlanHeader, mode)
 	}
-	return e.do(req)
+	return e.Do(req)
 }
 
 // plannedCalls counts the plan's calls per "service endpoint".
@@ -68,7 +68,7 @@ func perService(calls map[string]int64) map[string]int64 {
 func (e *env) countedCalls() map[string]int64 {
 	out := map[string]int64{}
 	for _, svc := range demo.AllServices() {
-		if n := e.stats(svc).TotalCalls(); n > 0 {
+		if n := e.Stats(svc).TotalCalls(); n > 0 {
 			out[string(svc)] = n
 		}
 	}
@@ -91,6 +91,7 @@ func reportedCalls(fanout any) map[string]int64 {
 // the same calls to the same endpoints, on the bench's workloads and the
 // playground's product page (what the Plan view compares after a run).
 func TestPlanWithTheRunMatchesTheBackends(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	reqs := map[string]workload.Workload{
 		"playground product page": {Query: productPageQuery, IDs: []string{"p1"}},
@@ -100,7 +101,7 @@ func TestPlanWithTheRunMatchesTheBackends(t *testing.T) {
 	}
 	for name, w := range reqs {
 		t.Run(name, func(t *testing.T) {
-			e.backends.ResetStats()
+			e.Backends.ResetStats()
 			r := e.sendPlan("1", w.Body())
 			if len(r.Errors) > 0 || r.Data == nil {
 				t.Fatalf("got %s, want data", r.Raw)
@@ -118,7 +119,7 @@ func TestPlanWithTheRunMatchesTheBackends(t *testing.T) {
 				for _, n := range planned {
 					p += n
 				}
-				if got := e.totalCalls(); p != int64(w.WantCalls) || got < p || got > int64(w.MaxCalls) {
+				if got := e.TotalCalls(); p != int64(w.WantCalls) || got < p || got > int64(w.MaxCalls) {
 					t.Errorf("planned %d calls, want %d; the backends counted %d, want %d to %d", p, w.WantCalls, got, p, w.MaxCalls)
 				}
 				return
@@ -139,8 +140,9 @@ func TestPlanWithTheRunMatchesTheBackends(t *testing.T) {
 // A plan alone runs nothing: no backend call, and a mutation writes
 // nothing; the plan is the one the engine then runs (made once).
 func TestPlanOnlyRunsNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	e.backends.ResetStats()
+	e.Backends.ResetStats()
 	r := e.sendPlan("only", map[string]any{"query": productPageQuery, "variables": map[string]any{"id": "p1"}})
 	if len(r.Errors) > 0 || r.Status != http.StatusOK {
 		t.Fatalf("got %d %s", r.Status, r.Raw)
@@ -156,17 +158,17 @@ func TestPlanOnlyRunsNothing(t *testing.T) {
 	if get(r.Extensions, "tributary", "fanout") != nil {
 		t.Errorf("a plan alone has no fan-out report: %s", r.Raw)
 	}
-	made := e.gw.PlansMade()
+	made := e.GW.PlansMade()
 	r = e.sendPlan("1", map[string]any{"query": productPageQuery, "variables": map[string]any{"id": "p1"}})
-	if e.gw.PlansMade() != made {
-		t.Errorf("the run planned again: %d plans, want %d", e.gw.PlansMade(), made)
+	if e.GW.PlansMade() != made {
+		t.Errorf("the run planned again: %d plans, want %d", e.GW.PlansMade(), made)
 	}
-	e.backends.ResetStats()
+	e.Backends.ResetStats()
 	r = e.sendPlan("only", map[string]any{"query": `mutation { cancelOrder(id: "o10") { id status } }`})
 	if len(r.Errors) > 0 || get(r.Extensions, "tributary", "plan", "engine") == nil {
 		t.Errorf("mutation plan: got %s", r.Raw)
 	}
-	if n := e.totalCalls(); n != 0 {
+	if n := e.TotalCalls(); n != 0 {
 		t.Errorf("planning a mutation made %d backend calls, want 0: %v", n, e.countedCalls())
 	}
 	if got := get(r.Extensions, "tributary", "plan", "why"); got == nil {
@@ -177,6 +179,7 @@ func TestPlanOnlyRunsNothing(t *testing.T) {
 // What a query may not do, its plan may not do either; bad input gets a
 // clear error and no plan, and the gateway keeps serving.
 func TestPlanHostileInputs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Limits.MaxDepth = 8
 		c.Limits.MaxTokens = 2000
@@ -205,7 +208,7 @@ func TestPlanHostileInputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.backends.ResetStats()
+			e.Backends.ResetStats()
 			r := e.sendPlan("only", tt.body)
 			if tt.status != 0 && r.Status != tt.status {
 				t.Errorf("status: got %d, want %d: %.300s", r.Status, tt.status, r.Raw)
@@ -222,7 +225,7 @@ func TestPlanHostileInputs(t *testing.T) {
 			if get(r.Extensions, "tributary", "plan") != nil {
 				t.Errorf("a refused operation got a plan: %.300s", r.Raw)
 			}
-			if n := e.totalCalls(); n != 0 {
+			if n := e.TotalCalls(); n != 0 {
 				t.Errorf("%d backend calls, want 0", n)
 			}
 		})
@@ -236,17 +239,18 @@ func TestPlanHostileInputs(t *testing.T) {
 // production profile) a plan alone is refused, never run instead, and a
 // plan with the run is left out.
 func TestPlanHeaderPolicy(t *testing.T) {
+	t.Parallel()
 	on := newEnv(t)
 	if r := on.sendPlan("maybe", map[string]any{"query": `{ product(id: "p1") { name } }`}); r.Data == nil || get(r.Extensions, "tributary", "plan") != nil {
 		t.Errorf("X-Tributary-Plan: maybe: got %s, want the response without a plan", r.Raw)
 	}
 	off := newEnv(t, func(c *config.Config) { c.PlanReport = false })
-	off.backends.ResetStats()
+	off.Backends.ResetStats()
 	r := off.sendPlan("only", map[string]any{"query": `mutation { cancelOrder(id: "o10") { id } }`})
 	if r.Status != http.StatusForbidden || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != gateway.CodePlanReportOff {
 		t.Errorf("plan alone, plans off: got %d %s, want 403 %s", r.Status, r.Raw, gateway.CodePlanReportOff)
 	}
-	if n := off.totalCalls(); n != 0 {
+	if n := off.TotalCalls(); n != 0 {
 		t.Errorf("a refused plan made %d backend calls", n)
 	}
 	if r := off.sendPlan("1", map[string]any{"query": `{ product(id: "p1") { name } }`}); r.Data == nil || get(r.Extensions, "tributary", "plan") != nil {

@@ -5,12 +5,14 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/config"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
 const priceQuery = `{ product(id: "p1") { name price { amount { formatted } } } }`
 
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
+	t.Parallel()
 	// Long enough that the five open queries below fit in it on a loaded
 	// machine; the recovery is polled, not slept for.
 	const cooldown = time.Second
@@ -21,11 +23,11 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		c.Services["pricing"].BreakerCooldown = cooldown
 		c.Services["pricing"].BreakerProbes = 1
 	})
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{Down: true})
 
 	code := func() any {
-		r := e.query(priceQuery, nil)
+		r := e.Query(priceQuery, nil)
 		if get(r.Data, "product", "name") == nil {
 			t.Fatalf("product missing: %s", r.Raw)
 		}
@@ -53,17 +55,13 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 	pricing.SetFaults(demo.Faults{})
 	// Open until the cool-down passes (no call made), then the probe.
-	deadline := time.Now().Add(10 * cooldown)
-	for {
+	poll.Within(t, 10*cooldown, "the probe to succeed after the cool-down", func() bool {
 		got := code()
-		if got == nil {
-			break
-		}
-		if got != "CIRCUIT_OPEN" || time.Now().After(deadline) {
+		if got != nil && got != "CIRCUIT_OPEN" {
 			t.Fatalf("probe: got %v, want CIRCUIT_OPEN until the cool-down passes, then success", got)
 		}
-		time.Sleep(cooldown / 20)
-	}
+		return got == nil
+	})
 	if got := code(); got != nil {
 		t.Fatalf("after the probe: got %v, want success (closed)", got)
 	}
@@ -74,6 +72,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 // Under a service failing half its calls, retries stay within the budget.
 func TestRetriesStayWithinBudget(t *testing.T) {
+	t.Parallel()
 	const (
 		queries = 200
 		budget  = 0.2
@@ -87,10 +86,10 @@ func TestRetriesStayWithinBudget(t *testing.T) {
 		c.Services["pricing"].BreakerConsecutiveFailures = 0
 		c.Services["pricing"].BreakerFailureRatio = 0
 	})
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{ErrorRate: 0.5})
 	for range queries {
-		e.query(priceQuery, nil)
+		e.Query(priceQuery, nil)
 	}
 	calls := pricing.Stats().Calls("prices")
 	retries := calls - queries
@@ -104,10 +103,11 @@ func TestRetriesStayWithinBudget(t *testing.T) {
 
 // A 4xx other than 429 is never retried.
 func TestClientErrorsAreNotRetried(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{ErrorRate: 1, Status: 400})
-	r := e.query(priceQuery, nil)
+	r := e.Query(priceQuery, nil)
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_REQUEST" {
 		t.Errorf("want one BAD_REQUEST, got %s", r.Raw)
 	}
@@ -119,17 +119,18 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 // The bulkhead caps calls in flight to one service; callers wait for a
 // slot within their deadline.
 func TestBulkheadCapsInFlightCalls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.Services["pricing"].MaxInFlight = 2
 		c.Batch.Share = false // eight identical requests would share one call
 	})
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{Latency: 30 * time.Millisecond})
 	done := make(chan struct{})
 	for range 8 {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			e.queryNoFatal(priceQuery, nil)
+			e.QueryNoFatal(priceQuery, nil)
 		}()
 	}
 	for range 8 {
@@ -147,6 +148,7 @@ func TestBulkheadCapsInFlightCalls(t *testing.T) {
 // /readyz lists each breaker; with readyz_backends it fails while a
 // critical service's circuit is open.
 func TestReadyzReflectsCriticalBreakers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.ReadyzBackends = true
 		c.Services["pricing"].Critical = true
@@ -155,7 +157,7 @@ func TestReadyzReflectsCriticalBreakers(t *testing.T) {
 		c.Services["pricing"].BreakerCooldown = time.Minute
 	})
 	readyz := func() int {
-		resp, err := e.srv.Client().Get(e.srv.URL + "/readyz")
+		resp, err := e.Server.Client().Get(e.Server.URL + "/readyz")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,8 +167,8 @@ func TestReadyzReflectsCriticalBreakers(t *testing.T) {
 	if got := readyz(); got != 200 {
 		t.Fatalf("before: got %d, want 200", got)
 	}
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
-	e.query(priceQuery, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Down: true})
+	e.Query(priceQuery, nil)
 	if got := readyz(); got != 503 {
 		t.Errorf("with pricing's circuit open: got %d, want 503", got)
 	}

@@ -25,6 +25,7 @@ const propertyWorkBound = 5000
 // negative, and costs a bounded amount of work; a query with an argument
 // out of range is refused as BAD_USER_INPUT with no backend call.
 func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
+	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	fc := cost.NewSchemaFields(schema)
 	// The limits are off so every in-range query runs and its real calls
@@ -63,9 +64,9 @@ func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
 		var r gqlResponse
 		var calls int64
 		for attempt := range 5 {
-			e.backends.ResetStats()
+			e.Backends.ResetStats()
 			r = e.queryWithReport(q, vars)
-			calls = e.totalCalls()
+			calls = e.TotalCalls()
 			if get(r.Extensions, "tributary", "fanout", "batching", "backstops") != float64(0) ||
 				get(r.Extensions, "tributary", "fanout", "batching", "anomalies") != float64(0) {
 				if g.outOfRange || get(r.Extensions, "tributary", "fanout") == nil {

@@ -12,6 +12,7 @@ import (
 // buildFanout on made-up calls: outcomes, rounds, the time axis and the
 // totals, without a network.
 func TestBuildFanout(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	call := func(svc, ep string, attempt, startMS, durMS int, code upstream.Code) upstream.Call {

@@ -13,17 +13,18 @@ import (
 )
 
 func (e *env) queryWithReport(q string, vars map[string]any) gqlResponse {
-	e.t.Helper()
+	e.T.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Tributary-Report", "1")
-	return e.do(req)
+	return e.Do(req)
 }
 
 // The fan-out report tells the caller what the listing cost, and agrees
 // with the backends' own counters.
 func TestFanoutReportMatchesTheBackends(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.FanoutReport = true })
 	r := e.queryWithReport(listingQuery, map[string]any{"category": "shoes"})
 	if len(r.Errors) > 0 {
@@ -33,11 +34,11 @@ func TestFanoutReportMatchesTheBackends(t *testing.T) {
 	if rep == nil {
 		t.Fatalf("no report: %s", r.Raw)
 	}
-	if got, want := get(rep, "totalCalls"), float64(e.totalCalls()); got != want {
+	if got, want := get(rep, "totalCalls"), float64(e.TotalCalls()); got != want {
 		t.Errorf("totalCalls: got %v, want %v", got, want)
 	}
 	for _, svc := range demo.AllServices() {
-		st := e.stats(svc)
+		st := e.Stats(svc)
 		sr := get(rep, "services", string(svc))
 		if got := get(sr, "calls"); got != float64(st.TotalCalls()) {
 			t.Errorf("%s calls: got %v, want %d", svc, got, st.TotalCalls())
@@ -67,7 +68,7 @@ func TestFanoutReportMatchesTheBackends(t *testing.T) {
 	}
 
 	// Without the header, or without the setting, no report.
-	if r := e.query(listingQuery, nil); r.Extensions["tributary"] != nil {
+	if r := e.Query(listingQuery, nil); r.Extensions["tributary"] != nil {
 		t.Errorf("report without asking: %v", r.Extensions)
 	}
 	off := newEnv(t, func(c *config.Config) { c.FanoutReport = false })
@@ -79,6 +80,7 @@ func TestFanoutReportMatchesTheBackends(t *testing.T) {
 // The playground's Fan-out panel asks for the report: the development
 // profile allows it by default, production does not.
 func TestFanoutReportDefaultsByProfile(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		giveEnv []string
 		want    bool
@@ -115,6 +117,7 @@ func withService(name string, f func(*config.ServiceConfig)) func(*config.Config
 // The report puts every call on the request's time axis with its outcome,
 // and gives the deadline, against real backends with faults.
 func TestFanoutReportTimeline(t *testing.T) {
+	t.Parallel()
 	const page = `{ product(id: "p1") { name price { amount { formatted } } stock { available } ratingSummary { count } } }`
 	tests := []struct {
 		name string
@@ -131,7 +134,7 @@ func TestFanoutReportTimeline(t *testing.T) {
 			name: "slow pricing times out",
 			mods: []func(*config.Config){withService("pricing", func(sc *config.ServiceConfig) { sc.Timeout = 200 * time.Millisecond })},
 			before: func(e *env) {
-				e.backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
+				e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{Latency: 5 * time.Second})
 			},
 			wantService: "pricing", wantOutcome: "error", wantCode: "SERVICE_TIMEOUT", wantMinMS: 200,
 		},
@@ -141,8 +144,8 @@ func TestFanoutReportTimeline(t *testing.T) {
 				sc.MaxRetries, sc.BreakerConsecutiveFailures = 0, 1
 			})},
 			before: func(e *env) {
-				e.backends.Server(demo.Inventory).SetFaults(demo.Faults{Down: true})
-				e.query(page, nil) // fails once: the circuit opens
+				e.Backends.Server(demo.Inventory).SetFaults(demo.Faults{Down: true})
+				e.Query(page, nil) // fails once: the circuit opens
 			},
 			wantService: "inventory", wantOutcome: "circuit_open", wantCode: "CIRCUIT_OPEN", wantNotSent: 1,
 		},
@@ -150,8 +153,8 @@ func TestFanoutReportTimeline(t *testing.T) {
 			name: "failed reviews served stale",
 			mods: []func(*config.Config){withService("reviews", func(sc *config.ServiceConfig) { sc.MaxRetries = 0 })},
 			before: func(e *env) {
-				e.query(page, nil) // fills the stale cache
-				e.backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
+				e.Query(page, nil) // fills the stale cache
+				e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
 			},
 			wantService: "reviews", wantOutcome: "stale", wantCode: "SERVICE_UNAVAILABLE",
 		},
@@ -218,6 +221,7 @@ func TestFanoutReportTimeline(t *testing.T) {
 // Every workload of the issue is dispatched by the scheduler alone: the
 // backstop timer never fires, so no level waits for it.
 func TestSchedulerNeverNeedsTheBackstop(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.FanoutReport = true })
 	for _, q := range []string{
 		listingQuery,

@@ -27,22 +27,22 @@ func TestRoundStepSharesOneCallWhenParentsAnswerApart(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.backends.Server(demo.Orders).SetFaults(demo.Faults{Latency: tc.orders})
-			e.backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: tc.reviews})
+			e.Backends.Server(demo.Orders).SetFaults(demo.Faults{Latency: tc.orders})
+			e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: tc.reviews})
 			for i := range 5 {
-				e.backends.ResetStats()
-				r := e.query(workload.User.Query, nil)
+				e.Backends.ResetStats()
+				r := e.Query(workload.User.Query, nil)
 				if len(r.Errors) > 0 {
 					t.Fatalf("errors: %+v", r.Errors)
 				}
-				if got := e.calls(demo.Catalog, "products.byIds"); got != 1 {
+				if got := e.Calls(demo.Catalog, "products.byIds"); got != 1 {
 					t.Fatalf("query %d: catalog products.byIds calls %d, want 1", i, got)
 				}
-				if got := e.totalCalls(); got != int64(workload.User.WantCalls) {
+				if got := e.TotalCalls(); got != int64(workload.User.WantCalls) {
 					t.Fatalf("query %d: backend calls %d, want %d", i, got, workload.User.WantCalls)
 				}
 				// Every product of the user's orders and reviews, once.
-				if got := e.stats(demo.Catalog).Endpoints["products.byIds"].BatchSizes; len(got) != 1 {
+				if got := e.Stats(demo.Catalog).Endpoints["products.byIds"].BatchSizes; len(got) != 1 {
 					t.Fatalf("query %d: batch sizes %v, want one batch", i, got)
 				}
 			}
@@ -56,9 +56,9 @@ func TestRoundStepSharesOneCallWhenParentsAnswerApart(t *testing.T) {
 // alone fails.
 func TestRoundHoldEndsBeforeTheDeadline(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.RequestTimeout = 600 * time.Millisecond })
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: time.Hour})
-	r := e.query(workload.User.Query, nil)
-	if got := e.calls(demo.Catalog, "products.byIds"); got != 1 {
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Latency: time.Hour})
+	r := e.Query(workload.User.Query, nil)
+	if got := e.Calls(demo.Catalog, "products.byIds"); got != 1 {
 		t.Errorf("catalog products.byIds calls %d, want 1 (the ordered products)", got)
 	}
 	orders, _ := get(r.Data, "user", "orders").([]any)
@@ -100,12 +100,12 @@ func TestExplainMutationMatchesCalls(t *testing.T) {
 		t.Errorf("explain: engine %s (%s), %d rounds, want the plan in 5 (a write, its read, a write, two reads)", x.Engine, x.Why, len(x.Rounds))
 	}
 	e := newEnv(t, withJWT)
-	e.backends.ResetStats()
-	r := askWith(t, e.srv, token(t, "u1"), http.Header{}, q, nil)
+	e.Backends.ResetStats()
+	r := askWith(t, e.Client, token(t, "u1"), http.Header{}, q, nil)
 	if !bytes.Contains(r, []byte(`"name":"Ann"`)) || bytes.Contains(r, []byte(`"errors"`)) {
 		t.Fatalf("response: %s", r)
 	}
-	if got := e.totalCalls(); got != int64(planned) {
+	if got := e.TotalCalls(); got != int64(planned) {
 		t.Errorf("the backends count %d calls, -explain plans %d", got, planned)
 	}
 }

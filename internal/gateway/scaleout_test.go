@@ -1,15 +1,10 @@
 package gateway_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +12,8 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
-	"github.com/tributary-gw/tributary/internal/redisstore/redistest"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -44,71 +40,38 @@ func (c *cacheCounts) get() (l1, l2, misses int) {
 
 // replica is one more gateway over e's backends.
 type replica struct {
-	srv       *httptest.Server
+	*tributarytest.Gateway
 	cache     *cacheCounts
 	redisErrs atomic.Int64 // failed Redis commands
 }
 
 // replicas starts n gateways over e's backends sharing the Redis at url.
 func (e *env) replicas(n int, url string, mods ...func(*config.Config)) []*replica {
-	e.t.Helper()
+	e.T.Helper()
+	mods = append([]func(*config.Config){func(c *config.Config) { c.Redis.URL = url }}, mods...)
 	var out []*replica
 	for range n {
-		cfg := config.Default()
-		cfg.SetBackendURLs(func(s string) string { return e.backends.URL(demo.Service(s)) })
-		cfg.Redis.URL = url
-		for _, m := range mods {
-			m(&cfg)
-		}
-		if errs := cfg.Validate(); len(errs) > 0 {
-			e.t.Fatalf("config: %v", errs)
-		}
 		r := &replica{cache: &cacheCounts{}}
-		gw, err := gateway.New(&cfg, gateway.Options{
-			Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		r.Gateway = tributarytest.StartGateway(e.T, e.Backends.Config(mods...), gateway.Options{
 			CacheObserver: r.cache,
 			OnRedisError:  func(string) { r.redisErrs.Add(1) },
 		})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		r.srv = httptest.NewServer(gw)
-		e.t.Cleanup(func() { r.srv.Close(); gw.Close() })
 		out = append(out, r)
 	}
-	return out
-}
-
-// post sends a GraphQL request body to r.
-func (e *env) post(r *replica, body map[string]any, header ...string) gqlResponse {
-	e.t.Helper()
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, r.srv.URL+"/graphql", bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := r.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := gqlResponse{Status: resp.StatusCode}
-	out.Raw, _ = io.ReadAll(resp.Body)
-	_ = json.Unmarshal(out.Raw, &out)
 	return out
 }
 
 // A client limited to 1 request/s with a burst of 4 gets about 4 answers
 // out of 20 sent to two replicas, not twice that.
 func TestScaleOutRateLimitIsShared(t *testing.T) {
-	rs := redistest.Start(t)
+	t.Parallel()
+	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	gws := e.replicas(2, rs.URL(), func(c *config.Config) { c.RateLimit.RPS, c.RateLimit.Burst = 1, 4 })
 	start := time.Now()
 	ok := 0
 	for i := range 20 {
-		r := e.post(gws[i%2], map[string]any{"query": "{ __typename }"})
+		r := gws[i%2].Post(map[string]any{"query": "{ __typename }"})
 		switch r.Status {
 		case http.StatusOK:
 			ok++
@@ -126,19 +89,20 @@ func TestScaleOutRateLimitIsShared(t *testing.T) {
 
 // An APQ hash registered on one replica runs on the other.
 func TestScaleOutAPQIsShared(t *testing.T) {
-	rs := redistest.Start(t)
+	t.Parallel()
+	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	gws := e.replicas(2, rs.URL())
 	q := `{ product(id: "p3") { name } }`
 	sum := sha256.Sum256([]byte(q))
 	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
-	if r := e.post(gws[1], map[string]any{"extensions": ext}); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "PERSISTED_QUERY_NOT_FOUND" {
+	if r := gws[1].Post(map[string]any{"extensions": ext}); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "PERSISTED_QUERY_NOT_FOUND" {
 		t.Fatalf("unregistered hash: got %s, want PERSISTED_QUERY_NOT_FOUND", r.Raw)
 	}
-	if r := e.post(gws[0], map[string]any{"query": q, "extensions": ext}); get(r.Data, "product", "name") == nil {
+	if r := gws[0].Post(map[string]any{"query": q, "extensions": ext}); get(r.Data, "product", "name") == nil {
 		t.Fatalf("registering: got %s", r.Raw)
 	}
-	if r := e.post(gws[1], map[string]any{"extensions": ext}); get(r.Data, "product", "name") == nil {
+	if r := gws[1].Post(map[string]any{"extensions": ext}); get(r.Data, "product", "name") == nil {
 		t.Errorf("hash on the other replica: got %s, want the product", r.Raw)
 	}
 }
@@ -146,16 +110,17 @@ func TestScaleOutAPQIsShared(t *testing.T) {
 // An entity one replica fetched is a hit on the other, and an invalidation
 // sent to one drops it on both.
 func TestScaleOutEntityCacheIsShared(t *testing.T) {
-	rs := redistest.Start(t)
+	t.Parallel()
+	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	e.cacheControl(demo.Pricing, "max-age=60")
 	gws := e.replicas(2, rs.URL(), withCache, func(c *config.Config) { c.Cache.AdminToken = adminToken })
 	a, b := gws[0], gws[1]
 	query := map[string]any{"query": pricedProduct}
-	pricing := func() int64 { return e.calls(demo.Pricing, demo.EndpointPrices) }
+	pricing := func() int64 { return e.Calls(demo.Pricing, demo.EndpointPrices) }
 
-	e.post(a, query)
-	r := e.post(b, query)
+	a.Post(query)
+	r := b.Post(query)
 	if got := pricing(); got != 1 {
 		t.Fatalf("pricing calls after a query on each replica: got %d, want 1", got)
 	}
@@ -166,9 +131,9 @@ func TestScaleOutEntityCacheIsShared(t *testing.T) {
 	// Invalidate through a; b's in-process copy must go too: its next query
 	// calls pricing (the shared copy was deleted at once; b hears of the
 	// invalidation a moment later).
-	req, _ := http.NewRequest(http.MethodDelete, a.srv.URL+"/admin/cache/pricing/p1", nil)
+	req, _ := http.NewRequest(http.MethodDelete, a.URL+"/admin/cache/pricing/p1", nil)
 	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := a.srv.Client().Do(req)
+	resp, err := a.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,11 +146,11 @@ func TestScaleOutEntityCacheIsShared(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the second replica still serves the entity 5s after its invalidation")
 		}
-		e.post(b, query)
+		b.Post(query)
 	}
 	// a dropped its own copy at once: it reads what b just fetched.
 	l1Before, _, _ := a.cache.get()
-	e.post(a, query)
+	a.Post(query)
 	if l1After, l2, _ := a.cache.get(); l1After != l1Before || l2 != 1 {
 		t.Errorf("first replica after invalidation: got %d in-process and %d shared hits, want 0 and 1", l1After-l1Before, l2)
 	}
@@ -197,6 +162,7 @@ func TestScaleOutEntityCacheIsShared(t *testing.T) {
 // With Redis gone the replicas keep answering: caches and APQ in process,
 // rate limits per replica (fail open) unless they fail closed.
 func TestScaleOutSurvivesRedisStopping(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		failClosed bool
@@ -207,7 +173,7 @@ func TestScaleOutSurvivesRedisStopping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rs := redistest.Start(t)
+			rs := tributarytest.StartRedis(t)
 			e := newEnv(t)
 			e.cacheControl(demo.Pricing, "max-age=60")
 			gws := e.replicas(2, rs.URL(), withCache, func(c *config.Config) {
@@ -216,13 +182,13 @@ func TestScaleOutSurvivesRedisStopping(t *testing.T) {
 				c.Redis.Timeout = 100 * time.Millisecond
 			})
 			for _, g := range gws {
-				if r := e.post(g, map[string]any{"query": pricedProduct}); get(r.Data, "product", "price") == nil {
+				if r := g.Post(map[string]any{"query": pricedProduct}); get(r.Data, "product", "price") == nil {
 					t.Fatalf("before stopping redis: %s", r.Raw)
 				}
 			}
 			rs.Stop()
 			for i, g := range gws {
-				r := e.post(g, map[string]any{"query": `{ product(id: "p2") { name price { amount { formatted } } } }`})
+				r := g.Post(map[string]any{"query": `{ product(id: "p2") { name price { amount { formatted } } } }`})
 				if r.Status != tt.wantStatus {
 					t.Fatalf("replica %d without redis: status %d, want %d: %s", i, r.Status, tt.wantStatus, r.Raw)
 				}
@@ -239,46 +205,44 @@ func TestScaleOutSurvivesRedisStopping(t *testing.T) {
 
 // After Redis comes back, the replicas share state again by themselves.
 func TestScaleOutReconnects(t *testing.T) {
-	rs := redistest.Start(t)
+	t.Parallel()
+	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	gws := e.replicas(2, rs.URL())
 	rs.Stop()
 	q := "{ __typename }"
 	sum := sha256.Sum256([]byte(q))
 	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
-	if r := e.post(gws[0], map[string]any{"query": q, "extensions": ext}); r.Status != http.StatusOK || gws[0].redisErrs.Load() == 0 {
+	if r := gws[0].Post(map[string]any{"query": q, "extensions": ext}); r.Status != http.StatusOK || gws[0].redisErrs.Load() == 0 {
 		t.Fatalf("without redis: status %d, %d failed Redis commands; want 200 and some", r.Status, gws[0].redisErrs.Load())
 	}
 	rs.Restart()
-	deadline := time.Now().Add(10 * time.Second)
-	for i := 0; ; i++ {
-		q := fmt.Sprintf(`{ product(id: "p%d") { name } }`, i+1)
+	i := 0
+	poll.Until(t, "APQ to be shared again after redis came back", func() bool {
+		i++
+		q := fmt.Sprintf(`{ product(id: "p%d") { name } }`, i)
 		sum := sha256.Sum256([]byte(q))
 		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
-		e.post(gws[0], map[string]any{"query": q, "extensions": ext})
-		if r := e.post(gws[1], map[string]any{"extensions": ext}); get(r.Data, "product", "name") != nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("APQ not shared 10s after redis came back")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		gws[0].Post(map[string]any{"query": q, "extensions": ext})
+		r := gws[1].Post(map[string]any{"extensions": ext})
+		return get(r.Data, "product", "name") != nil
+	})
 }
 
 // A last-good value one replica fetched stands in on the other when the
 // service fails.
 func TestScaleOutFallbackValuesAreShared(t *testing.T) {
-	rs := redistest.Start(t)
+	t.Parallel()
+	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	gws := e.replicas(2, rs.URL(), func(c *config.Config) { c.Services["reviews"].MaxRetries = 0 })
 	const q = `{ product(id: "p1") { ratingSummary { count } } }`
-	fresh := e.post(gws[0], map[string]any{"query": q})
+	fresh := gws[0].Post(map[string]any{"query": q})
 	if len(fresh.Errors) > 0 || get(fresh.Data, "product", "ratingSummary", "count") == nil {
 		t.Fatalf("fresh: %s", fresh.Raw)
 	}
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{Down: true})
-	r := e.post(gws[1], map[string]any{"query": q})
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{Down: true})
+	r := gws[1].Post(map[string]any{"query": q})
 	if got, want := get(r.Data, "product", "ratingSummary", "count"), get(fresh.Data, "product", "ratingSummary", "count"); got != want || len(r.Errors) > 0 {
 		t.Errorf("other replica with reviews down: got count %v (%s), want %v served stale", got, r.Raw, want)
 	}

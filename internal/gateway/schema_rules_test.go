@@ -16,6 +16,7 @@ import (
 // generated from: a field that may fail on its own must be nullable, or
 // null-bubbling would take its parent down.
 func TestSchemaDirectiveRules(t *testing.T) {
+	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	services := registry.Services()
 	checked := 0

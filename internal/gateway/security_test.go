@@ -39,9 +39,9 @@ func token(t *testing.T, subject string, roles ...string) string {
 }
 
 func (e *env) queryAs(tok, q string, header http.Header) gqlResponse {
-	e.t.Helper()
+	e.T.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for k, vs := range header {
 		req.Header[k] = vs
@@ -49,12 +49,13 @@ func (e *env) queryAs(tok, q string, header http.Header) gqlResponse {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	return e.do(req)
+	return e.Do(req)
 }
 
 const dashboardOf = `{ dashboard(userId: "u2") { user { name } recentOrders { id } } }`
 
 func TestDashboardsAreOwnersAndStaffOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	tests := []struct {
 		name      string
@@ -69,7 +70,7 @@ func TestDashboardsAreOwnersAndStaffOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.backends.ResetStats()
+			e.Backends.ResetStats()
 			r := e.queryAs(tt.token, dashboardOf, nil)
 			if tt.wantCode == "" {
 				if len(r.Errors) > 0 || get(r.Data, "dashboard", "user", "name") == nil {
@@ -83,7 +84,7 @@ func TestDashboardsAreOwnersAndStaffOnly(t *testing.T) {
 					t.Errorf("want one %s, got %s", tt.wantCode, r.Raw)
 				}
 			}
-			if got := e.totalCalls(); got != tt.wantCalls {
+			if got := e.TotalCalls(); got != tt.wantCalls {
 				t.Errorf("backend calls: got %d, want %d", got, tt.wantCalls)
 			}
 		})
@@ -93,6 +94,7 @@ func TestDashboardsAreOwnersAndStaffOnly(t *testing.T) {
 // A user's public profile is readable; their email and orders are not,
 // and forbidding them costs no backend call.
 func TestPrivateFieldsOfAnotherUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	r := e.queryAs(token(t, "u1"), `{ user(id: "u2") { name email orders { id } } }`, nil)
 	if get(r.Data, "user", "name") == nil {
@@ -106,12 +108,13 @@ func TestPrivateFieldsOfAnotherUser(t *testing.T) {
 			t.Errorf("code: got %v, want FORBIDDEN", er.Extensions["code"])
 		}
 	}
-	if got := e.calls(demo.Orders, "orders.byUser"); got != 0 {
+	if got := e.Calls(demo.Orders, "orders.byUser"); got != 0 {
 		t.Errorf("orders calls for a forbidden field: got %d, want 0", got)
 	}
 }
 
 func TestMeIsTheCaller(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	r := e.queryAs(token(t, "u3"), `{ me { user { id email } dashboard { user { id } summary { orderCount } } } }`, nil)
 	if len(r.Errors) > 0 {
@@ -126,6 +129,7 @@ func TestMeIsTheCaller(t *testing.T) {
 }
 
 func TestBadTokensAreRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	expired := authtest.Claims("https://id.example", "tributary", "u1")
 	expired["exp"] = time.Now().Add(-time.Hour).Unix()
@@ -142,7 +146,7 @@ func TestBadTokensAreRefused(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 401 UNAUTHENTICATED", name, r.Status, r.Raw)
 		}
 	}
-	if got := e.totalCalls(); got != 0 {
+	if got := e.TotalCalls(); got != 0 {
 		t.Errorf("backend calls for refused requests: got %d, want 0", got)
 	}
 }
@@ -160,6 +164,7 @@ func noneToken(t *testing.T) string {
 // the validated caller, and never a client's forged identity header; a
 // service declared caller-independent (catalog) sees none of them.
 func TestHeaderPolicy(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]http.Header{}
 	e := newEnv(t, withJWT, func(c *config.Config) {
@@ -167,11 +172,11 @@ func TestHeaderPolicy(t *testing.T) {
 		c.Services["users"].ForwardHeaders = []string{"Accept-Language"}
 		c.Services["orders"].ForwardHeaders = []string{"Authorization", "X-Client-Version"}
 	})
-	e.onRequest = func(svc demo.Service, r *http.Request) {
+	e.OnRequest(func(svc demo.Service, r *http.Request) {
 		mu.Lock()
 		seen[string(svc)] = r.Header.Clone()
 		mu.Unlock()
-	}
+	})
 	tok := token(t, "u7")
 	r := e.queryAs(tok, `{ user(id: "u7") { name orders(first: 1) { id } } product(id: "p1") { name } }`, http.Header{
 		"Accept-Language":  {"nl-NL"},
@@ -220,6 +225,7 @@ func TestHeaderPolicy(t *testing.T) {
 }
 
 func TestTrustedDocumentsOnly(t *testing.T) {
+	t.Parallel()
 	registered := `query Registered { product(id: "p1") { name } }`
 	sum := sha256.Sum256([]byte(registered))
 	hash := hex.EncodeToString(sum[:])
@@ -234,9 +240,9 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 	})
 	send := func(body map[string]any) gqlResponse {
 		raw, _ := json.Marshal(body)
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(raw))
+		req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(raw))
 		req.Header.Set("Content-Type", "application/json")
-		return e.do(req)
+		return e.Do(req)
 	}
 	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}
 	if r := send(map[string]any{"extensions": ext}); get(r.Data, "product", "name") == nil {
@@ -245,7 +251,7 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 	if r := send(map[string]any{"query": registered}); get(r.Data, "product", "name") == nil {
 		t.Errorf("registered operation by text: got %s", r.Raw)
 	}
-	e.backends.ResetStats()
+	e.Backends.ResetStats()
 	for name, body := range map[string]map[string]any{
 		"unregistered text": {"query": `{ product(id: "p2") { name } }`},
 		"unknown hash":      {"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": "00" + hash[2:]}}},
@@ -255,12 +261,13 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 			t.Errorf("%s: got %s, want a rejection", name, r.Raw)
 		}
 	}
-	if got := e.totalCalls(); got != 0 {
+	if got := e.TotalCalls(); got != 0 {
 		t.Errorf("backend calls for rejected operations: got %d, want 0", got)
 	}
 }
 
 func TestRateLimitPerClient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, func(c *config.Config) {
 		c.RateLimit.RPS = 1
 		c.RateLimit.Burst = 3
@@ -289,14 +296,15 @@ func TestRateLimitPerClient(t *testing.T) {
 }
 
 func TestCORSAllowList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) { c.CORS.AllowedOrigins = []string{"https://shop.example"} })
 	preflight := func(origin string) http.Header {
-		req, _ := http.NewRequest(http.MethodOptions, e.srv.URL+"/graphql", nil)
+		req, _ := http.NewRequest(http.MethodOptions, e.Server.URL+"/graphql", nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		// As browsers send it: lower case, sorted, no spaces.
 		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
-		resp, err := e.srv.Client().Do(req)
+		resp, err := e.Server.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,6 +322,7 @@ func TestCORSAllowList(t *testing.T) {
 // The per-address limit runs before authentication: a client trying
 // tokens is limited like any other, instead of getting 401s forever.
 func TestAddressLimitAppliesBeforeAuthentication(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, func(c *config.Config) {
 		c.RateLimit.IPRPS = 0.001 // no refill within the test
 		c.RateLimit.IPBurst = 3
@@ -335,6 +344,7 @@ func TestAddressLimitAppliesBeforeAuthentication(t *testing.T) {
 // IPv6 clients are counted per /64 (rate_limit.ipv6_prefix): new
 // addresses from one network do not get new buckets.
 func TestIPv6ClientsShareTheirNetworksBucket(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *config.Config) {
 		c.RateLimit.RPS = 0.001
 		c.RateLimit.Burst = 2

@@ -63,7 +63,7 @@ func TestMemorySoak(t *testing.T) {
 
 	normal := func(i int) {
 		t.Helper()
-		r := e.query(pageQuery, nil)
+		r := e.Query(pageQuery, nil)
 		if len(r.Errors) > 0 || get(r.Data, "product", "name") == nil {
 			t.Fatalf("normal query after %d hostile requests: %s", i, clipRaw(r.Raw))
 		}
@@ -76,7 +76,7 @@ func TestMemorySoak(t *testing.T) {
 		send func(i int)
 	}{
 		{"unique 100 KB documents", func(i int) {
-			if r := e.query(uniqueDocument(i, 100<<10), nil); len(r.Errors) > 0 {
+			if r := e.Query(uniqueDocument(i, 100<<10), nil); len(r.Errors) > 0 {
 				t.Fatalf("document %d: %v", i, r.Errors)
 			}
 		}},
@@ -84,13 +84,13 @@ func TestMemorySoak(t *testing.T) {
 			q := uniqueDocument(i+10_000_000, 50<<10)
 			sum := sha256.Sum256([]byte(q))
 			ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
-			if r := e.post(&replica{srv: e.srv}, map[string]any{"query": q, "extensions": ext}); len(r.Errors) > 0 {
+			if r := e.Post(map[string]any{"query": q, "extensions": ext}); len(r.Errors) > 0 {
 				t.Fatalf("APQ %d: %s", i, clipRaw(r.Raw))
 			}
 		}},
 		{"unique 1 KB categories", func(i int) {
 			c := strconv.Itoa(i) + strings.Repeat("c", 1024-len(strconv.Itoa(i)))
-			if r := e.query(`query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": c}); len(r.Errors) > 0 {
+			if r := e.Query(`query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": c}); len(r.Errors) > 0 {
 				t.Fatalf("category %d: %v", i, r.Errors)
 			}
 		}},
@@ -99,12 +99,12 @@ func TestMemorySoak(t *testing.T) {
 			for j := range 20 {
 				vars["b"+strconv.Itoa(j)] = rng.IntN(2) == 1
 			}
-			if r := e.query(soakBoolVars, vars); len(r.Errors) > 0 {
+			if r := e.Query(soakBoolVars, vars); len(r.Errors) > 0 {
 				t.Fatalf("booleans %d: %v", i, r.Errors)
 			}
 		}},
 		{"100 KB arguments (refused)", func(i int) {
-			r := e.query(`query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": strconv.Itoa(i) + strings.Repeat("x", 100<<10)})
+			r := e.Query(`query($c: String) { products(first: 1, category: $c) { nodes { id } } }`, map[string]any{"c": strconv.Itoa(i) + strings.Repeat("x", 100<<10)})
 			if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "BAD_USER_INPUT" {
 				t.Fatalf("long argument %d: got %s, want BAD_USER_INPUT", i, clipRaw(r.Raw))
 			}
@@ -125,7 +125,7 @@ func TestMemorySoak(t *testing.T) {
 	grown := heapInUse() - base
 	rss := rssBytes()
 	t.Logf("%d requests of each of %d kinds: heap grew %.1f MiB (caches bounded at %.1f MiB), RSS %.1f MiB; caches %+v",
-		perKind, len(kinds), float64(grown)/(1<<20), float64(bound)/(1<<20), float64(rss)/(1<<20), e.gw.CacheSizes())
+		perKind, len(kinds), float64(grown)/(1<<20), float64(bound)/(1<<20), float64(rss)/(1<<20), e.GW.CacheSizes())
 	// What is not a cache: the runtime's and the test's own state (demo
 	// backends, HTTP client), and the loaders' per-document analyses,
 	// which keep documents alive whatever the query cache dropped, bounded

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/redisstore/redistest"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -32,8 +32,8 @@ func orderWith(t *testing.T, statuses ...string) (id, owner string) {
 }
 
 func (e *env) writeCalls() int64 {
-	return e.calls(demo.Reviews, demo.EndpointReviewsCreate) + e.calls(demo.Orders, demo.EndpointOrdersCancel) +
-		e.calls(demo.Users, demo.EndpointUsersUpdate)
+	return e.Calls(demo.Reviews, demo.EndpointReviewsCreate) + e.Calls(demo.Orders, demo.EndpointOrdersCancel) +
+		e.Calls(demo.Users, demo.EndpointUsersUpdate)
 }
 
 func firstErr(r gqlResponse) gqlError {
@@ -45,6 +45,7 @@ func firstErr(r gqlResponse) gqlError {
 
 // Each mutation as its owner, a stranger, staff and an anonymous caller.
 func TestMutationsAuthorization(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	pending, owner := orderWith(t, demo.StatusPending, demo.StatusPaid)
 	stranger := "u199"
@@ -88,7 +89,7 @@ func TestMutationsAuthorization(t *testing.T) {
 				if id, name := get(r.Data, "updateProfile", "id"), get(r.Data, "updateProfile", "name"); id != "u4" || name != "Ada" {
 					t.Errorf("got %v %v, want u4 Ada", id, name)
 				}
-				if u, _ := e.backends.Server(demo.Users).User("u4"); u.Name != "Ada" {
+				if u, _ := e.Backends.Server(demo.Users).User("u4"); u.Name != "Ada" {
 					t.Errorf("backend has %q, want Ada", u.Name)
 				}
 			}},
@@ -110,7 +111,7 @@ func TestMutationsAuthorization(t *testing.T) {
 			}
 		})
 	}
-	for _, rv := range e.backends.Server(demo.Reviews).Reviews() {
+	for _, rv := range e.Backends.Server(demo.Reviews).Reviews() {
 		if rv.AuthorID != "u3" && rv.AuthorID != "u9" {
 			t.Errorf("review %s by %s, want u3 or u9", rv.ID, rv.AuthorID)
 		}
@@ -121,6 +122,7 @@ func TestMutationsAuthorization(t *testing.T) {
 // CONFLICT, 404 NOT_FOUND, each with the path and the service, and the
 // contract's bounds checked before anything is sent.
 func TestMutationErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	delivered, owner := orderWith(t, demo.StatusDelivered)
 	tests := []struct {
@@ -152,8 +154,8 @@ func TestMutationErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.fault != "" {
-				e.backends.Server(tt.fault).SetFaults(demo.Faults{ErrorRate: 1, Status: tt.faultCode})
-				defer e.backends.Server(tt.fault).SetFaults(demo.Faults{})
+				e.Backends.Server(tt.fault).SetFaults(demo.Faults{ErrorRate: 1, Status: tt.faultCode})
+				defer e.Backends.Server(tt.fault).SetFaults(demo.Faults{})
 			}
 			before := e.writeCalls()
 			r := e.queryAs(token(t, tt.subject), tt.query, nil)
@@ -188,11 +190,12 @@ func TestMutationErrors(t *testing.T) {
 // with its key and applied once; a client resending its request with the
 // same Idempotency-Key header after the gateway gave up adds nothing.
 func TestMutationRetriesApplyOnce(t *testing.T) {
+	t.Parallel()
 	const q = `mutation { addReview(productId: "p7", rating: 5, body: "once") { id author { id } } }`
 	for _, mode := range []string{demo.AfterWrite503, demo.AfterWriteDrop} {
 		t.Run("gateway retry after "+mode, func(t *testing.T) {
 			e := newEnv(t, withJWT)
-			s := e.backends.Server(demo.Reviews)
+			s := e.Backends.Server(demo.Reviews)
 			s.SetFaults(demo.Faults{AfterWrite: mode, AfterWriteTimes: 1})
 			r := e.queryAs(token(t, "u3"), q, nil)
 			if len(r.Errors) > 0 || get(r.Data, "addReview", "id") == nil {
@@ -201,7 +204,7 @@ func TestMutationRetriesApplyOnce(t *testing.T) {
 			if got := len(s.Reviews()); got != 1 {
 				t.Errorf("got %d reviews in the backend, want 1", got)
 			}
-			if got := e.calls(demo.Reviews, demo.EndpointReviewsCreate); got < 2 {
+			if got := e.Calls(demo.Reviews, demo.EndpointReviewsCreate); got < 2 {
 				t.Errorf("got %d calls, want the write and its retry", got)
 			}
 		})
@@ -213,7 +216,7 @@ func TestMutationRetriesApplyOnce(t *testing.T) {
 					c.SetService(name, sc)
 				}
 			})
-			s := e.backends.Server(demo.Reviews)
+			s := e.Backends.Server(demo.Reviews)
 			s.SetFaults(demo.Faults{AfterWrite: mode, AfterWriteTimes: 1})
 			h := http.Header{"Idempotency-Key": {"client-key-1"}}
 			r := e.queryAs(token(t, "u3"), q, h)
@@ -245,13 +248,14 @@ func TestMutationRetriesApplyOnce(t *testing.T) {
 
 // Two writes of one request, in document order, each with its own key.
 func TestMutationsRunInOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	var keys []string
-	e.onRequest = func(svc demo.Service, r *http.Request) {
+	e.OnRequest(func(svc demo.Service, r *http.Request) {
 		if r.Method != http.MethodGet {
 			keys = append(keys, r.Header.Get("Idempotency-Key")) // writes are sequential
 		}
-	}
+	})
 	r := e.queryAs(token(t, "u5"), `mutation {
 		first: updateProfile(name: "One") { name }
 		second: updateProfile(name: "Two") { name }
@@ -259,7 +263,7 @@ func TestMutationsRunInOrder(t *testing.T) {
 	if get(r.Data, "first", "name") != "One" || get(r.Data, "second", "name") != "Two" {
 		t.Fatalf("got %s", r.Raw)
 	}
-	if u, _ := e.backends.Server(demo.Users).User("u5"); u.Name != "Two" {
+	if u, _ := e.Backends.Server(demo.Users).User("u5"); u.Name != "Two" {
 		t.Errorf("got name %q, want Two (the last write)", u.Name)
 	}
 	if len(keys) != 2 || keys[0] == keys[1] || keys[0] == "" {
@@ -269,6 +273,7 @@ func TestMutationsRunInOrder(t *testing.T) {
 
 // A document with more writes than limits.max_writes sends none.
 func TestMaxWrites(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, func(c *config.Config) { c.Limits.MaxWrites = 2 })
 	var q strings.Builder
 	q.WriteString("mutation {")
@@ -280,7 +285,7 @@ func TestMaxWrites(t *testing.T) {
 	if got := firstErr(r).Extensions["code"]; got != "TOO_MANY_WRITES" {
 		t.Fatalf("got %s, want TOO_MANY_WRITES", r.Raw)
 	}
-	if got := e.totalCalls(); got != 0 {
+	if got := e.TotalCalls(); got != 0 {
 		t.Errorf("got %d backend calls, want none", got)
 	}
 	// Through a fragment spread twice: merged, two writes.
@@ -293,12 +298,13 @@ func TestMaxWrites(t *testing.T) {
 // GET never runs a mutation (405), nor does a POST a browser could send
 // cross-site without a preflight.
 func TestMutationsNeedAJSONPost(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT)
 	tok := token(t, "u3")
 	q := `mutation { updateProfile(name: "Mallory") { id } }`
-	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/graphql?query="+url.QueryEscape(q), nil)
+	req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/graphql?query="+url.QueryEscape(q), nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.Server.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,10 +314,10 @@ func TestMutationsNeedAJSONPost(t *testing.T) {
 	}
 	body, _ := json.Marshal(map[string]any{"query": q})
 	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 		req.Header.Set("Content-Type", ct)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := e.srv.Client().Do(req)
+		resp, err := e.Server.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -329,7 +335,8 @@ func TestMutationsNeedAJSONPost(t *testing.T) {
 // on Redis, a read right after each write shows it, on the other replica
 // as well.
 func TestWritesShowOnEveryReplica(t *testing.T) {
-	rs := redistest.Start(t)
+	t.Parallel()
+	rs := tributarytest.StartRedis(t)
 	e := newEnv(t)
 	for _, s := range demo.AllServices() {
 		e.cacheControl(s, "max-age=60")
@@ -344,7 +351,7 @@ func TestWritesShowOnEveryReplica(t *testing.T) {
 	auth := func(sub string) []string { return []string{"Authorization", "Bearer " + token(t, sub)} }
 	read := func(r *replica, q string, header ...string) gqlResponse {
 		t.Helper()
-		resp := e.post(r, map[string]any{"query": q}, header...)
+		resp := r.Post(map[string]any{"query": q}, header...)
 		if len(resp.Errors) > 0 {
 			t.Fatalf("%s: %s", q, resp.Raw)
 		}
@@ -358,15 +365,15 @@ func TestWritesShowOnEveryReplica(t *testing.T) {
 		read(r, product) // now from the cache
 		read(r, orders, auth(owner)...)
 	}
-	calls := e.calls(demo.Reviews, demo.EndpointReviewsByProduct)
+	calls := e.Calls(demo.Reviews, demo.EndpointReviewsByProduct)
 	read(b, product)
-	if got := e.calls(demo.Reviews, demo.EndpointReviewsByProduct); got != calls {
+	if got := e.Calls(demo.Reviews, demo.EndpointReviewsByProduct); got != calls {
 		t.Fatalf("the read is not cached: %d calls, then %d", calls, got)
 	}
 	before := read(b, product)
 	count := get(before.Data, "product", "ratingSummary", "count").(float64)
 
-	w := e.post(a, map[string]any{"query": `mutation { addReview(productId: "p11", rating: 5, body: "fresh") { id } }`}, auth("u8")...)
+	w := a.Post(map[string]any{"query": `mutation { addReview(productId: "p11", rating: 5, body: "fresh") { id } }`}, auth("u8")...)
 	id := get(w.Data, "addReview", "id")
 	if id == nil {
 		t.Fatalf("addReview: %s", w.Raw)
@@ -384,7 +391,7 @@ func TestWritesShowOnEveryReplica(t *testing.T) {
 		}
 	}
 
-	w = e.post(a, map[string]any{"query": `mutation { cancelOrder(id: "` + pending + `") { status } }`}, auth(owner)...)
+	w = a.Post(map[string]any{"query": `mutation { cancelOrder(id: "` + pending + `") { status } }`}, auth(owner)...)
 	if get(w.Data, "cancelOrder", "status") != "CANCELLED" {
 		t.Fatalf("cancelOrder: %s", w.Raw)
 	}
@@ -395,7 +402,7 @@ func TestWritesShowOnEveryReplica(t *testing.T) {
 		}
 	}
 
-	w = e.post(b, map[string]any{"query": `mutation { updateProfile(name: "Renamed") { name } }`}, auth("u8")...)
+	w = b.Post(map[string]any{"query": `mutation { updateProfile(name: "Renamed") { name } }`}, auth("u8")...)
 	if get(w.Data, "updateProfile", "name") != "Renamed" {
 		t.Fatalf("updateProfile: %s", w.Raw)
 	}
@@ -408,8 +415,9 @@ func TestWritesShowOnEveryReplica(t *testing.T) {
 
 // The fan-out report shows a write's method and its retry.
 func TestFanoutReportShowsWrites(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withJWT, func(c *config.Config) { c.FanoutReport = true })
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{AfterWrite: demo.AfterWrite503, AfterWriteTimes: 1})
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{AfterWrite: demo.AfterWrite503, AfterWriteTimes: 1})
 	r := e.queryAs(token(t, "u3"), `mutation { addReview(productId: "p2", rating: 3, body: "x") { id } }`,
 		http.Header{"X-Tributary-Report": {"1"}})
 	svc := get(r.Extensions, "tributary", "fanout", "services", "reviews")
@@ -425,8 +433,9 @@ func TestFanoutReportShowsWrites(t *testing.T) {
 
 // With authentication off there is no caller to write as: nothing is sent.
 func TestWritesAsTheCallerNeedOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t) // auth.mode off
-	r := e.query(`mutation { addReview(productId: "p1", rating: 4, body: "x") { id } }`, nil)
+	r := e.Query(`mutation { addReview(productId: "p1", rating: 4, body: "x") { id } }`, nil)
 	if got := firstErr(r).Extensions["code"]; got != "UNAUTHENTICATED" {
 		t.Errorf("got %s, want UNAUTHENTICATED", r.Raw)
 	}

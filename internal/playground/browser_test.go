@@ -3,7 +3,6 @@
 package playground_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -28,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tributary-gw/tributary/internal/playground"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -79,11 +79,8 @@ func buildAndRun(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "tributary")
 	start := time.Now()
-	cmd := exec.Command("go", "build", "-o", binary, ".")
-	cmd.Dir = "../.."
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build .: %v\n", err)
+	if err := tributarytest.BuildGateway("../..", binary); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "go build . in %s\n", time.Since(start).Round(time.Millisecond))
@@ -92,73 +89,20 @@ func buildAndRun(m *testing.M) int {
 
 // gatewayProcess is the built gateway, running on its demo backends.
 type gatewayProcess struct {
-	URL    string
+	*tributarytest.GatewayProcess
 	origin *url.URL
 }
 
-// startGateway runs the binary on a free loopback port with no backend
-// URLs (so on its demo backends) and stops it, with SIGINT, when the test
-// ends. env adds TRIBUTARY_* settings.
+// startGateway runs the binary on its demo backends (no backend URLs) with
+// INFO logs; env adds TRIBUTARY_* settings.
 func startGateway(t *testing.T, env ...string) *gatewayProcess {
 	t.Helper()
-	cmd := exec.Command(binary)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TRIBUTARY_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "TRIBUTARY_LISTEN_ADDR=127.0.0.1:0", "TRIBUTARY_LOG_FORMAT=json", "TRIBUTARY_LOG_LEVEL=info")
-	cmd.Env = append(cmd.Env, env...)
-	stderr, err := cmd.StderrPipe()
+	p := tributarytest.StartProcess(t, binary, append([]string{"TRIBUTARY_LOG_LEVEL=info"}, env...)...)
+	origin, err := url.Parse(p.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The listening address is in the log; everything else goes to the
-	// test's output.
-	addrs := make(chan string, 1)
-	done := make(chan struct{})
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", binary, err)
-	}
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "tributary listening" {
-				addrs <- line.Addr
-				continue
-			}
-			if !bytes.Contains(sc.Bytes(), []byte(`"level":"INFO"`)) {
-				t.Logf("gateway: %s", sc.Bytes())
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		<-done
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("gateway exited: %v", err)
-		}
-	})
-	var addr string
-	select {
-	case addr = <-addrs:
-	case <-done:
-		t.Fatal("the gateway exited before it listened")
-	case <-time.After(30 * time.Second):
-		t.Fatal("the gateway did not listen within 30 s")
-	}
-	g := &gatewayProcess{URL: "http://" + addr}
-	g.origin, err = url.Parse(g.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return &gatewayProcess{GatewayProcess: p, origin: origin}
 }
 
 // demo calls the demo backends' admin endpoint /_demo/{service}/{path}
@@ -178,7 +122,7 @@ func (g *gatewayProcess) demo(t *testing.T, method string, svc demo.Service, pat
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := g.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,38 +2,17 @@ package playground_test
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/gateway"
-	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 )
 
 // operationsFile holds the example operations of GraphiQL's default tabs.
 const operationsFile = "../../web/graphiql/src/operations.js"
-
-// newGateway is a real gateway over the demo backends, on httptest servers
-// that stop when the test ends.
-func newGateway(t *testing.T, logger *slog.Logger) http.Handler {
-	t.Helper()
-	b := demotest.Start(t)
-	cfg := config.Default()
-	cfg.SetBackendURLs(func(s string) string { return b.URL(demo.Service(s)) })
-	gw, err := gateway.New(&cfg, gateway.Options{Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(gw.Close)
-	return gw
-}
 
 // TestExampleOperations runs the operations of the playground's default
 // tabs against the gateway: a schema change that breaks one fails here.
@@ -51,28 +30,16 @@ func TestExampleOperations(t *testing.T) {
 		t.Fatalf("%s: got %d operations, want %d", operationsFile, len(ops), len(wantNames))
 	}
 
-	srv := httptest.NewServer(newGateway(t, slog.New(slog.DiscardHandler)))
-	t.Cleanup(srv.Close)
+	gw := tributarytest.New(t)
 	for i, op := range ops {
 		t.Run(wantNames[i], func(t *testing.T) {
 			if !strings.Contains(op, wantNames[i]+" {") {
 				t.Fatalf("operation %d is not %s:\n%s", i, wantNames[i], op)
 			}
-			body, err := json.Marshal(map[string]any{"query": op})
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(string(body)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			raw, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("got status %d, want 200: %s", resp.StatusCode, raw)
+			r := gw.For(t).Query(op, nil)
+			raw := r.Raw
+			if r.Status != http.StatusOK {
+				t.Fatalf("got status %d, want 200: %s", r.Status, raw)
 			}
 			var got struct {
 				Data   map[string]json.RawMessage `json:"data"`

@@ -12,12 +12,13 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/internal/redisstore"
-	"github.com/tributary-gw/tributary/internal/redisstore/redistest"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 )
 
 func newStore(t *testing.T) (*redisstore.Store, *redis.Client) {
 	t.Helper()
-	srv := redistest.Start(t)
+	srv := tributarytest.StartRedis(t)
 	s, err := redisstore.New(redisstore.Config{URL: srv.URL(), Prefix: "t:", Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +52,7 @@ func storedBytes(t *testing.T, ctx context.Context, raw *redis.Client) int64 {
 // Before, they were fields of one hash whose TTL every write extended, so
 // 50 answers of 200 KB stayed for as long as writes came.
 func TestEntityAnswersExpireOnTheirOwn(t *testing.T) {
+	t.Parallel()
 	s, raw := newStore(t)
 	ctx := context.Background()
 	e := s.Entities()
@@ -65,20 +67,16 @@ func TestEntityAnswersExpireOnTheirOwn(t *testing.T) {
 		t.Fatalf("stored %d bytes, want the 50 answers (%d bytes)", got, 50*200<<10)
 	}
 	keep := connect.EntityKey{Service: "catalog", Endpoint: "listProducts", Query: "category=shoes"}
-	deadline := time.Now().Add(10 * time.Second)
 	var got int64
-	for time.Now().Before(deadline) {
+	if !poll.Wait(10*time.Second, func() bool {
 		// The entity keeps being written, with a long TTL.
 		if err := e.Set(ctx, []connect.Stored{{Key: keep, Value: []byte(`"small"`), TTL: time.Hour}}); err != nil {
 			t.Fatal(err)
 		}
-		if got = storedBytes(t, ctx, raw); got < 64<<10 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if got >= 64<<10 {
-		t.Fatalf("Redis still holds %d bytes for the entity after its big answers expired, want under 64 KB", got)
+		got = storedBytes(t, ctx, raw)
+		return got < 64<<10
+	}) {
+		t.Fatalf("Redis still holds %d bytes for the entity 10s after its big answers expired (TTL 2s), want under 64 KB", got)
 	}
 	// The index holds the live answer only, and lives no longer than it.
 	vals, ttls, err := e.Get(ctx, []connect.EntityKey{keep, {Service: "catalog", Endpoint: "listProducts", Query: "category=1"}})
@@ -111,6 +109,7 @@ func TestEntityAnswersExpireOnTheirOwn(t *testing.T) {
 // a later, longer one never extends it: each answer keeps its own TTL.
 // Invalidation drops every answer of the entity, and only those.
 func TestEntityAnswerTTLsAndInvalidation(t *testing.T) {
+	t.Parallel()
 	s, raw := newStore(t)
 	ctx := context.Background()
 	e := s.Entities()
@@ -160,6 +159,7 @@ func TestEntityAnswerTTLsAndInvalidation(t *testing.T) {
 // An invalidation returns once every subscribed replica has dropped its
 // copy: a read sent to any replica right after it shows the change.
 func TestInvalidateWaitsForEveryReplica(t *testing.T) {
+	t.Parallel()
 	s, raw := newStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var dropped [2]atomic.Int64
@@ -168,8 +168,11 @@ func TestInvalidateWaitsForEveryReplica(t *testing.T) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			s.Subscribe(ctx, func(service, id string) {
-				if i == 1 {
-					time.Sleep(50 * time.Millisecond) // a slow replica
+				if i == 1 { // a slow replica
+					select {
+					case <-time.After(50 * time.Millisecond):
+					case <-ctx.Done():
+					}
 				}
 				dropped[i].Add(1)
 			})
@@ -177,13 +180,9 @@ func TestInvalidateWaitsForEveryReplica(t *testing.T) {
 	}
 	defer func() { cancel(); <-done; <-done }()
 	// An invalidation reaches the replicas subscribed when it is published.
-	deadline := time.Now().Add(5 * time.Second)
-	for raw.PubSubNumSub(ctx, "t:invalidate").Val()["t:invalidate"] < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the subscriptions did not start")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Until(t, "both subscriptions to start", func() bool {
+		return raw.PubSubNumSub(ctx, "t:invalidate").Val()["t:invalidate"] >= 2
+	})
 	if err := s.Entities().Invalidate(ctx, "users", "u1"); err != nil {
 		t.Fatal(err)
 	}

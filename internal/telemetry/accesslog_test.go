@@ -1,13 +1,11 @@
 package telemetry_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -17,28 +15,15 @@ import (
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
-// logBuffer collects log lines written by the server's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// take returns the JSON lines logged so far and forgets them.
-func (b *logBuffer) take(t *testing.T) []map[string]any {
+// take returns the JSON lines logged to b so far and forgets them.
+func take(t *testing.T, b *tributarytest.LogBuffer) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(b.buf.String()), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(b.Take()), "\n") {
 		if line == "" {
 			continue
 		}
@@ -49,15 +34,14 @@ func (b *logBuffer) take(t *testing.T) []map[string]any {
 		m["_raw"] = line
 		out = append(out, m)
 	}
-	b.buf.Reset()
 	return out
 }
 
 // newLoggedEnv is a gateway with tracing and the access log, in the order
 // the package recommends: TraceMiddleware, then AccessLog.
-func newLoggedEnv(t *testing.T, mods ...func(*config.Config)) (*env, *logBuffer, *tracetest.InMemoryExporter) {
+func newLoggedEnv(t *testing.T, mods ...func(*config.Config)) (*env, *tributarytest.LogBuffer, *tracetest.InMemoryExporter) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &tributarytest.LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
@@ -71,9 +55,9 @@ func newLoggedEnv(t *testing.T, mods ...func(*config.Config)) (*env, *logBuffer,
 }
 
 // oneLine returns the only access log line.
-func oneLine(t *testing.T, logs *logBuffer) map[string]any {
+func oneLine(t *testing.T, logs *tributarytest.LogBuffer) map[string]any {
 	t.Helper()
-	lines := logs.take(t)
+	lines := take(t, logs)
 	if len(lines) != 1 {
 		t.Fatalf("got %d log lines, want 1: %v", len(lines), lines)
 	}
@@ -90,8 +74,9 @@ func checkFields(t *testing.T, line map[string]any, want map[string]any) {
 }
 
 func TestAccessLogOfAGraphQLRequest(t *testing.T) {
+	t.Parallel()
 	e, logs, _ := newLoggedEnv(t)
-	r := e.query(`query Listing($category: String) {
+	r := e.Query(`query Listing($category: String) {
   products(category: $category, first: 20) { nodes { price { amount { formatted } } stock { available } } }
 }`, map[string]any{"category": "shoes"}, "X-Request-ID", "req-123", "traceparent", clientParent)
 	if len(r.Errors) > 0 {
@@ -127,9 +112,10 @@ func TestAccessLogOfAGraphQLRequest(t *testing.T) {
 
 // Backend failures and GraphQL errors are counted as the client sees them.
 func TestAccessLogOfAPartialResponse(t *testing.T) {
+	t.Parallel()
 	e, logs, _ := newLoggedEnv(t, withService("pricing", func(sc *config.ServiceConfig) { sc.MaxRetries = 1 }))
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
-	r := e.query(listing, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
+	r := e.Query(listing, nil)
 	if len(r.Errors) == 0 {
 		t.Fatalf("want errors, got %s", r.Raw)
 	}
@@ -144,9 +130,10 @@ func TestAccessLogOfAPartialResponse(t *testing.T) {
 }
 
 func TestAccessLogOfOtherRequests(t *testing.T) {
+	t.Parallel()
 	e, logs, exp := newLoggedEnv(t)
 
-	r := e.query(`query Broken { nope }`, nil)
+	r := e.Query(`query Broken { nope }`, nil)
 	checkFields(t, oneLine(t, logs), map[string]any{
 		"outcome":        "rejected",
 		"operation":      "anonymous", // the document never became an operation
@@ -155,7 +142,7 @@ func TestAccessLogOfOtherRequests(t *testing.T) {
 		"backend_calls":  float64(0),
 	})
 
-	status, body := e.get("/healthz?token=secret")
+	status, body := e.Get("/healthz?token=secret")
 	line := oneLine(t, logs)
 	checkFields(t, line, map[string]any{
 		"method":         "GET",

@@ -13,6 +13,7 @@ import (
 // An answer that breaks the contract (pricing's listAmountCents as a
 // string) is refused as BAD_BACKEND_RESPONSE and counted for its service.
 func TestMetricsCountAnswersThatBreakTheContract(t *testing.T) {
+	t.Parallel()
 	drifted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		ids := strings.Split(r.URL.Query().Get("productIds"), ",")
@@ -28,7 +29,7 @@ func TestMetricsCountAnswersThatBreakTheContract(t *testing.T) {
 		sc.URL = drifted.URL
 		c.SetService("pricing", sc)
 	})
-	r := e.query(`{ product(id: "p1") { name price { listAmount { formatted } } } }`, nil)
+	r := e.Query(`{ product(id: "p1") { name price { listAmount { formatted } } } }`, nil)
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_BACKEND_RESPONSE" {
 		t.Fatalf("want one BAD_BACKEND_RESPONSE, got %s", r.Raw)
 	}

@@ -10,7 +10,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +19,8 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -27,9 +28,9 @@ const deferred = `query Deferred { product(id: "p1") { name price { amount { for
   ... @defer(label: "reviews") { reviews(first: 2) { rating } ratingSummary { count } } } }`
 
 // newFullEnv plugs every part of the package in, as serve.go would.
-func newFullEnv(t *testing.T) (*env, *logBuffer, *tracetest.InMemoryExporter) {
+func newFullEnv(t *testing.T) (*env, *tributarytest.LogBuffer, *tracetest.InMemoryExporter) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &tributarytest.LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
@@ -49,19 +50,19 @@ func newFullEnv(t *testing.T) (*env, *logBuffer, *tracetest.InMemoryExporter) {
 // postMultipart sends q accepting multipart/mixed and returns the payloads
 // and the number of errors in them all.
 func (e *env) postMultipart(q string) (payloads []map[string]any, errs int) {
-	e.t.Helper()
+	e.T.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "multipart/mixed; deferSpec=20220824, application/json")
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.Server.Client().Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	defer resp.Body.Close()
 	_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || params["boundary"] == "" {
-		e.t.Fatalf("Content-Type %q is not multipart", resp.Header.Get("Content-Type"))
+		e.T.Fatalf("Content-Type %q is not multipart", resp.Header.Get("Content-Type"))
 	}
 	mr := multipart.NewReader(resp.Body, params["boundary"])
 	for {
@@ -70,7 +71,7 @@ func (e *env) postMultipart(q string) (payloads []map[string]any, errs int) {
 			break
 		}
 		if err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 		raw, _ := io.ReadAll(part)
 		var p struct {
@@ -81,7 +82,7 @@ func (e *env) postMultipart(q string) (payloads []map[string]any, errs int) {
 		}
 		var m map[string]any
 		if json.Unmarshal(raw, &p) != nil || json.Unmarshal(raw, &m) != nil {
-			e.t.Fatalf("payload is not JSON: %s", raw)
+			e.T.Fatalf("payload is not JSON: %s", raw)
 		}
 		errs += len(p.Errors)
 		for _, inc := range p.Incremental {
@@ -98,8 +99,9 @@ func (e *env) postMultipart(q string) (payloads []map[string]any, errs int) {
 // Errors in a deferred payload count: the operation is partial, the failed
 // service is counted, the log and the span see every payload's errors.
 func TestDeferredPayloadsAreCounted(t *testing.T) {
+	t.Parallel()
 	e, logs, exp := newFullEnv(t)
-	e.backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
+	e.Backends.Server(demo.Reviews).SetFaults(demo.Faults{ErrorRate: 1})
 	payloads, errs := e.postMultipart(deferred)
 	if len(payloads) < 2 || errs == 0 {
 		t.Fatalf("want an initial and a failed deferred payload, got %d payloads with %d errors: %v", len(payloads), errs, payloads)
@@ -132,8 +134,9 @@ func TestDeferredPayloadsAreCounted(t *testing.T) {
 // and never asks for the rest: the operation is still closed when the
 // request ends.
 func TestDeferredOverPlainPOSTIsClosed(t *testing.T) {
+	t.Parallel()
 	e, logs, exp := newFullEnv(t)
-	r := e.query(deferred, nil)
+	r := e.Query(deferred, nil)
 	if get(r.Data, "product", "name") == nil {
 		t.Fatalf("no product: %s", r.Raw)
 	}
@@ -155,19 +158,13 @@ func TestDeferredOverPlainPOSTIsClosed(t *testing.T) {
 
 // Without the middleware the operation is closed when its context ends.
 func TestDeferredOverPlainPOSTWithMetricsAlone(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t)
-	e.query(deferred, nil)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	e.Query(deferred, nil)
+	poll.Until(t, "requests{Deferred, ok} to be 1", func() bool {
 		got, _ := e.scrape().get("tributary_graphql_requests_total", "operation", "Deferred", "outcome", "ok")
-		if got == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("requests{Deferred, ok}: got %v, want 1", got)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return got == 1
+	})
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }

@@ -3,31 +3,24 @@ package telemetry_test
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
-// env is a gateway over the six demo backends, all on httptest servers,
-// built as internal/gateway's tests build it, with the telemetry under
-// test plugged in through gateway.Options.
+// env is the harness's gateway over its own demo backends, with the
+// telemetry under test plugged in through gateway.Options, recording the
+// traceparent every backend received.
 type env struct {
-	t        *testing.T
-	backends *demo.Backends
-	srv      *httptest.Server
+	*tributarytest.Env
 
 	mu sync.Mutex
 	// traceparents are the traceparent headers each backend received
@@ -39,49 +32,16 @@ type env struct {
 // adjust the configuration before the gateway is built.
 func newEnv(t *testing.T, opts gateway.Options, mods ...func(*config.Config)) *env {
 	t.Helper()
-	e := &env{t: t, traceparents: map[demo.Service][]string{}}
-	b, err := demo.StartWith(demo.DefaultDataset(), e.mount)
-	if err != nil {
-		t.Fatal(err)
+	e := &env{
+		Env:          tributarytest.NewWith(t, tributarytest.Options{Gateway: opts}, mods...),
+		traceparents: map[demo.Service][]string{},
 	}
-	e.backends = b
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = b.Close(ctx)
+	e.OnRequest(func(svc demo.Service, r *http.Request) {
+		e.mu.Lock()
+		e.traceparents[svc] = append(e.traceparents[svc], r.Header.Get("traceparent"))
+		e.mu.Unlock()
 	})
-	cfg := config.Default()
-	cfg.SetBackendURLs(func(s string) string { return b.URL(demo.Service(s)) })
-	for _, m := range mods {
-		m(&cfg)
-	}
-	if errs := cfg.Validate(); len(errs) > 0 {
-		t.Fatalf("config: %v", errs)
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	gw, err := gateway.New(&cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(gw)
-	t.Cleanup(func() { e.srv.Close(); gw.Close() })
 	return e
-}
-
-// mount serves a demo backend on httptest, recording the traceparent of
-// every contract call.
-func (e *env) mount(svc demo.Service, h http.Handler) (string, func(context.Context) error, error) {
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/_demo/") {
-			e.mu.Lock()
-			e.traceparents[svc] = append(e.traceparents[svc], r.Header.Get("traceparent"))
-			e.mu.Unlock()
-		}
-		h.ServeHTTP(w, r)
-	}))
-	return ts.URL, func(context.Context) error { ts.Close(); return nil }, nil
 }
 
 // received returns the traceparent headers svc received.
@@ -91,72 +51,16 @@ func (e *env) received(svc demo.Service) []string {
 	return append([]string(nil), e.traceparents[svc]...)
 }
 
-// withService applies f to one service's configuration.
-func withService(name string, f func(sc *config.ServiceConfig)) func(*config.Config) {
-	return func(c *config.Config) {
-		sc := c.Service(name)
-		f(&sc)
-		c.SetService(name, sc)
-	}
-}
+// Short names for the harness's, used throughout this package's tests.
+type (
+	gqlResponse = tributarytest.Response
+	gqlError    = tributarytest.Error
+)
 
-type gqlError struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-type gqlResponse struct {
-	Status int
-	Header http.Header
-	Data   map[string]any `json:"data"`
-	Errors []gqlError     `json:"errors"`
-	Raw    []byte         `json:"-"`
-}
-
-// query POSTs a GraphQL request with extra headers (name, value pairs) and
-// decodes the answer.
-func (e *env) query(q string, vars map[string]any, header ...string) gqlResponse {
-	e.t.Helper()
-	return e.post(map[string]any{"query": q, "variables": vars}, header...)
-}
-
-// post POSTs a GraphQL request body.
-func (e *env) post(body map[string]any, header ...string) gqlResponse {
-	e.t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := gqlResponse{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		e.t.Fatalf("response is not JSON (%v): %s", err, raw)
-	}
-	return r
-}
-
-// get GETs path and returns the status and body.
-func (e *env) get(path string) (int, []byte) {
-	e.t.Helper()
-	resp, err := e.srv.Client().Get(e.srv.URL + path)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp.StatusCode, body
-}
+var (
+	get         = tributarytest.At
+	withService = tributarytest.WithService
+)
 
 // sample is one line of the Prometheus text format.
 type sample struct {
@@ -167,10 +71,10 @@ type sample struct {
 
 // scrape reads /metrics.
 func (e *env) scrape() metrics {
-	e.t.Helper()
-	status, body := e.get("/metrics")
+	e.T.Helper()
+	status, body := e.Get("/metrics")
 	if status != http.StatusOK {
-		e.t.Fatalf("GET /metrics: got status %d, want 200", status)
+		e.T.Fatalf("GET /metrics: got status %d, want 200", status)
 	}
 	var out metrics
 	sc := bufio.NewScanner(bytes.NewReader(body))
@@ -181,7 +85,7 @@ func (e *env) scrape() metrics {
 		}
 		s, ok := parseSample(line)
 		if !ok {
-			e.t.Fatalf("unparsable metrics line %q", line)
+			e.T.Fatalf("unparsable metrics line %q", line)
 		}
 		out = append(out, s)
 	}

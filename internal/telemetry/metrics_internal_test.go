@@ -6,6 +6,7 @@ import (
 )
 
 func TestStatusClass(t *testing.T) {
+	t.Parallel()
 	for status := -1; status <= 700; status++ {
 		want := "error"
 		if status >= 100 && status <= 599 {

@@ -13,6 +13,7 @@ import (
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
 )
 
@@ -54,8 +55,9 @@ func checkSeries(t *testing.T, ms metrics, tests []wantSeries) {
 }
 
 func TestMetricsOfOneListing(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t)
-	r := e.query(listing, nil)
+	r := e.Query(listing, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
@@ -93,9 +95,10 @@ func TestMetricsOfOneListing(t *testing.T) {
 // A failing service gives a partial response, counted under its name; the
 // retries are counted, the batch size only once.
 func TestMetricsCountPartialResponsesByService(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t)
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
-	r := e.query(namedListing, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
+	r := e.Query(namedListing, nil)
 	if len(r.Errors) == 0 || len(get(r.Data, "products", "nodes").([]any)) != 20 {
 		t.Fatalf("want a partial response with 20 products, got %s", r.Raw)
 	}
@@ -121,15 +124,16 @@ func TestMetricsCountPartialResponsesByService(t *testing.T) {
 // The breaker's transitions closed → open → half-open → closed are counted
 // and its state gauge follows.
 func TestMetricsFollowTheBreaker(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t, withService("pricing", func(sc *config.ServiceConfig) {
 		sc.MaxRetries = 0
 		sc.BreakerConsecutiveFailures = 2
 		sc.BreakerCooldown = 100 * time.Millisecond
 	}))
-	pricing := e.backends.Server(demo.Pricing)
+	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{ErrorRate: 1})
 	for range 3 { // two failures open the breaker; the third is not sent
-		e.query(listing, nil)
+		e.Query(listing, nil)
 	}
 	ms := e.scrape()
 	checkSeries(t, ms, []wantSeries{
@@ -145,8 +149,13 @@ func TestMetricsFollowTheBreaker(t *testing.T) {
 	}
 
 	pricing.SetFaults(demo.Faults{})
-	time.Sleep(150 * time.Millisecond) // past the cooldown
-	if r := e.query(listing, nil); len(r.Errors) > 0 {
+	// Past the cool-down the breaker lets a probe through: /readyz reads
+	// each breaker's state, which is when gobreaker moves it to half-open.
+	poll.Until(t, "pricing's breaker to be half-open", func() bool {
+		_, body := e.Get("/readyz")
+		return strings.Contains(string(body), "pricing: half-open")
+	})
+	if r := e.Query(listing, nil); len(r.Errors) > 0 {
 		t.Fatalf("after recovery: errors %+v", r.Errors)
 	}
 	checkSeries(t, e.scrape(), []wantSeries{
@@ -160,6 +169,7 @@ func TestMetricsFollowTheBreaker(t *testing.T) {
 
 // Requests that never execute are "rejected"; operation names are bounded.
 func TestMetricsBoundOperationNames(t *testing.T) {
+	t.Parallel()
 	e := newMetricsEnv(t)
 	tests := []struct {
 		name string
@@ -170,16 +180,16 @@ func TestMetricsBoundOperationNames(t *testing.T) {
 		{"syntax error", map[string]any{"query": `query Broken {`, "operationName": "Broken"}},
 	}
 	for _, tt := range tests {
-		if r := e.post(tt.give); len(r.Errors) == 0 || r.Data != nil {
+		if r := e.Post(tt.give); len(r.Errors) == 0 || r.Data != nil {
 			t.Errorf("%s: got %s, want errors and no data", tt.name, r.Raw)
 		}
 	}
 	// 205 distinct valid names, one too long, and one repeated.
 	for i := range 205 {
-		e.query(fmt.Sprintf("query Op%d { __typename }", i), nil)
+		e.Query(fmt.Sprintf("query Op%d { __typename }", i), nil)
 	}
-	e.query("query "+strings.Repeat("L", 65)+" { __typename }", nil)
-	e.query("query Op0 { __typename }", nil)
+	e.Query("query "+strings.Repeat("L", 65)+" { __typename }", nil)
+	e.Query("query Op0 { __typename }", nil)
 
 	ms := e.scrape()
 	checkSeries(t, ms, []wantSeries{
@@ -198,39 +208,19 @@ func TestMetricsBoundOperationNames(t *testing.T) {
 	}
 }
 
-// get walks a decoded JSON value along keys and indices.
-func get(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[k]
-		case int:
-			l, ok := v.([]any)
-			if !ok || k >= len(l) {
-				return nil
-			}
-			v = l[k]
-		}
-	}
-	return v
-}
-
 // Entity cache look-ups are counted per key: the first listing misses its
 // 20 prices, the second finds them in process.
 func TestMetricsCountEntityCacheLookups(t *testing.T) {
+	t.Parallel()
 	m := telemetry.NewMetrics(prometheus.NewRegistry())
 	e := newEnv(t, gateway.Options{
 		Observer:      m,
 		CacheObserver: m,
 		Routes:        map[string]http.Handler{"GET /metrics": m.Handler()},
 	}, func(c *config.Config) { c.Cache.Enabled = true })
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{CacheControl: "max-age=60"})
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{CacheControl: "max-age=60"})
 	for range 2 {
-		if r := e.query(listing, nil); len(r.Errors) > 0 {
+		if r := e.Query(listing, nil); len(r.Errors) > 0 {
 			t.Fatalf("errors: %+v", r.Errors)
 		}
 	}

@@ -60,8 +60,9 @@ func byKind(spans tracetest.SpanStubs, kind trace.SpanKind) []tracetest.SpanStub
 }
 
 func TestTraceOfAListing(t *testing.T) {
+	t.Parallel()
 	e, exp := newTracingEnv(t)
-	r := e.query(namedListing, nil, "traceparent", clientParent)
+	r := e.Query(namedListing, nil, "traceparent", clientParent)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
@@ -163,8 +164,9 @@ func TestTraceOfAListing(t *testing.T) {
 // Without a client traceparent the server span starts a trace, which the
 // backends join.
 func TestTraceStartsAtTheGateway(t *testing.T) {
+	t.Parallel()
 	e, exp := newTracingEnv(t)
-	e.query(listing, nil)
+	e.Query(listing, nil)
 	spans := exp.GetSpans()
 	servers := byKind(spans, trace.SpanKindServer)
 	if len(servers) != 1 || servers[0].Parent.IsValid() {
@@ -195,9 +197,10 @@ func TestTraceStartsAtTheGateway(t *testing.T) {
 // A failing backend: one failed client span per attempt, the operation
 // span counts the errors the client sees.
 func TestTraceOfAPartialResponse(t *testing.T) {
+	t.Parallel()
 	e, exp := newTracingEnv(t, withService("pricing", func(sc *config.ServiceConfig) { sc.MaxRetries = 1 }))
-	e.backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
-	r := e.query(namedListing, nil)
+	e.Backends.Server(demo.Pricing).SetFaults(demo.Faults{ErrorRate: 1})
+	r := e.Query(namedListing, nil)
 	if len(r.Errors) != 1 {
 		t.Fatalf("got %d errors, want 1 (collapsed): %s", len(r.Errors), r.Raw)
 	}
@@ -235,8 +238,9 @@ func TestTraceOfAPartialResponse(t *testing.T) {
 // A request rejected before execution has no operation span; its server
 // span notes the rejection.
 func TestTraceOfARejectedRequest(t *testing.T) {
+	t.Parallel()
 	e, exp := newTracingEnv(t)
-	e.query(`{ nope }`, nil)
+	e.Query(`{ nope }`, nil)
 	spans := exp.GetSpans()
 	if len(spans) != 1 || spans[0].SpanKind != trace.SpanKindServer {
 		t.Fatalf("got %d spans, want only the server span", len(spans))
@@ -254,16 +258,17 @@ func TestTraceOfARejectedRequest(t *testing.T) {
 // default) a client's trace context still reaches the backends unchanged,
 // and a call without one carries none.
 func TestTracingOffPassesTheClientsTraceContextOn(t *testing.T) {
+	t.Parallel()
 	tp := noop.NewTracerProvider()
 	e := newEnv(t, gateway.Options{
 		Middleware: []func(http.Handler) http.Handler{telemetry.TraceMiddleware(tp)},
 		Extensions: []graphql.HandlerExtension{telemetry.TracingExtension(tp)},
 		Transport:  telemetry.TraceTransport(tp),
 	})
-	if r := e.query(listing, nil, "traceparent", clientParent); len(r.Errors) > 0 {
+	if r := e.Query(listing, nil, "traceparent", clientParent); len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
-	if r := e.query(listing, nil); len(r.Errors) > 0 {
+	if r := e.Query(listing, nil); len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
 	for _, svc := range []demo.Service{demo.Catalog, demo.Pricing, demo.Inventory} {

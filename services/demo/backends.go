@@ -32,13 +32,14 @@ type Backends struct {
 
 // MountFunc serves h (the handler of service svc) and returns its base URL
 // (no trailing slash) and a function that stops serving it, gracefully within
-// ctx.
+// ctx. StartWith calls it for every service at once.
 type MountFunc func(svc Service, h http.Handler) (baseURL string, stop func(ctx context.Context) error, err error)
 
 // StartWith creates a Server for each of AllServices over ds, and a stand-in
 // (package standin) for each other service the registry declares, and
-// mounts each with mount. Every one publishes its contract at ContractPath.
-// If a mount fails, the ones already mounted are stopped.
+// mounts each with mount, all at once (mount must allow concurrent
+// calls). Every one publishes its contract at ContractPath. If a mount
+// fails, the ones mounted are stopped.
 func StartWith(ds *Dataset, mount MountFunc) (*Backends, error) {
 	b := &Backends{
 		ds:         ds,
@@ -51,7 +52,8 @@ func StartWith(ds *Dataset, mount MountFunc) (*Backends, error) {
 		defer cancel()
 		return nil, errors.Join(err, b.Close(ctx))
 	}
-	for _, svc := range Declared() {
+	declared := Declared()
+	for _, svc := range declared {
 		var h http.Handler
 		if slices.Contains(AllServices(), svc) {
 			s := NewServer(svc, ds)
@@ -65,14 +67,38 @@ func StartWith(ds *Dataset, mount MountFunc) (*Backends, error) {
 			b.standIns = append(b.standIns, svc)
 			h = si
 		}
-		p := newPublisher(svc, h)
-		u, stop, err := mount(svc, p)
-		if err != nil {
-			return fail(fmt.Errorf("demo: start %s: %w", svc, err))
+		b.publishers[svc] = newPublisher(svc, h)
+	}
+	// Mount concurrently: a test environment starts every service, and
+	// one mount need not wait for another. Each goroutine writes its slot.
+	type mounted struct {
+		url  string
+		stop func(context.Context) error
+		err  error
+	}
+	out := make([]mounted, len(declared))
+	var wg sync.WaitGroup
+	for i, svc := range declared {
+		wg.Go(func() {
+			u, stop, err := mount(svc, b.publishers[svc])
+			if err != nil {
+				err = fmt.Errorf("demo: start %s: %w", svc, err)
+			}
+			out[i] = mounted{u, stop, err}
+		})
+	}
+	wg.Wait()
+	var errs []error
+	for i, svc := range declared {
+		if out[i].err != nil {
+			errs = append(errs, out[i].err)
+			continue
 		}
-		b.publishers[svc] = p
-		b.urls[svc] = u
-		b.stops = append(b.stops, stop)
+		b.urls[svc] = out[i].url
+		b.stops = append(b.stops, out[i].stop)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fail(err)
 	}
 	return b, nil
 }
@@ -119,13 +145,11 @@ func Start(ds *Dataset, addr string) (*Backends, error) {
 			return nil, fmt.Errorf("demo: address %q: bad port", addr)
 		}
 	}
-	next := 0
 	return StartWith(ds, func(svc Service, h http.Handler) (string, func(context.Context) error, error) {
 		port := 0
 		if basePort != 0 {
-			port = basePort + next
+			port = basePort + slices.Index(Declared(), svc)
 		}
-		next++
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 		if err != nil {
 			return "", nil, err

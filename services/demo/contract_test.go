@@ -9,8 +9,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/tributary-gw/tributary/graph/registry"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 // Every service publishes its checked-in contract at /openapi.yaml (and
@@ -18,7 +18,8 @@ import (
 // the contract fault serves a drifted one, valid OpenAPI that lacks a
 // property the checked-in one requires, and is switched off again.
 func TestServicesPublishTheirContract(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	var want []demo.Service
 	for _, svc := range demo.Declared() {
 		if !slices.Contains(demo.AllServices(), svc) {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestNewDatasetDeterministic(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		giveSeeds [2]uint64
@@ -41,6 +42,7 @@ func TestNewDatasetDeterministic(t *testing.T) {
 }
 
 func TestDatasetProducts(t *testing.T) {
+	t.Parallel()
 	ds := demo.DefaultDataset()
 	products := ds.Products()
 	if got, want := len(products), demo.NumProducts; got != want {
@@ -98,6 +100,7 @@ func TestDatasetProducts(t *testing.T) {
 }
 
 func TestDatasetPricesAndStock(t *testing.T) {
+	t.Parallel()
 	ds := demo.DefaultDataset()
 	missing, discounted := 0, 0
 	for _, p := range ds.Products() {
@@ -144,6 +147,7 @@ func TestDatasetPricesAndStock(t *testing.T) {
 }
 
 func TestDatasetUsersOrdersReviews(t *testing.T) {
+	t.Parallel()
 	ds := demo.DefaultDataset()
 	users := ds.Users()
 	if got, want := len(users), demo.NumUsers; got != want {

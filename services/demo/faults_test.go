@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 func TestFaultsErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		give       demo.Faults
@@ -28,7 +30,7 @@ func TestFaultsErrors(t *testing.T) {
 	const calls = 20
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := demotest.Start(t)
+			b := tributarytest.StartBackends(t, nil)
 			b.SetFaults(tt.give)
 			for _, svc := range demo.AllServices() {
 				for range calls {
@@ -78,7 +80,8 @@ func pathOf(svc demo.Service) string {
 }
 
 func TestFaultsPartialErrorRate(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Users)
 	s.SetFaults(demo.Faults{ErrorRate: 0.5})
 	const calls = 200
@@ -102,7 +105,8 @@ func TestFaultsPartialErrorRate(t *testing.T) {
 }
 
 func TestFaultsLatencyCancelledByClient(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Orders)
 	// An hour of latency: the call can only end through cancellation.
 	s.SetFaults(demo.Faults{Latency: time.Hour})
@@ -121,7 +125,7 @@ func TestFaultsLatencyCancelledByClient(t *testing.T) {
 		}
 		errc <- err
 	}()
-	waitFor(t, "the call to be in flight", func() bool { return s.Stats().InFlight == 1 })
+	poll.Until(t, "the call to be in flight", func() bool { return s.Stats().InFlight == 1 })
 	// The latency holds the call: no answer yet.
 	select {
 	case err := <-errc:
@@ -133,7 +137,7 @@ func TestFaultsLatencyCancelledByClient(t *testing.T) {
 		t.Errorf("got client error %v, want context.Canceled", err)
 	}
 	// The handler stops sleeping when the client goes away.
-	waitFor(t, "the handler to end", func() bool { return s.Stats().InFlight == 0 })
+	poll.Until(t, "the handler to end", func() bool { return s.Stats().InFlight == 0 })
 	st := s.Stats().Endpoints["orders.get"]
 	if st.Calls != 1 || st.Errors != 1 || st.InFlight != 0 || st.PeakConcurrent != 1 {
 		t.Errorf("got stats %+v, want 1 call, 1 error, 0 in flight, peak 1", st)
@@ -141,7 +145,8 @@ func TestFaultsLatencyCancelledByClient(t *testing.T) {
 }
 
 func TestFaultsLatencyThenAnswer(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Inventory)
 	s.SetFaults(demo.Faults{Latency: time.Millisecond, Jitter: time.Millisecond})
 	r := get(t, b.URL(demo.Inventory)+"/inventory?productIds=p1")
@@ -154,7 +159,8 @@ func TestFaultsLatencyThenAnswer(t *testing.T) {
 }
 
 func TestAdminFaults(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	base := b.URL(demo.Pricing) + "/_demo/faults"
 	s := b.Server(demo.Pricing)
 	ctx := context.Background()
@@ -238,6 +244,7 @@ func TestAdminFaults(t *testing.T) {
 }
 
 func TestSetFaultsNormalizes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		give demo.Faults

@@ -84,18 +84,6 @@ func checkContentType(t testing.TB, r response) {
 	}
 }
 
-// waitFor polls cond until it holds; the deadline only guards against hangs.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // ids returns n ids prefix1…prefixN joined by commas.
 func ids(prefix string, n int) string {
 	var b strings.Builder

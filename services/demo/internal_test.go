@@ -11,6 +11,7 @@ import (
 )
 
 func TestRandDuration(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		giveMax time.Duration
@@ -33,6 +34,7 @@ func TestRandDuration(t *testing.T) {
 }
 
 func TestCursorRoundTrip(t *testing.T) {
+	t.Parallel()
 	ds := DefaultDataset()
 	for _, rank := range []int{0, 1, 9, 10, 999} {
 		c := ds.encodeCursor(rank)

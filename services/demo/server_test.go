@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 // batchEndpoint describes one batch endpoint for table-driven tests.
@@ -116,7 +116,8 @@ func mapIDs[T any](xs []T, f func(T) string) []string {
 }
 
 func TestBatchEndpoints(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	tests := []struct {
 		name       string
@@ -202,7 +203,8 @@ func TestBatchEndpoints(t *testing.T) {
 }
 
 func TestBatchEndpointsBadParameters(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	tests := []struct {
 		name       string
 		svc        demo.Service
@@ -231,7 +233,8 @@ func TestBatchEndpointsBadParameters(t *testing.T) {
 }
 
 func TestBatchAnswersMatchDataset(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	const giveProducts = "p1,p2,p3,p40,p999,p1000"
 	const giveUsers = "u1,u2,u17,u200"
@@ -323,7 +326,8 @@ func TestBatchAnswersMatchDataset(t *testing.T) {
 func orderID(o demo.OrderRecord) string { return o.ID }
 
 func TestSingleItemEndpoints(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	product := func(id string) any { p, _ := ds.Product(id); return p }
 	user := func(id string) any { u, _ := ds.User(id); return u }
@@ -368,7 +372,8 @@ func TestSingleItemEndpoints(t *testing.T) {
 }
 
 func TestMethodsAndUnknownPaths(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	paths := map[demo.Service][]string{
 		demo.Catalog:   {"/products?ids=p1", "/products", "/products/p1"},
 		demo.Pricing:   {"/prices?productIds=p1"},
@@ -415,7 +420,8 @@ func TestMethodsAndUnknownPaths(t *testing.T) {
 }
 
 func TestPricingCurrency(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	tests := []struct {
 		name         string
@@ -472,7 +478,8 @@ func listPage(t *testing.T, base, query string) (demo.ProductList, string) {
 }
 
 func TestProductsListingWalk(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	type walk struct {
 		category string
@@ -533,7 +540,8 @@ func TestProductsListingWalk(t *testing.T) {
 func head(xs []string) []string { return xs[:min(len(xs), 12)] }
 
 func TestProductsListingParameters(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	ds := b.Dataset()
 	base := b.URL(demo.Catalog)
 	// A cursor from the first page, to test its reuse.

@@ -10,11 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 func TestStatsCounters(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		svc       demo.Service
@@ -71,7 +73,7 @@ func TestStatsCounters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := demotest.Start(t)
+			b := tributarytest.StartBackends(t, nil)
 			for _, p := range tt.givePaths {
 				get(t, b.URL(tt.svc)+p)
 			}
@@ -114,7 +116,8 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 func TestStatsMethodNotAllowedCounted(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	do(t, context.Background(), http.MethodPost, b.URL(demo.Users)+"/users?ids=u1,u2", "")
 	st := b.Server(demo.Users).Stats().Endpoints["users.byIds"]
 	if st.Calls != 1 || st.Errors != 1 || st.IDs != 2 {
@@ -123,7 +126,8 @@ func TestStatsMethodNotAllowedCounted(t *testing.T) {
 }
 
 func TestStatsPeakConcurrency(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	s := b.Server(demo.Users)
 	// Calls wait an hour, so all of them are in flight together until the
 	// client cancels them.
@@ -149,7 +153,7 @@ func TestStatsPeakConcurrency(t *testing.T) {
 	for range gets {
 		wg.Go(func() { call("/users/u3") })
 	}
-	waitFor(t, "all calls in flight", func() bool { return s.Stats().InFlight == byIDs+gets })
+	poll.Until(t, "all calls in flight", func() bool { return s.Stats().InFlight == byIDs+gets })
 
 	st := s.Stats()
 	tests := []struct {
@@ -177,7 +181,7 @@ func TestStatsPeakConcurrency(t *testing.T) {
 
 	cancel()
 	wg.Wait()
-	waitFor(t, "all calls to end", func() bool { return s.Stats().InFlight == 0 })
+	poll.Until(t, "all calls to end", func() bool { return s.Stats().InFlight == 0 })
 	st = s.Stats()
 	if got := st.Endpoints["users.byIds"]; got.InFlight != 0 || got.Errors != byIDs {
 		t.Errorf("got %+v, want 0 in flight and %d errors (cancelled)", got, byIDs)
@@ -192,6 +196,7 @@ func TestStatsPeakConcurrency(t *testing.T) {
 }
 
 func TestStatsBatchSizesCapped(t *testing.T) {
+	t.Parallel()
 	s := demo.NewServer(demo.Users, demo.DefaultDataset())
 	const calls = demo.MaxBatchSizes + 5
 	for range calls {
@@ -215,7 +220,8 @@ func TestStatsBatchSizesCapped(t *testing.T) {
 }
 
 func TestAdminStats(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	base := b.URL(demo.Catalog)
 	get(t, base+"/products?ids=p1,p2")
 	get(t, base+"/products/p3")

@@ -11,6 +11,7 @@ import (
 // A client sending a new Idempotency-Key with every write cannot grow the
 // idempotency memory past its bound: the oldest keys are forgotten.
 func TestIdempotencyMemoryIsBounded(t *testing.T) {
+	t.Parallel()
 	s := NewServer(Users, DefaultDataset())
 	s.w.limit = 3
 	for i := range 50 {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
-	"github.com/tributary-gw/tributary/services/demo/demotest"
 )
 
 // doKey sends a request with an Idempotency-Key ("" sends none).
@@ -32,7 +32,8 @@ func doKey(t *testing.T, method, url, key, body string) response {
 }
 
 func TestWritesValidation(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	tests := []struct {
 		name       string
 		svc        demo.Service
@@ -83,7 +84,8 @@ func TestWritesValidation(t *testing.T) {
 
 // Reads after a write reflect it.
 func TestWritesReadBack(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	r := doKey(t, http.MethodPost, b.URL(demo.Reviews)+"/reviews", "", `{"productId":"p2","authorId":"u7","rating":5,"body":"great"}`)
 	if r.status != 201 {
 		t.Fatalf("create: %d %s", r.status, r.body)
@@ -151,7 +153,8 @@ func TestWritesReadBack(t *testing.T) {
 }
 
 func TestIdempotencyKey(t *testing.T) {
-	b := demotest.Start(t)
+	t.Parallel()
+	b := tributarytest.StartBackends(t, nil)
 	url := b.URL(demo.Reviews) + "/reviews"
 	body := `{"productId":"p1","authorId":"u3","rating":4,"body":"once"}`
 	first := doKey(t, http.MethodPost, url, "k-1", body)
@@ -178,9 +181,10 @@ func TestIdempotencyKey(t *testing.T) {
 // A write applied and then answered 503, or never answered, is applied
 // once however often it is resent with its key.
 func TestAfterWriteFaults(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{demo.AfterWrite503, demo.AfterWriteDrop} {
 		t.Run(mode, func(t *testing.T) {
-			b := demotest.Start(t)
+			b := tributarytest.StartBackends(t, nil)
 			s := b.Server(demo.Reviews)
 			s.SetFaults(demo.Faults{AfterWrite: mode, AfterWriteTimes: 1})
 			url := b.URL(demo.Reviews) + "/reviews"
@@ -217,6 +221,7 @@ func TestAfterWriteFaults(t *testing.T) {
 }
 
 func TestFaultsAfterWriteJSON(t *testing.T) {
+	t.Parallel()
 	var f demo.Faults
 	if err := f.UnmarshalJSON([]byte(`{"afterWrite":"drop","afterWriteTimes":2}`)); err != nil {
 		t.Fatal(err)

@@ -6,40 +6,28 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/internal/upstream"
 	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // minimal is a second, independent implementation of the backend contract,
 // written from BACKENDS.md alone and deliberately awkward: results come in
-// shuffled order, duplicated, with fields the contract does not know.
+// shuffled order, duplicated, with fields the contract does not know. It
+// runs as a tributarytest.Backend, which counts its calls.
 type minimal struct {
-	calls    atomic.Int64
-	mu       sync.Mutex
-	batches  []int
-	inFlight atomic.Int64
-	peak     atomic.Int64
-	delay    time.Duration
+	mu      sync.Mutex
+	batches []int
 }
 
 func (m *minimal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m.calls.Add(1)
-	n := m.inFlight.Add(1)
-	defer m.inFlight.Add(-1)
-	for p := m.peak.Load(); n > p && !m.peak.CompareAndSwap(p, n); p = m.peak.Load() {
-	}
-	if m.delay > 0 {
-		time.Sleep(m.delay)
-	}
 	q := r.URL.Query()
 	var ids []string
 	for _, k := range []string{"ids", "productIds", "authorIds", "userIds"} {
@@ -120,9 +108,8 @@ func clients(t *testing.T, url string) loaders.Clients {
 // order, duplication or extra fields the backend sends.
 func TestLoadersAgainstAnIndependentImplementation(t *testing.T) {
 	m := &minimal{}
-	ts := httptest.NewServer(m)
-	defer ts.Close()
-	l := loaders.New(clients(t, ts.URL), loaders.Config{Timer: true})
+	b := tributarytest.StartBackend(t, m)
+	l := loaders.New(clients(t, b.URL), loaders.Config{Timer: true})
 	ctx := context.Background()
 	keys := []string{"k3", "unknown1", "k1", "k2", "k1"}
 
@@ -164,12 +151,12 @@ func TestLoadersAgainstAnIndependentImplementation(t *testing.T) {
 
 // 150 ids needed at once become two calls, 100 and 50, made concurrently.
 func TestBatchesSplitAt100AndRunConcurrently(t *testing.T) {
-	m := &minimal{delay: 50 * time.Millisecond}
-	ts := httptest.NewServer(m)
-	defer ts.Close()
+	m := &minimal{}
+	b := tributarytest.StartBackend(t, m)
+	b.SetLatency(50 * time.Millisecond) // so that the two calls overlap
 	// A window long enough to enqueue 150 keys on a slow (race-detector)
 	// machine: this test is about splitting in the client, not the timer.
-	l := loaders.New(clients(t, ts.URL), loaders.Config{Timer: true, Wait: 200 * time.Millisecond})
+	l := loaders.New(clients(t, b.URL), loaders.Config{Timer: true, Wait: 200 * time.Millisecond})
 	keys := make([]string, 150)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("p%d", i+1)
@@ -189,7 +176,7 @@ func TestBatchesSplitAt100AndRunConcurrently(t *testing.T) {
 	if len(batches) != 2 || batches[0]+batches[1] != 150 || max(batches[0], batches[1]) != 100 {
 		t.Errorf("batches: got %v, want 100 and 50", batches)
 	}
-	if got := m.peak.Load(); got != 2 {
+	if got := b.Peak(); got != 2 {
 		t.Errorf("peak concurrent calls: got %d, want 2", got)
 	}
 }
