@@ -108,3 +108,16 @@ func TestDeferOverSSE(t *testing.T) {
 		t.Errorf("payloads: %q", events)
 	}
 }
+
+// A label from a variable is part of the plan's key: the same document
+// with another label gets its own payload label, not the cached one.
+func TestDeferLabelFromAVariableIsNotCachedAcrossValues(t *testing.T) {
+	p := newPair(t)
+	const q = `query($l: String) { product(id: "p1") { ... @defer(label: $l) { stock { available } } } }`
+	for _, label := range []string{"a", "b", "a"} {
+		parts := p.askStream(p.plan, "", q, map[string]any{"l": label})
+		if len(parts) != 2 || parts[1]["label"] != label {
+			t.Fatalf("label %q: got %v", label, parts)
+		}
+	}
+}
