@@ -11,7 +11,10 @@
 # a 3 s CPU profile of the gateway is taken from its admin listener
 # (/debug/pprof) during its run. Out: $BENCH_OUT (bench/results/profile)
 # with runs.jsonl and <workload>.pprof; the table goes to stdout.
-# BENCH_GATEWAY picks a prebuilt gateway (to compare two commits).
+# BENCH_GATEWAY picks a prebuilt gateway (to compare two commits);
+# BENCH_GATEWAY_ENV adds settings to its environment (space-separated
+# NAME=value, e.g. TRIBUTARY_BATCH_SHARE=false to compare engines without
+# calls shared across requests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-bench/results/profile}
@@ -51,7 +54,8 @@ gwaddr=127.0.0.1:$((port + 80)) admin=127.0.0.1:$((port + 90)) flooraddr=127.0.0
 "${cpu0[@]}" "$bin/backends" -addr "127.0.0.1:$port" >"$bin/backends.log" 2>&1 &
 bp=$!
 pids+=($bp)
-env "${env_urls[@]}" TRIBUTARY_LISTEN_ADDR=$gwaddr TRIBUTARY_ADMIN_ADDR=$admin TRIBUTARY_LOG_LEVEL=warn \
+read -ra gw_extra <<<"${BENCH_GATEWAY_ENV:-}"
+env "${env_urls[@]}" "${gw_extra[@]}" TRIBUTARY_LISTEN_ADDR=$gwaddr TRIBUTARY_ADMIN_ADDR=$admin TRIBUTARY_LOG_LEVEL=warn \
 	"${cpu1[@]}" "$gw" >"$bin/gw.log" 2>&1 &
 gp=$!
 pids+=($gp)

@@ -120,6 +120,7 @@ func (r *run) runDeferred(objs []deferredObject) {
 			// The group's field results and context chain, its objects
 			// masked to those written.
 			m = &group{node: d.g.node, list: d.g.list, slice: d.g.slice, fc: d.g.fc, elemFC: d.g.elemFC, root: d.g.root, res: d.g.res,
+				round: d.g.round, byID: d.g.byID,
 				objs: make([]reflect.Value, len(d.g.objs))}
 			masks[d.g] = m
 			order = append(order, m)

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
@@ -45,11 +46,20 @@ type Runtime interface {
 	// Manual hands the dispatch of ctx's loaders to the engine; ok is
 	// false when ctx has none.
 	Manual(ctx context.Context) (dispatch func(), ok bool)
-	// OnWait returns ctx whose loads call wait when they start waiting
-	// on an answer not yet in, and wake when they have it.
-	OnWait(ctx context.Context, wait, wake func()) context.Context
+	// OnWait returns ctx whose loads call w.Wait when they start waiting
+	// on an answer not yet in, and w.Wake when they have it.
+	OnWait(ctx context.Context, w Waiter) context.Context
 	// WithRoot returns ctx for one root field and its critical failure.
 	WithRoot(ctx context.Context) (context.Context, func() error)
+}
+
+// Waiter is told when a resolver call waits on a loader and when its
+// answer is in (before the call goes on). sent says whether every key it
+// waits on was already dispatched (is in a call), rather than queued for
+// the next dispatch. An answer may come before the Wait that announces it.
+type Waiter interface {
+	Wait(sent bool)
+	Wake()
 }
 
 // Config assembles an Engine.
@@ -73,6 +83,10 @@ type Config struct {
 	// what it knows of each document (estimated bytes, keys included);
 	// zero means DefaultMaxPlanBytes.
 	MaxPlanBytes int
+	// MaxHold bounds how long a round's step waits for keys from calls
+	// still in flight (see rounds.go), besides half the time left before
+	// the request's deadline; zero leaves only the deadline's bound.
+	MaxHold time.Duration
 }
 
 // DefaultMaxPlanBytes bounds the plan cache: a few thousand typical plans.
@@ -163,11 +177,15 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 			return r.next(ctx) // @defer's later payloads
 		}
 		r = &run{e: e, pl: pl, oc: oc, ctx: ctx, dispatch: dispatch, roots: map[*node]rootState{}}
-		r.baseFC = &graphql.FieldContext{Object: "Query"}
+		r.baseFC = &graphql.FieldContext{Object: pl.root.elemType}
 		r.base = graphql.WithFieldContext(ctx, r.baseFC)
-		root := r.execute()
 		w := writer{r: r, buf: make([]byte, 0, 512)}
-		resp := &graphql.Response{Data: w.data(root)}
+		var resp *graphql.Response
+		if pl.serial != nil {
+			resp = &graphql.Response{Data: w.data(r.serial()...)}
+		} else {
+			resp = &graphql.Response{Data: w.data(r.execute(pl.root))}
+		}
 		if len(r.deferred.waiting) > 0 {
 			hasNext := true
 			resp.HasNext = &hasNext
@@ -190,8 +208,8 @@ func (e *Engine) planFor(oc *graphql.OperationContext) (*plan, string) {
 	if oc == nil || oc.Doc == nil || oc.Operation == nil {
 		return nil, "no operation"
 	}
-	if oc.Operation.Operation != ast.Query {
-		return nil, string(oc.Operation.Operation) + " operations"
+	if op := oc.Operation.Operation; op != ast.Query && op != ast.Mutation {
+		return nil, string(op) + " operations"
 	}
 	docKey := oc.Operation.Name + "\x00" + oc.RawQuery
 	d, ok := e.docs.GetIfPresent(docKey)

@@ -27,11 +27,11 @@ type run struct {
 	calls  int
 	// roots are the root fields' critical states.
 	roots map[*node]rootState
-	// baseFC is the root type's field context (base carries it); idleFn
-	// and wakeFn are r.idle and the wake hook, made once per run rather
-	// than once per call.
-	baseFC         *graphql.FieldContext
-	idleFn, wakeFn func()
+	// baseFC is the root type's field context (base carries it).
+	baseFC *graphql.FieldContext
+	// rs tells which calls wait on keys sent and which on keys pending,
+	// for the rounds (rounds.go).
+	rs rounds
 	// deferred is what @defer delivers later (defer.go).
 	deferred deferred
 }
@@ -64,6 +64,11 @@ type group struct {
 	// the root field's critical state).
 	root context.Context
 	res  []fieldRes // per exec child of node, by slot
+	// round is the fetch round the objects came in, byID whether they
+	// were fetched by a key known before (see rounds.go).
+	round int
+	byID  bool
+	top   bool // the operation's root object
 }
 
 // fieldRes is one field's values over a group's objects.
@@ -95,6 +100,14 @@ type call struct {
 	out     reflect.Value
 	err     error
 	pan     any
+	// The rounds' bookkeeping (rounds.go): the run; the call's round; its
+	// waits less its wakes, and the dispatch it started waiting after;
+	// released once a hold has stopped waiting for it.
+	r        *run
+	round    int
+	waits    int
+	waitGen  int64
+	released bool
 }
 
 // panicked is a resolver's panic, reported as gqlgen reports it.
@@ -102,10 +115,10 @@ type panicked struct{ v any }
 
 func (p panicked) Error() string { return fmt.Sprint(p.v) }
 
-func (r *run) execute() *group {
-	r.idleFn = r.idle
-	r.wakeFn = func() { r.active.Add(1) }
-	rootGroup := &group{node: r.pl.root, root: r.base}
+// execute runs the fields under root (the plan's root, or one root field
+// of a mutation) round by round.
+func (r *run) execute(root *node) *group {
+	rootGroup := &group{node: root, root: r.base, top: true}
 	rootGroup.one[0] = reflect.ValueOf(struct{}{})
 	rootGroup.objs = rootGroup.one[:]
 	var start []*call
@@ -142,6 +155,7 @@ func (r *run) drive(start []*call) {
 	}
 	// Keys asked ahead for fields that never ran (their parents were null)
 	// go out now, as the scheduler sends them when its count reaches zero.
+	r.stopRounds()
 	r.dispatch()
 }
 
@@ -153,19 +167,12 @@ func (r *run) drive(start []*call) {
 func (r *run) launch(c *call, done chan<- *call) {
 	r.calls++
 	r.active.Add(1)
-	ctx := r.e.cfg.Runtime.OnWait(c.ctx, r.idleFn, r.wakeFn)
+	c.r, c.round = r, roundOf(c.g, c.n)
+	ctx := r.e.cfg.Runtime.OnWait(c.ctx, c)
 	go func() {
 		r.invoke(c, ctx)
 		done <- c
 	}()
-}
-
-// idle gives up a unit; the last one dispatches the loaders.
-func (r *run) idle() {
-	if r.active.Add(-1) == 0 {
-		r.rounds.Add(1)
-		r.dispatch()
-	}
 }
 
 // expand prepares the exec fields of a group's objects: resolver calls go
@@ -378,11 +385,11 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.IsNil() {
 		return
 	}
-	sub := &group{node: n, root: g.root, fcv: graphql.FieldContext{
+	sub := &group{node: n, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID), fcv: graphql.FieldContext{
 		Parent: r.objFC(g, i), Object: n.object, Field: n.field, IsMethod: n.src != fromField, IsResolver: n.src == fromResolver,
 	}}
 	sub.fc = &sub.fcv
-	if g.node == r.pl.root {
+	if g.top {
 		sub.root = r.roots[n].ctx
 	}
 	if n.list {

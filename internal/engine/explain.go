@@ -8,6 +8,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Explanation is a plan as people read it: which engine runs the
@@ -58,24 +60,21 @@ func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
 	}
 	calls := map[callKey]*Call{}
 	var order []callKey
+	// The rounds as the run numbers them (rounds.go): steps of one
+	// endpoint in one round are one call.
+	last := 0
 	var walk func(n *node, path string, parentRound int, parentByID bool)
 	walk = func(n *node, path string, parentRound int, parentByID bool) {
 		for _, c := range n.children {
 			p := strings.TrimPrefix(path+"."+c.key, ".")
-			round, byID := parentRound, false
-			if c.reg != nil && c.reg.Service != "" && c.src == fromResolver {
-				// A look-up the fetch plan starts with its parent's own
-				// fetch goes out with it; others wait for their parent.
-				if !(c.reg.Planned && parentByID) {
-					round++
-				}
-				// A hand-written resolver (no loader of its own) fetches its
-				// object by the key it was given, as a ...ByIds loader does.
-				byID = (c.reg.Loader == "" || strings.HasSuffix(c.reg.Loader, "ByIds")) && !c.list
+			round := parentRound
+			if fetches(c) {
+				round += stepOffset(c, parentByID)
+				last = max(last, round)
 				params := argsText(c.field.Arguments, c.reg.BatchArgs)
 				endpoint := c.reg.Endpoint
 				if endpoint == "" {
-					endpoint = "(hand-written resolver)"
+					endpoint = byIDEndpoint(c.reg.Service)
 				}
 				k := callKey{round, c.reg.Service, endpoint, strings.Join(params, ", ")}
 				cl := calls[k]
@@ -94,11 +93,19 @@ func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
 				}
 			}
 			if c.leaf == notLeaf {
-				walk(c, p, round, byID || (c.src != fromResolver && parentByID))
+				walk(c, p, round, childByID(c, parentByID))
 			}
 		}
 	}
-	walk(pl.root, "", 0, false)
+	if pl.serial != nil {
+		// A mutation's root fields run one after another: each one's
+		// rounds come after the last of the one before.
+		for _, root := range pl.serial {
+			walk(root, "", last, false)
+		}
+	} else {
+		walk(pl.root, "", 0, false)
+	}
 	slices.SortStableFunc(order, func(a, b callKey) int { return a.round - b.round })
 	for _, k := range order {
 		if len(x.Rounds) == 0 || x.Rounds[len(x.Rounds)-1].Round != k.round {
@@ -108,6 +115,23 @@ func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
 		r.Calls = append(r.Calls, *calls[k])
 	}
 	return x
+}
+
+// byIDEndpoint names the endpoint a hand-written resolver of service
+// calls: it fetches its object by the key it was given, through the
+// service's by-id loader (the first, by name, if it has several), so that
+// the plan names the call as the fan-out report does.
+func byIDEndpoint(service string) string {
+	var loader, endpoint string
+	registry.Fields(func(_, _ string, d *registry.Field) {
+		if d.Service == service && strings.HasSuffix(d.Loader, "ByIds") && (loader == "" || d.Loader < loader) {
+			loader, endpoint = d.Loader, d.Endpoint
+		}
+	})
+	if endpoint == "" {
+		return "(hand-written resolver)"
+	}
+	return endpoint
 }
 
 // argsText writes the arguments that travel as parameters of the call.

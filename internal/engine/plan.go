@@ -31,6 +31,9 @@ type plan struct {
 	// shared holds the children planned per type and merged selections
 	// (see children); only while planning.
 	shared map[string]*node
+	// serial is set for a mutation: one root per root field, run one
+	// after another (see mutation.go).
+	serial []*node
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.
@@ -110,6 +113,8 @@ type node struct {
 	views   []string
 	deferIn []int
 	goType  reflect.Type // the Go type of one value (pointer to struct for objects)
+	// rounds is set on a resolver that calls a service (see rounds.go).
+	rounds *roundInfo
 }
 
 // binding is how the engine calls a resolver of the graph: the method of
@@ -150,16 +155,26 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 	if op == nil {
 		return nil, fallback("no operation")
 	}
-	if op.Operation != ast.Query {
-		return nil, fallback("%s operations", op.Operation)
+	rootName, err := p.rootName(op.Operation)
+	if err != nil {
+		return nil, err
 	}
 	pl := &plan{shared: map[string]*node{}}
 	defer func() { pl.shared = nil }()
-	root := &node{elemType: "Query", goType: p.rootType, exec: true}
+	root := &node{elemType: rootName, goType: p.rootType, exec: true}
 	if err := p.children(oc, pl, root, op.SelectionSet, 0); err != nil {
 		return nil, err
 	}
 	pl.root = root
+	if op.Operation == ast.Mutation {
+		if pl.deferred {
+			// gqlgen delivers a mutation's deferred fields after all its
+			// writes; the plan would run them between.
+			return nil, fallback("@defer in a mutation")
+		}
+		pl.serial = serialRoots(root)
+	}
+	planRounds(root)
 	return pl, nil
 }
 
@@ -271,7 +286,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 	// Where the value comes from: a resolver when gqlgen runs the field
 	// through one, else the parent's method or struct field.
 	var vt reflect.Type
-	if registry.Resolved(parent.elemType, f.Name) {
+	if registry.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType) {
 		b, err := p.binding(parent, def)
 		if err != nil {
 			return nil, err
@@ -426,7 +441,7 @@ func (p *planner) binding(parent *node, def *ast.FieldDefinition) (*binding, err
 		return nil, fallback("no resolver method for %s", key)
 	}
 	ft := fn.Type()
-	b := &binding{fn: fn, root: parent.elemType == "Query"}
+	b := &binding{fn: fn, root: p.isRoot(parent.elemType)}
 	d := registry.Lookup(parent.elemType, def.Name)
 	b.batch = d != nil && d.Batch
 	in := 1 // context

@@ -22,28 +22,38 @@ type writer struct {
 	stack []frame
 }
 
-func (w *writer) data(root *group) []byte {
-	n := root.node
+// data writes the root fields of the groups (one for a query, one per
+// root field for a mutation), in order.
+func (w *writer) data(roots ...*group) []byte {
 	w.buf = append(w.buf, '{')
-	for k, c := range n.children {
-		if k > 0 {
-			w.buf = append(w.buf, ',')
-		}
-		w.buf = append(w.buf, c.quoted...)
-		w.stack = append(w.stack, frame{n: c, idx: -1})
-		start := len(w.buf)
-		w.field(c, root, 0, root.objs[0])
-		if st, ok := w.r.roots[c]; ok && st.err() != nil {
-			// A critical field below failed: the root field is null.
-			w.buf = append(w.buf[:start], "null"...)
-			if w.r.e.cfg.RootFailed != nil {
-				w.r.e.cfg.RootFailed(w.ctxHere(), c.key, st.err())
+	k := 0
+	for _, root := range roots {
+		for _, c := range root.node.children {
+			if k > 0 {
+				w.buf = append(w.buf, ',')
 			}
+			k++
+			w.rootField(root, c)
 		}
-		w.stack = w.stack[:len(w.stack)-1]
 	}
 	w.buf = append(w.buf, '}')
 	return w.buf
+}
+
+// rootField writes root field c.
+func (w *writer) rootField(root *group, c *node) {
+	w.buf = append(w.buf, c.quoted...)
+	w.stack = append(w.stack, frame{n: c, idx: -1})
+	start := len(w.buf)
+	w.field(c, root, 0, root.objs[0])
+	if st, ok := w.r.roots[c]; ok && st.err() != nil {
+		// A critical field below failed: the root field is null.
+		w.buf = append(w.buf[:start], "null"...)
+		if w.r.e.cfg.RootFailed != nil {
+			w.r.e.cfg.RootFailed(w.ctxHere(), c.key, st.err())
+		}
+	}
+	w.stack = w.stack[:len(w.stack)-1]
 }
 
 // object writes the fields of o, object i of group g (g is nil outside the

@@ -25,22 +25,31 @@ import (
 )
 
 // pair is two gateways over the same demo backends: one running operations
-// on the plan engine, the reference on gqlgen's executor.
+// on the plan engine, the reference on gqlgen's executor. (For writes, each
+// has its own: refBackends, an identical set.)
 type pair struct {
-	t         *testing.T
-	backends  *demo.Backends
-	plan, ref *httptest.Server
-	mu        sync.Mutex
-	engines   map[string]int // operations per engine, on the plan gateway
+	t           *testing.T
+	backends    *demo.Backends
+	refBackends *demo.Backends
+	plan, ref   *httptest.Server
+	mu          sync.Mutex
+	engines     map[string]int // operations per engine, on the plan gateway
 }
 
 func newPair(t *testing.T, mods ...func(*config.Config)) *pair {
 	t.Helper()
 	e := newEnv(t) // the backends (its own gateway is not used)
-	p := &pair{t: t, backends: e.backends, engines: map[string]int{}}
-	build := func(eng string, onOp func(string)) *httptest.Server {
+	return newPairOver(t, e.backends, e.backends, mods...)
+}
+
+// newPairOver is a pair whose plan gateway calls planB and whose
+// reference calls refB.
+func newPairOver(t *testing.T, planB, refB *demo.Backends, mods ...func(*config.Config)) *pair {
+	t.Helper()
+	p := &pair{t: t, backends: planB, refBackends: refB, engines: map[string]int{}}
+	build := func(eng string, b *demo.Backends, onOp func(string)) *httptest.Server {
 		cfg := config.Default()
-		cfg.SetBackendURLs(func(s string) string { return e.backends.URL(demo.Service(s)) })
+		cfg.SetBackendURLs(func(s string) string { return b.URL(demo.Service(s)) })
 		for _, m := range mods {
 			m(&cfg)
 		}
@@ -56,12 +65,12 @@ func newPair(t *testing.T, mods ...func(*config.Config)) *pair {
 		t.Cleanup(func() { srv.Close(); gw.Close() })
 		return srv
 	}
-	p.plan = build(engine.Plan, func(eng string) {
+	p.plan = build(engine.Plan, planB, func(eng string) {
 		p.mu.Lock()
 		p.engines[eng]++
 		p.mu.Unlock()
 	})
-	p.ref = build(engine.GQLGen, nil)
+	p.ref = build(engine.GQLGen, refB, nil)
 	return p
 }
 
@@ -190,7 +199,9 @@ func FuzzDifferential(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, seed, faults uint64) {
 		// A pair per input: the backends and gateways live as long as t.
-		newDifferential(t).compare(t, seed, faults)
+		d := newDifferential(t)
+		d.defers = faults%2 == 1 // @defer in half the inputs
+		d.compare(t, seed, faults)
 	})
 }
 
@@ -205,7 +216,17 @@ type differential struct {
 }
 
 func newDifferential(t *testing.T) *differential {
-	p := newPair(t, withJWT, func(c *config.Config) {
+	p := newPair(t, differentialConfig()...)
+	return &differential{
+		p: p, schema: graph.NewExecutableSchema(graph.Config{}).Schema(),
+		callers: []string{"", token(t, "u1"), token(t, "u2"), token(t, "u9", "support")},
+	}
+}
+
+// differentialConfig is the gateways' configuration in the differential
+// tests: no limits in the way, no cache, no retries, no breaker.
+func differentialConfig() []func(*config.Config) {
+	return []func(*config.Config){withJWT, func(c *config.Config) {
 		c.Limits.MaxDepth, c.Limits.MaxAliases, c.Limits.MaxBackendCalls, c.Limits.MaxItems = 0, 0, 0, 0
 		c.Budget.DefaultCalls = 0
 		c.Cache.Enabled = false // calls are compared per operation
@@ -216,11 +237,7 @@ func newDifferential(t *testing.T) *differential {
 		// A breaker opens by the calls each gateway has seen; the two are
 		// compared under the same faults, not the same history.
 		sc.BreakerConsecutiveFailures, sc.BreakerFailureRatio = 0, 0
-	}))
-	return &differential{
-		p: p, schema: graph.NewExecutableSchema(graph.Config{}).Schema(),
-		callers: []string{"", token(t, "u1"), token(t, "u2"), token(t, "u9", "support")},
-	}
+	})}
 }
 
 // compare runs the query of seed on both gateways, under the faults that

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -41,6 +42,9 @@ func newEngine(cfg *config.Config, az *authorizer, onOperation func(string)) *en
 		OnOperation:  onOperation,
 		Off:          cfg.Engine != "plan",
 		MaxPlanBytes: int(cfg.Memory.Plans),
+		// A held step goes out well before the loaders' backstop would
+		// send it by itself.
+		MaxHold: cmp.Or(cfg.Batch.Backstop, loaders.DefaultBackstop) / 2,
 	}
 	if az != nil {
 		ecfg.Authorize = az.check

@@ -51,6 +51,12 @@ var chainShapes = []chainShape{
 		}
 		fmt.Fprintf(b, "fragment %s%d on %s { __typename }\n", p, n, tn)
 	}},
+	{"doubling under @defer", 40, func(b *strings.Builder, p, tn, scalar, _ string, n int) {
+		for i := range n {
+			fmt.Fprintf(b, "fragment %s%d on %s { %s ...%s%d @defer(label: \"%s%d\") ... @defer { ...%s%d } }\n", p, i, tn, scalar, p, i+1, p, i, p, i+1)
+		}
+		fmt.Fprintf(b, "fragment %s%d on %s { __typename }\n", p, n, tn)
+	}},
 	{"inline fragments and aliases", 40, func(b *strings.Builder, p, tn, scalar, _ string, n int) {
 		for i := range n {
 			fmt.Fprintf(b, "fragment %s%d on %s { a%d: %s ... on %s { ...%s%d } ... @include(if: $yes) { ...%s%d } }\n", p, i, tn, i%3, scalar, tn, p, i+1, p, i+1)

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Service names one of the six backends.
@@ -87,8 +88,30 @@ type Server struct {
 	faults   atomic.Pointer[Faults]
 	faultsMu sync.Mutex // serializes read-modify-write of faults
 
+	// clock, when set, is what writes stamp their records with (tests
+	// comparing two sets of backends make them agree); nil: time.Now.
+	clock atomic.Pointer[func() time.Time]
+
 	stopOnce sync.Once
 	stopping chan struct{} // closed by stop: ends injected latency early
+}
+
+// SetClock makes the server's writes stamp their records with now()
+// instead of the time (nil restores the time).
+func (s *Server) SetClock(now func() time.Time) {
+	if now == nil {
+		s.clock.Store(nil)
+		return
+	}
+	s.clock.Store(&now)
+}
+
+// now is the time a write stamps.
+func (s *Server) now() time.Time {
+	if c := s.clock.Load(); c != nil {
+		return (*c)()
+	}
+	return time.Now()
 }
 
 // NewServer returns the server of one service over ds. It panics if svc is

@@ -312,7 +312,7 @@ func (s *Server) createReview(rp *reply, body []byte, _ route) bool {
 		AuthorID:  nr.AuthorID,
 		Rating:    nr.Rating,
 		Body:      nr.Body,
-		CreatedAt: time.Now().UTC().Truncate(time.Second),
+		CreatedAt: s.now().UTC().Truncate(time.Second),
 	}
 	e := encode(rec)
 	i := len(s.w.reviews)

@@ -1,6 +1,10 @@
 package loaders
 
-import "context"
+import (
+	"context"
+
+	"github.com/tributary-gw/tributary/internal/engine"
+)
 
 // The plan engine (internal/engine) runs an operation round by round: it
 // starts every look-up of a round, and once each of them waits on a loader
@@ -34,15 +38,15 @@ func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
 
 type waitHookKey struct{}
 
-// OnWait returns ctx whose loads call wait when they are about to wait for
-// an answer not yet in (everything the caller asks for until its answer
-// comes is then queued), and wake once the answer is in, before the caller
-// goes on. A load whose answers are all in calls neither.
-func (Runtime) OnWait(ctx context.Context, wait, wake func()) context.Context {
-	return context.WithValue(ctx, waitHookKey{}, hooks{wait, wake})
+// OnWait returns ctx whose loads call w.Wait when they are about to wait
+// for an answer not yet in (everything the caller asks for until its
+// answer comes is then queued), and w.Wake once the answer is in, before
+// the caller goes on. A load whose answers are all in calls neither.
+// Wait's sent tells whether every key waited on was already dispatched
+// (it is in a call), rather than queued for the next dispatch.
+func (Runtime) OnWait(ctx context.Context, w engine.Waiter) context.Context {
+	return context.WithValue(ctx, waitHookKey{}, w)
 }
-
-type hooks struct{ wait, wake func() }
 
 // WithRoot returns ctx for resolving one root field, and the critical
 // failure of that root field once it is resolved.

@@ -11,6 +11,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/engine"
 )
 
 // inputCapacity bounds the keys queued for a batch before Load waits.
@@ -107,6 +108,12 @@ func (l *Loader[K, V]) wrap(fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[
 
 func (l *Loader[K, V]) answered(keys []K) {
 	var wake []waitEntry
+	// A key asked again (its error was not cached) is a new ask.
+	l.flushMu.Lock()
+	for _, k := range keys {
+		delete(l.enqGen, k)
+	}
+	l.flushMu.Unlock()
 	l.mu.Lock()
 	for _, k := range keys {
 		l.done[k] = struct{}{}
@@ -217,9 +224,9 @@ func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 		return
 	}
 	w := &waiter{weight: int64(weight), s: l.sched}
-	h, hooked := ctx.Value(waitHookKey{}).(hooks)
+	h, hooked := ctx.Value(waitHookKey{}).(engine.Waiter)
 	if hooked {
-		w.wake = h.wake
+		w.hook = h
 	}
 	// The weight is given up under l.mu, before any answer can reach the
 	// waiter (answered collects waiters under l.mu): so the answer's
@@ -245,8 +252,29 @@ func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 	// coming before the hook runs wakes the waiter first: the engine's
 	// count is then one high for a moment, never low.
 	if n > 0 && hooked {
-		h.wait()
+		h.Wait(l.sent(keys))
 	}
+}
+
+// sent reports whether the keys not answered yet were all dispatched: each
+// was first asked before the latest flush.
+func (l *Loader[K, V]) sent(keys []K) bool {
+	open := make([]K, 0, len(keys))
+	l.mu.Lock()
+	for _, k := range keys {
+		if _, ok := l.done[k]; !ok {
+			open = append(open, k)
+		}
+	}
+	l.mu.Unlock()
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	for _, k := range open {
+		if g, ok := l.enqGen[k]; !ok || g >= l.gen {
+			return false
+		}
+	}
+	return true
 }
 
 // fallback remembers fresh values and stands in stale ones for failures.

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/graph/registry"
+	"github.com/tributary-gw/tributary/internal/engine"
 )
 
 // Scheduler dispatches a request's loaders without a timer: as soon as no
@@ -87,16 +88,16 @@ type waiter struct {
 	remaining atomic.Int64
 	weight    int64
 	s         *Scheduler
-	// wake is the plan engine's hook (see Runtime.OnWait), called like
-	// the weight is given back: before the waiter is woken.
-	wake func()
+	// hook is the plan engine's (see Runtime.OnWait), woken like the
+	// weight is given back: before the waiter is woken.
+	hook engine.Waiter
 }
 
 // resolved counts n of the waiter's keys answered.
 func (w *waiter) resolved(n int64) {
 	if w.remaining.Add(-n) == 0 {
-		if w.wake != nil {
-			w.wake()
+		if w.hook != nil {
+			w.hook.Wake()
 		}
 		w.s.add(w.weight)
 	}

@@ -272,7 +272,7 @@ function Comparison({ plan, fanout }) {
           ? `The run made the ${plural(cmp.planned, 'call')} the plan foresaw.`
           : `Planned ${plural(cmp.planned, 'call')}, sent ${cmp.sent}.`}
         {hits.length > 0 && ` Entity cache hits: ${hits.map(([s, n]) => `${s} ${n}`).join(', ')}.`}
-        {!cmp.match && ' Fewer calls: keys answered by the entity cache or shared with another request; more: a batch split at its limit.'}
+        {!cmp.match && ' Fewer calls: keys answered by the entity cache or shared with another request; more: a batch split at its limit, or keys planned together that arrived apart.'}
       </p>
     </div>
   );
