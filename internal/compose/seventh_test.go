@@ -212,6 +212,9 @@ func TestSeventhBackendFromDeclarationsOnly(t *testing.T) {
 	if len(partial.Errors) != 1 || partial.Errors[0].Extensions["service"] != "loyalty" || fmt.Sprint(partial.Errors[0].Path) != "[user loyalty]" {
 		t.Errorf("with loyalty down: errors %+v, want one at [user loyalty] naming loyalty", partial.Errors)
 	}
+
+	// Removing the declaration removes what generation wrote for it.
+	assertRemovedSourceLeavesNoCode(t, dir, "loyalty")
 }
 
 func goCmd(t *testing.T, dir string, args ...string) {
