@@ -194,6 +194,7 @@ func importGraph(t *testing.T) map[string][]string {
 		return r, ok
 	}
 	graph := map[string][]string{}
+	generated := map[string]bool{}
 	err = filepath.WalkDir(".", func(dir string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return err
@@ -223,12 +224,55 @@ func importGraph(t *testing.T) map[string][]string {
 		}
 		slices.Sort(deps)
 		graph[p] = deps
+		if strings.HasPrefix(p, "services/") && allGenerated(pkg.GoFiles) {
+			generated[p] = true
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return graph
+	return collapseSources(graph, generated)
+}
+
+// sourceNode stands for every generated client package of a declared
+// source (services/<name>/, only *.gen.go files): they are drawn as one,
+// so declaring a backend (docs/adding-a-backend.md) needs no edit here.
+const sourceNode = "services/<source>"
+
+func allGenerated(files []string) bool {
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".gen.go") {
+			return false
+		}
+	}
+	return len(files) > 0
+}
+
+// collapseSources merges the generated source packages into sourceNode.
+func collapseSources(graph map[string][]string, generated map[string]bool) map[string][]string {
+	node := func(p string) string {
+		if generated[p] {
+			return sourceNode
+		}
+		return p
+	}
+	out := map[string][]string{}
+	for p, deps := range graph {
+		n := node(p)
+		merged := out[n]
+		if merged == nil {
+			merged = []string{}
+		}
+		for _, d := range deps {
+			if d = node(d); d != n && !slices.Contains(merged, d) {
+				merged = append(merged, d)
+			}
+		}
+		slices.Sort(merged)
+		out[n] = merged
+	}
+	return out
 }
 
 // drawImports lays the graph out one package a line, its imports after an

@@ -171,8 +171,13 @@ func TestPlanOnlyRunsNothing(t *testing.T) {
 	if n := e.TotalCalls(); n != 0 {
 		t.Errorf("planning a mutation made %d backend calls, want 0: %v", n, e.countedCalls())
 	}
-	if got := get(r.Extensions, "tributary", "plan", "why"); got == nil {
-		t.Errorf("mutation plan: got %s, want why it runs on gqlgen's executor", r.Raw)
+	// Mutations run on the plan: the dry run shows the write's call and
+	// makes none.
+	if got := get(r.Extensions, "tributary", "plan", "engine"); got != "plan" {
+		t.Errorf("mutation plan: engine %v, want plan: %s", got, r.Raw)
+	}
+	if n := len(asList(get(r.Extensions, "tributary", "plan", "rounds"))); n == 0 {
+		t.Errorf("mutation plan: no rounds: %s", r.Raw)
 	}
 }
 
