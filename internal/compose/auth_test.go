@@ -1,7 +1,6 @@
 package compose_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/tributary-gw/tributary/graph/registry"
@@ -33,21 +32,7 @@ func TestBrokenAuthOwnerFailsWithAPreciseMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, loc := schemaEdited(t, tt.old, tt.new, tt.at)
-			_, err := compose.Analyze(s, root)
-			if err == nil {
-				t.Fatal("generation was not stopped")
-			}
-			lines := strings.Split(err.Error(), "\n")
-			if len(lines) != 1 {
-				t.Errorf("got %d messages for one mistake, want 1:\n%v", len(lines), err)
-			}
-			if !strings.Contains(lines[0], tt.wantSubstr) {
-				t.Errorf("got:\n%v\nwant a line with %q", err, tt.wantSubstr)
-			}
-			if !strings.HasPrefix(lines[0], loc) {
-				t.Errorf("got %q, want it located at %s", lines[0], loc)
-			}
+			requireOneLocatedError(t, tt.old, tt.new, tt.at, tt.wantSubstr)
 		})
 	}
 }

@@ -100,21 +100,7 @@ func TestBrokenWritesFailWithAPreciseMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, loc := schemaEdited(t, tt.old, tt.new, tt.at)
-			_, err := compose.Analyze(s, root)
-			if err == nil {
-				t.Fatal("generation was not stopped")
-			}
-			lines := strings.Split(err.Error(), "\n")
-			if len(lines) != 1 {
-				t.Errorf("got %d messages for one mistake, want 1:\n%v", len(lines), err)
-			}
-			if !strings.Contains(lines[0], tt.wantSubstr) {
-				t.Errorf("got:\n%v\nwant a line with %q", err, tt.wantSubstr)
-			}
-			if !strings.HasPrefix(lines[0], loc) {
-				t.Errorf("got %q, want it located at %s", lines[0], loc)
-			}
+			requireOneLocatedError(t, tt.old, tt.new, tt.at, tt.wantSubstr)
 		})
 	}
 }
@@ -143,5 +129,27 @@ func TestWritesCompose(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s: got %s, want %s", k, got[k], v)
 		}
+	}
+}
+
+// requireOneLocatedError edits the schema (old → new, in the declaration
+// at) and requires generation to stop with one message, located at the
+// edit, that contains want.
+func requireOneLocatedError(t *testing.T, old, new, at, want string) {
+	t.Helper()
+	s, loc := schemaEdited(t, old, new, at)
+	_, err := compose.Analyze(s, root)
+	if err == nil {
+		t.Fatal("generation was not stopped")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 1 {
+		t.Errorf("got %d messages for one mistake, want 1:\n%v", len(lines), err)
+	}
+	if !strings.Contains(lines[0], want) {
+		t.Errorf("got:\n%v\nwant a line with %q", err, want)
+	}
+	if !strings.HasPrefix(lines[0], loc) {
+		t.Errorf("got %q, want it located at %s", lines[0], loc)
 	}
 }
