@@ -487,12 +487,26 @@ func TestShareSlotsBoundTheCallsInFlight(t *testing.T) {
 				})
 			}
 			poll.Until(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == callers })
-			for {
-				poll.Until(t, "a call held or all answered", func() bool { return be.held() > 0 || s.Groups() == 0 })
-				if s.Groups() == 0 {
-					break
-				}
-				be.next <- struct{}{}
+			// Every slot's call reaches the backend before any is answered
+			// (a call is sent on its own goroutine: waiting callers alone
+			// do not say it has arrived).
+			poll.Until(t, "every slot's call held", func() bool { return be.held() == slots })
+			// Answer one held call at a time. The send must not block: a
+			// call counted as held may already have had its answer and be
+			// on its way out, with nobody left to receive.
+			for done := false; !done; {
+				poll.Until(t, "a held call answered or all answered", func() bool {
+					if s.Groups() == 0 {
+						done = true
+						return true
+					}
+					select {
+					case be.next <- struct{}{}:
+						return true
+					default:
+						return false
+					}
+				})
 			}
 			wg.Wait()
 			if be.peak > slots {
