@@ -10,25 +10,14 @@
 // on a time axis that starts when the gateway took the request.
 import { useState, useSyncExternalStore } from 'react';
 
+import { createStore } from './store.js';
+
 export const REPORT_HEADER = 'X-Tributary-Report';
 
 // ---------------------------------------------------------------- the store
 
 // status: none | report | missing; seq counts the responses seen.
-let last = { status: 'none', seq: 0 };
-const listeners = new Set();
-
-function publish(state) {
-  last = { ...state, seq: last.seq + 1 };
-  for (const l of listeners) l();
-}
-
-function subscribe(l) {
-  listeners.add(l);
-  return () => listeners.delete(l);
-}
-
-const snapshot = () => last;
+const { publish, subscribe, snapshot } = createStore({ status: 'none' });
 
 // capture publishes the report of one response payload, if it is a
 // complete one (a @defer stream's later parts may carry none). The toolkit's

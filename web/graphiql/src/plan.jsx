@@ -14,6 +14,7 @@ import { tryParseJSONC, useGraphiQL } from '@graphiql/react';
 import { useEffect, useSyncExternalStore } from 'react';
 
 import { observe } from './fanout.jsx';
+import { createStore } from './store.js';
 
 export const PLAN_HEADER = 'X-Tributary-Plan';
 
@@ -22,20 +23,7 @@ export const PLAN_HEADER = 'X-Tributary-Plan';
 // status: none | loading | plan | missing | error. A plan comes from a
 // preview (source "preview", no run) or with a run's response (source
 // "run", with that run's fan-out report when it has one); seq counts updates.
-let last = { status: 'none', seq: 0 };
-const listeners = new Set();
-
-function publish(state) {
-  last = { ...state, seq: last.seq + 1 };
-  for (const l of listeners) l();
-}
-
-function subscribe(l) {
-  listeners.add(l);
-  return () => listeners.delete(l);
-}
-
-const snapshot = () => last;
+const { publish, subscribe, snapshot } = createStore({ status: 'none' });
 
 const tributaryOf = (payload) => {
   const parts = Array.isArray(payload) ? payload : [payload];
@@ -69,7 +57,7 @@ export function withPlan(fetcher) {
 // running it, with the headers of the headers editor (a plan passes the
 // same authentication and limits as the query).
 async function preview(url, { query, variables, headers, operationName }) {
-  publish({ ...last, status: 'loading' });
+  publish({ ...snapshot(), status: 'loading' });
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -297,7 +285,7 @@ function planPanel(url) {
     const run = () => preview(url, editorsOf({ queryEditor, variableEditor, headerEditor, operationName }));
     // Opening the view plans what the editor holds.
     useEffect(() => {
-      if (queryEditor && last.status === 'none') run();
+      if (queryEditor && snapshot().status === 'none') run();
     }, [queryEditor]);
     return (
       <div className="plan" data-seq={state.seq} data-status={state.status} data-source={state.source || ''}>
