@@ -13,6 +13,7 @@ import 'graphiql/style.css';
 import './main.css';
 
 import { fanoutPlugin, withFanoutReport } from './fanout.jsx';
+import { withCurrentOperation } from './operation.js';
 import { defaultTabs } from './operations.js';
 import { planPlugin, withPlan } from './plan.jsx';
 
@@ -37,7 +38,7 @@ const url = new URL(endpoint, window.location.href).toString();
 // Every operation asks for its fan-out report, which the Fan-out panel
 // draws, and for its plan, which the Plan view compares with the report;
 // the result pane shows both too, under extensions.tributary.
-const fetcher = withPlan(withFanoutReport(createGraphiQLFetcher({ url })));
+const fetcher = withPlan(withFanoutReport(withCurrentOperation(createGraphiQLFetcher({ url }))));
 const plugins = [fanoutPlugin, planPlugin(url)];
 
 createRoot(root).render(

@@ -14,6 +14,7 @@ import { tryParseJSONC, useGraphiQL } from '@graphiql/react';
 import { useEffect, useSyncExternalStore } from 'react';
 
 import { observe } from './fanout.jsx';
+import { operationOf } from './operation.js';
 import { createStore } from './store.js';
 
 export const PLAN_HEADER = 'X-Tributary-Plan';
@@ -271,7 +272,7 @@ function editorsOf(state) {
     query: state.queryEditor?.getValue() ?? '',
     variables: tryParseJSONC(state.variableEditor?.getValue()),
     headers: tryParseJSONC(state.headerEditor?.getValue()) || {},
-    operationName: state.operationName,
+    operationName: operationOf(state.queryEditor?.getValue() ?? '', state.operationName),
   };
 }
 
