@@ -34,6 +34,9 @@ type plan struct {
 	// serial is set for a mutation: one root per root field, run one
 	// after another (see mutation.go).
 	serial []*node
+	// inline is set for a mutation: @defer is ignored, its fields are in
+	// the only payload (see mutation.go).
+	inline bool
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.
@@ -159,7 +162,7 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl := &plan{shared: map[string]*node{}}
+	pl := &plan{shared: map[string]*node{}, inline: op.Operation == ast.Mutation}
 	defer func() { pl.shared = nil }()
 	root := &node{elemType: rootName, goType: p.rootType, exec: true}
 	if err := p.children(oc, pl, root, op.SelectionSet, 0); err != nil {
@@ -167,11 +170,6 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 	}
 	pl.root = root
 	if op.Operation == ast.Mutation {
-		if pl.deferred {
-			// gqlgen delivers a mutation's deferred fields after all its
-			// writes; the plan would run them between.
-			return nil, fallback("@defer in a mutation")
-		}
 		pl.serial = serialRoots(root)
 	}
 	planRounds(root)
@@ -205,7 +203,7 @@ func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node,
 		if err != nil {
 			return err
 		}
-		if f.IsDeferred() {
+		if f.IsDeferred() && !pl.inline {
 			deferField(pl, parent, n, f)
 		}
 		parent.children = append(parent.children, n)

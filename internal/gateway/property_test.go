@@ -125,6 +125,8 @@ type queryGen struct {
 	// now and then, nested as selections nest); labels counts them.
 	defers bool
 	labels int
+	// deferConst keeps @defer's if argument off variables.
+	deferConst bool
 }
 
 func newQueryGen(s *ast.Schema, seed uint64) *queryGen {
@@ -239,7 +241,7 @@ func (g *queryGen) deferDirective(p float64) string {
 	}
 	g.labels++
 	d := fmt.Sprintf(" @defer(label: %q", fmt.Sprintf("d%d", g.labels))
-	if g.chance(0.25) {
+	if !g.deferConst && g.chance(0.25) {
 		v := fmt.Sprintf("v%d", len(g.varDefs))
 		g.varDefs = append(g.varDefs, "$"+v+": Boolean!")
 		g.vars[v] = g.chance(0.6)
