@@ -46,6 +46,9 @@ type Runtime interface {
 	// Manual hands the dispatch of ctx's loaders to the engine; ok is
 	// false when ctx has none.
 	Manual(ctx context.Context) (dispatch func(), ok bool)
+	// Unmanaged leaves the dispatch of ctx's loaders to their own wait
+	// window, for an operation gqlgen's executor runs.
+	Unmanaged(ctx context.Context)
 	// OnWait returns ctx whose loads call w.Wait when they start waiting
 	// on an answer not yet in, and w.Wake when they have it.
 	OnWait(ctx context.Context, w Waiter) context.Context
@@ -77,7 +80,8 @@ type Config struct {
 	RootFailed func(ctx context.Context, field string, err error)
 	// OnOperation is told which engine ran each operation.
 	OnOperation func(engine string)
-	// Off sends every operation to gqlgen's executor.
+	// Off sends every operation to gqlgen's executor: the differential
+	// tests' reference.
 	Off bool
 	// MaxPlanBytes bounds what the engine keeps across requests, plans and
 	// what it knows of each document (estimated bytes, keys included);
@@ -168,6 +172,7 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 	}
 	if !ok {
 		e.count(GQLGen)
+		e.cfg.Runtime.Unmanaged(ctx)
 		return e.ExecutableSchema.Exec(ctx)
 	}
 	e.count(Plan)
@@ -243,7 +248,7 @@ func (e *Engine) plan(oc *graphql.OperationContext) *entry {
 
 // DirectiveVars lists, sorted, the variables a document's directives read
 // (@skip, @include, @defer): the only ones that change which fields are
-// collected, so the plan (and the old executor's analyses) depend on them.
+// collected, so the plan depends on them.
 func DirectiveVars(doc *ast.QueryDocument) []string {
 	seen := map[string]bool{}
 	var walk func(sel ast.SelectionSet)

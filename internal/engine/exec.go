@@ -154,7 +154,7 @@ func (r *run) drive(start []*call) {
 		r.idle()
 	}
 	// Keys asked ahead for fields that never ran (their parents were null)
-	// go out now, as the scheduler sends them when its count reaches zero.
+	// go out now, before the run ends.
 	r.stopRounds()
 	r.dispatch()
 }

@@ -30,17 +30,17 @@ func newAuthorizer(cfg *config.Config) *authorizer {
 }
 
 // newEngine is the executable schema behind gqlgen's handler: the plan
-// engine over the generated schema and resolvers (or gqlgen's executor
-// alone with engine: gqlgen).
-func newEngine(cfg *config.Config, az *authorizer, onOperation func(string)) *engine.Engine {
+// engine over the generated schema and resolvers (gqlgen's executor alone
+// for the tests' reference).
+func newEngine(cfg *config.Config, az *authorizer, opts Options) *engine.Engine {
 	root := &resolvers.Resolver{}
 	ecfg := engine.Config{
 		Schema:       graph.NewExecutableSchema(graph.Config{Resolvers: root}),
 		Resolvers:    root,
 		Runtime:      loaders.Runtime{},
 		RootFailed:   rootFailed,
-		OnOperation:  onOperation,
-		Off:          cfg.Engine != "plan",
+		OnOperation:  opts.OnOperation,
+		Off:          opts.Reference,
 		MaxPlanBytes: int(cfg.Memory.Plans),
 		// A held step goes out well before the loaders' backstop would
 		// send it by itself.
@@ -58,8 +58,7 @@ func (g *Gateway) graphqlServer(az *authorizer, opts Options) (*handler.Server, 
 	cfg := g.cfg
 	srv := handler.New(g.engine)
 	addTransports(srv)
-	// Bounded in bytes (a document's text and syntax tree) and in entries
-	// (the loaders' per-document analyses keep as many).
+	// Bounded in bytes (a document's text and syntax tree) and in entries.
 	g.docs = newByteCache(cfg.Memory.QueryDocuments, 1000, documentWeight)
 	srv.SetQueryCache(g.docs)
 	if cfg.Limits.MaxTokens > 0 {
@@ -73,7 +72,6 @@ func (g *Gateway) graphqlServer(az *authorizer, opts Options) (*handler.Server, 
 		// "Did you mean …" would list the schema's field names to anyone.
 		srv.SetDisableSuggestion(true)
 	}
-	srv.Use(&loaders.Batching{Schema: g.engine.Schema()})
 	if err := g.usePersisted(srv); err != nil {
 		return nil, err
 	}
@@ -160,7 +158,7 @@ func (g *Gateway) usePersisted(srv *handler.Server) error {
 // the security middleware, outermost first: the GraphQL-over-HTTP rules,
 // the body bound, the fan-out report's call log, the deadline and the
 // request's loaders.
-func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer) []func(http.Handler) http.Handler {
+func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer, reference bool) []func(http.Handler) http.Handler {
 	cfg := g.cfg
 	critical := map[string]bool{}
 	for _, name := range config.Services {
@@ -184,7 +182,7 @@ func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer) []f
 		loaders.Middleware(clients, loaders.Config{
 			Wait:      cfg.Batch.Wait,
 			Backstop:  cfg.Batch.Backstop,
-			Timer:     cfg.Batch.Mode == "timer",
+			Timer:     cfg.Batch.Mode == "timer" || reference,
 			Disabled:  cfg.Batch.Mode == "off",
 			Critical:  critical,
 			Stale:     g.stale,

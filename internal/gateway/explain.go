@@ -59,7 +59,7 @@ func Explain(cfg *config.Config, query, operation string, vars map[string]any) (
 	if err != nil {
 		return Explained{}, fmt.Errorf("variables: %w", err)
 	}
-	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: loaders.Runtime{}, Off: cfg.Engine != "plan"})
+	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: loaders.Runtime{}})
 	oc := &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}
 	return explain(eng, oc, cfg.Limits.DefaultListSize, cost.NewSchemaFields(schema)), nil
 }

@@ -84,6 +84,11 @@ type Options struct {
 	// OnOperation is told which engine ran each operation, engine.Plan or
 	// engine.GQLGen (metrics); may be nil.
 	OnOperation func(engine string)
+	// Reference runs every operation on gqlgen's executor, its loaders
+	// dispatched by their own wait window (batch.wait): the reference the
+	// differential tests compare the plan engine against. Never in
+	// production.
+	Reference bool
 }
 
 // New builds a gateway for cfg, whose backend URLs must all be set. It
@@ -120,12 +125,12 @@ func New(cfg *config.Config, opts Options) (g *Gateway, err error) {
 	}
 	g.startCaches(bg, opts.CacheObserver)
 	az := newAuthorizer(cfg)
-	g.engine = newEngine(cfg, az, opts.OnOperation)
+	g.engine = newEngine(cfg, az, opts)
 	srv, err := g.graphqlServer(az, opts)
 	if err != nil {
 		return nil, err
 	}
-	gql := chain(srv, append(secure, g.requestMiddleware(clients, az)...)...)
+	gql := chain(srv, append(secure, g.requestMiddleware(clients, az, opts.Reference)...)...)
 	g.handler = chain(chain(g.routes(gql, opts.Routes), opts.Middleware...), requestID)
 	return g, nil
 }

@@ -124,13 +124,11 @@ type CallReport struct {
 // BatchingReport says how the loaders were dispatched.
 type BatchingReport struct {
 	Mode string `json:"mode"`
-	// Dispatches counts the moments the scheduler found every field waiting
-	// and dispatched the loaders; Backstops the batches its timer sent.
+	// Dispatches counts the moments the engine found every call of a
+	// round waiting and dispatched the loaders; Backstops the batches the
+	// loaders' own timer sent because no dispatch came in time.
 	Dispatches int64 `json:"dispatches"`
 	Backstops  int64 `json:"backstops"`
-	// Anomalies counts the scheduler's count going negative: a bug if
-	// ever non-zero.
-	Anomalies int64 `json:"anomalies"`
 }
 
 // fanoutReport adds the report to responses that asked for it.
@@ -167,10 +165,9 @@ func fanoutReport(mode string) graphql.ResponseMiddleware {
 		}
 		rep.Batching.Mode = mode
 		if hasLoaders {
-			if s := l.Scheduler(); s != nil {
-				rep.Batching.Dispatches = s.Flushes()
-				rep.Batching.Backstops = s.Backstops()
-				rep.Batching.Anomalies = s.Anomalies()
+			if d := l.Dispatcher(); d != nil {
+				rep.Batching.Dispatches = d.Flushes()
+				rep.Batching.Backstops = d.Backstops()
 			}
 		}
 		tributaryExtensions(resp)["fanout"] = rep

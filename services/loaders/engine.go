@@ -15,25 +15,27 @@ import (
 // Runtime adapts the request's loaders to the plan engine.
 type Runtime struct{}
 
-// Manual hands the dispatch of ctx's loaders to the caller: the scheduler
-// stops counting, and dispatch returns the function that flushes every
-// loader. ok is false without loaders in ctx; in timer mode dispatch does
-// nothing (the loaders' own window sends the batches).
+// Manual hands the dispatch of ctx's loaders to the caller: dispatch
+// sends every loader's pending keys. ok is false without loaders in ctx;
+// in timer mode dispatch does nothing (the loaders' own window sends the
+// batches).
 func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
 	l, ok := From(ctx)
 	if !ok {
 		return nil, false
 	}
-	s := l.req.sched
-	if s == nil {
-		return func() {}, true
+	if d := l.req.disp; d != nil {
+		return d.dispatch, true
 	}
-	s.manual.Store(true)
-	return func() {
-		for _, f := range s.flushers {
-			f()
-		}
-	}, true
+	return func() {}, true
+}
+
+// Unmanaged leaves the dispatch of ctx's loaders to their own wait window:
+// for an operation gqlgen's executor runs, which dispatches nothing.
+func (Runtime) Unmanaged(ctx context.Context) {
+	if l, ok := From(ctx); ok {
+		l.unmanaged()
+	}
 }
 
 type waitHookKey struct{}
