@@ -32,6 +32,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Engines, as OnOperation names them.
@@ -65,6 +67,19 @@ type Waiter interface {
 	Wake()
 }
 
+// Fields tells the planner which fields gqlgen runs through a resolver and
+// what the schema declares about each (service, batch, @auth, …).
+type Fields interface {
+	Lookup(typeName, field string) *registry.Field
+	Resolved(typeName, field string) bool
+}
+
+// graphFields is the graph's registry.
+type graphFields struct{}
+
+func (graphFields) Lookup(t, f string) *registry.Field { return registry.Lookup(t, f) }
+func (graphFields) Resolved(t, f string) bool          { return registry.Resolved(t, f) }
+
 // Config assembles an Engine.
 type Config struct {
 	// Schema is gqlgen's generated executable schema: the fallback, and
@@ -73,6 +88,9 @@ type Config struct {
 	// Resolvers is the graph's resolver root (what Schema was built with).
 	Resolvers any
 	Runtime   Runtime
+	// Fields is what the schema declares about its fields (the plugin's
+	// registry); nil means the graph's, graph/registry.
+	Fields Fields
 	// Authorize enforces an @auth rule on object.field for data owned by
 	// owner, returning the error the field gets; nil enforces nothing.
 	Authorize func(ctx context.Context, object, field, rule, owner string) error
@@ -132,7 +150,11 @@ func New(cfg Config) *Engine {
 		max = DefaultMaxPlanBytes
 	}
 	e := &Engine{ExecutableSchema: cfg.Schema, cfg: cfg}
-	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), bindings: map[string]*binding{}}
+	fields := cfg.Fields
+	if fields == nil {
+		fields = graphFields{}
+	}
+	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), fields: fields, bindings: map[string]*binding{}}
 	e.plans = otter.Must(&otter.Options[string, *entry]{
 		MaximumWeight: uint64(max - max/4),
 		Weigher:       func(k string, v *entry) uint32 { return uint32(min(len(k)+v.weight(), 1<<31)) },

@@ -234,7 +234,12 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 				fr.errs[i] = err
 				continue
 			}
-			r.setValue(g, i, c, r.read(o, c), calls)
+			v, err := r.property(o, c)
+			if err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			r.setValue(g, i, c, v, calls)
 		}
 		return
 	}

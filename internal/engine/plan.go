@@ -144,6 +144,7 @@ func fallback(format string, a ...any) error { return unsupported{fmt.Sprintf(fo
 type planner struct {
 	schema    *ast.Schema
 	resolvers reflect.Value
+	fields    Fields
 	// bindings memoizes resolver bindings per "Type.field".
 	bindings map[string]*binding
 	// satisfied memoizes the types each object type satisfies.
@@ -233,7 +234,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 	if def == nil {
 		return nil, fallback("field %s without definition", f.Name)
 	}
-	n.def, n.reg = def, registry.Lookup(parent.elemType, f.Name)
+	n.def, n.reg = def, p.fields.Lookup(parent.elemType, f.Name)
 	t := def.Type
 	n.declared = t.String()
 	n.nonNull = t.NonNull
@@ -284,7 +285,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 	// Where the value comes from: a resolver when gqlgen runs the field
 	// through one, else the parent's method or struct field.
 	var vt reflect.Type
-	if registry.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType) {
+	if p.fields.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType) {
 		b, err := p.binding(parent, def)
 		if err != nil {
 			return nil, err
@@ -308,6 +309,9 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 			mt, _ := parent.goType.MethodByName(m)
 			n.methodFn = mt.Func
 			vt = mt.Type.Out(0)
+			if n.res, err = methodBinding(mt, n); err != nil {
+				return nil, fallback("%s.%s: %v", parent.elemType, f.Name, err)
+			}
 		} else {
 			n.src, n.index = fromField, field.Index
 			vt = field.Type
@@ -387,15 +391,12 @@ func leafFits(l leaf, t reflect.Type) error {
 	return nil
 }
 
-// property finds what gqlgen binds a field to on a model: a method without
-// arguments, else a struct field (by Go name or JSON tag).
+// property finds what gqlgen binds a field to on a model: a method (see
+// methodBinding), else a struct field (by Go name or JSON tag).
 func property(t reflect.Type, name string) (method string, field reflect.StructField, err error) {
 	for i := range t.NumMethod() {
 		m := t.Method(i)
 		if strings.EqualFold(m.Name, name) {
-			if m.Type.NumIn() != 1 || m.Type.NumOut() != 1 {
-				return "", field, fallback("method %s.%s has arguments or an error", t, m.Name)
-			}
 			return m.Name, field, nil
 		}
 	}
@@ -440,7 +441,7 @@ func (p *planner) binding(parent *node, def *ast.FieldDefinition) (*binding, err
 	}
 	ft := fn.Type()
 	b := &binding{fn: fn, root: p.isRoot(parent.elemType)}
-	d := registry.Lookup(parent.elemType, def.Name)
+	d := p.fields.Lookup(parent.elemType, def.Name)
 	b.batch = d != nil && d.Batch
 	in := 1 // context
 	if ft.NumIn() < 1 || ft.In(0) != ctxType || ft.NumOut() != 2 || ft.Out(1) != errorType {
@@ -500,21 +501,28 @@ func argConverter(t reflect.Type, gt *ast.Type) (func(any) (reflect.Value, error
 			b, err := graphql.UnmarshalBoolean(v)
 			return reflect.ValueOf(b), err
 		}, nil
-	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.String:
+	case t.Kind() == reflect.Float64:
 		return func(v any) (reflect.Value, error) {
-			if v == nil {
-				return reflect.Zero(t), nil
-			}
-			s, err := graphql.UnmarshalString(v)
-			return reflect.ValueOf(&s), err
+			f, err := graphql.UnmarshalFloat(v)
+			return reflect.ValueOf(f), err
 		}, nil
-	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Int:
+	case t.Kind() == reflect.Pointer && t.Elem().Kind() != reflect.Pointer:
+		// An optional argument: nil when absent or null.
+		elem, err := argConverter(t.Elem(), gt)
+		if err != nil {
+			return nil, err
+		}
 		return func(v any) (reflect.Value, error) {
 			if v == nil {
 				return reflect.Zero(t), nil
 			}
-			n, err := graphql.UnmarshalInt(v)
-			return reflect.ValueOf(&n), err
+			e, err := elem(v)
+			if err != nil {
+				return reflect.Value{}, err
+			}
+			p := reflect.New(t.Elem())
+			p.Elem().Set(e)
+			return p, nil
 		}, nil
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String && gt.Elem != nil:
 		return func(v any) (reflect.Value, error) {

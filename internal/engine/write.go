@@ -109,7 +109,7 @@ func (w *writer) field(c *node, g *group, i int, o reflect.Value) bool {
 			err = w.r.authorize(w.r.base, c, argSet{}, o)
 		}
 		if err == nil {
-			v = w.r.read(o, c)
+			v, err = w.r.property(o, c)
 		}
 	}
 	if err != nil {
