@@ -69,6 +69,9 @@ type group struct {
 	round int
 	byID  bool
 	top   bool // the operation's root object
+	// nested holds, for a list of lists, the group of each element (nil
+	// for a null one); the group itself holds no objects (see lists.go).
+	nested []*group
 }
 
 // fieldRes is one field's values over a group's objects.
@@ -396,6 +399,11 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 	sub.fc = &sub.fcv
 	if g.top {
 		sub.root = r.roots[n].ctx
+	}
+	if len(n.inner) > 0 {
+		r.nest(sub, n, v, 0, calls)
+		fr.subs[i] = sub
+		return
 	}
 	if n.list {
 		sub.list, sub.slice = true, v

@@ -90,9 +90,12 @@ type node struct {
 	// declares no service for it): it runs at once, not in a round.
 	inline bool
 
-	// The value's GraphQL type: list (one level at most), nullability.
+	// The value's GraphQL type: list, nullability. inner is, for a list
+	// of lists, whether each list below the outer one is non-null (see
+	// lists.go).
 	nonNull     bool
 	list        bool
+	inner       []bool
 	elemNonNull bool
 	leaf        leaf
 	elemType    string // the named type (object or scalar)
@@ -239,11 +242,11 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 	n.declared = t.String()
 	n.nonNull = t.NonNull
 	if t.Elem != nil {
-		if t.Elem.Elem != nil {
-			return nil, fallback("lists of lists")
+		n.list = true
+		for t = t.Elem; t.Elem != nil; t = t.Elem {
+			n.inner = append(n.inner, t.NonNull)
 		}
-		n.list, n.elemNonNull = true, t.Elem.NonNull
-		t = t.Elem
+		n.elemNonNull = t.NonNull
 	}
 	n.elemType = t.NamedType
 	td := p.schema.Types[n.elemType]
@@ -318,10 +321,12 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 		}
 	}
 	if n.list {
-		if vt.Kind() != reflect.Slice {
-			return nil, fallback("%s.%s is not a slice", parent.elemType, f.Name)
+		for range 1 + len(n.inner) {
+			if vt.Kind() != reflect.Slice {
+				return nil, fallback("%s.%s is not a slice", parent.elemType, f.Name)
+			}
+			vt = vt.Elem()
 		}
-		vt = vt.Elem()
 	}
 	n.goType = vt
 	if n.leaf == notLeaf {

@@ -73,9 +73,11 @@ func ask(t *testing.T, srv *handler.Server, q string, vars map[string]any) strin
 	return fmt.Sprintf("data: %s\nerrors: %s", r.Data, strings.Join(errs, "\n  "))
 }
 
-// Shapes the project's schema does not have — fields bound to methods
-// with arguments (defaults, literals, variables) or an error — run on the
-// plan and answer as gqlgen's executor does.
+// Shapes the project's schema does not have — lists of lists of scalars
+// and of objects (null inner lists, null elements, errors and resolvers
+// inside), fields bound to methods with arguments (defaults, literals,
+// variables) or an error — run on the plan and answer as gqlgen's executor
+// does.
 func TestShapesRunOnThePlan(t *testing.T) {
 	p := newShapesPair()
 	tests := []struct {
@@ -83,6 +85,11 @@ func TestShapesRunOnThePlan(t *testing.T) {
 		q    string
 		vars map[string]any
 	}{
+		{"matrix", `{ matrix }`, nil},
+		{"lines", `{ book(id: "b1") { lines } b3: book(id: "b3") { lines } }`, nil},
+		{"rows", `{ shelf { label rows { id title author { name } risky } } }`, nil},
+		{"grid", `{ grid { x y label } }`, nil},
+		{"non-null inner lists and elements", `{ shelf { label stacks { id } } }`, nil},
 		{"method arguments", `{ shelf { label(upper: true) a: label count(of: "e") none: count(of: "") } author(id: "a1") { initials(sep: ".") lower: initials(sep: "-", upper: false) } }`, nil},
 		{"method arguments from variables", `query($u: Boolean, $s: String) { shelf { label(upper: $u) } book(id: "b4") { shout(suffix: $s) plain: shout } }`, map[string]any{"u": true, "s": "?"}},
 		{"method arguments from null variables", `query($u: Boolean, $s: String) { shelf { label(upper: $u) } book(id: "b4") { shout(suffix: $s) } }`, nil},

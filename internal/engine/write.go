@@ -124,22 +124,7 @@ func (w *writer) field(c *node, g *group, i int, o reflect.Value) bool {
 		if v.IsNil() {
 			return w.null(c, true)
 		}
-		start := len(w.buf)
-		ok := true
-		w.buf = append(w.buf, '[')
-		for j := range v.Len() {
-			if j > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			w.stack = append(w.stack, frame{n: c, idx: j})
-			if !w.value(c, v.Index(j), sub, j, c.elemNonNull) {
-				ok = false
-			}
-			w.stack = w.stack[:len(w.stack)-1]
-		}
-		w.buf = append(w.buf, ']')
-		if !ok {
-			w.buf = append(w.buf[:start], "null"...)
+		if !w.list(c, v, sub, 0) {
 			return !c.nonNull
 		}
 		return true

@@ -219,6 +219,8 @@ func (ec *executionContext) childFields_Shelf(ctx context.Context, field graphql
 		return ec.fieldContext_Shelf_count(ctx, field)
 	case "rows":
 		return ec.fieldContext_Shelf_rows(ctx, field)
+	case "stacks":
+		return ec.fieldContext_Shelf_stacks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Shelf", field.Name)
 }
@@ -1470,6 +1472,38 @@ func (ec *executionContext) fieldContext_Shelf_rows(_ context.Context, field gra
 		Object:     "Shelf",
 		Field:      field,
 		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Book(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Shelf_stacks(ctx context.Context, field graphql.CollectedField, obj *Shelf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shelf_stacks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stacks(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v [][]*Book) graphql.Marshaler {
+			return ec.marshalNBook2ᚕᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐBookᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shelf_stacks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Shelf",
+		Field:      field,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Book(ctx, field)
@@ -2898,6 +2932,11 @@ func (ec *executionContext) _Shelf(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "stacks":
+			out.Values[i] = ec._Shelf_stacks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3276,6 +3315,22 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNBook2ᚕᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐBookᚄ(ctx context.Context, sel ast.SelectionSet, v [][]*Book) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBook2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐBookᚄ(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) marshalNBook2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐBookᚄ(ctx context.Context, sel ast.SelectionSet, v []*Book) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {

@@ -80,6 +80,9 @@ func (s *Shelf) Label(upper *bool) string {
 	return s.Name
 }
 
+// Stacks are the rows, null elements and all.
+func (s *Shelf) Stacks() [][]*Book { return s.Rows }
+
 // Count counts the books whose title contains of; nil when of is empty.
 func (s *Shelf) Count(of string) *int {
 	if of == "" {

@@ -117,7 +117,7 @@ func (queryResolver) Grid(context.Context) ([][]*Cell, error) {
 }
 
 func (queryResolver) Matrix(context.Context) ([][]int, error) {
-	return [][]int{{1, 2}, {}, {3}}, nil
+	return [][]int{{1, 2}, {}, nil, {3}}, nil
 }
 
 func (queryResolver) Shelf(context.Context) (*Shelf, error) {
