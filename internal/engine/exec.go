@@ -72,6 +72,9 @@ type group struct {
 	// nested holds, for a list of lists, the group of each element (nil
 	// for a null one); the group itself holds no objects (see lists.go).
 	nested []*group
+	// variants holds, for the values of an abstract field, the group of
+	// each variant's objects (see abstract.go).
+	variants []*group
 }
 
 // fieldRes is one field's values over a group's objects.
@@ -386,11 +389,11 @@ func (r *run) settle(c *call, next *[]*call) {
 func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call) {
 	fr := &g.res[n.slot]
 	fr.vals[i] = v
-	if n.leaf != notLeaf || len(n.execChildren) == 0 {
+	if n.leaf != notLeaf || len(n.execChildren) == 0 && !n.deep {
 		// Nothing below runs a resolver: the writer reads the value itself.
 		return
 	}
-	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.IsNil() {
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice || v.Kind() == reflect.Interface) && v.IsNil() {
 		return
 	}
 	sub := &group{node: n, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID), fcv: graphql.FieldContext{
@@ -418,6 +421,10 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 		sub.objs = sub.one[:]
 	}
 	fr.subs[i] = sub
+	if n.deep {
+		r.split(sub, n, calls)
+		return
+	}
 	r.expand(sub, calls)
 }
 

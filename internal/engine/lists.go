@@ -91,6 +91,10 @@ func (r *run) nest(lg *group, n *node, v reflect.Value, level int, calls *[]*cal
 				sub.objs[k] = o
 			}
 		}
+		if n.deep {
+			r.split(sub, n, calls)
+			continue
+		}
 		r.expand(sub, calls)
 	}
 }

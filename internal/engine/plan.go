@@ -119,6 +119,11 @@ type node struct {
 	views   []string
 	deferIn []int
 	goType  reflect.Type // the Go type of one value (pointer to struct for objects)
+	// variants are, for a field of interface or union type, its node as
+	// of each possible type; deep is set when one of them runs a
+	// resolver (see abstract.go).
+	variants []variant
+	deep     bool
 	// rounds is set on a resolver that calls a service (see rounds.go).
 	rounds *roundInfo
 }
@@ -150,8 +155,10 @@ type planner struct {
 	fields    Fields
 	// bindings memoizes resolver bindings per "Type.field".
 	bindings map[string]*binding
-	// satisfied memoizes the types each object type satisfies.
+	// satisfied memoizes the types each object type satisfies; goTypes
+	// the Go type of each object type (see goTypeOf).
 	satisfied map[string][]string
+	goTypes   map[string]reflect.Type
 	rootType  reflect.Type
 }
 
@@ -254,7 +261,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 		return nil, fallback("unknown type %s", n.elemType)
 	}
 	switch td.Kind {
-	case ast.Object:
+	case ast.Object, ast.Interface, ast.Union:
 	case ast.Scalar:
 		switch n.elemType {
 		case "String", "ID":
@@ -275,6 +282,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 	default:
 		return nil, fallback("%s types", strings.ToLower(string(td.Kind)))
 	}
+	abstract := td.Kind == ast.Interface || td.Kind == ast.Union
 
 	// Arguments: fixed ones once, those reading variables per request.
 	if len(def.Arguments) > 0 {
@@ -329,7 +337,14 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 		}
 	}
 	n.goType = vt
-	if n.leaf == notLeaf {
+	if abstract {
+		if vt.Kind() != reflect.Interface {
+			return nil, fallback("%s.%s is not an interface", parent.elemType, f.Name)
+		}
+		if err := p.abstractNode(oc, pl, n, td, depth); err != nil {
+			return nil, err
+		}
+	} else if n.leaf == notLeaf {
 		if vt.Kind() != reflect.Pointer || vt.Elem().Kind() != reflect.Struct {
 			return nil, fallback("%s.%s is not a pointer to a struct", parent.elemType, f.Name)
 		}
