@@ -20,9 +20,9 @@ type Gateway struct {
 	GW     *gateway.Gateway
 }
 
-// StartGateway builds a gateway from cfg and opts (a nil Logger discards),
-// serves it on httptest and stops both when the test ends. An invalid
-// configuration fails the test.
+// StartGateway builds a gateway serving Tributary's graph (graph/served)
+// from cfg and opts (a nil Logger discards), serves it on httptest and
+// stops both when the test ends. An invalid configuration fails the test.
 func StartGateway(t testing.TB, cfg config.Config, opts gateway.Options) *Gateway {
 	t.Helper()
 	if errs := cfg.Validate(); len(errs) > 0 {
