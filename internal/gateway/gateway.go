@@ -8,6 +8,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -93,6 +94,9 @@ type Options struct {
 // request loaders, the engine and gqlgen's server around it, then the
 // routes.
 func New(cfg *config.Config, graph Graph, opts Options) (g *Gateway, err error) {
+	if graph.Executable == nil || graph.Loaders == nil {
+		return nil, errors.New("gateway: no graph to serve: Graph.Executable and Graph.Loaders are required")
+	}
 	g = &Gateway{
 		cfg:       cfg,
 		log:       opts.Logger,
