@@ -50,6 +50,8 @@ type Cost struct {
 	IntrospectionDepth int
 	// PerService is the estimated calls per service.
 	PerService map[string]int
+	// Writes counts the operation's @write root fields.
+	Writes int
 	// Work is the estimator's work units for this document.
 	Work int
 	// Exhausted is set when the estimate stopped at the work bound.

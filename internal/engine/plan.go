@@ -34,6 +34,9 @@ type plan struct {
 	// serial is set for a mutation: one root per root field, run one
 	// after another (see mutation.go).
 	serial []*node
+	// spanAll is the last round of the plan's steps, deferred ones
+	// included (the roots' span leaves them out); see rounds.go.
+	spanAll int
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.
@@ -115,6 +118,9 @@ type node struct {
 	goType  reflect.Type // the Go type of one value (pointer to struct for objects)
 	// rounds is set on a resolver that calls a service (see rounds.go).
 	rounds *roundInfo
+	// span is, on an execution root (the query's, a mutation's serial
+	// ones), the last round of its steps, deferred ones left out.
+	span int
 }
 
 // binding is how the engine calls a resolver of the graph: the method of
@@ -174,7 +180,7 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 		}
 		pl.serial = serialRoots(root)
 	}
-	planRounds(root)
+	planRounds(pl)
 	return pl, nil
 }
 

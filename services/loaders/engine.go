@@ -16,22 +16,25 @@ import (
 type Runtime struct{}
 
 // Manual hands the dispatch of ctx's loaders to the caller: the scheduler
-// stops counting, and dispatch returns the function that flushes every
-// loader. ok is false without loaders in ctx; in timer mode dispatch does
-// nothing (the loaders' own window sends the batches).
-func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
+// stops counting, and dispatch is the function that flushes every loader
+// but those whose service and endpoint hold reports (nil: none held).
+// ok is false without loaders in ctx; in timer mode dispatch does nothing
+// (the loaders' own window sends the batches).
+func (Runtime) Manual(ctx context.Context) (dispatch func(hold func(service, endpoint string) bool), ok bool) {
 	l, ok := From(ctx)
 	if !ok {
 		return nil, false
 	}
 	s := l.req.sched
 	if s == nil {
-		return func() {}, true
+		return func(func(string, string) bool) {}, true
 	}
 	s.manual.Store(true)
-	return func() {
-		for _, f := range s.flushers {
-			f()
+	return func(hold func(service, endpoint string) bool) {
+		for i, f := range s.flushers {
+			if hold == nil || !hold(s.endpoints[i][0], s.endpoints[i][1]) {
+				f()
+			}
 		}
 	}, true
 }

@@ -43,6 +43,9 @@ import (
 type Scheduler struct {
 	pending  atomic.Int64
 	flushers []func()
+	// endpoints are, for each flusher, the service and endpoint its
+	// loader calls (the plan engine holds some back: Runtime.Manual).
+	endpoints [][2]string
 	// anomalies counts the count going negative, which would mean the
 	// bookkeeping above is wrong; the fan-out report shows it and tests
 	// assert it stays zero.
