@@ -237,6 +237,22 @@ func (e *Engine) entryFor(oc *graphql.OperationContext) *entry {
 	if op := oc.Operation.Operation; op != ast.Query && op != ast.Mutation {
 		return &entry{why: string(op) + " operations"}
 	}
+	// One verdict per request: the limits' estimate and the run read the
+	// same plan, also when it is not kept (past maxShapes).
+	if en, ok := oc.Stats.GetExtension(entryStat).(*entry); ok {
+		return en
+	}
+	en := e.keptEntry(oc)
+	oc.Stats.SetExtension(entryStat, en)
+	return en
+}
+
+// entryStat names the request's verdict in its operation's stats.
+const entryStat = "tributary.engine.plan"
+
+// keptEntry returns the verdict kept for oc's operation, making (and
+// keeping) it if needed.
+func (e *Engine) keptEntry(oc *graphql.OperationContext) *entry {
 	docKey := oc.Operation.Name + "\x00" + oc.RawQuery
 	d, ok := e.docs.GetIfPresent(docKey)
 	if !ok {

@@ -254,11 +254,11 @@ func sizedLookup(sized, name string) (int64, bool) {
 }
 
 // held applies the rounds' holding rule (rounds.go) to the uses of one
-// execution root, whose steps end by round last: the uses of a step are
-// held for the step's next round when that round, with their subtrees'
-// height, is still within last — as the run holds their keys for the
-// calls that will add that round's. Unbatched steps are never held.
-func held(uses []*use, last int) []*use {
+// execution root: the uses of a queue whose subtrees fetch nothing are
+// held for the queue's next round, and so on while what is held fetches
+// nothing below it — as the run holds their keys for the calls that will
+// add that round's. Unbatched steps are never held.
+func held(uses []*use) []*use {
 	type queue struct{ step, params string }
 	rounds := map[queue][]int{}
 	for _, u := range uses {
@@ -270,29 +270,30 @@ func held(uses []*use, last int) []*use {
 	moveTo := map[useKey]int{} // a use's round after holding
 	for q, rs := range rounds {
 		slices.Sort(rs)
-		height := func(r int) int {
-			h := 0
+		at := func(r int) []*use {
+			var out []*use
 			for _, u := range uses {
 				if u.step == q.step && u.useKey.params == q.params && u.off == r && u.one == nil {
-					h = max(h, u.height)
+					out = append(out, u)
 				}
 			}
-			return h
+			return out
 		}
-		from, h := []int{rs[0]}, height(rs[0])
-		for _, next := range rs[1:] {
-			if next+h <= last {
-				for _, r := range from {
-					for _, u := range uses {
-						if u.step == q.step && u.useKey.params == q.params && u.off == r && u.one == nil {
-							moveTo[u.useKey] = next
-						}
+		var group []*use // held so far
+		for i, r := range rs {
+			group = append(group, at(r)...)
+			flat := true
+			for _, u := range group {
+				flat = flat && u.height == 0
+			}
+			if !flat || i == len(rs)-1 {
+				for _, u := range group {
+					if u.off != r {
+						moveTo[u.useKey] = r
 					}
 				}
-				from, h = append(from, next), max(h, height(next))
-				continue
+				group = nil
 			}
-			from, h = []int{next}, height(next)
 		}
 	}
 	out := &summary{}
@@ -331,7 +332,7 @@ func (sh *shaper) planCalls(pl *plan) ([]*use, *summary) {
 			last = max(last, m.off)
 			uses = append(uses, &m)
 		}
-		calls = append(calls, held(uses, base+max(root.span, 0))...)
+		calls = append(calls, held(uses)...)
 		base = max(base, last)
 		total.items = cost.SatAdd(total.items, s.items)
 		total.introItems = cost.SatAdd(total.introItems, s.introItems)

@@ -42,6 +42,8 @@ type relStep struct {
 	// deferred is set for a step reached through a deferred field: it
 	// runs in a later phase, not in the initial payload's rounds.
 	deferred bool
+	// unbatched is set for a step whose every parent is a call of its own.
+	unbatched bool
 }
 
 // roundInfo is what the rounds know of a resolver that calls a service.
@@ -174,7 +176,7 @@ func planRounds(pl *plan) {
 				if c.rounds == nil {
 					ri := &roundInfo{step: queueOf(c), byID: byIDOf(c)}
 					sub := below(c, ri.byID)
-					ri.now = append(ri.now, relStep{step: ri.step, height: spanOf(sub, true)})
+					ri.now = append(ri.now, relStep{step: ri.step, height: spanOf(sub, true), unbatched: c.reg.Unbatched})
 					for _, s := range sub {
 						if s.off == 0 {
 							ri.now = append(ri.now, s)
@@ -184,10 +186,12 @@ func planRounds(pl *plan) {
 					}
 					c.rounds = ri
 				}
-				add(relStep{step: c.rounds.step, off: off, height: c.rounds.now[0].height, deferred: deferred})
+				add(relStep{step: c.rounds.step, off: off, height: c.rounds.now[0].height, deferred: deferred, unbatched: c.reg.Unbatched})
 			}
 			for _, s := range below(c, childByID(c, byID)) {
-				add(relStep{step: s.step, off: s.off + off, height: s.height, deferred: s.deferred || deferred})
+				s.off += off
+				s.deferred = s.deferred || deferred
+				add(s)
 			}
 		}
 		memo[k] = out
@@ -238,9 +242,31 @@ type rounds struct {
 	holdID int64
 }
 
-// heldStep is what a step holds: the earliest round of its keys and the
-// most rounds their subtrees take.
-type heldStep struct{ round, height int }
+// heldStep is what a queue holds: the latest round its keys are due in,
+// and the round of those whose subtrees fetch more (-1: none do, -2: they
+// are due in different rounds).
+type heldStep struct{ round, deep int }
+
+// with is h with keys due in round whose subtrees take height more rounds.
+func (h heldStep) with(round, height int) heldStep {
+	h.round = max(h.round, round)
+	switch {
+	case height == 0:
+	case h.deep == -1:
+		h.deep = round
+	case h.deep != round:
+		h.deep = -2
+	}
+	return h
+}
+
+// waitsFor reports whether keys held as h may wait for keys due in round
+// at: keys whose subtrees fetch nothing may wait for a later round (the
+// plan's rounds do not move: nothing below them is renumbered), others
+// only for keys of their own round.
+func (h heldStep) waitsFor(at, last int) bool {
+	return at >= h.round && at <= last && (h.deep == -1 || h.deep == at)
+}
 
 var _ Waiter = (*call)(nil)
 
@@ -339,21 +365,25 @@ func (r *run) hold() map[string]heldStep {
 			continue
 		}
 		for _, s := range c.n.rounds.now {
-			if h, ok := pending[s.step]; ok {
-				pending[s.step] = heldStep{min(h.round, c.round), max(h.height, s.height)}
-			} else {
-				pending[s.step] = heldStep{c.round, s.height}
+			if s.unbatched {
+				continue // each parent is a call of its own: nothing to share
 			}
+			h, ok := pending[s.step]
+			if !ok {
+				h = heldStep{round: c.round, deep: -1}
+			}
+			pending[s.step] = h.with(c.round, s.height)
 		}
 	}
 	if len(pending) == 0 {
 		return nil
 	}
-	// adds reports whether c may add keys to pending step s in time.
+	// adds reports whether c may add keys to pending step s that its keys
+	// may wait for.
 	adds := func(c *call, s string) bool {
 		h := pending[s]
 		for _, l := range c.n.rounds.later {
-			if at := c.round + l.off; l.step == s && at >= h.round && at+h.height <= r.last {
+			if l.step == s && h.waitsFor(c.round+l.off, r.last) {
 				return true
 			}
 		}

@@ -34,7 +34,7 @@ type CostEstimate struct {
 
 // explain plans the operation of oc on eng and estimates its cost.
 func explain(eng *engine.Engine, oc *graphql.OperationContext, defaultListSize int, fields cost.Fields) Explained {
-	c := cost.Estimate(oc.Doc, oc.Operation, oc.Variables, defaultListSize, fields)
+	c := eng.Estimate(oc, defaultListSize, fields)
 	return Explained{
 		Explanation: eng.Explain(oc),
 		Cost:        CostEstimate{Calls: c.Calls, PerService: c.PerService, Items: c.Items, Depth: c.Depth},
@@ -44,22 +44,43 @@ func explain(eng *engine.Engine, oc *graphql.OperationContext, defaultListSize i
 // Explain plans query (its operation named operation, or its only one)
 // with vars as the gateway configured by cfg would, without running it.
 func Explain(cfg *config.Config, query, operation string, vars map[string]any) (Explained, error) {
+	eng, oc, err := offline(cfg, query, operation, vars)
+	if err != nil {
+		return Explained{}, err
+	}
+	return explain(eng, oc, cfg.Limits.DefaultListSize, cost.NewSchemaFields(eng.Schema())), nil
+}
+
+// Estimate is the cost the limits of a gateway configured by cfg would
+// estimate for query's operation (named operation, or its only one) with
+// vars: read from its plan, or the shape of an operation gqlgen's
+// executor runs.
+func Estimate(cfg *config.Config, query, operation string, vars map[string]any) (cost.Cost, error) {
+	eng, oc, err := offline(cfg, query, operation, vars)
+	if err != nil {
+		return cost.Cost{}, err
+	}
+	return eng.Estimate(oc, cfg.Limits.DefaultListSize, cost.NewSchemaFields(eng.Schema())), nil
+}
+
+// offline is an engine as cfg configures it, and the operation context of
+// query's operation: parsed, validated, its variables coerced.
+func offline(cfg *config.Config, query, operation string, vars map[string]any) (*engine.Engine, *graphql.OperationContext, error) {
 	root := &resolvers.Resolver{}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: root})
 	schema := es.Schema()
 	doc, errs := gqlparser.LoadQuery(schema, query)
 	if errs != nil {
-		return Explained{}, fmt.Errorf("invalid operation: %w", errs)
+		return nil, nil, fmt.Errorf("invalid operation: %w", errs)
 	}
 	op := doc.Operations.ForName(operation)
 	if op == nil {
-		return Explained{}, fmt.Errorf("no operation %q in the document", operation)
+		return nil, nil, fmt.Errorf("no operation %q in the document", operation)
 	}
 	coerced, err := validator.VariableValues(schema, op, vars)
 	if err != nil {
-		return Explained{}, fmt.Errorf("variables: %w", err)
+		return nil, nil, fmt.Errorf("variables: %w", err)
 	}
 	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: loaders.Runtime{}, Off: cfg.Engine != "plan"})
-	oc := &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}
-	return explain(eng, oc, cfg.Limits.DefaultListSize, cost.NewSchemaFields(schema)), nil
+	return eng, &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}, nil
 }
