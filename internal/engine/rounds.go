@@ -16,12 +16,15 @@ import (
 // same round share one call.
 //
 // Holding. When the request's loaders would be dispatched (every running
-// call waits), the keys queued for an endpoint are held back — that
-// endpoint alone, the others go — while a call in flight (or going out in
-// this dispatch) may yet add keys to the same endpoint, and holding does
-// not lengthen the plan: the held keys' own subtree still fits in the
-// rounds the plan takes anyway (the round the call adds its keys at, plus
-// the rounds below the held keys, is at most the plan's last round). So
+// call waits), the keys queued for an endpoint with one parameter set (a
+// queue) are held back — that endpoint alone, the others go — while a
+// call in flight (or going out in this dispatch) may yet add keys to the
+// same queue, and holding does not lengthen the plan: the held keys'
+// subtree still fits in the rounds the plan takes anyway. Keys may wait
+// for keys due in their own round whatever is below them, and for keys of
+// a later round (within the plan's last) when nothing is fetched below
+// them: a held subtree that fetches more would have to be renumbered
+// round by round, in the run and in -explain alike, and is not held. So
 // the user's ordered products wait for the reviewed ones (same round),
 // and the product page's price waits for its related products' prices
 // (the round after: the price has nothing below it): one call each, as
@@ -350,10 +353,10 @@ func (r *run) dispatchLocked(held map[string]heldStep) {
 	}
 }
 
-// hold works out which steps to hold at a dispatch (rs.mu held): those
+// hold works out which queues to hold at a dispatch (rs.mu held): those
 // whose queued keys (announced by the calls waiting on them, or held
-// already) a call in flight or going out now may add to at a round whose
-// end, with the held keys' subtree, is within the plan's last round.
+// already) a call in flight or going out now may add to at a round they
+// may wait for (heldStep.waitsFor).
 func (r *run) hold() map[string]heldStep {
 	rs := &r.rs
 	pending := map[string]heldStep{}

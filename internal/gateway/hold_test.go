@@ -99,3 +99,29 @@ func TestProductPriceHoldEndsBeforeTheDeadline(t *testing.T) {
 		t.Errorf("pricing batch sizes %v, want [1]: the held price sent alone when the hold ended", got)
 	}
 }
+
+// The fan-out report carries the calls the plan makes next to the calls
+// sent: on the bench's workloads they are the same, per service too.
+func TestFanoutReportShowsThePlannedCalls(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.FanoutReport = true })
+	for _, w := range workload.All() {
+		e.Backends.ResetStats()
+		r := e.queryWithReport(w.Query, nil)
+		if len(r.Errors) > 0 {
+			t.Fatalf("%s: errors %+v", w.Name, r.Errors)
+		}
+		rep := get(r.Extensions, "tributary", "fanout")
+		if got := get(rep, "plannedCalls"); got != float64(w.WantCalls) {
+			t.Errorf("%s: planned calls %v, want %d", w.Name, got, w.WantCalls)
+		}
+		if got := get(rep, "totalCalls"); got != float64(e.TotalCalls()) {
+			t.Errorf("%s: the report has %v calls, the backends counted %d", w.Name, got, e.TotalCalls())
+		}
+		for _, s := range demo.AllServices() {
+			sr := get(rep, "services", string(s))
+			if get(sr, "planned") != get(sr, "calls") {
+				t.Errorf("%s: %s planned %v calls, sent %v", w.Name, s, get(sr, "planned"), get(sr, "calls"))
+			}
+		}
+	}
+}
