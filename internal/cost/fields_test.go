@@ -16,9 +16,9 @@ func TestSchemaFieldsCarryTheBatchLimit(t *testing.T) {
 	if !ok {
 		t.Fatal("Product.price: nothing known")
 	}
-	src, ok := registry.LookupSource(info.Service)
+	src, ok := registry.LookupSource(registry.Lookup("Product", "price").Service)
 	if !ok {
-		t.Fatalf("Product.price: service %q is not declared", info.Service)
+		t.Fatal("Product.price: its service is not declared")
 	}
 	if info.BatchLimit != src.BatchLimit || info.BatchLimit == 0 {
 		t.Errorf("got batch limit %d, want %d (the registry's)", info.BatchLimit, src.BatchLimit)

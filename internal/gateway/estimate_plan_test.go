@@ -52,8 +52,8 @@ func TestEstimateSplitsAtTheSourcesBatchLimit(t *testing.T) {
 		limit, want int
 	}{{10, 3}, {25, 1}, {7, 4}, {0, 1}} {
 		fc := stubFields{
-			{"Query", "productsByIds"}: {Service: "catalog", Size: cost.ListSize{SlicingArgument: "ids"}},
-			{"Product", "price"}:       {Service: "pricing", BatchLimit: tt.limit},
+			{"Query", "productsByIds"}: {Size: cost.ListSize{SlicingArgument: "ids"}},
+			{"Product", "price"}:       {BatchLimit: tt.limit},
 		}
 		c := estimateWith(t, q, fc)
 		if got := c.PerService["pricing"]; got != tt.want {
