@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/gateway"
@@ -57,7 +58,7 @@ func FuzzEstimate(f *testing.F) {
 				continue
 			}
 			_ = gateway.CheckArguments(doc, op, vars, fc, 1024)
-			c, err := gateway.Estimate(&cfg, q, op.Name, vars)
+			c, err := gateway.Estimate(&cfg, served.Graph(), q, op.Name, vars)
 			if err != nil {
 				t.Fatalf("estimate: %v\n%s", err, q)
 			}
@@ -77,7 +78,7 @@ func FuzzEstimate(f *testing.F) {
 			if c.Work > 4*len(q)+64 || c.Work > cost.DefaultMaxWork {
 				t.Fatalf("work %d for a document of %d bytes\n%s", c.Work, len(q), q)
 			}
-			if again, _ := gateway.Estimate(&cfg, q, op.Name, vars); again.Calls != c.Calls || again.Items != c.Items {
+			if again, _ := gateway.Estimate(&cfg, served.Graph(), q, op.Name, vars); again.Calls != c.Calls || again.Items != c.Items {
 				t.Fatalf("estimate not deterministic: %+v then %+v\n%s", c, again, q)
 			}
 		}

@@ -8,12 +8,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
 
-	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/bounds"
 	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/engine"
-	"github.com/tributary-gw/tributary/resolvers"
-	"github.com/tributary-gw/tributary/services/loaders"
+	"github.com/tributary-gw/tributary/internal/gateway"
 )
 
 // stubFields is a Fields that knows only what it is given.
@@ -28,13 +27,15 @@ func (s stubFields) Field(typeName, fieldName string) (cost.FieldInfo, bool) {
 // fc (the plan's steps are the schema's; sizes and batch limits are fc's).
 func estimateWith(t *testing.T, query string, fc cost.Fields) cost.Cost {
 	t.Helper()
-	root := &resolvers.Resolver{}
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: root})
+	g := served.Graph()
+	es, root := g.Executable()
 	doc, errs := gqlparser.LoadQuery(es.Schema(), query)
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: loaders.Runtime{}})
+	l := g.Loaders(gateway.LoadersConfig{})
+	defer l.Close()
+	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: l})
 	oc := &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: doc.Operations[0]}
 	return eng.Estimate(oc, 10, fc)
 }
@@ -71,7 +72,7 @@ func TestEstimateReadsSizesOnlyThroughFields(t *testing.T) {
 		give      cost.Fields
 		wantItems int
 	}{
-		{"schema directives", cost.NewSchemaFields(graph.NewExecutableSchema(graph.Config{}).Schema()), 1 + 20 + 1},
+		{"schema directives", schemaFields(), 1 + 20 + 1},
 		{"nothing known", stubFields{}, 1 + 10 + 1},
 		{"assumed size", stubFields{{"Product", "related"}: {Size: cost.ListSize{Assumed: 2, HasAssumed: true}}}, 1 + 2 + 1},
 		{"a bound clamps the slicing argument", stubFields{
@@ -83,4 +84,9 @@ func TestEstimateReadsSizesOnlyThroughFields(t *testing.T) {
 			t.Errorf("%s: got %d calls, %d items; want 3, %d (%v)", tt.name, c.Calls, c.Items, tt.wantItems, c.PerService)
 		}
 	}
+}
+
+func schemaFields() cost.Fields {
+	es, _ := served.Graph().Executable()
+	return cost.NewSchemaFields(es.Schema())
 }

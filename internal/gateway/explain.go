@@ -7,12 +7,9 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/validator"
 
-	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/engine"
-	"github.com/tributary-gw/tributary/resolvers"
-	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // Explained is what `tributary -explain` prints and what a request with
@@ -42,32 +39,32 @@ func explain(eng *engine.Engine, oc *graphql.OperationContext, defaultListSize i
 }
 
 // Explain plans query (its operation named operation, or its only one)
-// with vars as the gateway configured by cfg would, without running it.
-func Explain(cfg *config.Config, query, operation string, vars map[string]any) (Explained, error) {
-	eng, oc, err := offline(cfg, query, operation, vars)
+// with vars as the gateway serving graph configured by cfg would, without
+// running it.
+func Explain(cfg *config.Config, graph Graph, query, operation string, vars map[string]any) (Explained, error) {
+	eng, oc, err := offline(cfg, graph, query, operation, vars)
 	if err != nil {
 		return Explained{}, err
 	}
 	return explain(eng, oc, cfg.Limits.DefaultListSize, cost.NewSchemaFields(eng.Schema())), nil
 }
 
-// Estimate is the cost the limits of a gateway configured by cfg would
-// estimate for query's operation (named operation, or its only one) with
-// vars: read from its plan, or the shape of an operation gqlgen's
-// executor runs.
-func Estimate(cfg *config.Config, query, operation string, vars map[string]any) (cost.Cost, error) {
-	eng, oc, err := offline(cfg, query, operation, vars)
+// Estimate is the cost the limits of a gateway serving graph configured by
+// cfg would estimate for query's operation (named operation, or its only
+// one) with vars: read from its plan, or the shape of an operation
+// gqlgen's executor runs.
+func Estimate(cfg *config.Config, graph Graph, query, operation string, vars map[string]any) (cost.Cost, error) {
+	eng, oc, err := offline(cfg, graph, query, operation, vars)
 	if err != nil {
 		return cost.Cost{}, err
 	}
 	return eng.Estimate(oc, cfg.Limits.DefaultListSize, cost.NewSchemaFields(eng.Schema())), nil
 }
 
-// offline is an engine as cfg configures it, and the operation context of
-// query's operation: parsed, validated, its variables coerced.
-func offline(cfg *config.Config, query, operation string, vars map[string]any) (*engine.Engine, *graphql.OperationContext, error) {
-	root := &resolvers.Resolver{}
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: root})
+// offline is an engine as cfg configures it over graph, and the operation
+// context of query's operation: parsed, validated, its variables coerced.
+func offline(cfg *config.Config, graph Graph, query, operation string, vars map[string]any) (*engine.Engine, *graphql.OperationContext, error) {
+	es, root := graph.Executable()
 	schema := es.Schema()
 	doc, errs := gqlparser.LoadQuery(schema, query)
 	if errs != nil {
@@ -81,6 +78,10 @@ func offline(cfg *config.Config, query, operation string, vars map[string]any) (
 	if err != nil {
 		return nil, nil, fmt.Errorf("variables: %w", err)
 	}
-	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: loaders.Runtime{}, Off: cfg.Engine != "plan"})
+	// Loaders that are never given a request: planning asks nothing of
+	// them.
+	l := graph.Loaders(LoadersConfig{})
+	defer l.Close()
+	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: l, Off: cfg.Engine != "plan"})
 	return eng, &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}, nil
 }

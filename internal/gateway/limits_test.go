@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/gateway"
@@ -253,7 +254,7 @@ func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
 func estimate(t testing.TB, query string, vars map[string]any) cost.Cost {
 	t.Helper()
 	cfg := config.Default()
-	c, err := gateway.Estimate(&cfg, query, "", vars)
+	c, err := gateway.Estimate(&cfg, served.Graph(), query, "", vars)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, query)
 	}
