@@ -50,21 +50,21 @@ func (b budget) InterceptOperation(ctx context.Context, next graphql.OperationHa
 		resp := handler(ctx)
 		if rec.Exceeded() && !reported {
 			reported = true
-			planned := -1 // not estimated
-			if p := PlannedFrom(oc); p != nil {
-				planned = p.Calls
+			plannedCalls := -1 // not estimated
+			if p := plannedFrom(oc); p != nil {
+				plannedCalls = p.Calls
 			}
 			b.log.LogAttrs(ctx, slog.LevelWarn, "operation exceeded its fan-out budget",
 				slog.String("request_id", upstream.OutgoingFrom(ctx).RequestID),
 				slog.String("operation", name),
-				slog.Int("budget", limit), slog.Int("calls_wanted", rec.Len()), slog.Int("calls_planned", planned))
+				slog.Int("budget", limit), slog.Int("calls_wanted", rec.Len()), slog.Int("calls_planned", plannedCalls))
 			if b.onExceeded != nil {
 				b.onExceeded(name)
 			}
 			if resp != nil {
 				ext := map[string]any{"budget": limit, "enforced": b.enforce}
-				if planned >= 0 {
-					ext["planned"] = planned
+				if plannedCalls >= 0 {
+					ext["planned"] = plannedCalls
 				}
 				tributaryExtensions(resp)["fanoutBudgetExceeded"] = ext
 			}

@@ -117,11 +117,11 @@ func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.Operation
 			return v.copyErr()
 		}
 	}
-	err, planned := l.judge(oc)
+	err, pc := l.judge(oc)
 	if ok {
-		l.verdicts.Set(k, verdict{err: err, planned: planned})
+		l.verdicts.Set(k, verdict{err: err, planned: pc})
 	}
-	setPlanned(oc, planned)
+	setPlanned(oc, pc)
 	if err != nil {
 		return verdict{err: err}.copyErr()
 	}
@@ -130,7 +130,7 @@ func (l *Limits) MutateOperationContext(_ context.Context, oc *graphql.Operation
 
 // judge checks oc's arguments and estimate against the limits, and
 // returns the calls the plan makes (nil when the arguments are refused).
-func (l *Limits) judge(oc *graphql.OperationContext) (*gqlerror.Error, *Planned) {
+func (l *Limits) judge(oc *graphql.OperationContext) (*gqlerror.Error, *plannedCost) {
 	fc := l.Fields // set by Validate when the extension is used
 	maxLen := l.MaxArgumentLength
 	if oc.Operation.Operation == ast.Mutation && maxLen > 0 {
@@ -145,7 +145,7 @@ func (l *Limits) judge(oc *graphql.OperationContext) (*gqlerror.Error, *Planned)
 	if maxWork := cmp.Or(l.MaxWork, cost.DefaultMaxWork); c.Work > maxWork {
 		c.Exhausted = true
 	}
-	planned := &Planned{Calls: c.Calls, PerService: c.PerService}
+	pc := &plannedCost{Calls: c.Calls, PerService: c.PerService}
 	writes := c.Writes
 	c = c.WithWrites(writes)
 	if l.MaxWrites > 0 && writes > l.MaxWrites {
@@ -154,7 +154,7 @@ func (l *Limits) judge(oc *graphql.OperationContext) (*gqlerror.Error, *Planned)
 			Extensions: map[string]any{"code": CodeTooManyWrites, "writes": writes, "maxWrites": l.MaxWrites},
 		}, nil
 	}
-	reject := func(code, msg string) (*gqlerror.Error, *Planned) {
+	reject := func(code, msg string) (*gqlerror.Error, *plannedCost) {
 		return &gqlerror.Error{Message: msg, Extensions: map[string]any{
 			"code": code,
 			"cost": map[string]any{"depth": c.Depth, "aliases": c.Aliases, "backendCalls": c.Calls, "items": c.Items,
@@ -177,29 +177,29 @@ func (l *Limits) judge(oc *graphql.OperationContext) (*gqlerror.Error, *Planned)
 	case l.MaxIntrospectionItems > 0 && c.IntrospectionItems > l.MaxIntrospectionItems:
 		return reject("QUERY_TOO_COSTLY", fmt.Sprintf("introspection would return about %d objects, the limit is %d", c.IntrospectionItems, l.MaxIntrospectionItems))
 	}
-	return nil, planned
+	return nil, pc
 }
 
-// Planned is the backend calls an operation's plan makes (its reads; a
+// plannedCost is the backend calls an operation's plan makes (its reads; a
 // write counts once), as the limits estimated them: the fan-out budget and
-// report read it from the operation's stats (PlannedFrom).
-type Planned struct {
+// report read it from the operation's stats (plannedFrom).
+type plannedCost struct {
 	Calls      int
 	PerService map[string]int
 }
 
 const plannedStat = "tributary.planned"
 
-func setPlanned(oc *graphql.OperationContext, p *Planned) {
+func setPlanned(oc *graphql.OperationContext, p *plannedCost) {
 	if p != nil {
 		oc.Stats.SetExtension(plannedStat, p)
 	}
 }
 
-// PlannedFrom returns the calls oc's plan makes, as the limits estimated
+// plannedFrom returns the calls oc's plan makes, as the limits estimated
 // them; nil when the limits did not (or refused the operation).
-func PlannedFrom(oc *graphql.OperationContext) *Planned {
-	p, _ := oc.Stats.GetExtension(plannedStat).(*Planned)
+func plannedFrom(oc *graphql.OperationContext) *plannedCost {
+	p, _ := oc.Stats.GetExtension(plannedStat).(*plannedCost)
 	return p
 }
 

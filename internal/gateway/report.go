@@ -173,7 +173,7 @@ func fanoutReport(mode string, l Loaders) graphql.ResponseMiddleware {
 		}
 		rep.PlannedCalls = -1
 		if graphql.HasOperationContext(ctx) {
-			if p := PlannedFrom(graphql.GetOperationContext(ctx)); p != nil {
+			if p := plannedFrom(graphql.GetOperationContext(ctx)); p != nil {
 				rep.PlannedCalls = p.Calls
 				for svc, n := range p.PerService {
 					if sr := rep.Services[svc]; sr != nil {

@@ -55,7 +55,7 @@ type verdictKey struct {
 
 type verdict struct {
 	err     *gqlerror.Error
-	planned *Planned // what an admitted operation's plan makes
+	planned *plannedCost // what an admitted operation's plan makes
 }
 
 // copyErr hands out a copy: presenters may change the error they get.
