@@ -198,6 +198,9 @@ func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node,
 	// the limits bound, is not.
 	key := selectionsKey(parent.elemType, sel)
 	pl.work += len(sel)
+	if pl.work > maxPlanWork {
+		return errTooComplex
+	}
 	if s, ok := pl.shared[key]; ok {
 		parent.children, parent.execChildren, parent.exec, parent.views = s.children, s.execChildren, s.exec, s.views
 		return nil
