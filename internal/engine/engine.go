@@ -32,6 +32,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Engines, as OnOperation names them.
@@ -48,6 +50,9 @@ type Runtime interface {
 	// the endpoints hold reports (nil holds none): their keys stay queued
 	// for a later dispatch.
 	Manual(ctx context.Context) (dispatch func(hold func(service, endpoint string) bool), ok bool)
+	// Unmanaged leaves the dispatch of ctx's loaders to their own wait
+	// window, for an operation gqlgen's executor runs.
+	Unmanaged(ctx context.Context)
 	// OnWait returns ctx whose loads call w.Wait when they start waiting
 	// on an answer not yet in, and w.Wake when they have it.
 	OnWait(ctx context.Context, w Waiter) context.Context
@@ -64,6 +69,19 @@ type Waiter interface {
 	Wake()
 }
 
+// Fields tells the planner which fields gqlgen runs through a resolver and
+// what the schema declares about each (service, batch, @auth, …).
+type Fields interface {
+	Lookup(typeName, field string) *registry.Field
+	Resolved(typeName, field string) bool
+}
+
+// graphFields is the graph's registry.
+type graphFields struct{}
+
+func (graphFields) Lookup(t, f string) *registry.Field { return registry.Lookup(t, f) }
+func (graphFields) Resolved(t, f string) bool          { return registry.Resolved(t, f) }
+
 // Config assembles an Engine.
 type Config struct {
 	// Schema is gqlgen's generated executable schema: the fallback, and
@@ -72,6 +90,9 @@ type Config struct {
 	// Resolvers is the graph's resolver root (what Schema was built with).
 	Resolvers any
 	Runtime   Runtime
+	// Fields is what the schema declares about its fields (the plugin's
+	// registry); nil means the graph's, graph/registry.
+	Fields Fields
 	// Authorize enforces an @auth rule on object.field for data owned by
 	// owner, returning the error the field gets; nil enforces nothing.
 	Authorize func(ctx context.Context, object, field, rule, owner string) error
@@ -79,7 +100,8 @@ type Config struct {
 	RootFailed func(ctx context.Context, field string, err error)
 	// OnOperation is told which engine ran each operation.
 	OnOperation func(engine string)
-	// Off sends every operation to gqlgen's executor.
+	// Off sends every operation to gqlgen's executor: the differential
+	// tests' reference.
 	Off bool
 	// MaxPlanBytes bounds what the engine keeps across requests, plans and
 	// what it knows of each document (estimated bytes, keys included);
@@ -132,7 +154,11 @@ func New(cfg Config) *Engine {
 		max = DefaultMaxPlanBytes
 	}
 	e := &Engine{ExecutableSchema: cfg.Schema, cfg: cfg}
-	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), bindings: map[string]*binding{}}
+	fields := cfg.Fields
+	if fields == nil {
+		fields = graphFields{}
+	}
+	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), fields: fields, bindings: map[string]*binding{}}
 	e.plans = otter.Must(&otter.Options[string, *entry]{
 		MaximumWeight: uint64(max - max/4),
 		Weigher:       func(k string, v *entry) uint32 { return uint32(min(len(k)+v.weight(), 1<<31)) },
@@ -176,6 +202,7 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 	}
 	if !ok {
 		e.count(GQLGen)
+		e.cfg.Runtime.Unmanaged(ctx)
 		return e.ExecutableSchema.Exec(ctx)
 	}
 	e.count(Plan)
@@ -289,7 +316,7 @@ func (e *Engine) plan(oc *graphql.OperationContext) *entry {
 
 // DirectiveVars lists, sorted, the variables a document's directives read
 // (@skip, @include, @defer): the only ones that change which fields are
-// collected, so the plan (and the old executor's analyses) depend on them.
+// collected, so the plan depends on them.
 func DirectiveVars(doc *ast.QueryDocument) []string {
 	seen := map[string]bool{}
 	var walk func(sel ast.SelectionSet)

@@ -74,6 +74,12 @@ type group struct {
 	round int
 	byID  bool
 	top   bool // the operation's root object
+	// nested holds, for a list of lists, the group of each element (nil
+	// for a null one); the group itself holds no objects (see lists.go).
+	nested []*group
+	// variants holds, for the values of an abstract field, the group of
+	// each variant's objects (see abstract.go).
+	variants []*group
 }
 
 // fieldRes is one field's values over a group's objects.
@@ -160,7 +166,7 @@ func (r *run) drive(start []*call) {
 		r.idle()
 	}
 	// Keys asked ahead for fields that never ran (their parents were null)
-	// go out now, as the scheduler sends them when its count reaches zero.
+	// go out now, before the run ends.
 	r.stopRounds()
 	r.dispatch(nil)
 }
@@ -240,7 +246,12 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 				fr.errs[i] = err
 				continue
 			}
-			r.setValue(g, i, c, r.read(o, c), calls)
+			v, err := r.property(o, c)
+			if err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			r.setValue(g, i, c, v, calls)
 		}
 		return
 	}
@@ -384,11 +395,11 @@ func (r *run) settle(c *call, next *[]*call) {
 func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call) {
 	fr := &g.res[n.slot]
 	fr.vals[i] = v
-	if n.leaf != notLeaf || len(n.execChildren) == 0 {
+	if n.leaf != notLeaf || len(n.execChildren) == 0 && !n.deep {
 		// Nothing below runs a resolver: the writer reads the value itself.
 		return
 	}
-	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.IsNil() {
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice || v.Kind() == reflect.Interface) && v.IsNil() {
 		return
 	}
 	sub := &group{node: n, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID), fcv: graphql.FieldContext{
@@ -397,6 +408,11 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 	sub.fc = &sub.fcv
 	if g.top {
 		sub.root = r.roots[n].ctx
+	}
+	if len(n.inner) > 0 {
+		r.nest(sub, n, v, 0, calls)
+		fr.subs[i] = sub
+		return
 	}
 	if n.list {
 		sub.list, sub.slice = true, v
@@ -411,6 +427,10 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 		sub.objs = sub.one[:]
 	}
 	fr.subs[i] = sub
+	if n.deep {
+		r.split(sub, n, calls)
+		return
+	}
 	r.expand(sub, calls)
 }
 

@@ -340,7 +340,7 @@ func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
 			// The reviewed products and the ordered ones are one catalog
 			// call when orders and reviews answer together; when one
 			// answers first, its products go out at once rather than wait
-			// for the other (the scheduler never holds ready work back).
+			// for the other (a round holds ready work back only briefly).
 			if got := e.Calls(demo.Catalog, demo.EndpointProductsByIDs); got < 1 || got > 2 {
 				t.Errorf("catalog calls: got %d, want 1 or 2", got)
 			}
@@ -395,14 +395,14 @@ func TestBatchingDisabledCallsPerKey(t *testing.T) {
 	}
 }
 
-// The scheduler dispatches a level when it is complete, not after a timer,
-// so heavy concurrency (more runnable goroutines than cores) does not split
-// a level into several calls.
+// The engine dispatches a round when it has asked for all its keys, not
+// after a timer, so heavy concurrency (more runnable goroutines than
+// cores) does not split a level into several calls.
 func TestLevelsStayWholeUnderLoad(t *testing.T) {
 	t.Parallel()
-	// The backstop as long as the request deadline: the scheduler alone
-	// must dispatch every level (a counting leak would hang the requests
-	// and fail the test), however loaded the machine.
+	// The backstop as long as the request deadline: the engine alone must
+	// dispatch every round (a counting leak would hang the requests and
+	// fail the test), however loaded the machine.
 	e := newEnv(t, func(c *config.Config) {
 		c.Batch.Backstop = 30 * time.Second
 		c.RequestTimeout = 30 * time.Second

@@ -131,13 +131,11 @@ type CallReport struct {
 // BatchingReport says how the loaders were dispatched.
 type BatchingReport struct {
 	Mode string `json:"mode"`
-	// Dispatches counts the moments the scheduler found every field waiting
-	// and dispatched the loaders; Backstops the batches its timer sent.
+	// Dispatches counts the moments the engine found every call of a
+	// round waiting and dispatched the loaders; Backstops the batches the
+	// loaders' own timer sent because no dispatch came in time.
 	Dispatches int64 `json:"dispatches"`
 	Backstops  int64 `json:"backstops"`
-	// Anomalies counts the scheduler's count going negative: a bug if
-	// ever non-zero.
-	Anomalies int64 `json:"anomalies"`
 }
 
 // fanoutReport adds the report to responses that asked for it; l are the
@@ -183,10 +181,9 @@ func fanoutReport(mode string, l Loaders) graphql.ResponseMiddleware {
 			}
 		}
 		rep.Batching.Mode = mode
-		if hasLoaders && lr.Scheduled {
+		if hasLoaders && lr.Dispatched {
 			rep.Batching.Dispatches = lr.Dispatches
 			rep.Batching.Backstops = lr.Backstops
-			rep.Batching.Anomalies = lr.Anomalies
 		}
 		tributaryExtensions(resp)["fanout"] = rep
 		return resp

@@ -15,28 +15,28 @@ import (
 // Runtime adapts the request's loaders to the plan engine.
 type Runtime struct{}
 
-// Manual hands the dispatch of ctx's loaders to the caller: the scheduler
-// stops counting, and dispatch is the function that flushes every loader
-// but those whose service and endpoint hold reports (nil: none held).
-// ok is false without loaders in ctx; in timer mode dispatch does nothing
-// (the loaders' own window sends the batches).
+// Manual hands the dispatch of ctx's loaders to the caller: dispatch
+// sends the pending keys of every loader but those whose service and
+// endpoint hold reports (nil: none held). ok is false without loaders in
+// ctx; in timer mode dispatch does nothing (the loaders' own window sends
+// the batches).
 func (Runtime) Manual(ctx context.Context) (dispatch func(hold func(service, endpoint string) bool), ok bool) {
 	l, ok := From(ctx)
 	if !ok {
 		return nil, false
 	}
-	s := l.req.sched
-	if s == nil {
-		return func(func(string, string) bool) {}, true
+	if d := l.req.disp; d != nil {
+		return d.dispatch, true
 	}
-	s.manual.Store(true)
-	return func(hold func(service, endpoint string) bool) {
-		for i, f := range s.flushers {
-			if hold == nil || !hold(s.endpoints[i][0], s.endpoints[i][1]) {
-				f()
-			}
-		}
-	}, true
+	return func(func(string, string) bool) {}, true
+}
+
+// Unmanaged leaves the dispatch of ctx's loaders to their own wait window:
+// for an operation gqlgen's executor runs, which dispatches nothing.
+func (Runtime) Unmanaged(ctx context.Context) {
+	if l, ok := From(ctx); ok {
+		l.unmanaged()
+	}
 }
 
 type waitHookKey struct{}
