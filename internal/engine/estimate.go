@@ -144,6 +144,9 @@ func (sh *shaper) child(out *summary, c *node, byID bool, sized string, intro bo
 			size = sh.defaultList
 		}
 		mult = size
+		for range c.inner { // a list of lists: the lists below the outer one
+			mult = cost.SatMul(mult, sh.defaultList)
+		}
 		if object {
 			if intro {
 				out.introItems = cost.SatAdd(out.introItems, mult)
@@ -182,7 +185,7 @@ func (sh *shaper) child(out *summary, c *node, byID bool, sized string, intro bo
 	if !object {
 		return
 	}
-	sub := sh.below(c, childByID(c, byID), childSized, intro)
+	sub := sh.body(c, childByID(c, byID), childSized, intro)
 	for _, u := range sub.uses {
 		lifted := *u
 		lifted.off += off
@@ -208,6 +211,35 @@ func (sh *shaper) child(out *summary, c *node, byID bool, sized string, intro bo
 		}
 		out.introDepth = max(out.introDepth, d)
 	}
+}
+
+// body summarises what is below one object of c: its children, or for a
+// field of interface or union type those of every variant (more than any
+// one object has: an upper bound).
+func (sh *shaper) body(c *node, byID bool, sized string, intro bool) *summary {
+	if len(c.variants) == 0 {
+		return sh.below(c, byID, sized, intro)
+	}
+	k := walkKey{c, byID, sized + "\x00variants", intro}
+	if s, ok := sh.memo[k]; ok {
+		return s
+	}
+	out := &summary{}
+	sh.memo[k] = out
+	for _, v := range c.variants {
+		s := sh.below(v.node, byID, sized, intro)
+		for _, u := range s.uses {
+			m := *u
+			m.fields = slices.Clone(u.fields)
+			out.add(&m)
+		}
+		out.items = cost.SatAdd(out.items, s.items)
+		out.introItems = cost.SatAdd(out.introItems, s.introItems)
+		out.aliases = max(out.aliases, s.aliases)
+		out.depth = max(out.depth, s.depth)
+		out.introDepth = max(out.introDepth, s.introDepth)
+	}
+	return out
 }
 
 // listSize reads c's size rule: the slicing argument's value (or

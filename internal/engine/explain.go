@@ -88,7 +88,9 @@ func firstPaths(pl *plan) map[*node]string {
 			}
 			p := strings.TrimPrefix(path+"."+c.key, ".")
 			paths[c] = p
-			walk(c, p)
+			for _, b := range bodies(c) {
+				walk(b, p)
+			}
 		}
 	}
 	walk(pl.root, "")

@@ -178,7 +178,10 @@ func planRounds(pl *plan) {
 				off = stepOffset(c, byID)
 				if c.rounds == nil {
 					ri := &roundInfo{step: queueOf(c), byID: byIDOf(c)}
-					sub := below(c, ri.byID)
+					var sub []relStep
+					for _, b := range bodies(c) {
+						sub = append(sub, below(b, ri.byID)...)
+					}
 					ri.now = append(ri.now, relStep{step: ri.step, height: spanOf(sub, true), unbatched: c.reg.Unbatched})
 					for _, s := range sub {
 						if s.off == 0 {
@@ -191,10 +194,12 @@ func planRounds(pl *plan) {
 				}
 				add(relStep{step: c.rounds.step, off: off, height: c.rounds.now[0].height, deferred: deferred, unbatched: c.reg.Unbatched})
 			}
-			for _, s := range below(c, childByID(c, byID)) {
-				s.off += off
-				s.deferred = s.deferred || deferred
-				add(s)
+			for _, b := range bodies(c) {
+				for _, s := range below(b, childByID(c, byID)) {
+					s.off += off
+					s.deferred = s.deferred || deferred
+					add(s)
+				}
 			}
 		}
 		memo[k] = out
@@ -205,6 +210,19 @@ func planRounds(pl *plan) {
 	for _, r := range pl.serial {
 		r.span = spanOf(below(r, false), false)
 	}
+}
+
+// bodies are the nodes whose children are n's fields: n itself, or for a
+// field of interface or union type its variants (abstract.go).
+func bodies(n *node) []*node {
+	if len(n.variants) == 0 {
+		return []*node{n}
+	}
+	out := make([]*node, len(n.variants))
+	for i, v := range n.variants {
+		out[i] = v.node
+	}
+	return out
 }
 
 // spanOf is the last round of steps (zero for none), with or without

@@ -7,7 +7,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/tributary-gw/tributary/graph/registry"
+	"github.com/tributary-gw/tributary/internal/cost"
 )
 
 // Shapes. An operation the plan does not run (introspection, and whatever
@@ -23,7 +23,8 @@ import (
 // fields are nodes like others (the estimate counts them apart).
 
 // shape normalizes oc's operation into a shape; nil when even that is
-// not possible (no such root type, deeper than maxPlanDepth).
+// not possible (no such root type, deeper than maxPlanDepth, more work
+// than maxPlanWork).
 func (p *planner) shape(oc *graphql.OperationContext) *plan {
 	op := oc.Operation
 	if op == nil {
@@ -47,6 +48,15 @@ func (p *planner) shape(oc *graphql.OperationContext) *plan {
 	return pl
 }
 
+// maxPlanWork bounds the selections planning visits (pl.work): a
+// document whose fragments spread under many different fields makes the
+// merged selections it plans grow as their product, not its size. Past
+// it the operation is neither planned nor shaped, and the limits refuse
+// it as too costly before anything else is spent on it.
+const maxPlanWork = cost.DefaultMaxWork
+
+var errTooComplex = fallback("more than %d selections to plan", maxPlanWork)
+
 // shapeChildren is children (plan.go) for shapes.
 func (p *planner) shapeChildren(oc *graphql.OperationContext, pl *plan, parent *node, sel ast.SelectionSet, depth int) error {
 	if depth > maxPlanDepth {
@@ -54,6 +64,9 @@ func (p *planner) shapeChildren(oc *graphql.OperationContext, pl *plan, parent *
 	}
 	key := selectionsKey(parent.elemType, sel)
 	pl.work += len(sel)
+	if pl.work > maxPlanWork {
+		return errTooComplex
+	}
 	if s, ok := pl.shared[key]; ok {
 		parent.children, parent.execChildren, parent.exec = s.children, s.execChildren, s.exec
 		return nil
@@ -104,7 +117,7 @@ func (p *planner) shapeNode(oc *graphql.OperationContext, pl *plan, parent *node
 	if def == nil {
 		return nil, fallback("field %s without definition", f.Name)
 	}
-	n.def, n.reg = def, registry.Lookup(parent.elemType, f.Name)
+	n.def, n.reg = def, p.fields.Lookup(parent.elemType, f.Name)
 	t := def.Type
 	for t.Elem != nil {
 		n.list = true
@@ -115,7 +128,7 @@ func (p *planner) shapeNode(oc *graphql.OperationContext, pl *plan, parent *node
 	if td == nil {
 		return nil, fallback("unknown type %s", n.elemType)
 	}
-	if !strings.HasPrefix(f.Name, "__") && (registry.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType)) {
+	if !strings.HasPrefix(f.Name, "__") && (p.fields.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType)) {
 		n.src, n.exec = fromResolver, true
 	}
 	if td.Kind == ast.Scalar || td.Kind == ast.Enum {

@@ -90,3 +90,27 @@ func schemaFields() cost.Fields {
 	es, _ := served.Graph().Executable()
 	return cost.NewSchemaFields(es.Schema())
 }
+
+// A fragment spread under many different fields is planned once under
+// each (their merged selections differ), so planning work grows as their
+// product: it stops at its bound, and the estimate says so (the limits
+// refuse the operation as too costly) instead of planning on.
+func TestPlanningStopsAtItsWorkBound(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 500 {
+		fmt.Fprintf(&b, ` a%d: product(id: "p1") { ...F }`, i)
+	}
+	b.WriteString(" }\nfragment F on Product {")
+	for i := range 500 {
+		fmt.Fprintf(&b, " f%d: name", i)
+	}
+	b.WriteString(" }")
+	c := estimate(t, b.String(), nil)
+	if !c.Exhausted {
+		t.Errorf("not exhausted: work %d", c.Work)
+	}
+	if c.Work > 2*cost.DefaultMaxWork {
+		t.Errorf("work %d, far over the bound %d", c.Work, cost.DefaultMaxWork)
+	}
+}
