@@ -304,9 +304,6 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 		n.src, n.res, n.exec = fromResolver, b, true
 		n.inline = n.reg == nil || n.reg.Service == "" && n.reg.Loader == ""
 		vt = b.out
-		if n.reg != nil && n.reg.Auth != "" && b.batch {
-			return nil, fallback("@auth on a batch field")
-		}
 	} else {
 		if parent.goType == nil {
 			return nil, fallback("%s has no Go type", parent.elemType)

@@ -45,6 +45,8 @@ type ComplexityRoot struct {
 
 type AuthorResolver interface {
 	Books(ctx context.Context, obj *Author) ([]*Book, error)
+
+	Fans(ctx context.Context, objs []*Author, first *int) ([][]string, error)
 }
 type BookResolver interface {
 	Author(ctx context.Context, obj *Book) (*Author, error)
@@ -173,6 +175,8 @@ func (ec *executionContext) childFields_Author(ctx context.Context, field graphq
 		return ec.fieldContext_Author_books(ctx, field)
 	case "initials":
 		return ec.fieldContext_Author_initials(ctx, field)
+	case "fans":
+		return ec.fieldContext_Author_fans(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Author", field.Name)
 }
@@ -340,6 +344,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Author_fans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Author_initials_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -683,6 +701,73 @@ func (ec *executionContext) fieldContext_Author_initials(ctx context.Context, fi
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Author_fans(ctx context.Context, field graphql.CollectedField, obj *Author) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Author_fans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Author_fans(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Author_fans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Author",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Author_fans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Author_fans(ctx context.Context, field graphql.CollectedField, obj *Author) (any, error) {
+	resolver := ec.Resolvers.Author()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*Author](ctx, "Author"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Fans(ctx, batch.Parents, fc.Args["first"].(*int))
+		})
+		return graphql.ResolveBatchGroupResult[[]string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Author.fans",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Fans(ctx, []*Author{obj}, fc.Args["first"].(*int))
+	return graphql.ResolveBatchSingleResult[[]string](
+		ctx,
+		results,
+		err,
+		"Author.fans",
+	)
 }
 
 func (ec *executionContext) _Book_id(ctx context.Context, field graphql.CollectedField, obj *Book) (ret graphql.Marshaler) {
@@ -2679,6 +2764,12 @@ func (ec *executionContext) _Author(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "fans":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Author_fans(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3465,6 +3556,23 @@ func (ec *executionContext) marshalNSearchResult2githubᚗcomᚋtributaryᚑgw�
 }
 
 func (ec *executionContext) marshalNSearchResult2ᚕgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐSearchResultᚄ(ctx context.Context, sel ast.SelectionSet, v []SearchResult) graphql.Marshaler {
+	{
+		var batchItemsAuthor []*Author
+		batchIdxMapAuthor := map[int]int{}
+		for i, item := range v {
+			switch concrete := item.(type) {
+			case Author:
+				batchIdxMapAuthor[i] = len(batchItemsAuthor)
+				batchItemsAuthor = append(batchItemsAuthor, &concrete)
+			case *Author:
+				batchIdxMapAuthor[i] = len(batchItemsAuthor)
+				batchItemsAuthor = append(batchItemsAuthor, concrete)
+			}
+		}
+		if len(batchItemsAuthor) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Author", batchItemsAuthor, batchIdxMapAuthor)
+		}
+	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -3802,6 +3910,23 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋtributaryᚑgwᚋtributa
 func (ec *executionContext) marshalONode2ᚕgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐNode(ctx context.Context, sel ast.SelectionSet, v []Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
+	}
+	{
+		var batchItemsAuthor []*Author
+		batchIdxMapAuthor := map[int]int{}
+		for i, item := range v {
+			switch concrete := item.(type) {
+			case Author:
+				batchIdxMapAuthor[i] = len(batchItemsAuthor)
+				batchItemsAuthor = append(batchItemsAuthor, &concrete)
+			case *Author:
+				batchIdxMapAuthor[i] = len(batchItemsAuthor)
+				batchItemsAuthor = append(batchItemsAuthor, concrete)
+			}
+		}
+		if len(batchItemsAuthor) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Author", batchItemsAuthor, batchIdxMapAuthor)
+		}
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
