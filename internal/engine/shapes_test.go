@@ -77,7 +77,9 @@ func ask(t *testing.T, srv *handler.Server, q string, vars map[string]any) strin
 }
 
 // Shapes the project's schema does not have — @auth on a batch field
-// (allowed, denied, some parents of a list, batch errors), interfaces and unions
+// (allowed, denied, some parents of a list, batch errors), custom scalars
+// marshalling themselves,
+// input objects, enums and lists as arguments, interfaces and unions
 // (fields of the interface, inline fragments and fragment spreads on the
 // possible types and on the interface, __typename, nulls, errors and
 // resolvers below), lists of lists of scalars
@@ -110,6 +112,9 @@ func TestShapesRunOnThePlan(t *testing.T) {
 		{"@auth on a batch field, some of a list", `{ nodes(ids: ["a2", "b1", "a1", "zz", "a2"]) { ... on Author { id fans } } search(text: "n") { ... on Author { fans(first: 3) } } }`, nil},
 		{"@auth on a batch field, in nested lists", `{ shelf { rows { author { id fans } } } }`, nil},
 		{"@auth on a batch field, batch error", `{ nodes(ids: ["a1", "a2"]) { ... on Author { fans(first: -1) } } }`, nil},
+		{"custom scalars", `{ books { id rating } }`, nil},
+		{"input objects, enums and custom scalar arguments", `{ a: books(filter: {minPages: 200, atLeast: "***"}, order: BY_PAGES) { id rating } b: books(filter: {titles: ["Emma", "Dune"]}) { id } c: books(filter: {titles: "Lost"}) { id } }`, nil},
+		{"input objects from variables", `query($f: BookFilter, $o: Order) { books(filter: $f, order: $o) { id pages } }`, map[string]any{"f": map[string]any{"minPages": 100, "atLeast": 2}, "o": "BY_PAGES"}},
 		{"method arguments", `{ shelf { label(upper: true) a: label count(of: "e") none: count(of: "") } author(id: "a1") { initials(sep: ".") lower: initials(sep: "-", upper: false) } }`, nil},
 		{"method arguments from variables", `query($u: Boolean, $s: String) { shelf { label(upper: $u) } book(id: "b4") { shout(suffix: $s) plain: shout } }`, map[string]any{"u": true, "s": "?"}},
 		{"method arguments from null variables", `query($u: Boolean, $s: String) { shelf { label(upper: $u) } book(id: "b4") { shout(suffix: $s) } }`, nil},
@@ -199,6 +204,8 @@ var argValues = map[string][]string{
 	"sep":    {`"."`, `""`, `" "`},
 	"of":     {`"e"`, `""`, `"Dune"`},
 	"first":  {`1`, `0`, `3`, `-1`, `null`},
+	"filter": {`{minPages: 300}`, `{titles: ["Dune", "Lost"], atLeast: "*"}`, `null`, `{}`},
+	"order":  {`BY_ID`, `BY_PAGES`},
 }
 
 func (g *shapeGen) selection(t *ast.Definition, depth int) string {

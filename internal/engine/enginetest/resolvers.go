@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -116,6 +117,24 @@ func (queryResolver) Node(_ context.Context, id string) (Node, error) { return n
 func (queryResolver) Book(_ context.Context, id string) (*Book, error) { return bookByID(id), nil }
 func (queryResolver) Author(_ context.Context, id string) (*Author, error) {
 	return authorByID(id), nil
+}
+
+func (queryResolver) Books(_ context.Context, filter *BookFilter, order *Order) ([]*Book, error) {
+	var out []*Book
+	for _, b := range books {
+		if filter != nil {
+			if filter.MinPages != nil && b.Pages < *filter.MinPages ||
+				filter.AtLeast != nil && b.Rating() < *filter.AtLeast ||
+				filter.Titles != nil && !slices.Contains(filter.Titles, b.Title) {
+				continue
+			}
+		}
+		out = append(out, b)
+	}
+	if order != nil && *order == OrderByPages {
+		slices.SortStableFunc(out, func(a, b *Book) int { return a.Pages - b.Pages })
+	}
+	return out, nil
 }
 
 func (queryResolver) Nodes(_ context.Context, ids []string) ([]Node, error) {
