@@ -46,8 +46,10 @@ const (
 // (services/loaders.Runtime implements it).
 type Runtime interface {
 	// Manual hands the dispatch of ctx's loaders to the engine; ok is
-	// false when ctx has none.
-	Manual(ctx context.Context) (dispatch func(), ok bool)
+	// false when ctx has none. dispatch flushes every loader but those of
+	// the endpoints hold reports (nil holds none): their keys stay queued
+	// for a later dispatch.
+	Manual(ctx context.Context) (dispatch func(hold func(service, endpoint string) bool), ok bool)
 	// Unmanaged leaves the dispatch of ctx's loaders to their own wait
 	// window, for an operation gqlgen's executor runs.
 	Unmanaged(ctx context.Context)
@@ -131,10 +133,12 @@ type Engine struct {
 	planned atomic.Int64
 }
 
-// entry is a cached verdict: a plan, or why the operation falls back.
+// entry is a cached verdict: a plan, or why the operation falls back and
+// its shape (see shape.go), which the estimate reads.
 type entry struct {
-	pl  *plan
-	why string
+	pl    *plan
+	why   string
+	shape *plan
 }
 
 // docInfo is what is known of a document + operation across requests.
@@ -168,7 +172,11 @@ func New(cfg Config) *Engine {
 
 func (e *entry) weight() int {
 	if e.pl == nil {
-		return 64 + len(e.why)
+		w := 64 + len(e.why)
+		if e.shape != nil {
+			w += e.shape.size
+		}
+		return w
 	}
 	return e.pl.size
 }
@@ -187,7 +195,7 @@ func (e *Engine) Planned() int64 { return e.planned.Load() }
 func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	pl, _ := e.planFor(oc)
-	var dispatch func()
+	var dispatch func(hold func(service, endpoint string) bool)
 	ok := pl != nil
 	if ok {
 		dispatch, ok = e.cfg.Runtime.Manual(ctx)
@@ -232,12 +240,46 @@ func (e *Engine) planFor(oc *graphql.OperationContext) (*plan, string) {
 	if e.cfg.Off {
 		return nil, "the engine is off"
 	}
+	en := e.entryFor(oc)
+	return en.pl, en.why
+}
+
+// shapeOf returns what the estimate reads of oc's operation: its plan, or
+// the shape of an operation the plan does not run (also when the engine
+// is off); nil when there is none.
+func (e *Engine) shapeOf(oc *graphql.OperationContext) *plan {
+	en := e.entryFor(oc)
+	if en.pl != nil {
+		return en.pl
+	}
+	return en.shape
+}
+
+// entryFor returns the kept verdict on oc's operation, making it if
+// needed.
+func (e *Engine) entryFor(oc *graphql.OperationContext) *entry {
 	if oc == nil || oc.Doc == nil || oc.Operation == nil {
-		return nil, "no operation"
+		return &entry{why: "no operation"}
 	}
 	if op := oc.Operation.Operation; op != ast.Query && op != ast.Mutation {
-		return nil, string(op) + " operations"
+		return &entry{why: string(op) + " operations"}
 	}
+	// One verdict per request: the limits' estimate and the run read the
+	// same plan, also when it is not kept (past maxShapes).
+	if en, ok := oc.Stats.GetExtension(entryStat).(*entry); ok {
+		return en
+	}
+	en := e.keptEntry(oc)
+	oc.Stats.SetExtension(entryStat, en)
+	return en
+}
+
+// entryStat names the request's verdict in its operation's stats.
+const entryStat = "tributary.engine.plan"
+
+// keptEntry returns the verdict kept for oc's operation, making (and
+// keeping) it if needed.
+func (e *Engine) keptEntry(oc *graphql.OperationContext) *entry {
 	docKey := oc.Operation.Name + "\x00" + oc.RawQuery
 	d, ok := e.docs.GetIfPresent(docKey)
 	if !ok {
@@ -246,13 +288,13 @@ func (e *Engine) planFor(oc *graphql.OperationContext) (*plan, string) {
 	}
 	key := docKey + "\x00" + shapeKey(d.vars, oc.Variables)
 	if en, ok := e.plans.GetIfPresent(key); ok {
-		return en.pl, en.why
+		return en
 	}
 	en := e.plan(oc)
 	if d.shapes.Add(1) <= maxShapes {
 		e.plans.Set(key, en)
 	}
-	return en.pl, en.why
+	return en
 }
 
 // plan makes a plan for oc.
@@ -262,7 +304,11 @@ func (e *Engine) plan(oc *graphql.OperationContext) *entry {
 	defer e.mu.Unlock()
 	pl, err := e.planner.build(oc)
 	if err != nil {
-		return &entry{why: err.Error()}
+		en := &entry{why: err.Error(), shape: e.planner.shape(oc)}
+		if en.shape != nil {
+			en.shape.size += len(oc.RawQuery)
+		}
+		return en
 	}
 	pl.size += len(oc.RawQuery)
 	return &entry{pl: pl}

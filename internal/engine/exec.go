@@ -18,8 +18,13 @@ type run struct {
 	base context.Context // ctx carrying the root type's field context
 	// args holds, per node whose arguments read variables, their values
 	// for this request (filled before the rounds start).
-	args     map[*node]map[string]any
-	dispatch func()
+	args map[*node]map[string]any
+	// dispatch flushes the request's loaders, but for the endpoints hold
+	// reports (nil: every one); see Runtime.Manual.
+	dispatch func(hold func(service, endpoint string) bool)
+	// last is the last round of the plan being run (the root's span, or
+	// the whole plan's in a deferred phase): holds stay within it.
+	last int
 	// active counts the calls that can run (see launch); rounds counts
 	// the dispatches, calls the resolver calls.
 	active atomic.Int64
@@ -124,6 +129,7 @@ func (p panicked) Error() string { return fmt.Sprint(p.v) }
 // execute runs the fields under root (the plan's root, or one root field
 // of a mutation) round by round.
 func (r *run) execute(root *node) *group {
+	r.last = root.span
 	rootGroup := &group{node: root, root: r.base, top: true}
 	rootGroup.one[0] = reflect.ValueOf(struct{}{})
 	rootGroup.objs = rootGroup.one[:]
@@ -162,7 +168,7 @@ func (r *run) drive(start []*call) {
 	// Keys asked ahead for fields that never ran (their parents were null)
 	// go out now, before the run ends.
 	r.stopRounds()
-	r.dispatch()
+	r.dispatch(nil)
 }
 
 // launch starts a resolver call. A call holds a unit of r.active while it

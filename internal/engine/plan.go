@@ -37,6 +37,9 @@ type plan struct {
 	// inline is set for a mutation: @defer is ignored, its fields are in
 	// the only payload (see mutation.go).
 	inline bool
+	// spanAll is the last round of the plan's steps, deferred ones
+	// included (the roots' span leaves them out); see rounds.go.
+	spanAll int
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.
@@ -127,6 +130,9 @@ type node struct {
 	deep     bool
 	// rounds is set on a resolver that calls a service (see rounds.go).
 	rounds *roundInfo
+	// span is, on an execution root (the query's, a mutation's serial
+	// ones), the last round of its steps, deferred ones left out.
+	span int
 }
 
 // binding is how the engine calls a resolver of the graph: the method of
@@ -184,7 +190,7 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 	if op.Operation == ast.Mutation {
 		pl.serial = serialRoots(root)
 	}
-	planRounds(root)
+	planRounds(pl)
 	return pl, nil
 }
 

@@ -23,7 +23,9 @@ import (
 // resolvers answer at once.
 type runtime struct{}
 
-func (runtime) Manual(context.Context) (func(), bool)                       { return func() {}, true }
+func (runtime) Manual(context.Context) (func(func(string, string) bool), bool) {
+	return func(func(string, string) bool) {}, true
+}
 func (runtime) Unmanaged(context.Context)                                   {}
 func (runtime) OnWait(ctx context.Context, _ engine.Waiter) context.Context { return ctx }
 func (runtime) WithRoot(ctx context.Context) (context.Context, func() error) {

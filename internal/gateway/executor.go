@@ -108,7 +108,7 @@ func addTransports(srv *handler.Server) {
 }
 
 // newLimits is the limits extension as configured.
-func newLimits(cfg *config.Config, es graphql.ExecutableSchema) *Limits {
+func newLimits(cfg *config.Config, eng *engine.Engine) *Limits {
 	return &Limits{
 		MaxDepth:              cfg.Limits.MaxDepth,
 		MaxAliases:            cfg.Limits.MaxAliases,
@@ -121,7 +121,9 @@ func newLimits(cfg *config.Config, es graphql.ExecutableSchema) *Limits {
 		MaxWrites:             cfg.Limits.MaxWrites,
 		// The estimator's one view of what fields mean (service, list
 		// size, batch, argument bounds), read from the registry.
-		Fields:       cost.NewSchemaFields(es.Schema()),
+		Fields: cost.NewSchemaFields(eng.Schema()),
+		// The plan the engine runs is what the estimate reads.
+		Plans:        eng,
 		VerdictBytes: cfg.Memory.Verdicts,
 	}
 }

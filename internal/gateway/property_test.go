@@ -12,7 +12,6 @@ import (
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/bounds"
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/cost"
 )
 
 // propertyWorkBound is the fixed bound on the estimator's work units for
@@ -27,7 +26,6 @@ const propertyWorkBound = 5000
 func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
 	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	fc := cost.NewSchemaFields(schema)
 	// The limits are off so every in-range query runs and its real calls
 	// can be compared with the estimate.
 	e := newEnv(t, func(c *config.Config) {
@@ -41,11 +39,10 @@ func TestPropertyEstimateBoundsRealCalls(t *testing.T) {
 	for seed := range uint64(runs) {
 		g := newQueryGen(schema, seed)
 		q, vars := g.query()
-		doc, errs := gqlparser.LoadQueryWithRules(schema, q, nil)
-		if errs != nil {
+		if _, errs := gqlparser.LoadQueryWithRules(schema, q, nil); errs != nil {
 			t.Fatalf("seed %d: the generator wrote an invalid query (%v):\n%s", seed, errs, q)
 		}
-		est := cost.Estimate(doc, doc.Operations[0], vars, 10, fc)
+		est := estimate(t, q, vars)
 		maxWork = max(maxWork, est.Work)
 		for _, n := range []int{est.Depth, est.Aliases, est.Calls, est.Items, est.IntrospectionItems} {
 			if n < 0 {

@@ -28,7 +28,7 @@ func TestBackstopsAreCountedExactly(t *testing.T) {
 		var thunks []dataloader.Thunk[string]
 		for _, k := range []string{"a", "b", "c", "d"} {
 			thunks = append(thunks, l.Load(ctx, k))
-			r.disp.dispatch() // a round has asked for all its keys
+			r.disp.dispatch(nil) // a round has asked for all its keys
 		}
 		for _, th := range thunks {
 			if _, err := th(); err != nil {

@@ -21,6 +21,9 @@ import (
 // (Runtime.Unmanaged).
 type Dispatcher struct {
 	flushers []func()
+	// endpoints are, for each flusher, the service and endpoint its
+	// loader calls (the plan engine holds some back: Runtime.Manual).
+	endpoints [][2]string
 	// flushes counts the engine's dispatches, backstops the batches the
 	// loaders' own timer sent because no dispatch came in time.
 	flushes   atomic.Int64
@@ -33,11 +36,14 @@ func (d *Dispatcher) Backstops() int64 { return d.backstops.Load() }
 // Flushes reports how often the engine dispatched the loaders.
 func (d *Dispatcher) Flushes() int64 { return d.flushes.Load() }
 
-// dispatch sends every loader's pending keys.
-func (d *Dispatcher) dispatch() {
+// dispatch sends the pending keys of every loader but those whose service
+// and endpoint hold reports (nil: none held).
+func (d *Dispatcher) dispatch(hold func(service, endpoint string) bool) {
 	d.flushes.Add(1)
-	for _, f := range d.flushers {
-		f()
+	for i, f := range d.flushers {
+		if hold == nil || !hold(d.endpoints[i][0], d.endpoints[i][1]) {
+			f()
+		}
 	}
 }
 

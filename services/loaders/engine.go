@@ -16,10 +16,10 @@ import (
 type Runtime struct{}
 
 // Manual hands the dispatch of ctx's loaders to the caller: dispatch
-// sends every loader's pending keys. ok is false without loaders in ctx;
-// in timer mode dispatch does nothing (the loaders' own window sends the
-// batches).
-func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
+// sends the pending keys of every loader but those whose service and
+// endpoint hold reports (nil: none held). ok is false without loaders in ctx; in timer mode dispatch does nothing
+// (the loaders' own window sends the batches).
+func (Runtime) Manual(ctx context.Context) (dispatch func(hold func(service, endpoint string) bool), ok bool) {
 	l, ok := From(ctx)
 	if !ok {
 		return nil, false
@@ -27,7 +27,7 @@ func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
 	if d := l.req.disp; d != nil {
 		return d.dispatch, true
 	}
-	return func() {}, true
+	return func(func(string, string) bool) {}, true
 }
 
 // Unmanaged leaves the dispatch of ctx's loaders to their own wait window:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"sync"
@@ -78,6 +79,7 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 		dataloader.WithTracer[K, V](newQuietTracer[K, V]()),
 	)
 	if s != nil {
+		s.endpoints = append(s.endpoints, [2]string{service, endpointOf(name, service)})
 		s.flushers = append(s.flushers, func() {
 			l.flushMu.Lock()
 			l.gen++
@@ -86,6 +88,17 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 		})
 	}
 	return l
+}
+
+// endpointOf is the endpoint of a loader named as the generated ones are:
+// service, endpoint and result type, dot-separated
+// ("catalog.products.byIds.Product").
+func endpointOf(name, service string) string {
+	e := strings.TrimPrefix(name, service+".")
+	if i := strings.LastIndexByte(e, '.'); i > 0 {
+		e = e[:i]
+	}
+	return e
 }
 
 // wrap counts the batches the backstop timer sent, and wakes the engine's
