@@ -48,7 +48,11 @@ type replica struct {
 // replicas starts n gateways over e's backends sharing the Redis at url.
 func (e *env) replicas(n int, url string, mods ...func(*config.Config)) []*replica {
 	e.T.Helper()
-	mods = append([]func(*config.Config){func(c *config.Config) { c.Redis.URL = url }}, mods...)
+	// A loaded machine under -race can take longer than the default 250 ms
+	// for a command, and a timed-out command pauses the store: tests of
+	// sharing through Redis then see nothing shared. Tests of Redis being
+	// slow or down set their own timeout (mods come after).
+	mods = append([]func(*config.Config){func(c *config.Config) { c.Redis.URL, c.Redis.Timeout = url, 5 * time.Second }}, mods...)
 	var out []*replica
 	for range n {
 		r := &replica{cache: &cacheCounts{}}

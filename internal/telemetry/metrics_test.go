@@ -128,7 +128,10 @@ func TestMetricsFollowTheBreaker(t *testing.T) {
 	e := newMetricsEnv(t, withService("pricing", func(sc *config.ServiceConfig) {
 		sc.MaxRetries = 0
 		sc.BreakerConsecutiveFailures = 2
-		sc.BreakerCooldown = 100 * time.Millisecond
+		// gobreaker reads the wall clock: the cool-down must outlast the
+		// three queries below on a loaded machine under -race (100 ms did
+		// not), and the wait for half-open polls, so it costs only once.
+		sc.BreakerCooldown = 2 * time.Second
 	}))
 	pricing := e.Backends.Server(demo.Pricing)
 	pricing.SetFaults(demo.Faults{ErrorRate: 1})
