@@ -6,8 +6,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-
-	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Shapes. An operation the plan does not run (introspection, and whatever
@@ -104,7 +102,7 @@ func (p *planner) shapeNode(oc *graphql.OperationContext, pl *plan, parent *node
 	if def == nil {
 		return nil, fallback("field %s without definition", f.Name)
 	}
-	n.def, n.reg = def, registry.Lookup(parent.elemType, f.Name)
+	n.def, n.reg = def, p.fields.Lookup(parent.elemType, f.Name)
 	t := def.Type
 	for t.Elem != nil {
 		n.list = true
@@ -115,7 +113,7 @@ func (p *planner) shapeNode(oc *graphql.OperationContext, pl *plan, parent *node
 	if td == nil {
 		return nil, fallback("unknown type %s", n.elemType)
 	}
-	if !strings.HasPrefix(f.Name, "__") && (registry.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType)) {
+	if !strings.HasPrefix(f.Name, "__") && (p.fields.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType)) {
 		n.src, n.exec = fromResolver, true
 	}
 	if td.Kind == ast.Scalar || td.Kind == ast.Enum {
