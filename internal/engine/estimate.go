@@ -100,7 +100,13 @@ func (sh *shaper) below(n *node, byID bool, sized string, intro bool) *summary {
 	}
 	out := &summary{}
 	sh.memo[k] = out // a cycle cannot happen; this only guards it
-	for _, c := range n.children {
+	children := n.children
+	for _, v := range n.variants {
+		// A field of interface or union type: as if its object were of
+		// every possible type at once (a bound, never below).
+		children = append(children[:len(children):len(children)], v.node.children...)
+	}
+	for _, c := range children {
 		sh.work++
 		sh.child(out, c, byID, sized, intro)
 	}
