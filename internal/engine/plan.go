@@ -34,12 +34,12 @@ type plan struct {
 	// serial is set for a mutation: one root per root field, run one
 	// after another (see mutation.go).
 	serial []*node
-	// spanAll is the last round of the plan's steps, deferred ones
-	// included (the roots' span leaves them out); see rounds.go.
-	spanAll int
 	// inline is set for a mutation: @defer is ignored, its fields are in
 	// the only payload (see mutation.go).
 	inline bool
+	// spanAll is the last round of the plan's steps, deferred ones
+	// included (the roots' span leaves them out); see rounds.go.
+	spanAll int
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.
@@ -207,9 +207,6 @@ func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node,
 	// the limits bound, is not.
 	key := selectionsKey(parent.elemType, sel)
 	pl.work += len(sel)
-	if pl.work > maxPlanWork {
-		return errTooComplex
-	}
 	if s, ok := pl.shared[key]; ok {
 		parent.children, parent.execChildren, parent.exec, parent.views = s.children, s.execChildren, s.exec, s.views
 		return nil
