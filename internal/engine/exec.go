@@ -270,6 +270,9 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 		cl.in = args.in
 		r.queue(cl, calls)
 	case b.batch:
+		if g = r.allowed(g, c, args, fr); g == nil {
+			return
+		}
 		var parents reflect.Value
 		if g.list {
 			parents = g.slice

@@ -12,7 +12,7 @@ import (
 
 // methodBinding is how a method with arguments or an error is called; nil
 // for a method that takes and returns only the value (read calls it).
-func methodBinding(m reflect.Method, n *node) (*binding, error) {
+func (p *planner) methodBinding(m reflect.Method, n *node) (*binding, error) {
 	t := m.Type
 	nargs := len(n.def.Arguments)
 	errOut := t.NumOut() == 2 && t.Out(1) == errorType
@@ -27,7 +27,7 @@ func methodBinding(m reflect.Method, n *node) (*binding, error) {
 	}
 	b := &binding{fn: m.Func, out: t.Out(0)}
 	for i, a := range n.def.Arguments {
-		conv, err := argConverter(t.In(1+i), a.Type)
+		conv, err := p.argConverter(t.In(1+i), a.Type)
 		if err != nil {
 			return nil, fmt.Errorf("method %s: argument %s: %v", m.Name, a.Name, err)
 		}

@@ -34,12 +34,12 @@ type plan struct {
 	// serial is set for a mutation: one root per root field, run one
 	// after another (see mutation.go).
 	serial []*node
-	// inline is set for a mutation: @defer is ignored, its fields are in
-	// the only payload (see mutation.go).
-	inline bool
 	// spanAll is the last round of the plan's steps, deferred ones
 	// included (the roots' span leaves them out); see rounds.go.
 	spanAll int
+	// inline is set for a mutation: @defer is ignored, its fields are in
+	// the only payload (see mutation.go).
+	inline bool
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.
@@ -73,6 +73,7 @@ const (
 	leafBool
 	leafTime
 	leafEnum
+	leafMarshal // a custom scalar whose Go type marshals itself
 )
 
 // node is one response key of an object type in the plan.
@@ -207,6 +208,9 @@ func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node,
 	// the limits bound, is not.
 	key := selectionsKey(parent.elemType, sel)
 	pl.work += len(sel)
+	if pl.work > maxPlanWork {
+		return errTooComplex
+	}
 	if s, ok := pl.shared[key]; ok {
 		parent.children, parent.execChildren, parent.exec, parent.views = s.children, s.execChildren, s.exec, s.views
 		return nil
@@ -281,7 +285,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 		case "Time":
 			n.leaf = leafTime
 		default:
-			return nil, fallback("scalar %s", n.elemType)
+			n.leaf = leafMarshal // see scalars.go
 		}
 	case ast.Enum:
 		n.leaf = leafEnum
@@ -310,9 +314,6 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 		n.src, n.res, n.exec = fromResolver, b, true
 		n.inline = n.reg == nil || n.reg.Service == "" && n.reg.Loader == ""
 		vt = b.out
-		if n.reg != nil && n.reg.Auth != "" && b.batch {
-			return nil, fallback("@auth on a batch field")
-		}
 	} else {
 		if parent.goType == nil {
 			return nil, fallback("%s has no Go type", parent.elemType)
@@ -326,7 +327,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 			mt, _ := parent.goType.MethodByName(m)
 			n.methodFn = mt.Func
 			vt = mt.Type.Out(0)
-			if n.res, err = methodBinding(mt, n); err != nil {
+			if n.res, err = p.methodBinding(mt, n); err != nil {
 				return nil, fallback("%s.%s: %v", parent.elemType, f.Name, err)
 			}
 		} else {
@@ -410,6 +411,8 @@ func leafFits(l leaf, t reflect.Type) error {
 		ok = t.Kind() == reflect.Bool
 	case leafTime:
 		ok = t == timeType
+	case leafMarshal:
+		ok = marshals(t)
 	}
 	if !ok {
 		return fmt.Errorf("cannot write %s", t)
@@ -493,7 +496,7 @@ func (p *planner) binding(parent *node, def *ast.FieldDefinition) (*binding, err
 		return nil, fallback("resolver %s does not take the field's arguments", key)
 	}
 	for i, a := range def.Arguments {
-		conv, err := argConverter(ft.In(in+i), a.Type)
+		conv, err := p.argConverter(ft.In(in+i), a.Type)
 		if err != nil {
 			return nil, fallback("resolver %s: argument %s: %v", key, a.Name, err)
 		}
@@ -509,8 +512,11 @@ func (p *planner) binding(parent *node, def *ast.FieldDefinition) (*binding, err
 }
 
 // argConverter converts an argument's coerced value to a parameter, as
-// gqlgen's generated unmarshalers do.
-func argConverter(t reflect.Type, gt *ast.Type) (func(any) (reflect.Value, error), error) {
+// gqlgen's generated unmarshalers do (see also args.go).
+func (p *planner) argConverter(t reflect.Type, gt *ast.Type) (func(any) (reflect.Value, error), error) {
+	if conv := unmarshalerConv(t); conv != nil {
+		return conv, nil
+	}
 	switch {
 	case t.Kind() == reflect.String:
 		return func(v any) (reflect.Value, error) {
@@ -534,7 +540,7 @@ func argConverter(t reflect.Type, gt *ast.Type) (func(any) (reflect.Value, error
 		}, nil
 	case t.Kind() == reflect.Pointer && t.Elem().Kind() != reflect.Pointer:
 		// An optional argument: nil when absent or null.
-		elem, err := argConverter(t.Elem(), gt)
+		elem, err := p.argConverter(t.Elem(), gt)
 		if err != nil {
 			return nil, err
 		}
@@ -550,22 +556,10 @@ func argConverter(t reflect.Type, gt *ast.Type) (func(any) (reflect.Value, error
 			p.Elem().Set(e)
 			return p, nil
 		}, nil
-	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String && gt.Elem != nil:
-		return func(v any) (reflect.Value, error) {
-			if v == nil {
-				return reflect.Zero(t), nil
-			}
-			vs := graphql.CoerceList(v)
-			out := make([]string, len(vs))
-			for i, e := range vs {
-				s, err := graphql.UnmarshalString(e)
-				if err != nil {
-					return reflect.Value{}, err
-				}
-				out[i] = s
-			}
-			return reflect.ValueOf(out), nil
-		}, nil
+	case t.Kind() == reflect.Slice && gt.Elem != nil:
+		return p.listConv(t, gt)
+	case t.Kind() == reflect.Struct:
+		return p.inputConv(t, gt)
 	}
 	return nil, fmt.Errorf("parameter type %s", t)
 }

@@ -43,13 +43,14 @@ func newShapesPair() *shapesPair {
 	es := enginetest.NewExecutableSchema(enginetest.Config{Resolvers: root})
 	p := &shapesPair{engines: map[string]int{}}
 	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: runtime{}, Fields: enginetest.Fields{},
-		OnOperation: func(e string) { p.engines[e]++ }})
+		Authorize: enginetest.Authorize, OnOperation: func(e string) { p.engines[e]++ }})
 	serve := func(es graphql.ExecutableSchema) *handler.Server {
 		srv := handler.New(es)
 		srv.AddTransport(transport.POST{})
 		return srv
 	}
 	p.plan, p.ref = serve(eng), serve(es)
+	p.ref.AroundFields(enginetest.AuthorizeField)
 	return p
 }
 
@@ -77,7 +78,10 @@ func ask(t *testing.T, srv *handler.Server, q string, vars map[string]any) strin
 	return fmt.Sprintf("data: %s\nerrors: %s", r.Data, strings.Join(errs, "\n  "))
 }
 
-// Shapes the project's schema does not have — interfaces and unions
+// Shapes the project's schema does not have — @auth on a batch field
+// (allowed, denied, some parents of a list, batch errors), custom scalars
+// marshalling themselves,
+// input objects, enums and lists as arguments, interfaces and unions
 // (fields of the interface, inline fragments and fragment spreads on the
 // possible types and on the interface, __typename, nulls, errors and
 // resolvers below), lists of lists of scalars
@@ -105,6 +109,14 @@ func TestShapesRunOnThePlan(t *testing.T) {
 		{"rows", `{ shelf { label rows { id title author { name } risky } } }`, nil},
 		{"grid of scalars", `{ grid { x y label } }`, nil},
 		{"non-null inner lists and elements", `{ shelf { label stacks { id } } }`, nil},
+		{"@auth on a batch field, allowed", `{ author(id: "a1") { name fans } }`, nil},
+		{"@auth on a batch field, denied", `{ author(id: "a2") { name fans(first: 1) } }`, nil},
+		{"@auth on a batch field, some of a list", `{ nodes(ids: ["a2", "b1", "a1", "zz", "a2"]) { ... on Author { id fans } } search(text: "n") { ... on Author { fans(first: 3) } } }`, nil},
+		{"@auth on a batch field, in nested lists", `{ shelf { rows { author { id fans } } } }`, nil},
+		{"@auth on a batch field, batch error", `{ nodes(ids: ["a1", "a2"]) { ... on Author { fans(first: -1) } } }`, nil},
+		{"custom scalars", `{ books { id rating } }`, nil},
+		{"input objects, enums and custom scalar arguments", `{ a: books(filter: {minPages: 200, atLeast: "***"}, order: BY_PAGES) { id rating } b: books(filter: {titles: ["Emma", "Dune"]}) { id } c: books(filter: {titles: "Lost"}) { id } }`, nil},
+		{"input objects from variables", `query($f: BookFilter, $o: Order) { books(filter: $f, order: $o) { id pages } }`, map[string]any{"f": map[string]any{"minPages": 100, "atLeast": 2}, "o": "BY_PAGES"}},
 		{"method arguments", `{ shelf { label(upper: true) a: label count(of: "e") none: count(of: "") } author(id: "a1") { initials(sep: ".") lower: initials(sep: "-", upper: false) } }`, nil},
 		{"method arguments from variables", `query($u: Boolean, $s: String) { shelf { label(upper: $u) } book(id: "b4") { shout(suffix: $s) plain: shout } }`, map[string]any{"u": true, "s": "?"}},
 		{"method arguments from null variables", `query($u: Boolean, $s: String) { shelf { label(upper: $u) } book(id: "b4") { shout(suffix: $s) } }`, nil},
@@ -121,6 +133,33 @@ func TestShapesRunOnThePlan(t *testing.T) {
 				t.Errorf("ran on gqlgen's executor, want the plan")
 			}
 		})
+	}
+}
+
+// The plan hands a batch field with @auth only the parents allowed to see
+// it (nil in the others' places); gqlgen's executor hands it all of them.
+func TestBatchAuthFetchesForTheAllowedOnly(t *testing.T) {
+	var seen [][]string
+	root := &enginetest.Resolver{OnFans: func(parents []*enginetest.Author) {
+		var ids []string
+		for _, a := range parents {
+			id := "nil"
+			if a != nil {
+				id = a.ID
+			}
+			ids = append(ids, id)
+		}
+		seen = append(seen, ids)
+	}}
+	es := enginetest.NewExecutableSchema(enginetest.Config{Resolvers: root})
+	srv := handler.New(engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: runtime{}, Fields: enginetest.Fields{}, Authorize: enginetest.Authorize}))
+	srv.AddTransport(transport.POST{})
+	got := ask(t, srv, `{ nodes(ids: ["a2", "a1", "b1", "a2"]) { ... on Author { fans } } author(id: "a2") { fans } }`, nil)
+	if want := `[[nil a1 nil nil]]`; fmt.Sprint(seen) != want {
+		t.Errorf("Fans was called with %v, want %s", seen, want)
+	}
+	if strings.Count(got, "forbidden") != 3 {
+		t.Errorf("want three parents refused: %s", got)
 	}
 }
 
@@ -166,6 +205,9 @@ var argValues = map[string][]string{
 	"upper":  {`true`, `false`, `null`},
 	"sep":    {`"."`, `""`, `" "`},
 	"of":     {`"e"`, `""`, `"Dune"`},
+	"first":  {`1`, `0`, `3`, `-1`, `null`},
+	"filter": {`{minPages: 300}`, `{titles: ["Dune", "Lost"], atLeast: "*"}`, `null`, `{}`},
+	"order":  {`BY_ID`, `BY_PAGES`},
 }
 
 func (g *shapeGen) selection(t *ast.Definition, depth int) string {

@@ -177,6 +177,8 @@ func (w *writer) value(c *node, v reflect.Value, sub *group, j int, nonNull bool
 			w.buf = strconv.AppendFloat(w.buf, v.Float(), 'g', -1, 64)
 		case leafBool:
 			w.buf = strconv.AppendBool(w.buf, v.Bool())
+		case leafMarshal:
+			return w.marshal(v)
 		case leafTime:
 			t := v.Interface().(time.Time)
 			if t.IsZero() {

@@ -170,8 +170,19 @@ func (g *queryGen) field(parent *ast.Definition, f *ast.FieldDefinition, depth i
 		b.WriteString("(" + args + ")")
 	}
 	b.WriteString(g.directive())
-	if t := g.schema.Types[f.Type.Name()]; t.Kind == ast.Object {
+	switch t := g.schema.Types[f.Type.Name()]; t.Kind {
+	case ast.Object:
 		b.WriteString(" { " + g.selection(t, depth+1) + " }")
+	case ast.Interface, ast.Union:
+		// The schema has none today; should it gain one, its values are
+		// selected through each possible type.
+		parts := []string{"__typename"}
+		for _, pt := range g.schema.GetPossibleTypes(t) {
+			if g.chance(0.7) {
+				parts = append(parts, "... on "+pt.Name+" { "+g.selection(pt, depth+1)+" }")
+			}
+		}
+		b.WriteString(" { " + strings.Join(parts, " ") + " }")
 	}
 	return b.String()
 }
@@ -185,7 +196,7 @@ func (g *queryGen) selection(t *ast.Definition, depth int) string {
 		if strings.HasPrefix(f.Name, "__") || f.Name == "me" {
 			continue
 		}
-		if g.schema.Types[f.Type.Name()].Kind == ast.Object {
+		if k := g.schema.Types[f.Type.Name()].Kind; k == ast.Object || k == ast.Interface || k == ast.Union {
 			objects = append(objects, f)
 		} else {
 			leaves = append(leaves, f)

@@ -156,7 +156,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	reg.MustRegister(m.badResponses)
 	m.operations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tributary_operations_total",
-		Help: "GraphQL operations executed, by engine: plan (planned once, run round by round) or gqlgen (what the plan does not cover, or engine: gqlgen).",
+		Help: "GraphQL operations executed, by engine: plan (planned once, run round by round) or gqlgen (introspection, and whatever else the plan does not cover: docs/architecture.md).",
 	}, []string{"engine"})
 	reg.MustRegister(m.operations)
 	// Both series exist from the start, so a rate of fallbacks reads 0.

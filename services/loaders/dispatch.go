@@ -22,7 +22,7 @@ import (
 type Dispatcher struct {
 	flushers []func()
 	// endpoints are, for each flusher, the service and endpoint its
-	// loader calls (the plan engine holds some back: Runtime.Manual).
+	// loader calls: the engine holds some back (Runtime.Manual).
 	endpoints [][2]string
 	// flushes counts the engine's dispatches, backstops the batches the
 	// loaders' own timer sent because no dispatch came in time.
@@ -36,8 +36,8 @@ func (d *Dispatcher) Backstops() int64 { return d.backstops.Load() }
 // Flushes reports how often the engine dispatched the loaders.
 func (d *Dispatcher) Flushes() int64 { return d.flushes.Load() }
 
-// dispatch sends the pending keys of every loader but those whose service
-// and endpoint hold reports (nil: none held).
+// dispatch sends the pending keys of every loader but those of the
+// endpoints hold reports (nil: none).
 func (d *Dispatcher) dispatch(hold func(service, endpoint string) bool) {
 	d.flushes.Add(1)
 	for i, f := range d.flushers {

@@ -17,8 +17,9 @@ type Runtime struct{}
 
 // Manual hands the dispatch of ctx's loaders to the caller: dispatch
 // sends the pending keys of every loader but those whose service and
-// endpoint hold reports (nil: none held). ok is false without loaders in ctx; in timer mode dispatch does nothing
-// (the loaders' own window sends the batches).
+// endpoint hold reports (nil: none held). ok is false without loaders in
+// ctx; in timer mode dispatch does nothing (the loaders' own window sends
+// the batches).
 func (Runtime) Manual(ctx context.Context) (dispatch func(hold func(service, endpoint string) bool), ok bool) {
 	l, ok := From(ctx)
 	if !ok {

@@ -45,6 +45,8 @@ type ComplexityRoot struct {
 
 type AuthorResolver interface {
 	Books(ctx context.Context, obj *Author) ([]*Book, error)
+
+	Fans(ctx context.Context, objs []*Author, first *int) ([][]string, error)
 }
 type BookResolver interface {
 	Author(ctx context.Context, obj *Book) (*Author, error)
@@ -58,6 +60,7 @@ type QueryResolver interface {
 	Shelf(ctx context.Context) (*Shelf, error)
 	Book(ctx context.Context, id string) (*Book, error)
 	Author(ctx context.Context, id string) (*Author, error)
+	Books(ctx context.Context, filter *BookFilter, order *Order) ([]*Book, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -83,7 +86,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex()
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("BookFilter", ec.unmarshalInputBookFilter),
+		)
 	}
 	first := true
 
@@ -173,6 +178,8 @@ func (ec *executionContext) childFields_Author(ctx context.Context, field graphq
 		return ec.fieldContext_Author_books(ctx, field)
 	case "initials":
 		return ec.fieldContext_Author_initials(ctx, field)
+	case "fans":
+		return ec.fieldContext_Author_fans(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Author", field.Name)
 }
@@ -193,6 +200,8 @@ func (ec *executionContext) childFields_Book(ctx context.Context, field graphql.
 		return ec.fieldContext_Book_lines(ctx, field)
 	case "risky":
 		return ec.fieldContext_Book_risky(ctx, field)
+	case "rating":
+		return ec.fieldContext_Book_rating(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Book", field.Name)
 }
@@ -341,6 +350,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Author_fans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Author_initials_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -416,6 +439,28 @@ func (ec *executionContext) field_Query_book_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_books_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*BookFilter, error) {
+			return ec.unmarshalOBookFilter2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐBookFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "order",
+		func(ctx context.Context, v any) (*Order, error) {
+			return ec.unmarshalOOrder2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["order"] = arg1
 	return args, nil
 }
 
@@ -685,6 +730,73 @@ func (ec *executionContext) fieldContext_Author_initials(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Author_fans(ctx context.Context, field graphql.CollectedField, obj *Author) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Author_fans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Author_fans(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Author_fans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Author",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Author_fans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Author_fans(ctx context.Context, field graphql.CollectedField, obj *Author) (any, error) {
+	resolver := ec.Resolvers.Author()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*Author](ctx, "Author"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Fans(ctx, batch.Parents, fc.Args["first"].(*int))
+		})
+		return graphql.ResolveBatchGroupResult[[]string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Author.fans",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Fans(ctx, []*Author{obj}, fc.Args["first"].(*int))
+	return graphql.ResolveBatchSingleResult[[]string](
+		ctx,
+		results,
+		err,
+		"Author.fans",
+	)
+}
+
 func (ec *executionContext) _Book_id(ctx context.Context, field graphql.CollectedField, obj *Book) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -874,6 +986,29 @@ func (ec *executionContext) _Book_risky(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Book_risky(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Book", field, true, false, "String")
+}
+
+func (ec *executionContext) _Book_rating(ctx context.Context, field graphql.CollectedField, obj *Book) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Book_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v Rating) graphql.Marshaler {
+			return ec.marshalNRating2githubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐRating(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Book_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Book", field, true, false, "Rating")
 }
 
 func (ec *executionContext) _Cell_x(ctx context.Context, field graphql.CollectedField, obj *Cell) (ret graphql.Marshaler) {
@@ -1278,6 +1413,50 @@ func (ec *executionContext) fieldContext_Query_author(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_author_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_books(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_books(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Books(ctx, fc.Args["filter"].(*BookFilter), fc.Args["order"].(*Order))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Book) graphql.Marshaler {
+			return ec.marshalNBook2ᚕᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐBookᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_books(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Book(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_books_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2585,6 +2764,62 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputBookFilter(ctx context.Context, obj any) (BookFilter, error) {
+	var it BookFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"minPages", "titles", "atLeast"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "minPages":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minPages"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinPages = data
+		case "titles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titles"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Titles = data
+		case "atLeast":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atLeast"))
+			data, err := ec.unmarshalORating2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐRating(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtLeast = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBookFilter unmarshals raw into the BookFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBookFilter(ctx context.Context, raw any) (BookFilter, error) {
+	var out BookFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BookFilter", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -2679,6 +2914,12 @@ func (ec *executionContext) _Author(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "fans":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Author_fans(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2741,6 +2982,11 @@ func (ec *executionContext) _Book(ctx context.Context, sel ast.SelectionSet, obj
 		case "risky":
 			out.Values[i] = ec._Book_risky(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rating":
+			out.Values[i] = ec._Book_rating(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -2874,6 +3120,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_author(ctx, field)
+				})
+		case "books":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_books(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -3456,6 +3708,16 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) unmarshalNRating2githubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐRating(ctx context.Context, v any) (Rating, error) {
+	var res Rating
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRating2githubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐRating(ctx context.Context, sel ast.SelectionSet, v Rating) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSearchResult2githubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐSearchResult(ctx context.Context, sel ast.SelectionSet, v SearchResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SearchResult!")
@@ -3465,6 +3727,23 @@ func (ec *executionContext) marshalNSearchResult2githubᚗcomᚋtributaryᚑgw�
 }
 
 func (ec *executionContext) marshalNSearchResult2ᚕgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐSearchResultᚄ(ctx context.Context, sel ast.SelectionSet, v []SearchResult) graphql.Marshaler {
+	{
+		var batchItemsAuthor []*Author
+		batchIdxMapAuthor := map[int]int{}
+		for i, item := range v {
+			switch concrete := item.(type) {
+			case Author:
+				batchIdxMapAuthor[i] = len(batchItemsAuthor)
+				batchItemsAuthor = append(batchItemsAuthor, &concrete)
+			case *Author:
+				batchIdxMapAuthor[i] = len(batchItemsAuthor)
+				batchItemsAuthor = append(batchItemsAuthor, concrete)
+			}
+		}
+		if len(batchItemsAuthor) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Author", batchItemsAuthor, batchIdxMapAuthor)
+		}
+	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -3676,6 +3955,14 @@ func (ec *executionContext) marshalOBook2ᚖgithubᚗcomᚋtributaryᚑgwᚋtrib
 	return ec._Book(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOBookFilter2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐBookFilter(ctx context.Context, v any) (*BookFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBookFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -3803,6 +4090,23 @@ func (ec *executionContext) marshalONode2ᚕgithubᚗcomᚋtributaryᚑgwᚋtrib
 	if v == nil {
 		return graphql.Null
 	}
+	{
+		var batchItemsAuthor []*Author
+		batchIdxMapAuthor := map[int]int{}
+		for i, item := range v {
+			switch concrete := item.(type) {
+			case Author:
+				batchIdxMapAuthor[i] = len(batchItemsAuthor)
+				batchItemsAuthor = append(batchItemsAuthor, &concrete)
+			case *Author:
+				batchIdxMapAuthor[i] = len(batchItemsAuthor)
+				batchItemsAuthor = append(batchItemsAuthor, concrete)
+			}
+		}
+		if len(batchItemsAuthor) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Author", batchItemsAuthor, batchIdxMapAuthor)
+		}
+	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -3810,6 +4114,38 @@ func (ec *executionContext) marshalONode2ᚕgithubᚗcomᚋtributaryᚑgwᚋtrib
 	})
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOOrder2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐOrder(ctx context.Context, v any) (*Order, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(Order)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrder2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐOrder(ctx context.Context, sel ast.SelectionSet, v *Order) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalORating2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐRating(ctx context.Context, v any) (*Rating, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(Rating)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORating2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐRating(ctx context.Context, sel ast.SelectionSet, v *Rating) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOShelf2ᚖgithubᚗcomᚋtributaryᚑgwᚋtributaryᚋinternalᚋengineᚋenginetestᚐShelf(ctx context.Context, sel ast.SelectionSet, v *Shelf) graphql.Marshaler {

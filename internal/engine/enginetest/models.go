@@ -7,7 +7,11 @@ package enginetest
 //go:generate go run github.com/99designs/gqlgen generate --config gqlgen.yml
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"strconv"
 	"strings"
 )
 
@@ -40,6 +44,34 @@ func (b *Book) Risky() (*string, error) {
 	s := b.Title + " is safe"
 	return &s, nil
 }
+
+// Rating is a custom scalar bound to a type with MarshalGQL.
+type Rating int
+
+// MarshalGQL writes the stars.
+func (r Rating) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(strings.Repeat("*", int(r))))
+}
+
+// UnmarshalGQL reads stars or a number.
+func (r *Rating) UnmarshalGQL(v any) error {
+	switch v := v.(type) {
+	case string:
+		*r = Rating(strings.Count(v, "*"))
+		return nil
+	case int64:
+		*r = Rating(v)
+		return nil
+	case json.Number:
+		n, err := v.Int64()
+		*r = Rating(n)
+		return err
+	}
+	return fmt.Errorf("rating: %T is not stars", v)
+}
+
+// Rating of a book: a star per hundred pages.
+func (b *Book) Rating() Rating { return Rating(b.Pages / 100) }
 
 // Author is an author.
 type Author struct {

@@ -2,12 +2,25 @@
 
 package enginetest
 
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+)
+
 type Node interface {
 	IsNode()
 }
 
 type SearchResult interface {
 	IsSearchResult()
+}
+
+type BookFilter struct {
+	MinPages *int     `json:"minPages,omitempty"`
+	Titles   []string `json:"titles,omitempty"`
+	AtLeast  *Rating  `json:"atLeast,omitempty"`
 }
 
 type Cell struct {
@@ -18,4 +31,59 @@ type Cell struct {
 }
 
 type Query struct {
+}
+
+type Order string
+
+const (
+	OrderByID    Order = "BY_ID"
+	OrderByPages Order = "BY_PAGES"
+)
+
+var AllOrder = []Order{
+	OrderByID,
+	OrderByPages,
+}
+
+func (e Order) IsValid() bool {
+	switch e {
+	case OrderByID, OrderByPages:
+		return true
+	}
+	return false
+}
+
+func (e Order) String() string {
+	return string(e)
+}
+
+func (e *Order) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Order(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Order", str)
+	}
+	return nil
+}
+
+func (e Order) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Order) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Order) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

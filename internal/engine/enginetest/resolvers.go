@@ -3,25 +3,68 @@ package enginetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
 	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/tributary-gw/tributary/graph/registry"
 )
 
-// Resolver is the schema's resolver root over fixed data.
-type Resolver struct{}
+// Resolver is the schema's resolver root over fixed data. OnFans, when
+// set, is told the parents of each Fans call.
+type Resolver struct {
+	OnFans func(parents []*Author)
+}
 
-func (r *Resolver) Author() AuthorResolver { return authorResolver{} }
+func (r *Resolver) Author() AuthorResolver { return authorResolver{r} }
 func (r *Resolver) Book() BookResolver     { return bookResolver{} }
 func (r *Resolver) Query() QueryResolver   { return queryResolver{} }
 
 // Fields is what the engine is told of the schema's fields: those gqlgen
-// runs through a resolver (no service declares any).
+// runs through a resolver (no service declares any), and Author.fans, a
+// batch resolver visible to the author only (see Authorize).
 type Fields struct{}
 
-func (Fields) Lookup(string, string) *registry.Field { return nil }
+var fans = &registry.Field{Batch: true, Auth: registry.OwnerOrStaff, Owner: registry.Owner{Prop: "id", Field: "ID"}}
+
+func (Fields) Lookup(t, f string) *registry.Field {
+	if t == "Author" && f == "fans" {
+		return fans
+	}
+	return nil
+}
+
 func (Fields) Resolved(t, f string) bool {
-	return t == "Query" || t == "Author" && f == "books" || t == "Book" && f == "author"
+	return t == "Query" || t == "Author" && (f == "books" || f == "fans") || t == "Book" && f == "author"
+}
+
+// Caller is the one author whose fans a request may see.
+const Caller = "a1"
+
+// Authorize is the @auth rule of Author.fans for the engine: only the
+// author's own.
+func Authorize(_ context.Context, object, field, rule, owner string) error {
+	if !registry.Allows(rule, Caller, false, owner) {
+		return fmt.Errorf("%s.%s: forbidden", object, field)
+	}
+	return nil
+}
+
+// AuthorizeField is the same rule as a gqlgen field interceptor, for its
+// executor: the field's parent object is the owner's.
+func AuthorizeField(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	d := Fields{}.Lookup(fc.Object, fc.Field.Name)
+	if d == nil || d.Auth == "" {
+		return next(ctx)
+	}
+	if err := Authorize(ctx, fc.Object, fc.Field.Name, d.Auth, d.Owner.Of(nil, reflect.ValueOf(fc.Parent.Result))); err != nil {
+		return nil, err
+	}
+	return next(ctx)
 }
 
 var (
@@ -76,6 +119,24 @@ func (queryResolver) Author(_ context.Context, id string) (*Author, error) {
 	return authorByID(id), nil
 }
 
+func (queryResolver) Books(_ context.Context, filter *BookFilter, order *Order) ([]*Book, error) {
+	var out []*Book
+	for _, b := range books {
+		if filter != nil {
+			if filter.MinPages != nil && b.Pages < *filter.MinPages ||
+				filter.AtLeast != nil && b.Rating() < *filter.AtLeast ||
+				filter.Titles != nil && !slices.Contains(filter.Titles, b.Title) {
+				continue
+			}
+		}
+		out = append(out, b)
+	}
+	if order != nil && *order == OrderByPages {
+		slices.SortStableFunc(out, func(a, b *Book) int { return a.Pages - b.Pages })
+	}
+	return out, nil
+}
+
 func (queryResolver) Nodes(_ context.Context, ids []string) ([]Node, error) {
 	out := make([]Node, len(ids))
 	for i, id := range ids {
@@ -124,13 +185,38 @@ func (queryResolver) Shelf(context.Context) (*Shelf, error) {
 	return &Shelf{Name: "fiction", Rows: [][]*Book{{books[0], nil}, {books[1], books[3]}, nil, {books[4]}}}, nil
 }
 
-type authorResolver struct{}
+type authorResolver struct{ r *Resolver }
 
 func (authorResolver) Books(_ context.Context, a *Author) ([]*Book, error) {
 	var out []*Book
 	for _, b := range books {
 		if b.AuthorID == a.ID {
 			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// Fans are an author's fans, at most first: one call for all the authors
+// of a list, which must line up with them.
+func (ar authorResolver) Fans(_ context.Context, objs []*Author, first *int) ([][]string, error) {
+	if ar.r.OnFans != nil {
+		ar.r.OnFans(objs)
+	}
+	n := 2
+	if first != nil {
+		n = *first
+	}
+	if n < 0 {
+		return nil, errors.New("first must not be negative")
+	}
+	out := make([][]string, len(objs))
+	for i, a := range objs {
+		if a == nil {
+			continue
+		}
+		for k := range n {
+			out[i] = append(out[i], fmt.Sprintf("%s-fan%d", a.ID, k))
 		}
 	}
 	return out, nil
