@@ -169,10 +169,10 @@ func (r *run) launch(c *call, done chan<- *call) {
 	r.active.Add(1)
 	c.r, c.round = r, roundOf(c.g, c.n)
 	ctx := r.e.cfg.Runtime.OnWait(c.ctx, c)
-	go func() {
+	r.e.cfg.Workers.Go(func() {
 		r.invoke(c, ctx)
 		done <- c
-	}()
+	})
 }
 
 // expand prepares the exec fields of a group's objects: resolver calls go

@@ -32,7 +32,7 @@ func newAuthorizer(cfg *config.Config) *authorizer {
 // newEngine is the executable schema behind gqlgen's handler: the plan
 // engine over the generated schema and resolvers (or gqlgen's executor
 // alone with engine: gqlgen).
-func newEngine(cfg *config.Config, az *authorizer, onOperation func(string)) *engine.Engine {
+func newEngine(cfg *config.Config, az *authorizer, workers *engine.Workers, onOperation func(string)) *engine.Engine {
 	root := &resolvers.Resolver{}
 	ecfg := engine.Config{
 		Schema:       graph.NewExecutableSchema(graph.Config{Resolvers: root}),
@@ -40,6 +40,7 @@ func newEngine(cfg *config.Config, az *authorizer, onOperation func(string)) *en
 		Runtime:      loaders.Runtime{},
 		RootFailed:   rootFailed,
 		OnOperation:  onOperation,
+		Workers:      workers,
 		Off:          cfg.Engine != "plan",
 		MaxPlanBytes: int(cfg.Memory.Plans),
 		// A held step goes out well before the loaders' backstop would
@@ -191,6 +192,7 @@ func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer) []f
 			Authorize: authorize,
 			Cache:     g.cache,
 			Share:     share,
+			Workers:   g.workers,
 		}),
 	}
 }

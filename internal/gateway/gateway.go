@@ -50,6 +50,8 @@ type Gateway struct {
 	draining atomic.Bool
 	// engine runs the operations (and falls back to gqlgen's executor).
 	engine *engine.Engine
+	// workers run its resolver calls and the loaders' backend calls.
+	workers *engine.Workers
 	// ready answers /readyz: on the public mux, or on the admin listener
 	// when admin_addr is set.
 	ready http.Handler
@@ -96,6 +98,7 @@ func New(cfg *config.Config, opts Options) (g *Gateway, err error) {
 		log:       opts.Logger,
 		transport: upstream.NewTransport(upstream.TransportConfig{}),
 		policies:  map[string]*upstream.Policy{},
+		workers:   engine.NewWorkers(0),
 	}
 	if g.log == nil {
 		g.log = slog.Default()
@@ -120,7 +123,7 @@ func New(cfg *config.Config, opts Options) (g *Gateway, err error) {
 	}
 	g.startCaches(bg, opts.CacheObserver)
 	az := newAuthorizer(cfg)
-	g.engine = newEngine(cfg, az, opts.OnOperation)
+	g.engine = newEngine(cfg, az, g.workers, opts.OnOperation)
 	srv, err := g.graphqlServer(az, opts)
 	if err != nil {
 		return nil, err
@@ -159,6 +162,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.
 func (g *Gateway) Close() {
 	g.stop()
 	g.wg.Wait()
+	g.workers.Close()
 	if g.redis != nil {
 		_ = g.redis.Close()
 	}

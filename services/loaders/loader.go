@@ -102,8 +102,36 @@ func (l *Loader[K, V]) wrap(fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[
 			}
 		}
 		defer l.answered(keys)
+		return onWorker(l.req.cfg.Workers, ctx, keys, fn)
+	}
+}
+
+// onWorker calls fn on one of the pool's workers and waits for it: the
+// backend call (connector, breaker, net/http, JSON) runs on a stack grown
+// by earlier calls, not on dataloader's fresh batch goroutine. A panic in
+// fn is raised again here, where dataloader turns it into every key's
+// error. Without a pool, fn runs here.
+func onWorker[K comparable, V any](w *engine.Workers, ctx context.Context, keys []K, fn dataloader.BatchFunc[K, V]) []*dataloader.Result[V] {
+	if w == nil {
 		return fn(ctx, keys)
 	}
+	var (
+		res []*dataloader.Result[V]
+		pan any
+	)
+	done := make(chan struct{})
+	w.Go(func() {
+		defer func() {
+			pan = recover()
+			close(done)
+		}()
+		res = fn(ctx, keys)
+	})
+	<-done
+	if pan != nil {
+		panic(pan)
+	}
+	return res
 }
 
 func (l *Loader[K, V]) answered(keys []K) {

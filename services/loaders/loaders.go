@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -45,6 +46,8 @@ type Config struct {
 	// Cache is the entity cache of backend answers, shared by all
 	// requests; nil caches nothing.
 	Cache *connect.Cache
+	// Workers runs the backend calls (nil: on dataloader's goroutine).
+	Workers *engine.Workers
 	// Share shares backend reads across concurrent requests (see
 	// connect.Share); nil: each request makes its own calls.
 	Share *connect.Share
