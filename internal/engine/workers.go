@@ -27,7 +27,7 @@ type Workers struct {
 	max   int32
 	alive atomic.Int32
 	busy  atomic.Int32 // workers running a task
-	mu    sync.Mutex // closed, against starting a worker after Close
+	mu    sync.Mutex   // closed, against starting a worker after Close
 	// closed is read without mu on Go's path, set under it.
 	closed atomic.Bool
 }

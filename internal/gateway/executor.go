@@ -170,7 +170,7 @@ func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer) []f
 	var share *connect.Share
 	if cfg.Batch.Share && cfg.Batch.Mode != "off" {
 		// Mode off measures one call per key: sharing would merge them.
-		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue, MaxCalls: cfg.Batch.ShareCalls})
+		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue, MaxCalls: cfg.Batch.ShareCalls, Go: g.workers.Go})
 	}
 	var authorize func(ctx context.Context, rule, owner string) bool
 	if az != nil {
