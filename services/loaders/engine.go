@@ -29,11 +29,7 @@ func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
 		return func() {}, true
 	}
 	s.manual.Store(true)
-	return func() {
-		for _, f := range s.flushers {
-			f()
-		}
-	}, true
+	return s.flushAll, true
 }
 
 type waitHookKey struct{}

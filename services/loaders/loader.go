@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
-	"sync"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -17,15 +17,56 @@ import (
 // inputCapacity bounds the keys queued for a batch before Load waits.
 const inputCapacity = 128
 
-// Loader is a dataloader whose waits are known to the request's Scheduler.
-type Loader[K comparable, V any] struct {
-	dl    *dataloader.Loader[K, V]
-	sched *Scheduler
-	req   *request
-	name  string // loader name, for the stale cache
+// kind is what the loaders of one endpoint share across requests, made
+// once per gateway: the batch function, dataloader's options and the
+// configured default of its service's failures.
+type kind[K comparable, V any] struct {
+	name string // loader name, for the stale cache
 	// service answers this loader; critical is its configured default.
 	service  string
 	critical bool
+	fn       dataloader.BatchFunc[K, V]
+	opts     []dataloader.Option[K, V]
+}
+
+func newKind[K comparable, V any](cfg Config, name, service string, fn dataloader.BatchFunc[K, V]) *kind[K, V] {
+	wait := cfg.Wait
+	if wait <= 0 {
+		wait = DefaultWait
+	}
+	if !cfg.Timer {
+		wait = cfg.Backstop
+		if wait <= 0 {
+			wait = DefaultBackstop
+		}
+	}
+	// No capacity: a level's keys go to the batch function together, and
+	// the client splits them into chunks of 100 sent in parallel (a
+	// capacity of 100 would send the first chunk early, the rest later).
+	capacity := 0
+	if cfg.Disabled {
+		capacity = 1
+	}
+	return &kind[K, V]{name: name, service: service, critical: cfg.Critical[service], fn: fn, opts: []dataloader.Option[K, V]{
+		dataloader.WithWait[K, V](wait),
+		dataloader.WithBatchCapacity[K, V](capacity),
+		// The queue between Load and the batch: dataloader's 1,000 slots
+		// are an 8 KB allocation per batch, for levels of tens of keys; a
+		// larger level only makes Load wait for the batch to take keys.
+		dataloader.WithInputCapacity[K, V](inputCapacity),
+		dataloader.WithTracer[K, V](newQuietTracer[K, V]()),
+	}}
+}
+
+// Loader is a dataloader whose waits are known to the request's Scheduler.
+// Its dataloader and bookkeeping are made when the request first asks it
+// for a key: a request uses a few of the schema's loaders.
+type Loader[K comparable, V any] struct {
+	*kind[K, V]
+	req   *request
+	sched *Scheduler
+	once  sync.Once
+	dl    *dataloader.Loader[K, V]
 
 	// flushMu orders the scheduler's flushes with the enqueueing of keys,
 	// so a batch can tell whether the scheduler or the backstop timer sent
@@ -42,50 +83,37 @@ type Loader[K comparable, V any] struct {
 	done    map[K]struct{} // keys whose batch has answered (or were primed)
 }
 
+// bind makes l the request's loader of kind k (nothing is started yet).
+func (l *Loader[K, V]) bind(req *request, k *kind[K, V]) *Loader[K, V] {
+	l.kind, l.req, l.sched = k, req, req.sched
+	return l
+}
+
+// newTracked returns the request's loader of one endpoint.
 func newTracked[K comparable, V any](req *request, cfg Config, name, service string, fn dataloader.BatchFunc[K, V]) *Loader[K, V] {
-	s := req.sched
-	l := &Loader[K, V]{
-		sched: s, req: req, name: name, service: service, critical: cfg.Critical[service],
-		waiting: map[K]waitList{}, done: map[K]struct{}{}, enqGen: map[K]uint64{},
-	}
-	wait := cfg.Wait
-	if wait <= 0 {
-		wait = DefaultWait
-	}
-	if s != nil {
-		wait = cfg.Backstop
-		if wait <= 0 {
-			wait = DefaultBackstop
-		}
-	}
-	// No capacity: a level's keys go to the batch function together, and
-	// the client splits them into chunks of 100 sent in parallel (a
-	// capacity of 100 would send the first chunk early, the rest later).
-	capacity := 0
-	if cfg.Disabled {
-		capacity = 1
-	}
+	return new(Loader[K, V]).bind(req, newKind(cfg, name, service, fn))
+}
+
+// start makes the loader's dataloader when it is first used.
+func (l *Loader[K, V]) start() { l.once.Do(l.init) }
+
+func (l *Loader[K, V]) init() {
+	l.waiting, l.done, l.enqGen = map[K]waitList{}, map[K]struct{}{}, map[K]uint64{}
 	// Beneath the request's loader, its calls are shared with concurrent
 	// requests' (nil cfg.Share: not).
-	fn = connect.Shared(cfg.Share, name, req.clients[service], req, fn)
-	l.dl = dataloader.NewBatchedLoader(l.wrap(fn),
-		dataloader.WithWait[K, V](wait),
-		dataloader.WithBatchCapacity[K, V](capacity),
-		// The queue between Load and the batch: dataloader's 1,000 slots
-		// are an 8 KB allocation per batch, for levels of tens of keys; a
-		// larger level only makes Load wait for the batch to take keys.
-		dataloader.WithInputCapacity[K, V](inputCapacity),
-		dataloader.WithTracer[K, V](newQuietTracer[K, V]()),
-	)
-	if s != nil {
-		s.flushers = append(s.flushers, func() {
-			l.flushMu.Lock()
-			l.gen++
-			l.dl.Flush()
-			l.flushMu.Unlock()
-		})
+	fn := connect.Shared(l.req.cfg.Share, l.name, l.req.clients[l.service], l.req, l.fn)
+	l.dl = dataloader.NewBatchedLoader(l.wrap(fn), l.opts...)
+	if l.sched != nil {
+		l.sched.register(l)
 	}
-	return l
+}
+
+// flush sends the keys queued (the scheduler's or the engine's dispatch).
+func (l *Loader[K, V]) flush() {
+	l.flushMu.Lock()
+	l.gen++
+	l.dl.Flush()
+	l.flushMu.Unlock()
 }
 
 // wrap hands the weight of every resolver whose last key this batch answers
@@ -164,6 +192,7 @@ func (l *Loader[K, V]) Load(ctx context.Context, key K) dataloader.Thunk[V] {
 // load enqueues key (or finds it in the cache), recording when it was
 // first asked for.
 func (l *Loader[K, V]) load(ctx context.Context, key K) dataloader.Thunk[V] {
+	l.start()
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
 	if _, ok := l.enqGen[key]; !ok {
@@ -174,6 +203,7 @@ func (l *Loader[K, V]) load(ctx context.Context, key K) dataloader.Thunk[V] {
 
 // Prime records a value already known (e.g. products of a listing).
 func (l *Loader[K, V]) Prime(ctx context.Context, key K, v V) {
+	l.start()
 	l.mu.Lock()
 	l.done[key] = struct{}{}
 	l.mu.Unlock()
@@ -189,6 +219,7 @@ func (l *Loader[K, V]) Prime(ctx context.Context, key K, v V) {
 // @critical, or by its service's default unless @optional) fails its root
 // field, and nothing more is fetched for that root field.
 func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, []error) {
+	l.start()
 	vals := make([]V, len(keys))
 	root, _ := ctx.Value(rootKey{}).(*RootState)
 	if root != nil && root.Err() != nil {

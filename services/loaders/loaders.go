@@ -77,16 +77,23 @@ type request struct {
 	// request's loaders afresh once a write has changed what they hold.
 	clients Clients
 	cfg     Config
+	kinds   *kinds
 }
 
 // New returns fresh loaders over c for one request, dispatched by a new
 // Scheduler unless cfg.Timer asks for the plain wait window.
 func New(c Clients, cfg Config) *Loaders {
-	r := &request{stale: cfg.Stale, deg: &Degradation{}, authz: cfg.Authorize, clients: c, cfg: cfg}
+	return newRequest(c, cfg, newKinds(c, cfg))
+}
+
+// newRequest is New with the loaders' kinds made already (Middleware makes
+// them once).
+func newRequest(c Clients, cfg Config, k *kinds) *Loaders {
+	r := &request{stale: cfg.Stale, deg: &Degradation{}, authz: cfg.Authorize, clients: c, cfg: cfg, kinds: k}
 	if !cfg.Timer {
 		r.sched = &Scheduler{}
 	}
-	return newLoaders(r, c, cfg)
+	return newLoaders(r)
 }
 
 // Client returns the client of a service, for a write; nil for a service
@@ -102,7 +109,7 @@ func (l *Loaders) Cache() *connect.Cache { return l.req.cfg.Cache }
 // run one after another, each with its whole selection, so no look-up is
 // in flight when a write returns and the next one starts.
 func (l *Loaders) Forget() {
-	*l = *newLoaders(l.req, l.req.clients, l.req.cfg)
+	*l = *newLoaders(l.req)
 }
 
 // Degradation returns what the request served stale.
@@ -142,9 +149,10 @@ func For(ctx context.Context) *Loaders {
 
 // Middleware gives every request its own loaders.
 func Middleware(c Clients, cfg Config) func(http.Handler) http.Handler {
+	k := newKinds(c, cfg)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), New(c, cfg))))
+			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), newRequest(c, cfg, k))))
 		})
 	}
 }

@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"reflect"
+	"sync"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -41,8 +42,11 @@ import (
 // When the count reaches zero every loader is flushed. The loaders' own
 // wait remains only as a backstop should the count ever be wrong.
 type Scheduler struct {
-	pending  atomic.Int64
-	flushers []func()
+	pending atomic.Int64
+	// flushers are the request's loaders in use (each registers when it
+	// is first asked for a key).
+	mu       sync.Mutex
+	flushers []flusher
 	// anomalies counts the count going negative, which would mean the
 	// bookkeeping above is wrong; the fan-out report shows it and tests
 	// assert it stays zero.
@@ -68,11 +72,27 @@ func (s *Scheduler) add(n int64) {
 	switch v := s.pending.Add(n); {
 	case v == 0:
 		s.flushes.Add(1)
-		for _, f := range s.flushers {
-			f()
-		}
+		s.flushAll()
 	case v < 0:
 		s.anomalies.Add(1)
+	}
+}
+
+// flusher is a loader the scheduler dispatches.
+type flusher interface{ flush() }
+
+func (s *Scheduler) register(f flusher) {
+	s.mu.Lock()
+	s.flushers = append(s.flushers, f)
+	s.mu.Unlock()
+}
+
+// flushAll sends what every loader in use has queued.
+func (s *Scheduler) flushAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.flushers {
+		f.flush()
 	}
 }
 
