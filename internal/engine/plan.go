@@ -99,6 +99,9 @@ type node struct {
 	// they are worked out per request).
 	args     map[string]any
 	argsVars bool
+	// fixedArgs are args converted for the resolver (see argValues).
+	fixedArgs   argSet
+	fixedFailed bool
 
 	children []*node // an object's fields, in response order
 	// exec is set when the node's subtree has a resolver: the executor
@@ -292,6 +295,10 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 			return nil, err
 		}
 		n.src, n.res, n.exec = fromResolver, b, true
+		if !n.argsVars {
+			set, err := convertArgs(n, n.args)
+			n.fixedArgs, n.fixedFailed = set, err != nil
+		}
 		n.inline = n.reg == nil || n.reg.Service == "" && n.reg.Loader == ""
 		vt = b.out
 		if n.reg != nil && n.reg.Auth != "" && b.batch {
