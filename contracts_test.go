@@ -16,7 +16,7 @@ import (
 
 	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/gateway"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // driftedPricing writes pricing's contract without listAmountCents (a

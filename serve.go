@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
@@ -59,7 +60,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer, onListen f
 	if backends != nil {
 		mountDemo(cfg, log, ln.Addr(), demoAdmin(backends), admin, routes)
 	}
-	gw, err := gateway.New(cfg, obs.gatewayOptions(log, routes))
+	gw, err := gateway.New(cfg, served.Graph(), obs.gatewayOptions(log, routes))
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/redisstore"
@@ -220,7 +221,7 @@ func explainCommand(cfg *config.Config, file, variables, operation string, asJSO
 			return fmt.Errorf("-variables: %w", err)
 		}
 	}
-	x, err := gateway.Explain(cfg, string(q), operation, vars)
+	x, err := gateway.Explain(cfg, served.Graph(), string(q), operation, vars)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/schemadiff"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 // startRun runs the program with environ and returns its address, a way to

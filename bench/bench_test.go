@@ -9,6 +9,7 @@ import (
 
 	"github.com/tributary-gw/tributary/bench/benchenv"
 	"github.com/tributary-gw/tributary/bench/workload"
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/gateway"
@@ -118,7 +119,7 @@ func TestWorkloads(t *testing.T) {
 func TestExplainMatchesWorkloads(t *testing.T) {
 	cfg := config.Default()
 	for _, w := range workload.All() {
-		x, err := gateway.Explain(&cfg, w.Query, "", nil)
+		x, err := gateway.Explain(&cfg, served.Graph(), w.Query, "", nil)
 		if err != nil {
 			t.Fatalf("%s: %v", w.Name, err)
 		}

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/bench/benchenv"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // hotProductQuery is the product page of workload.ProductPage for any id.

@@ -14,8 +14,8 @@ import (
 	"github.com/tributary-gw/tributary/bench/benchenv"
 	"github.com/tributary-gw/tributary/bench/workload"
 	"github.com/tributary-gw/tributary/graph/model"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // floorEnv is the floor behind httptest over the demo backends b.

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // loyalty is an independent implementation of testdata/loyalty/loyalty.yaml;

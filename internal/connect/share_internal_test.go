@@ -15,8 +15,8 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/internal/upstream"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 type shareItem struct {

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 // Tasks one after another run on the workers already there: the stacks

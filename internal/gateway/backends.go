@@ -9,7 +9,6 @@ import (
 	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/internal/redisstore"
 	"github.com/tributary-gw/tributary/internal/upstream"
-	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // connectRedis opens the state shared with the other replicas when
@@ -36,13 +35,13 @@ func (g *Gateway) connectRedis(ctx context.Context, onError func(use string)) er
 // backendClients makes one client per declared service, each with its
 // own policy (retries, breaker, in-flight bound), all on the shared
 // transport (decorated by opts.Transport, e.g. tracing).
-func (g *Gateway) backendClients(opts Options) (loaders.Clients, error) {
+func (g *Gateway) backendClients(opts Options) (map[string]*upstream.Client, error) {
 	var rt http.RoundTripper = g.transport
 	if opts.Transport != nil {
 		rt = opts.Transport(rt)
 	}
 	hc := upstream.NewHTTPClient(rt)
-	clients := loaders.Clients{}
+	clients := map[string]*upstream.Client{}
 	for _, name := range config.Services {
 		sc := g.cfg.Service(name)
 		p := upstream.NewPolicy(name, policyConfig(sc), opts.PolicyHooks)
@@ -85,18 +84,12 @@ func policyConfig(sc config.ServiceConfig) upstream.PolicyConfig {
 	}
 }
 
-// startCaches makes the caches of backend answers: the stale copies served
-// when a service fails (fallback) and the entity cache, both shared through
-// Redis when it is configured; the entity cache then follows the other
-// replicas' invalidations until ctx ends.
+// startCaches makes the entity cache of backend answers, shared through
+// Redis when it is configured; it then follows the other replicas'
+// invalidations until ctx ends. (The loaders keep the stale copies served
+// when a service fails: loadersConfig.)
 func (g *Gateway) startCaches(ctx context.Context, observer connect.CacheObserver) {
 	cfg := g.cfg
-	if cfg.FallbackEntries > 0 {
-		g.stale = loaders.NewStaleCache(cfg.FallbackEntries, cfg.Memory.Fallback)
-		if g.redis != nil {
-			g.stale.Share(g.redis.Fallback())
-		}
-	}
 	if !cfg.Cache.Enabled {
 		return
 	}

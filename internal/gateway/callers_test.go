@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // Every path that can reuse an answer — the entity cache in process (L1)

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/engine"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // askStream sends one request accepting multipart/mixed (incremental

@@ -9,17 +9,17 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/tributary-gw/tributary/internal/upstream"
-	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // CodeCriticalFieldFailed marks a root field nulled because a critical
 // field below it failed; the field's own error is reported too.
 const CodeCriticalFieldFailed = "CRITICAL_FIELD_FAILED"
 
-// criticalRoots gives each root field a loaders.RootState and nulls the
-// root field when a critical field below it failed. Other root fields of
-// the operation are unaffected.
-type criticalRoots struct{}
+// criticalRoots gives each root field run by gqlgen's executor its state
+// in the request loaders (engine.Runtime.WithRoot) and nulls the root field
+// when a critical field below it failed. Other root fields of the operation
+// are unaffected.
+type criticalRoots struct{ loaders Loaders }
 
 var (
 	_ graphql.HandlerExtension     = criticalRoots{}
@@ -29,10 +29,10 @@ var (
 func (criticalRoots) ExtensionName() string                   { return "CriticalRoots" }
 func (criticalRoots) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (criticalRoots) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-	ctx, st := loaders.WithRoot(ctx)
+func (c criticalRoots) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	ctx, rootErr := c.loaders.WithRoot(ctx)
 	m := next(ctx)
-	err := st.Err()
+	err := rootErr()
 	if err == nil {
 		return m
 	}
@@ -55,18 +55,21 @@ func rootFailed(ctx context.Context, name string, err error) {
 	})
 }
 
-// reportDegradation lists in extensions.tributary.stale the fields served
-// from the fallback cache, so clients know what is not fresh.
-func reportDegradation(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	resp := next(ctx)
-	l, ok := loaders.From(ctx)
-	if resp == nil || !ok {
+// reportDegradation lists in extensions.tributary.stale the fields the
+// request loaders l served from the fallback cache, so clients know what
+// is not fresh.
+func reportDegradation(l Loaders) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		lr, ok := l.Report(ctx)
+		if resp == nil || !ok {
+			return resp
+		}
+		if len(lr.Stale) > 0 {
+			tributaryExtensions(resp)["stale"] = lr.Stale
+		}
 		return resp
 	}
-	if stale := l.Degradation().StaleAnswers(); len(stale) > 0 {
-		tributaryExtensions(resp)["stale"] = stale
-	}
-	return resp
 }
 
 // tributaryExtensions returns the response's extensions.tributary map.

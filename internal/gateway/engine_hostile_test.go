@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/gateway"
@@ -88,7 +89,7 @@ func TestPlanningWorkIsLinearInTheDocument(t *testing.T) {
 				}
 				fmt.Fprintf(&b, "\nfragment F%d on Product { id }", k)
 				q := b.String()
-				x, err := gateway.Explain(&cfg, q, "", nil)
+				x, err := gateway.Explain(&cfg, served.Graph(), q, "", nil)
 				if err != nil {
 					t.Fatal(err)
 				}

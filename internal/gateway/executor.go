@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"cmp"
-	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -12,13 +10,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
-	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/engine"
-	"github.com/tributary-gw/tributary/resolvers"
-	"github.com/tributary-gw/tributary/services/loaders"
+	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
 // newAuthorizer is the @auth interceptor, nil when auth.mode is off.
@@ -30,14 +26,15 @@ func newAuthorizer(cfg *config.Config) *authorizer {
 }
 
 // newEngine is the executable schema behind gqlgen's handler: the plan
-// engine over the generated schema and resolvers (or gqlgen's executor
-// alone with engine: gqlgen).
-func newEngine(cfg *config.Config, az *authorizer, workers *engine.Workers, onOperation func(string)) *engine.Engine {
-	root := &resolvers.Resolver{}
+// engine over the graph's generated schema and resolvers, dispatching its
+// loaders l (or gqlgen's executor alone with engine: gqlgen); resolver
+// calls run on workers.
+func newEngine(cfg *config.Config, graph Graph, l Loaders, az *authorizer, workers *engine.Workers, onOperation func(string)) *engine.Engine {
+	es, root := graph.Executable()
 	ecfg := engine.Config{
-		Schema:       graph.NewExecutableSchema(graph.Config{Resolvers: root}),
+		Schema:       es,
 		Resolvers:    root,
-		Runtime:      loaders.Runtime{},
+		Runtime:      l,
 		RootFailed:   rootFailed,
 		OnOperation:  onOperation,
 		Workers:      workers,
@@ -45,7 +42,7 @@ func newEngine(cfg *config.Config, az *authorizer, workers *engine.Workers, onOp
 		MaxPlanBytes: int(cfg.Memory.Plans),
 		// A held step goes out well before the loaders' backstop would
 		// send it by itself.
-		MaxHold: cmp.Or(cfg.Batch.Backstop, loaders.DefaultBackstop) / 2,
+		MaxHold: l.Backstop() / 2,
 	}
 	if az != nil {
 		ecfg.Authorize = az.check
@@ -74,7 +71,9 @@ func (g *Gateway) graphqlServer(az *authorizer, opts Options) (*handler.Server, 
 		// "Did you mean …" would list the schema's field names to anyone.
 		srv.SetDisableSuggestion(true)
 	}
-	srv.Use(&loaders.Batching{Schema: g.engine.Schema()})
+	if b := g.loaders.Batching(g.engine.Schema()); b != nil {
+		srv.Use(b)
+	}
 	if err := g.usePersisted(srv); err != nil {
 		return nil, err
 	}
@@ -89,12 +88,12 @@ func (g *Gateway) graphqlServer(az *authorizer, opts Options) (*handler.Server, 
 	perOp, _ := cfg.Budget.Parse() // validated by config
 	srv.Use(budget{defaultCalls: cfg.Budget.DefaultCalls, perOperation: perOp, enforce: cfg.Budget.Enforce,
 		log: g.log, onExceeded: opts.OnBudgetExceeded})
-	srv.Use(criticalRoots{})
+	srv.Use(criticalRoots{g.loaders})
 	// Innermost of the operation interceptors: what the others refuse is
 	// never planned for the client.
 	srv.Use(planReport{engine: g.engine, defaultListSize: cfg.Limits.DefaultListSize, fields: g.limits.Fields})
-	srv.AroundResponses(reportDegradation)
-	srv.AroundResponses(fanoutReport(cfg.Batch.Mode))
+	srv.AroundResponses(reportDegradation(g.loaders))
+	srv.AroundResponses(fanoutReport(cfg.Batch.Mode, g.loaders))
 	srv.AroundResponses(collapseErrors)
 	for _, ext := range opts.Extensions {
 		srv.Use(ext)
@@ -157,11 +156,11 @@ func (g *Gateway) usePersisted(srv *handler.Server) error {
 	return nil
 }
 
-// requestMiddleware is what every /graphql request passes through after
-// the security middleware, outermost first: the GraphQL-over-HTTP rules,
-// the body bound, the fan-out report's call log, the deadline and the
-// request's loaders.
-func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer) []func(http.Handler) http.Handler {
+// loadersConfig is how the gateway configured by g.cfg wants its request
+// loaders: over clients, deciding @auth with az (nil: auth off), with the
+// entity cache, the sharing of calls across requests and the fallback cache
+// as configured.
+func (g *Gateway) loadersConfig(clients map[string]*upstream.Client, az *authorizer) LoadersConfig {
 	cfg := g.cfg
 	critical := map[string]bool{}
 	for _, name := range config.Services {
@@ -172,27 +171,40 @@ func (g *Gateway) requestMiddleware(clients loaders.Clients, az *authorizer) []f
 		// Mode off measures one call per key: sharing would merge them.
 		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue, MaxCalls: cfg.Batch.ShareCalls, Go: g.workers.Go})
 	}
-	var authorize func(ctx context.Context, rule, owner string) bool
-	if az != nil {
-		authorize = az.allowed
+	lc := LoadersConfig{
+		Clients:         clients,
+		Wait:            cfg.Batch.Wait,
+		Backstop:        cfg.Batch.Backstop,
+		Timer:           cfg.Batch.Mode == "timer",
+		Disabled:        cfg.Batch.Mode == "off",
+		Critical:        critical,
+		Cache:           g.cache,
+		Share:           share,
+		Workers:         g.workers,
+		FallbackEntries: cfg.FallbackEntries,
+		FallbackBytes:   cfg.Memory.Fallback,
 	}
+	if az != nil {
+		lc.Authorize = az.allowed
+	}
+	if g.redis != nil {
+		lc.SharedFallback = g.redis.Fallback()
+	}
+	return lc
+}
+
+// requestMiddleware is what every /graphql request passes through after
+// the security middleware, outermost first: the GraphQL-over-HTTP rules,
+// the body bound, the fan-out report's call log, the deadline and the
+// request's loaders.
+func (g *Gateway) requestMiddleware() []func(http.Handler) http.Handler {
+	cfg := g.cfg
 	return []func(http.Handler) http.Handler{
 		spec,
 		limitBody(cfg.MaxBodyBytes),
-		withCallLog(cfg.FanoutReport),
+		g.withCallLog(cfg.FanoutReport),
 		withPlanRequest(cfg.PlanReport),
 		withDeadline(cfg.RequestTimeout),
-		loaders.Middleware(clients, loaders.Config{
-			Wait:      cfg.Batch.Wait,
-			Backstop:  cfg.Batch.Backstop,
-			Timer:     cfg.Batch.Mode == "timer",
-			Disabled:  cfg.Batch.Mode == "off",
-			Critical:  critical,
-			Stale:     g.stale,
-			Authorize: authorize,
-			Cache:     g.cache,
-			Share:     share,
-			Workers:   g.workers,
-		}),
+		g.loaders.Middleware,
 	}
 }

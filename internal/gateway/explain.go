@@ -7,12 +7,9 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/validator"
 
-	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/engine"
-	"github.com/tributary-gw/tributary/resolvers"
-	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // Explained is what `tributary -explain` prints and what a request with
@@ -42,10 +39,10 @@ func explain(eng *engine.Engine, oc *graphql.OperationContext, defaultListSize i
 }
 
 // Explain plans query (its operation named operation, or its only one)
-// with vars as the gateway configured by cfg would, without running it.
-func Explain(cfg *config.Config, query, operation string, vars map[string]any) (Explained, error) {
-	root := &resolvers.Resolver{}
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: root})
+// with vars as the gateway serving graph configured by cfg would, without
+// running it.
+func Explain(cfg *config.Config, graph Graph, query, operation string, vars map[string]any) (Explained, error) {
+	es, root := graph.Executable()
 	schema := es.Schema()
 	doc, errs := gqlparser.LoadQuery(schema, query)
 	if errs != nil {
@@ -59,7 +56,11 @@ func Explain(cfg *config.Config, query, operation string, vars map[string]any) (
 	if err != nil {
 		return Explained{}, fmt.Errorf("variables: %w", err)
 	}
-	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: loaders.Runtime{}, Off: cfg.Engine != "plan"})
+	// Loaders that are never given a request: planning asks nothing of
+	// them.
+	l := graph.Loaders(LoadersConfig{})
+	defer l.Close()
+	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: l, Off: cfg.Engine != "plan"})
 	oc := &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}
 	return explain(eng, oc, cfg.Limits.DefaultListSize, cost.NewSchemaFields(schema)), nil
 }

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 // faultServer stands in for pricing: each call is answered by the fault

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // FuzzRequests throws arbitrary bodies, queries and headers at /graphql:

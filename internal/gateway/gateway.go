@@ -1,12 +1,14 @@
-// Package gateway assembles Tributary: backend clients with their policies
-// (backends.go), the GraphQL executor with its transports and extensions
-// (executor.go), the HTTP middleware chain and routes (middleware.go,
-// routes.go). serve.go (package main) adds the listeners and signals; tests
-// build a Gateway directly against httptest backends.
+// Package gateway assembles Tributary around a Graph its caller gives
+// (graph.go; graph/served for Tributary's schema): backend clients with
+// their policies (backends.go), the GraphQL executor with its transports
+// and extensions (executor.go), the HTTP middleware chain and routes
+// (middleware.go, routes.go). serve.go (package main) adds the listeners
+// and signals; tests build a Gateway directly against httptest backends.
 package gateway
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -20,7 +22,6 @@ import (
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/redisstore"
 	"github.com/tributary-gw/tributary/internal/upstream"
-	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // Gateway is the assembled HTTP handler and what it owns.
@@ -30,8 +31,9 @@ type Gateway struct {
 	transport *http.Transport
 	policies  map[string]*upstream.Policy
 	handler   http.Handler
-	stale     *loaders.StaleCache
-	cache     *connect.Cache
+	// loaders are the graph's request loaders; nil until New made them.
+	loaders Loaders
+	cache   *connect.Cache
 	// The caches of documents and verdicts, for CacheSizes; apq is nil
 	// without automatic persisted queries.
 	docs   *byteCache[*ast.QueryDocument]
@@ -88,11 +90,15 @@ type Options struct {
 	OnOperation func(engine string)
 }
 
-// New builds a gateway for cfg, whose backend URLs must all be set. It
-// assembles the parts in order of dependence: shared state (Redis), the
-// security middleware, the backend clients, the caches, the engine and
-// gqlgen's server around it, then the routes.
-func New(cfg *config.Config, opts Options) (g *Gateway, err error) {
+// New builds a gateway serving graph for cfg, whose backend URLs must all
+// be set. It assembles the parts in order of dependence: shared state
+// (Redis), the security middleware, the backend clients, the caches, the
+// request loaders, the engine and gqlgen's server around it, then the
+// routes.
+func New(cfg *config.Config, graph Graph, opts Options) (g *Gateway, err error) {
+	if graph.Executable == nil || graph.Loaders == nil {
+		return nil, errors.New("gateway: no graph to serve: Graph.Executable and Graph.Loaders are required")
+	}
 	g = &Gateway{
 		cfg:       cfg,
 		log:       opts.Logger,
@@ -123,12 +129,13 @@ func New(cfg *config.Config, opts Options) (g *Gateway, err error) {
 	}
 	g.startCaches(bg, opts.CacheObserver)
 	az := newAuthorizer(cfg)
-	g.engine = newEngine(cfg, az, g.workers, opts.OnOperation)
+	g.loaders = graph.Loaders(g.loadersConfig(clients, az))
+	g.engine = newEngine(cfg, graph, g.loaders, az, g.workers, opts.OnOperation)
 	srv, err := g.graphqlServer(az, opts)
 	if err != nil {
 		return nil, err
 	}
-	gql := chain(srv, append(secure, g.requestMiddleware(clients, az)...)...)
+	gql := chain(srv, append(secure, g.requestMiddleware()...)...)
 	g.handler = chain(chain(g.routes(gql, opts.Routes), opts.Middleware...), requestID)
 	return g, nil
 }
@@ -167,7 +174,9 @@ func (g *Gateway) Close() {
 		_ = g.redis.Close()
 	}
 	g.transport.CloseIdleConnections()
-	g.stale.Close()
+	if g.loaders != nil {
+		g.loaders.Close()
+	}
 	g.cache.Close()
 	g.docs.Close()
 	g.apq.Close()

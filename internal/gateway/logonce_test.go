@@ -7,8 +7,8 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // One failed batch call for 20 products fails 20 prices in the answer and

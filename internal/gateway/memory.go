@@ -36,8 +36,8 @@ func (g *Gateway) CacheSizes() []CacheSize {
 	if g.cache != nil {
 		out = append(out, CacheSize{Cache: "entity_cache", Bytes: g.cache.Bytes(), Entries: int64(g.cache.Len())})
 	}
-	if g.stale != nil {
-		out = append(out, CacheSize{Cache: "fallback", Bytes: g.stale.Bytes(), Entries: int64(g.stale.Len())})
+	if n, bytes, ok := g.loaders.Fallback(); ok {
+		out = append(out, CacheSize{Cache: "fallback", Bytes: bytes, Entries: int64(n)})
 	}
 	return out
 }

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 const priceQuery = `{ product(id: "p1") { name price { amount { formatted } } } }`

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/upstream"
-	"github.com/tributary-gw/tributary/services/loaders"
 )
 
 // ReportHeader asks for the fan-out report in the response's
@@ -26,13 +25,14 @@ type reportKey struct{}
 // reportState is what a request that asked for the report carries.
 type reportState struct {
 	start time.Time // when the gateway took the request: the report's time zero
-	waits *loaders.Waits
+	// waits names the fields that waited on a service.
+	waits func(service string) []string
 }
 
 // withCallLog records every backend call of a request (the access log and
 // the fan-out report read it) and, when the client asked for the report and
 // the configuration allows it, which fields waited on each service.
-func withCallLog(allowReport bool) func(http.Handler) http.Handler {
+func (g *Gateway) withCallLog(allowReport bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
@@ -41,8 +41,8 @@ func withCallLog(allowReport bool) func(http.Handler) http.Handler {
 			}
 			if allowReport {
 				if on, _ := strconv.ParseBool(r.Header.Get(ReportHeader)); on {
-					st := &reportState{start: time.Now(), waits: &loaders.Waits{}}
-					ctx = loaders.WithWaits(context.WithValue(ctx, reportKey{}, st), st.waits)
+					st := &reportState{start: time.Now()}
+					ctx, st.waits = g.loaders.RecordWaits(context.WithValue(ctx, reportKey{}, st))
 				}
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
@@ -133,8 +133,9 @@ type BatchingReport struct {
 	Anomalies int64 `json:"anomalies"`
 }
 
-// fanoutReport adds the report to responses that asked for it.
-func fanoutReport(mode string) graphql.ResponseMiddleware {
+// fanoutReport adds the report to responses that asked for it; l are the
+// request loaders.
+func fanoutReport(mode string, l Loaders) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
 		st, ok := ctx.Value(reportKey{}).(*reportState)
@@ -152,26 +153,22 @@ func fanoutReport(mode string) graphql.ResponseMiddleware {
 			}
 		}
 		stale := map[string]int{} // service → fields served stale
-		l, hasLoaders := loaders.From(ctx)
-		if hasLoaders {
-			for _, s := range l.Degradation().StaleAnswers() {
-				stale[s.Service]++
-			}
+		lr, hasLoaders := l.Report(ctx)
+		for _, s := range lr.Stale {
+			stale[s.Service]++
 		}
 		deadline, _ := ctx.Deadline()
-		rep := buildFanout(st.start, time.Now(), deadline, calls, refused, stale, st.waits.Fields)
+		rep := buildFanout(st.start, time.Now(), deadline, calls, refused, stale, st.waits)
 		for svc, n := range hits {
 			if sr := rep.Services[svc]; sr != nil {
 				sr.CacheHits = n
 			}
 		}
 		rep.Batching.Mode = mode
-		if hasLoaders {
-			if s := l.Scheduler(); s != nil {
-				rep.Batching.Dispatches = s.Flushes()
-				rep.Batching.Backstops = s.Backstops()
-				rep.Batching.Anomalies = s.Anomalies()
-			}
+		if hasLoaders && lr.Scheduled {
+			rep.Batching.Dispatches = lr.Dispatches
+			rep.Batching.Backstops = lr.Backstops
+			rep.Batching.Anomalies = lr.Anomalies
 		}
 		tributaryExtensions(resp)["fanout"] = rep
 		return resp

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/bench/workload"
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/gateway"
@@ -88,7 +89,7 @@ func TestExplainMutationMatchesCalls(t *testing.T) {
 	q := `mutation { addReview(productId: "p1", rating: 5, body: "Fits.") { id author { name } } ` +
 		`b: updateProfile(name: "Ann") { name reviews { product { name } } } }`
 	cfg := config.Default()
-	x, err := gateway.Explain(&cfg, q, "", nil)
+	x, err := gateway.Explain(&cfg, served.Graph(), q, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

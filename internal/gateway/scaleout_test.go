@@ -12,9 +12,9 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 // cacheCounts counts one replica's entity cache look-ups of pricing.

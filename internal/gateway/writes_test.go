@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/tributary-gw/tributary/internal/config"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // orderWith returns an order of the dataset in one of the statuses, and its

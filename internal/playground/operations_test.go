@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tributary-gw/tributary/internal/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // operationsFile holds the example operations of GraphiQL's default tabs.

@@ -12,8 +12,8 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/connect"
 	"github.com/tributary-gw/tributary/internal/redisstore"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
+	"github.com/tributary-gw/tributary/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 func newStore(t *testing.T) (*redisstore.Store, *redis.Client) {

@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tributary-gw/tributary/internal/redisstore"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
+	"github.com/tributary-gw/tributary/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 // replica is one gateway's store on a shared Redis, with what it counted

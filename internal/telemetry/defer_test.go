@@ -19,9 +19,9 @@ import (
 
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 const deferred = `query Deferred { product(id: "p1") { name price { amount { formatted } }

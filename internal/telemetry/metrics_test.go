@@ -13,8 +13,8 @@ import (
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/internal/telemetry"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 const listing = `{ products(first: 20) { nodes { price { amount { formatted } } stock { available } } } }`

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 func TestStartRealListeners(t *testing.T) {

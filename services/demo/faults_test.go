@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-gw/tributary/internal/tributarytest"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 func TestFaultsErrors(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/services/demo"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // doKey sends a request with an Idempotency-Key ("" sends none).

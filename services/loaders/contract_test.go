@@ -13,9 +13,9 @@ import (
 
 	"github.com/tributary-gw/tributary/graph/registry"
 	"github.com/tributary-gw/tributary/internal/connect"
-	"github.com/tributary-gw/tributary/internal/tributarytest"
 	"github.com/tributary-gw/tributary/internal/upstream"
 	"github.com/tributary-gw/tributary/services/loaders"
+	"github.com/tributary-gw/tributary/tributarytest"
 )
 
 // minimal is a second, independent implementation of the backend contract,

@@ -8,7 +8,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/tributary-gw/tributary/internal/engine"
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 // Batches run on the pool's workers; a batch function that holds the only

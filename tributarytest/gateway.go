@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/services/demo"
@@ -19,9 +20,9 @@ type Gateway struct {
 	GW     *gateway.Gateway
 }
 
-// StartGateway builds a gateway from cfg and opts (a nil Logger discards),
-// serves it on httptest and stops both when the test ends. An invalid
-// configuration fails the test.
+// StartGateway builds a gateway serving Tributary's graph (graph/served)
+// from cfg and opts (a nil Logger discards), serves it on httptest and
+// stops both when the test ends. An invalid configuration fails the test.
 func StartGateway(t testing.TB, cfg config.Config, opts gateway.Options) *Gateway {
 	t.Helper()
 	if errs := cfg.Validate(); len(errs) > 0 {
@@ -30,7 +31,7 @@ func StartGateway(t testing.TB, cfg config.Config, opts gateway.Options) *Gatewa
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	gw, err := gateway.New(&cfg, opts)
+	gw, err := gateway.New(&cfg, served.Graph(), opts)
 	if err != nil {
 		t.Fatalf("tributarytest: gateway: %v", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-gw/tributary/internal/tributarytest/poll"
+	"github.com/tributary-gw/tributary/tributarytest/poll"
 )
 
 // Redis is a real redis-server on a free loopback port, without
