@@ -148,6 +148,10 @@ func (g *Gateway) ReadyHandler() http.Handler { return g.ready }
 // a plan is kept and not made again).
 func (g *Gateway) PlansMade() int64 { return g.engine.Planned() }
 
+// Workers reports the workers that run resolver and backend calls: how
+// many are kept and how many are running a call now.
+func (g *Gateway) Workers() (alive, busy int) { return g.workers.Alive(), g.workers.Busy() }
+
 // SDL is the public schema.
 func (g *Gateway) SDL() string { return g.sdl }
 
