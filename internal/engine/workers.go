@@ -78,7 +78,25 @@ func (w *Workers) start(f func()) bool {
 	return true
 }
 
+// idleStack is the stack a worker keeps in use while idle, below the
+// frames of its tasks: the GC halves a goroutine's stack when less than a
+// quarter of it is in use, so an idle worker keeps a stack of up to four
+// times this (32 KB, what a backend call through net/http grows to)
+// instead of regrowing it by copying after every GC.
+const idleStack = 8 << 10
+
 func (w *Workers) work(f func()) {
+	var keep [idleStack]byte
+	hold(&keep)
+	w.loop(f)
+}
+
+// hold uses the array so that its frame is kept; it does not escape.
+//
+//go:noinline
+func hold(b *[idleStack]byte) { b[0] = 0 }
+
+func (w *Workers) loop(f func()) {
 	defer w.alive.Add(-1)
 	for {
 		f()
