@@ -10,8 +10,7 @@ import (
 // call through reflect, a resolver, a loader, the circuit breaker and
 // net/http grows it by copying several times over: on the product page
 // that was an eighth of the gateway's CPU. A worker keeps the stack it
-// grew for the next task (the GC halves an idle one at most once per
-// cycle).
+// grew for the next task (see idleStack).
 //
 // Go never waits: a task goes to an idle worker, else to a new worker
 // while fewer than max are alive, else to a goroutine of its own, as
