@@ -33,25 +33,13 @@ func BenchmarkProductPage(b *testing.B) { run(b, workload.ProductPage) }
 func BenchmarkUser(b *testing.B)        { run(b, workload.User) }
 
 // BenchmarkBatchMode compares the batching modes (TRIBUTARY_BATCH_MODE) on
-// every workload: scheduler (the default, as above), timer (plain
+// every workload: rounds (the default, as above), timer (plain
 // dataloaders, 1 ms window) and off (one call per key).
 func BenchmarkBatchMode(b *testing.B) {
-	for _, mode := range []string{"scheduler", "timer", "off"} {
+	for _, mode := range []string{"rounds", "timer", "off"} {
 		b.Run(mode, func(b *testing.B) {
 			for _, w := range workload.All() {
 				b.Run(w.Name, func(b *testing.B) { run(b, w, "TRIBUTARY_BATCH_MODE="+mode) })
-			}
-		})
-	}
-}
-
-// BenchmarkEngine compares the engines (TRIBUTARY_ENGINE) on every
-// workload: plan (the default, as above) and gqlgen's executor.
-func BenchmarkEngine(b *testing.B) {
-	for _, eng := range []string{"plan", "gqlgen"} {
-		b.Run(eng, func(b *testing.B) {
-			for _, w := range workload.All() {
-				b.Run(w.Name, func(b *testing.B) { run(b, w, "TRIBUTARY_ENGINE="+eng) })
 			}
 		})
 	}
@@ -85,13 +73,13 @@ func run(b *testing.B, w workload.Workload, environ ...string) {
 }
 
 // TestWorkloads keeps the benchmarks honest in CI, where they do not run:
-// each query answers without errors, and with the scheduler at the number of
-// backend calls the README promises. That count is allowed three tries: the
-// scheduler splits the dashboard's pricing level in a few percent of queries
+// each query answers without errors, and in rounds mode at the number of
+// backend calls the README promises. That count is allowed three tries: a
+// round can split the dashboard's pricing level in a few percent of queries
 // (bench/README.md), and this test is to catch a systematic change, not that
 // race. Timer mode may split a level or merge two, so only its answers count.
 func TestWorkloads(t *testing.T) {
-	for _, mode := range []string{"scheduler", "timer"} {
+	for _, mode := range []string{"rounds", "timer"} {
 		t.Run(mode, func(t *testing.T) {
 			e := benchenv.Start(t, "TRIBUTARY_BATCH_MODE="+mode)
 			for _, w := range workload.All() {
@@ -101,11 +89,11 @@ func TestWorkloads(t *testing.T) {
 					if _, err := e.Query(context.Background(), w); err != nil {
 						t.Fatalf("%s: %v", w.Name, err)
 					}
-					if got = e.TotalCalls(); mode != "scheduler" || got >= int64(w.WantCalls) && got <= int64(max(w.WantCalls, w.MaxCalls)) {
+					if got = e.TotalCalls(); mode != "rounds" || got >= int64(w.WantCalls) && got <= int64(max(w.WantCalls, w.MaxCalls)) {
 						break
 					}
 				}
-				if mode == "scheduler" && (got < int64(w.WantCalls) || got > int64(max(w.WantCalls, w.MaxCalls))) {
+				if mode == "rounds" && (got < int64(w.WantCalls) || got > int64(max(w.WantCalls, w.MaxCalls))) {
 					t.Errorf("%s: got %d backend calls, want %d (at most %d)", w.Name, got, w.WantCalls, max(w.WantCalls, w.MaxCalls))
 				}
 			}

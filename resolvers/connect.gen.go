@@ -421,7 +421,7 @@ func planFetchedDashboard(ctx context.Context, objs []*model.Dashboard, skip str
 }
 
 // satisfiesDashboard is what a Dashboard satisfies, for the fetch plan's collected fields
-// (kept per selection set: see loaders.Collect).
+// (gqlgen keeps them per request and selection set).
 var satisfiesDashboard = []string{"Dashboard"}
 
 // planFetchedOrderItem starts, for OrderItems just fetched, the look-ups of their selected
@@ -442,7 +442,7 @@ func planFetchedOrderItem(ctx context.Context, objs []*model.OrderItem, skip str
 }
 
 // satisfiesOrderItem is what a OrderItem satisfies, for the fetch plan's collected fields
-// (kept per selection set: see loaders.Collect).
+// (gqlgen keeps them per request and selection set).
 var satisfiesOrderItem = []string{"OrderItem"}
 
 // planFetchedProduct starts, for Products just fetched, the look-ups of their selected
@@ -463,7 +463,7 @@ func planFetchedProduct(ctx context.Context, objs []*model.Product, skip string)
 }
 
 // satisfiesProduct is what a Product satisfies, for the fetch plan's collected fields
-// (kept per selection set: see loaders.Collect).
+// (gqlgen keeps them per request and selection set).
 var satisfiesProduct = []string{"Product"}
 
 // planFetchedReview starts, for Reviews just fetched, the look-ups of their selected
@@ -493,7 +493,7 @@ func planFetchedReview(ctx context.Context, objs []*model.Review, skip string) {
 }
 
 // satisfiesReview is what a Review satisfies, for the fetch plan's collected fields
-// (kept per selection set: see loaders.Collect).
+// (gqlgen keeps them per request and selection set).
 var satisfiesReview = []string{"Review"}
 
 // planFetchedUser starts, for Users just fetched, the look-ups of their selected
@@ -514,7 +514,7 @@ func planFetchedUser(ctx context.Context, objs []*model.User, skip string) {
 }
 
 // satisfiesUser is what a User satisfies, for the fetch plan's collected fields
-// (kept per selection set: see loaders.Collect).
+// (gqlgen keeps them per request and selection set).
 var satisfiesUser = []string{"User"}
 
 // planFetchedViewer starts, for Viewers just fetched, the look-ups of their selected
@@ -535,7 +535,7 @@ func planFetchedViewer(ctx context.Context, objs []*model.Viewer, skip string) {
 }
 
 // satisfiesViewer is what a Viewer satisfies, for the fetch plan's collected fields
-// (kept per selection set: see loaders.Collect).
+// (gqlgen keeps them per request and selection set).
 var satisfiesViewer = []string{"Viewer"}
 
 // RecentOrders is the batch resolver of Dashboard.recentOrders.

@@ -13,8 +13,8 @@ import (
 // made of; hand-written resolvers use them too.
 
 // loadAll loads keys and maps each value with conv. weight is the number of
-// field executions waiting (len(objs) in a batch resolver, else 1), which
-// the batching scheduler needs. Per-key errors come back as a
+// field executions waiting (len(objs) in a batch resolver, else 1): a stale
+// answer is reported at its parent's path. Per-key errors come back as a
 // graphql.BatchErrorList, the shape batch resolvers return.
 func loadAll[K comparable, V, M any](ctx context.Context, l *loaders.Loader[K, V], weight int, keys []K, conv func(V) M) ([]M, error) {
 	vals, errs := l.LoadAll(ctx, keys, weight)

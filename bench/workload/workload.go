@@ -60,7 +60,7 @@ var ProductPage = Workload{
 		`reviews(first: 5) { rating author { name } } ratingSummary { count average } ` +
 		`related { name price { amount { formatted } } } } }`,
 	FloorPath: "/product?id=p1",
-	WantCalls: 7,
+	WantCalls: 6,
 }
 
 // User is the composition issue's query: a user's orders with their

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tributary-gw/tributary/graph"
 	"github.com/tributary-gw/tributary/internal/gateway"
@@ -70,10 +69,6 @@ func (l *requestLoaders) Middleware(next http.Handler) http.Handler {
 	return loaders.Middleware(l.clients, l.cfg)(next)
 }
 
-func (l *requestLoaders) Batching(schema *ast.Schema) graphql.HandlerExtension {
-	return &loaders.Batching{Schema: schema}
-}
-
 func (l *requestLoaders) Report(ctx context.Context) (gateway.LoadersReport, bool) {
 	rl, ok := loaders.From(ctx)
 	if !ok {
@@ -83,9 +78,9 @@ func (l *requestLoaders) Report(ctx context.Context) (gateway.LoadersReport, boo
 	for _, s := range rl.Degradation().StaleAnswers() {
 		rep.Stale = append(rep.Stale, gateway.StaleAnswer{Path: s.Path, Service: s.Service, AgeSeconds: s.AgeSeconds})
 	}
-	if s := rl.Scheduler(); s != nil {
-		rep.Scheduled = true
-		rep.Dispatches, rep.Backstops, rep.Anomalies = s.Flushes(), s.Backstops(), s.Anomalies()
+	if d := rl.Dispatcher(); d != nil {
+		rep.Dispatched = true
+		rep.Dispatches, rep.Backstops = d.Flushes(), d.Backstops()
 	}
 	return rep, true
 }

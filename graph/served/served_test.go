@@ -56,8 +56,8 @@ func TestReport(t *testing.T) {
 	l.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		rep, ok = l.Report(r.Context())
 	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/graphql", nil))
-	if !ok || len(rep.Stale) != 0 || !rep.Scheduled || rep.Dispatches != 0 {
-		t.Errorf("Report in a request: got %+v, %v; want an empty report from the scheduler", rep, ok)
+	if !ok || len(rep.Stale) != 0 || !rep.Dispatched || rep.Dispatches != 0 {
+		t.Errorf("Report in a request: got %+v, %v; want an empty report of the engine's dispatches", rep, ok)
 	}
 	ctx, fields := l.RecordWaits(context.Background())
 	if ctx == context.Background() || len(fields("catalog")) != 0 {

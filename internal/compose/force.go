@@ -6,10 +6,10 @@ import "github.com/vektah/gqlparser/v2/ast"
 // although no connector serves them: a field of an object whose value
 // leads to a field that calls a backend (a connector, a computed field
 // over one, a @service resolver), or that is a @service resolver itself.
-// Those run concurrently, which the batching scheduler and the engine
-// need (every field whose subtree calls a loader is counted as runnable:
-// services/loaders/scheduler_contract_test.go). The user's schema carries
-// no hint for it.
+// Those run concurrently in gqlgen's executor (the differential tests'
+// reference), so their look-ups join one batch of the loaders' window
+// rather than each waiting for its own. The user's schema carries no hint
+// for it.
 func (a *analyzer) forceResolvers() {
 	served := map[string]map[string]bool{}
 	mark := func(t, f string) {

@@ -152,7 +152,7 @@ func (g *Graph) resolverBody(w *writer, data *codegen.Data) error {
 	}
 	for _, t := range sortedKeys(byType) {
 		g.genPlanFetched(w, t, byType[t])
-		w.p("\n// %s is what a %s satisfies, for the fetch plan's collected fields\n// (kept per selection set: see loaders.Collect).", satisfiesVar(t), t)
+		w.p("\n// %s is what a %s satisfies, for the fetch plan's collected fields\n// (gqlgen keeps them per request and selection set).", satisfiesVar(t), t)
 		w.p("var %s = []string{%q}", satisfiesVar(t), t)
 	}
 
@@ -416,7 +416,7 @@ func (g *Graph) genBody(w *writer, o *codegen.Object, f *codegen.Field) error {
 
 // plansFetched reports whether c's resolver runs the fetch plan of what it
 // fetched: a batch connector whose result type has a plan. (Batch, so the
-// plan covers every parent of a list at once; see loaders.InOrder.)
+// plan covers every parent of a list at once.)
 func (g *Graph) plansFetched(c *Connector) bool {
 	if c.KeyFrom != "this" || (c.Kind != ByKey && c.Kind != Group) || !batchField(c.Type, c.def) {
 		return false

@@ -63,7 +63,6 @@ type Config struct {
 	FanoutReport    bool          `koanf:"fanout_report" doc:"Allow clients to ask for the fan-out report (header X-Tributary-Report: 1) in extensions.tributary.fanout."`
 	PlanReport      bool          `koanf:"plan_report" doc:"Allow clients to ask for the operation's plan (header X-Tributary-Plan: 1 with the response, only: plan without running) in extensions.tributary.plan; the request passes the same limits, trusted documents and authentication as a query."`
 	FallbackEntries int           `koanf:"fallback_entries" doc:"Size of the cache of last good values that @fallback fields serve when their service fails (0: no fallbacks)."`
-	Engine          string        `koanf:"engine" doc:"plan (queries run from a plan made once per operation, written directly; what the plan does not cover falls back to gqlgen's executor) or gqlgen (every operation on gqlgen's executor). Metric tributary_operations_total{engine}."`
 
 	// Profile "production" changes defaults: introspection, the schema
 	// endpoint, the playground, the fan-out report and the plan report off, JSON logs.
@@ -124,9 +123,9 @@ type RedisConfig struct {
 
 // BatchConfig tunes the dataloaders.
 type BatchConfig struct {
-	Mode     string        `koanf:"mode" doc:"scheduler (dispatch each level as soon as it is complete), timer (plain dataloader window of batch.wait) or off (one call per key; for measuring N+1 only)."`
-	Wait     time.Duration `koanf:"wait" doc:"Batching window in timer mode."`
-	Backstop time.Duration `koanf:"backstop" doc:"In scheduler mode, the longest a loader waits for the scheduler before dispatching anyway."`
+	Mode     string        `koanf:"mode" doc:"rounds (the engine dispatches each round of the plan as soon as it has asked for all its keys), timer (plain dataloader window of batch.wait) or off (one call per key; for measuring N+1 only)."`
+	Wait     time.Duration `koanf:"wait" doc:"Batching window in timer mode (and of an operation gqlgen's executor runs: introspection)."`
+	Backstop time.Duration `koanf:"backstop" doc:"In rounds mode, the longest a loader waits for the engine's dispatch before dispatching anyway."`
 	Share    bool          `koanf:"share" doc:"Share backend reads across concurrent requests, without a timer: a key already in a call in flight is not asked for again, and keys asked for while an endpoint's call is in flight go out together in its next call. Calls forwarding different caller headers never share. Not in mode off."`
 	// Ten calls at the contract's batch limit of 100.
 	ShareQueue int `koanf:"share_queue" doc:"Most keys of one endpoint and caller queued for its next shared call; past it, a request's further keys go out in a call of their own, unshared."`
@@ -271,7 +270,6 @@ func Default() Config {
 		Budget:          BudgetConfig{DefaultCalls: 40, Enforce: true},
 		MaxBodyBytes:    1 << 20,
 		FallbackEntries: 100_000,
-		Engine:          "plan",
 		Cache:           CacheConfig{Entries: 100_000, MaxTTL: time.Hour},
 		Memory: MemoryConfig{
 			QueryDocuments: 64 << 20,
@@ -282,7 +280,7 @@ func Default() Config {
 			Plans:          32 << 20,
 		},
 		Redis: RedisConfig{Prefix: "tributary:", Timeout: 250 * time.Millisecond},
-		Batch: BatchConfig{Mode: "scheduler", Wait: time.Millisecond, Backstop: time.Second, Share: true, ShareQueue: 1000, ShareCalls: 2},
+		Batch: BatchConfig{Mode: "rounds", Wait: time.Millisecond, Backstop: time.Second, Share: true, ShareQueue: 1000, ShareCalls: 2},
 		Log:   LogConfig{Level: "info", Format: "auto"},
 		Limits: LimitsConfig{
 			MaxDepth:              12,
@@ -387,6 +385,9 @@ func Load(path string, environ []string) (*Config, error) {
 	}
 	k, err := layers(path, env, nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := removedKeys(k); err != nil {
 		return nil, err
 	}
 	// The production profile changes defaults, not explicit settings: so
@@ -503,12 +504,32 @@ func layers(path string, env, profile map[string]any) (*koanf.Koanf, error) {
 	return k, nil
 }
 
+// removed are keys that no longer exist, with what to do instead: set in
+// the file or the environment, they are refused with that message.
+var removed = map[string]string{
+	"engine": "every operation but introspection runs on the plan engine; gqlgen's executor serves introspection only",
+}
+
+// removedKeys reports the removed keys k sets.
+func removedKeys(k *koanf.Koanf) error {
+	var errs []error
+	for key, why := range removed {
+		if k.Exists(key) {
+			errs = append(errs, fmt.Errorf("config: %s was removed: %s", key, why))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // envLayer maps TRIBUTARY_* variables to keys; an unknown TRIBUTARY_
 // variable is an error, so a typo does not silently do nothing.
 func envLayer(environ []string) (map[string]any, error) {
 	known := map[string]string{}
 	for _, o := range Options() {
 		known[o.Env] = o.Key
+	}
+	for key := range removed {
+		known[EnvPrefix+strings.ToUpper(strings.ReplaceAll(key, ".", "_"))] = key
 	}
 	out := map[string]any{}
 	var errs []error
@@ -618,11 +639,11 @@ func (c *Config) Validate() []error {
 	if c.MaxBodyBytes <= 0 {
 		bad("max_body_bytes", "must be positive")
 	}
-	if !slices.Contains([]string{"plan", "gqlgen"}, c.Engine) {
-		bad("engine", "must be plan or gqlgen, got %q", c.Engine)
-	}
-	if !slices.Contains([]string{"scheduler", "timer", "off"}, c.Batch.Mode) {
-		bad("batch.mode", "must be scheduler, timer or off, got %q", c.Batch.Mode)
+	switch {
+	case c.Batch.Mode == "scheduler":
+		bad("batch.mode", "scheduler was removed: the plan engine dispatches the loaders round by round (rounds, the default)")
+	case !slices.Contains([]string{"rounds", "timer", "off"}, c.Batch.Mode):
+		bad("batch.mode", "must be rounds, timer or off, got %q", c.Batch.Mode)
 	}
 	if c.Batch.Wait < 0 || c.Batch.Wait > time.Second {
 		bad("batch.wait", "must be between 0 and 1s, got %s", c.Batch.Wait)

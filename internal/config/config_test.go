@@ -127,3 +127,35 @@ func TestScaleOutKeysAreValidated(t *testing.T) {
 		})
 	}
 }
+
+// What the plan engine made meaningless is refused with what to do
+// instead, from the environment and from a file: choosing gqlgen's
+// executor, and the batching scheduler.
+func TestRemovedSettingsAreRefusedWithAReason(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(file, []byte("engine: gqlgen\n"), 0o600)
+	tests := []struct {
+		name     string
+		givePath string
+		giveEnv  []string
+		want     string
+	}{
+		{"engine from the environment", "", []string{"TRIBUTARY_ENGINE=gqlgen"}, "engine was removed: every operation but introspection runs on the plan"},
+		{"engine from a file", file, nil, "engine was removed"},
+		{"the scheduler", "", []string{"TRIBUTARY_BATCH_MODE=scheduler"}, "batch.mode: scheduler was removed"},
+		{"an unknown mode", "", []string{"TRIBUTARY_BATCH_MODE=fast"}, "must be rounds, timer or off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(tt.givePath, tt.giveEnv)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
+	for _, mode := range []string{"rounds", "timer", "off"} {
+		if _, err := config.Load("", []string{"TRIBUTARY_BATCH_MODE=" + mode}); err != nil {
+			t.Errorf("batch.mode %s: %v", mode, err)
+		}
+	}
+}

@@ -7,28 +7,17 @@ import (
 	"github.com/tributary-gw/tributary/internal/bounds"
 )
 
-// FieldInfo is everything the cost estimate needs to know about a field.
-// The zero value is a field that calls no backend and has no declared size.
+// FieldInfo is what the cost estimate reads of a field besides the plan
+// (which knows its service, endpoint and round): its list size, its
+// arguments' bounds and its service's batch limit. The zero value is a
+// field with no declared size, no bounds and the default batch limit.
 type FieldInfo struct {
-	// Service is the backend the field calls ("" for none): one batched
-	// call per service per level of the query.
-	Service string
 	// Size tells how many items a list field returns.
 	Size ListSize
 	// Bounds are the declared ranges of the field's arguments (an Int's
 	// value, a list's length), by argument name.
 	Bounds map[string]bounds.Range
-	// Batch names the batched look-up the field's keys join: fields of a
-	// service with the same Batch (and BatchArgs values) at the same level
-	// of the query share their calls. Empty means the field's own.
-	Batch string
-	// BatchArgs are arguments whose values travel in the call (a
-	// currency): each distinct value is a batch of its own.
-	BatchArgs []string
-	// Unbatched is set for a field that costs a call per object reaching
-	// it (a list endpoint, with no loader in front).
-	Unbatched bool
-	// BatchLimit is the most keys one call of Service carries
+	// BatchLimit is the most keys one call of the field's service carries
 	// (@source(batchLimit:), from the registry); zero means
 	// upstream.MaxBatch.
 	BatchLimit int
@@ -123,16 +112,14 @@ func (sc *SchemaFields) Field(typeName, fieldName string) (FieldInfo, bool) {
 	return info, ok
 }
 
-// fieldInfo is what the registry says of typeName.f: its service, list
-// size, argument bounds and the loader its look-ups join. A hand-written
-// field (no loader) counts as a batch of its own, which can only
-// over-estimate.
+// fieldInfo is what the registry says of typeName.f: its list size,
+// argument bounds and its service's batch limit.
 func fieldInfo(typeName string, f *ast.FieldDefinition) (FieldInfo, bool) {
 	d := registry.Lookup(typeName, f.Name)
 	if d == nil {
 		return FieldInfo{}, false
 	}
-	info := FieldInfo{Service: d.Service, Batch: d.Loader, BatchArgs: d.BatchArgs, Unbatched: d.Unbatched}
+	var info FieldInfo
 	if src, ok := registry.LookupSource(d.Service); ok {
 		info.BatchLimit = src.BatchLimit
 	}

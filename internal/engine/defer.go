@@ -135,6 +135,7 @@ func (r *run) runDeferred(objs []deferredObject) {
 			}
 		}
 	}
+	r.last = r.pl.spanAll
 	r.drive(start)
 }
 

@@ -32,6 +32,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Engines, as OnOperation names them.
@@ -44,8 +46,13 @@ const (
 // (services/loaders.Runtime implements it).
 type Runtime interface {
 	// Manual hands the dispatch of ctx's loaders to the engine; ok is
-	// false when ctx has none.
-	Manual(ctx context.Context) (dispatch func(), ok bool)
+	// false when ctx has none. dispatch flushes every loader but those of
+	// the endpoints hold reports (nil holds none): their keys stay queued
+	// for a later dispatch.
+	Manual(ctx context.Context) (dispatch func(hold func(service, endpoint string) bool), ok bool)
+	// Unmanaged leaves the dispatch of ctx's loaders to their own wait
+	// window, for an operation gqlgen's executor runs.
+	Unmanaged(ctx context.Context)
 	// OnWait returns ctx whose loads call w.Wait when they start waiting
 	// on an answer not yet in, and w.Wake when they have it.
 	OnWait(ctx context.Context, w Waiter) context.Context
@@ -62,6 +69,19 @@ type Waiter interface {
 	Wake()
 }
 
+// Fields tells the planner which fields gqlgen runs through a resolver and
+// what the schema declares about each (service, batch, @auth, …).
+type Fields interface {
+	Lookup(typeName, field string) *registry.Field
+	Resolved(typeName, field string) bool
+}
+
+// graphFields is the graph's registry.
+type graphFields struct{}
+
+func (graphFields) Lookup(t, f string) *registry.Field { return registry.Lookup(t, f) }
+func (graphFields) Resolved(t, f string) bool          { return registry.Resolved(t, f) }
+
 // Config assembles an Engine.
 type Config struct {
 	// Schema is gqlgen's generated executable schema: the fallback, and
@@ -70,6 +90,9 @@ type Config struct {
 	// Resolvers is the graph's resolver root (what Schema was built with).
 	Resolvers any
 	Runtime   Runtime
+	// Fields is what the schema declares about its fields (the plugin's
+	// registry); nil means the graph's, graph/registry.
+	Fields Fields
 	// Authorize enforces an @auth rule on object.field for data owned by
 	// owner, returning the error the field gets; nil enforces nothing.
 	Authorize func(ctx context.Context, object, field, rule, owner string) error
@@ -77,7 +100,8 @@ type Config struct {
 	RootFailed func(ctx context.Context, field string, err error)
 	// OnOperation is told which engine ran each operation.
 	OnOperation func(engine string)
-	// Off sends every operation to gqlgen's executor.
+	// Off sends every operation to gqlgen's executor: the differential
+	// tests' reference.
 	Off bool
 	// MaxPlanBytes bounds what the engine keeps across requests, plans and
 	// what it knows of each document (estimated bytes, keys included);
@@ -111,10 +135,12 @@ type Engine struct {
 	planned atomic.Int64
 }
 
-// entry is a cached verdict: a plan, or why the operation falls back.
+// entry is a cached verdict: a plan, or why the operation falls back and
+// its shape (see shape.go), which the estimate reads.
 type entry struct {
-	pl  *plan
-	why string
+	pl    *plan
+	why   string
+	shape *plan
 }
 
 // docInfo is what is known of a document + operation across requests.
@@ -130,7 +156,11 @@ func New(cfg Config) *Engine {
 		max = DefaultMaxPlanBytes
 	}
 	e := &Engine{ExecutableSchema: cfg.Schema, cfg: cfg}
-	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), bindings: map[string]*binding{}}
+	fields := cfg.Fields
+	if fields == nil {
+		fields = graphFields{}
+	}
+	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), fields: fields, bindings: map[string]*binding{}}
 	e.plans = otter.Must(&otter.Options[string, *entry]{
 		MaximumWeight: uint64(max - max/4),
 		Weigher:       func(k string, v *entry) uint32 { return uint32(min(len(k)+v.weight(), 1<<31)) },
@@ -144,7 +174,11 @@ func New(cfg Config) *Engine {
 
 func (e *entry) weight() int {
 	if e.pl == nil {
-		return 64 + len(e.why)
+		w := 64 + len(e.why)
+		if e.shape != nil {
+			w += e.shape.size
+		}
+		return w
 	}
 	return e.pl.size
 }
@@ -163,13 +197,14 @@ func (e *Engine) Planned() int64 { return e.planned.Load() }
 func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	pl, _ := e.planFor(oc)
-	var dispatch func()
+	var dispatch func(hold func(service, endpoint string) bool)
 	ok := pl != nil
 	if ok {
 		dispatch, ok = e.cfg.Runtime.Manual(ctx)
 	}
 	if !ok {
 		e.count(GQLGen)
+		e.cfg.Runtime.Unmanaged(ctx)
 		return e.ExecutableSchema.Exec(ctx)
 	}
 	e.count(Plan)
@@ -207,12 +242,46 @@ func (e *Engine) planFor(oc *graphql.OperationContext) (*plan, string) {
 	if e.cfg.Off {
 		return nil, "the engine is off"
 	}
+	en := e.entryFor(oc)
+	return en.pl, en.why
+}
+
+// shapeOf returns what the estimate reads of oc's operation: its plan, or
+// the shape of an operation the plan does not run (also when the engine
+// is off); nil when there is none.
+func (e *Engine) shapeOf(oc *graphql.OperationContext) *plan {
+	en := e.entryFor(oc)
+	if en.pl != nil {
+		return en.pl
+	}
+	return en.shape
+}
+
+// entryFor returns the kept verdict on oc's operation, making it if
+// needed.
+func (e *Engine) entryFor(oc *graphql.OperationContext) *entry {
 	if oc == nil || oc.Doc == nil || oc.Operation == nil {
-		return nil, "no operation"
+		return &entry{why: "no operation"}
 	}
 	if op := oc.Operation.Operation; op != ast.Query && op != ast.Mutation {
-		return nil, string(op) + " operations"
+		return &entry{why: string(op) + " operations"}
 	}
+	// One verdict per request: the limits' estimate and the run read the
+	// same plan, also when it is not kept (past maxShapes).
+	if en, ok := oc.Stats.GetExtension(entryStat).(*entry); ok {
+		return en
+	}
+	en := e.keptEntry(oc)
+	oc.Stats.SetExtension(entryStat, en)
+	return en
+}
+
+// entryStat names the request's verdict in its operation's stats.
+const entryStat = "tributary.engine.plan"
+
+// keptEntry returns the verdict kept for oc's operation, making (and
+// keeping) it if needed.
+func (e *Engine) keptEntry(oc *graphql.OperationContext) *entry {
 	docKey := oc.Operation.Name + "\x00" + oc.RawQuery
 	d, ok := e.docs.GetIfPresent(docKey)
 	if !ok {
@@ -221,13 +290,13 @@ func (e *Engine) planFor(oc *graphql.OperationContext) (*plan, string) {
 	}
 	key := docKey + "\x00" + shapeKey(d.vars, oc.Variables)
 	if en, ok := e.plans.GetIfPresent(key); ok {
-		return en.pl, en.why
+		return en
 	}
 	en := e.plan(oc)
 	if d.shapes.Add(1) <= maxShapes {
 		e.plans.Set(key, en)
 	}
-	return en.pl, en.why
+	return en
 }
 
 // plan makes a plan for oc.
@@ -237,7 +306,11 @@ func (e *Engine) plan(oc *graphql.OperationContext) *entry {
 	defer e.mu.Unlock()
 	pl, err := e.planner.build(oc)
 	if err != nil {
-		return &entry{why: err.Error()}
+		en := &entry{why: err.Error(), shape: e.planner.shape(oc)}
+		if en.shape != nil {
+			en.shape.size += len(oc.RawQuery)
+		}
+		return en
 	}
 	pl.size += len(oc.RawQuery)
 	return &entry{pl: pl}
@@ -245,7 +318,7 @@ func (e *Engine) plan(oc *graphql.OperationContext) *entry {
 
 // DirectiveVars lists, sorted, the variables a document's directives read
 // (@skip, @include, @defer): the only ones that change which fields are
-// collected, so the plan (and the old executor's analyses) depend on them.
+// collected, so the plan depends on them.
 func DirectiveVars(doc *ast.QueryDocument) []string {
 	seen := map[string]bool{}
 	var walk func(sel ast.SelectionSet)

@@ -18,8 +18,13 @@ type run struct {
 	base context.Context // ctx carrying the root type's field context
 	// args holds, per node whose arguments read variables, their values
 	// for this request (filled before the rounds start).
-	args     map[*node]map[string]any
-	dispatch func()
+	args map[*node]map[string]any
+	// dispatch flushes the request's loaders, but for the endpoints hold
+	// reports (nil: every one); see Runtime.Manual.
+	dispatch func(hold func(service, endpoint string) bool)
+	// last is the last round of the plan being run (the root's span, or
+	// the whole plan's in a deferred phase): holds stay within it.
+	last int
 	// active counts the calls that can run (see launch); rounds counts
 	// the dispatches, calls the resolver calls.
 	active atomic.Int64
@@ -72,6 +77,12 @@ type group struct {
 	round int
 	byID  bool
 	top   bool // the operation's root object
+	// nested holds, for a list of lists, the group of each element (nil
+	// for a null one); the group itself holds no objects (see lists.go).
+	nested []*group
+	// variants holds, for the values of an abstract field, the group of
+	// each variant's objects (see abstract.go).
+	variants []*group
 }
 
 // fieldRes is one field's values over a group's objects.
@@ -121,6 +132,7 @@ func (p panicked) Error() string { return fmt.Sprint(p.v) }
 // execute runs the fields under root (the plan's root, or one root field
 // of a mutation) round by round.
 func (r *run) execute(root *node) *group {
+	r.last = root.span
 	rootGroup := &group{node: root, root: r.base, top: true}
 	rootGroup.one[0] = reflect.ValueOf(struct{}{})
 	rootGroup.objs = rootGroup.one[:]
@@ -157,9 +169,9 @@ func (r *run) drive(start []*call) {
 		r.idle()
 	}
 	// Keys asked ahead for fields that never ran (their parents were null)
-	// go out now, as the scheduler sends them when its count reaches zero.
+	// go out now, before the run ends.
 	r.stopRounds()
-	r.dispatch()
+	r.dispatch(nil)
 }
 
 // launch starts a resolver call. A call holds a unit of r.active while it
@@ -237,7 +249,12 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 				fr.errs[i] = err
 				continue
 			}
-			r.setValue(g, i, c, r.read(o, c), calls)
+			v, err := r.property(o, c)
+			if err != nil {
+				fr.errs[i] = err
+				continue
+			}
+			r.setValue(g, i, c, v, calls)
 		}
 		return
 	}
@@ -386,11 +403,11 @@ func (r *run) settle(c *call, next *[]*call) {
 func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call) {
 	fr := &g.res[n.slot]
 	fr.vals[i] = v
-	if n.leaf != notLeaf || len(n.execChildren) == 0 {
+	if n.leaf != notLeaf || len(n.execChildren) == 0 && !n.deep {
 		// Nothing below runs a resolver: the writer reads the value itself.
 		return
 	}
-	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.IsNil() {
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice || v.Kind() == reflect.Interface) && v.IsNil() {
 		return
 	}
 	sub := &group{node: n, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID), fcv: graphql.FieldContext{
@@ -399,6 +416,11 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 	sub.fc = &sub.fcv
 	if g.top {
 		sub.root = r.roots[n].ctx
+	}
+	if len(n.inner) > 0 {
+		r.nest(sub, n, v, 0, calls)
+		fr.subs[i] = sub
+		return
 	}
 	if n.list {
 		sub.list, sub.slice = true, v
@@ -413,6 +435,10 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 		sub.objs = sub.one[:]
 	}
 	fr.subs[i] = sub
+	if n.deep {
+		r.split(sub, n, calls)
+		return
+	}
 	r.expand(sub, calls)
 }
 

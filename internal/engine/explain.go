@@ -8,8 +8,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-
-	"github.com/tributary-gw/tributary/graph/registry"
 )
 
 // Explanation is a plan as people read it: which engine runs the
@@ -46,92 +44,55 @@ type Call struct {
 
 // Explain plans the operation of oc without running it: the plan Exec
 // would run, from the same cache (a request that asks for its plan does
-// not plan twice).
+// not plan twice). Its calls are numbered as the run makes them
+// (estimate.go's walk, rounds.go's rule): steps of one endpoint in one
+// round are one call, and keys held for a later round go in its call.
 func (e *Engine) Explain(oc *graphql.OperationContext) Explanation {
 	pl, why := e.planFor(oc)
 	if pl == nil {
 		return Explanation{Engine: GQLGen, Why: why}
 	}
 	x := Explanation{Engine: Plan, PlanningWork: pl.work, Nodes: pl.nodes}
-	type callKey struct {
-		round             int
-		service, endpoint string
-		params            string
-	}
-	calls := map[callKey]*Call{}
-	var order []callKey
-	// The rounds as the run numbers them (rounds.go): steps of one
-	// endpoint in one round are one call.
-	last := 0
-	var walk func(n *node, path string, parentRound int, parentByID bool)
-	walk = func(n *node, path string, parentRound int, parentByID bool) {
-		for _, c := range n.children {
-			p := strings.TrimPrefix(path+"."+c.key, ".")
-			round := parentRound
-			if fetches(c) {
-				round += stepOffset(c, parentByID)
-				last = max(last, round)
-				params := argsText(c.field.Arguments, c.reg.BatchArgs)
-				endpoint := c.reg.Endpoint
-				if endpoint == "" {
-					endpoint = byIDEndpoint(c.reg.Service)
-				}
-				k := callKey{round, c.reg.Service, endpoint, strings.Join(params, ", ")}
-				cl := calls[k]
-				if cl == nil {
-					cl = &Call{Service: c.reg.Service, Endpoint: endpoint, Params: params, IDs: -1}
-					calls[k] = cl
-					order = append(order, k)
-				}
-				cl.Fields = append(cl.Fields, c.object+"."+c.field.Name+" at "+p)
-				key, ids := keysOf(c)
-				if !slices.Contains(cl.Keys, key) {
-					cl.Keys = append(cl.Keys, key)
-				}
-				if ids >= 0 {
-					cl.IDs = max(cl.IDs, 0) + ids
-				}
-			}
-			if c.leaf == notLeaf {
-				walk(c, p, round, childByID(c, parentByID))
-			}
+	sh := &shaper{vars: oc.Variables, defaultList: 1, memo: map[walkKey]*summary{}}
+	calls, _ := sh.planCalls(pl)
+	paths := firstPaths(pl)
+	for _, u := range calls {
+		round := u.off
+		if len(x.Rounds) == 0 || x.Rounds[len(x.Rounds)-1].Round != round {
+			x.Rounds = append(x.Rounds, Round{Round: round})
 		}
-	}
-	if pl.serial != nil {
-		// A mutation's root fields run one after another: each one's
-		// rounds come after the last of the one before.
-		for _, root := range pl.serial {
-			walk(root, "", last, false)
-		}
-	} else {
-		walk(pl.root, "", 0, false)
-	}
-	slices.SortStableFunc(order, func(a, b callKey) int { return a.round - b.round })
-	for _, k := range order {
-		if len(x.Rounds) == 0 || x.Rounds[len(x.Rounds)-1].Round != k.round {
-			x.Rounds = append(x.Rounds, Round{Round: k.round})
+		cl := Call{Service: u.service, Endpoint: u.endpoint, Params: u.paramList, IDs: u.ids}
+		for _, f := range u.fields {
+			cl.Fields = append(cl.Fields, f.object+"."+f.field.Name+" at "+paths[f])
+			key, _ := keysOf(f)
+			if !slices.Contains(cl.Keys, key) {
+				cl.Keys = append(cl.Keys, key)
+			}
 		}
 		r := &x.Rounds[len(x.Rounds)-1]
-		r.Calls = append(r.Calls, *calls[k])
+		r.Calls = append(r.Calls, cl)
 	}
 	return x
 }
 
-// byIDEndpoint names the endpoint a hand-written resolver of service
-// calls: it fetches its object by the key it was given, through the
-// service's by-id loader (the first, by name, if it has several), so that
-// the plan names the call as the fan-out report does.
-func byIDEndpoint(service string) string {
-	var loader, endpoint string
-	registry.Fields(func(_, _ string, d *registry.Field) {
-		if d.Service == service && strings.HasSuffix(d.Loader, "ByIds") && (loader == "" || d.Loader < loader) {
-			loader, endpoint = d.Loader, d.Endpoint
+// firstPaths is, for every node of pl, the first response path that
+// reaches it (a node shared by fields with the same selections is shown
+// at one of them): one visit per node.
+func firstPaths(pl *plan) map[*node]string {
+	paths := map[*node]string{}
+	var walk func(n *node, path string)
+	walk = func(n *node, path string) {
+		for _, c := range n.children {
+			if _, ok := paths[c]; ok {
+				continue
+			}
+			p := strings.TrimPrefix(path+"."+c.key, ".")
+			paths[c] = p
+			walk(c, p)
 		}
-	})
-	if endpoint == "" {
-		return "(hand-written resolver)"
 	}
-	return endpoint
+	walk(pl.root, "")
+	return paths
 }
 
 // argsText writes the arguments that travel as parameters of the call.

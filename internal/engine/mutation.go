@@ -9,6 +9,15 @@ import (
 // its whole selection, round by round, before the next starts. A write's
 // resolver makes the request's loaders forget what they hold, so what the
 // selection (or a later root field) reads shows the write.
+//
+// @defer in a mutation is ignored: its fields come in the one payload,
+// which incremental delivery allows (a server may always deliver deferred
+// data early). Delivering them later would mean reading after every write
+// of the operation what the client selected under one of them; gqlgen's
+// executor, for its part, runs them and drops them (its mutation returns
+// one payload with the deferred fields null), so the differential test
+// compares a mutation with @defer on the plan against the same mutation
+// without it on gqlgen's executor.
 
 // rootName is the root type an operation of kind op runs on.
 func (p *planner) rootName(op ast.Operation) (string, error) {

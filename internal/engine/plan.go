@@ -34,6 +34,12 @@ type plan struct {
 	// serial is set for a mutation: one root per root field, run one
 	// after another (see mutation.go).
 	serial []*node
+	// inline is set for a mutation: @defer is ignored, its fields are in
+	// the only payload (see mutation.go).
+	inline bool
+	// spanAll is the last round of the plan's steps, deferred ones
+	// included (the roots' span leaves them out); see rounds.go.
+	spanAll int
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.
@@ -87,9 +93,12 @@ type node struct {
 	// declares no service for it): it runs at once, not in a round.
 	inline bool
 
-	// The value's GraphQL type: list (one level at most), nullability.
+	// The value's GraphQL type: list, nullability. inner is, for a list
+	// of lists, whether each list below the outer one is non-null (see
+	// lists.go).
 	nonNull     bool
 	list        bool
+	inner       []bool
 	elemNonNull bool
 	leaf        leaf
 	elemType    string // the named type (object or scalar)
@@ -116,8 +125,16 @@ type node struct {
 	views   []string
 	deferIn []int
 	goType  reflect.Type // the Go type of one value (pointer to struct for objects)
+	// variants are, for a field of interface or union type, its node as
+	// of each possible type; deep is set when one of them runs a
+	// resolver (see abstract.go).
+	variants []variant
+	deep     bool
 	// rounds is set on a resolver that calls a service (see rounds.go).
 	rounds *roundInfo
+	// span is, on an execution root (the query's, a mutation's serial
+	// ones), the last round of its steps, deferred ones left out.
+	span int
 }
 
 // binding is how the engine calls a resolver of the graph: the method of
@@ -144,10 +161,13 @@ func fallback(format string, a ...any) error { return unsupported{fmt.Sprintf(fo
 type planner struct {
 	schema    *ast.Schema
 	resolvers reflect.Value
+	fields    Fields
 	// bindings memoizes resolver bindings per "Type.field".
 	bindings map[string]*binding
-	// satisfied memoizes the types each object type satisfies.
+	// satisfied memoizes the types each object type satisfies; goTypes
+	// the Go type of each object type (see goTypeOf).
 	satisfied map[string][]string
+	goTypes   map[string]reflect.Type
 	rootType  reflect.Type
 }
 
@@ -162,7 +182,7 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl := &plan{shared: map[string]*node{}}
+	pl := &plan{shared: map[string]*node{}, inline: op.Operation == ast.Mutation}
 	defer func() { pl.shared = nil }()
 	root := &node{elemType: rootName, goType: p.rootType, exec: true}
 	if err := p.children(oc, pl, root, op.SelectionSet, 0); err != nil {
@@ -170,14 +190,9 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 	}
 	pl.root = root
 	if op.Operation == ast.Mutation {
-		if pl.deferred {
-			// gqlgen delivers a mutation's deferred fields after all its
-			// writes; the plan would run them between.
-			return nil, fallback("@defer in a mutation")
-		}
 		pl.serial = serialRoots(root)
 	}
-	planRounds(root)
+	planRounds(pl)
 	return pl, nil
 }
 
@@ -208,7 +223,7 @@ func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node,
 		if err != nil {
 			return err
 		}
-		if f.IsDeferred() {
+		if f.IsDeferred() && !pl.inline {
 			deferField(pl, parent, n, f)
 		}
 		parent.children = append(parent.children, n)
@@ -238,16 +253,16 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 	if def == nil {
 		return nil, fallback("field %s without definition", f.Name)
 	}
-	n.def, n.reg = def, registry.Lookup(parent.elemType, f.Name)
+	n.def, n.reg = def, p.fields.Lookup(parent.elemType, f.Name)
 	t := def.Type
 	n.declared = t.String()
 	n.nonNull = t.NonNull
 	if t.Elem != nil {
-		if t.Elem.Elem != nil {
-			return nil, fallback("lists of lists")
+		n.list = true
+		for t = t.Elem; t.Elem != nil; t = t.Elem {
+			n.inner = append(n.inner, t.NonNull)
 		}
-		n.list, n.elemNonNull = true, t.Elem.NonNull
-		t = t.Elem
+		n.elemNonNull = t.NonNull
 	}
 	n.elemType = t.NamedType
 	td := p.schema.Types[n.elemType]
@@ -255,7 +270,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 		return nil, fallback("unknown type %s", n.elemType)
 	}
 	switch td.Kind {
-	case ast.Object:
+	case ast.Object, ast.Interface, ast.Union:
 	case ast.Scalar:
 		switch n.elemType {
 		case "String", "ID":
@@ -276,6 +291,7 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 	default:
 		return nil, fallback("%s types", strings.ToLower(string(td.Kind)))
 	}
+	abstract := td.Kind == ast.Interface || td.Kind == ast.Union
 
 	// Arguments: fixed ones once, those reading variables per request.
 	if len(def.Arguments) > 0 {
@@ -289,16 +305,12 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 	// Where the value comes from: a resolver when gqlgen runs the field
 	// through one, else the parent's method or struct field.
 	var vt reflect.Type
-	if registry.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType) {
+	if p.fields.Resolved(parent.elemType, f.Name) || p.isRoot(parent.elemType) {
 		b, err := p.binding(parent, def)
 		if err != nil {
 			return nil, err
 		}
 		n.src, n.res, n.exec = fromResolver, b, true
-		if !n.argsVars {
-			set, err := convertArgs(n, n.args)
-			n.fixedArgs, n.fixedFailed = set, err != nil
-		}
 		n.inline = n.reg == nil || n.reg.Service == "" && n.reg.Loader == ""
 		vt = b.out
 		if n.reg != nil && n.reg.Auth != "" && b.batch {
@@ -317,19 +329,35 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 			mt, _ := parent.goType.MethodByName(m)
 			n.methodFn = mt.Func
 			vt = mt.Type.Out(0)
+			if n.res, err = methodBinding(mt, n); err != nil {
+				return nil, fallback("%s.%s: %v", parent.elemType, f.Name, err)
+			}
 		} else {
 			n.src, n.index = fromField, field.Index
 			vt = field.Type
 		}
 	}
+	if n.res != nil && !n.argsVars {
+		set, err := convertArgs(n, n.args)
+		n.fixedArgs, n.fixedFailed = set, err != nil
+	}
 	if n.list {
-		if vt.Kind() != reflect.Slice {
-			return nil, fallback("%s.%s is not a slice", parent.elemType, f.Name)
+		for range 1 + len(n.inner) {
+			if vt.Kind() != reflect.Slice {
+				return nil, fallback("%s.%s is not a slice", parent.elemType, f.Name)
+			}
+			vt = vt.Elem()
 		}
-		vt = vt.Elem()
 	}
 	n.goType = vt
-	if n.leaf == notLeaf {
+	if abstract {
+		if vt.Kind() != reflect.Interface {
+			return nil, fallback("%s.%s is not an interface", parent.elemType, f.Name)
+		}
+		if err := p.abstractNode(oc, pl, n, td, depth); err != nil {
+			return nil, err
+		}
+	} else if n.leaf == notLeaf {
 		if vt.Kind() != reflect.Pointer || vt.Elem().Kind() != reflect.Struct {
 			return nil, fallback("%s.%s is not a pointer to a struct", parent.elemType, f.Name)
 		}
@@ -396,15 +424,12 @@ func leafFits(l leaf, t reflect.Type) error {
 	return nil
 }
 
-// property finds what gqlgen binds a field to on a model: a method without
-// arguments, else a struct field (by Go name or JSON tag).
+// property finds what gqlgen binds a field to on a model: a method (see
+// methodBinding), else a struct field (by Go name or JSON tag).
 func property(t reflect.Type, name string) (method string, field reflect.StructField, err error) {
 	for i := range t.NumMethod() {
 		m := t.Method(i)
 		if strings.EqualFold(m.Name, name) {
-			if m.Type.NumIn() != 1 || m.Type.NumOut() != 1 {
-				return "", field, fallback("method %s.%s has arguments or an error", t, m.Name)
-			}
 			return m.Name, field, nil
 		}
 	}
@@ -449,7 +474,7 @@ func (p *planner) binding(parent *node, def *ast.FieldDefinition) (*binding, err
 	}
 	ft := fn.Type()
 	b := &binding{fn: fn, root: p.isRoot(parent.elemType)}
-	d := registry.Lookup(parent.elemType, def.Name)
+	d := p.fields.Lookup(parent.elemType, def.Name)
 	b.batch = d != nil && d.Batch
 	in := 1 // context
 	if ft.NumIn() < 1 || ft.In(0) != ctxType || ft.NumOut() != 2 || ft.Out(1) != errorType {
@@ -509,21 +534,28 @@ func argConverter(t reflect.Type, gt *ast.Type) (func(any) (reflect.Value, error
 			b, err := graphql.UnmarshalBoolean(v)
 			return reflect.ValueOf(b), err
 		}, nil
-	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.String:
+	case t.Kind() == reflect.Float64:
 		return func(v any) (reflect.Value, error) {
-			if v == nil {
-				return reflect.Zero(t), nil
-			}
-			s, err := graphql.UnmarshalString(v)
-			return reflect.ValueOf(&s), err
+			f, err := graphql.UnmarshalFloat(v)
+			return reflect.ValueOf(f), err
 		}, nil
-	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Int:
+	case t.Kind() == reflect.Pointer && t.Elem().Kind() != reflect.Pointer:
+		// An optional argument: nil when absent or null.
+		elem, err := argConverter(t.Elem(), gt)
+		if err != nil {
+			return nil, err
+		}
 		return func(v any) (reflect.Value, error) {
 			if v == nil {
 				return reflect.Zero(t), nil
 			}
-			n, err := graphql.UnmarshalInt(v)
-			return reflect.ValueOf(&n), err
+			e, err := elem(v)
+			if err != nil {
+				return reflect.Value{}, err
+			}
+			p := reflect.New(t.Elem())
+			p.Elem().Set(e)
+			return p, nil
 		}, nil
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String && gt.Elem != nil:
 		return func(v any) (reflect.Value, error) {

@@ -23,37 +23,45 @@ type writer struct {
 }
 
 // data writes the root fields of the groups (one for a query, one per
-// root field for a mutation), in order.
+// root field for a mutation), in order; null when a non-null one is null.
 func (w *writer) data(roots ...*group) []byte {
 	w.buf = append(w.buf, '{')
 	k := 0
+	valid := true
 	for _, root := range roots {
 		for _, c := range root.node.children {
 			if k > 0 {
 				w.buf = append(w.buf, ',')
 			}
 			k++
-			w.rootField(root, c)
+			if !w.rootField(root, c) {
+				valid = false
+			}
 		}
 	}
 	w.buf = append(w.buf, '}')
+	if !valid {
+		return append(w.buf[:0], "null"...)
+	}
 	return w.buf
 }
 
-// rootField writes root field c.
-func (w *writer) rootField(root *group, c *node) {
+// rootField writes root field c; false when it is null but may not be.
+func (w *writer) rootField(root *group, c *node) bool {
 	w.buf = append(w.buf, c.quoted...)
 	w.stack = append(w.stack, frame{n: c, idx: -1})
 	start := len(w.buf)
-	w.field(c, root, 0, root.objs[0])
-	if st, ok := w.r.roots[c]; ok && st.err() != nil {
+	ok := w.field(c, root, 0, root.objs[0])
+	if st, has := w.r.roots[c]; has && st.err() != nil {
 		// A critical field below failed: the root field is null.
 		w.buf = append(w.buf[:start], "null"...)
+		ok = !c.nonNull
 		if w.r.e.cfg.RootFailed != nil {
 			w.r.e.cfg.RootFailed(w.ctxHere(), c.key, st.err())
 		}
 	}
 	w.stack = w.stack[:len(w.stack)-1]
+	return ok
 }
 
 // object writes the fields of o, object i of group g (g is nil outside the
@@ -109,7 +117,7 @@ func (w *writer) field(c *node, g *group, i int, o reflect.Value) bool {
 			err = w.r.authorize(w.r.base, c, argSet{}, o)
 		}
 		if err == nil {
-			v = w.r.read(o, c)
+			v, err = w.r.property(o, c)
 		}
 	}
 	if err != nil {
@@ -124,22 +132,7 @@ func (w *writer) field(c *node, g *group, i int, o reflect.Value) bool {
 		if v.IsNil() {
 			return w.null(c, true)
 		}
-		start := len(w.buf)
-		ok := true
-		w.buf = append(w.buf, '[')
-		for j := range v.Len() {
-			if j > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			w.stack = append(w.stack, frame{n: c, idx: j})
-			if !w.value(c, v.Index(j), sub, j, c.elemNonNull) {
-				ok = false
-			}
-			w.stack = w.stack[:len(w.stack)-1]
-		}
-		w.buf = append(w.buf, ']')
-		if !ok {
-			w.buf = append(w.buf[:start], "null"...)
+		if !w.list(c, v, sub, 0) {
 			return !c.nonNull
 		}
 		return true
@@ -160,7 +153,7 @@ func (w *writer) null(c *node, report bool) bool {
 // value writes one value of field c (the field's, or a list element's);
 // sub holds the objects the rounds walked, j is the value's index in it.
 func (w *writer) value(c *node, v reflect.Value, sub *group, j int, nonNull bool) bool {
-	if v.Kind() == reflect.Pointer && v.IsNil() {
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 		w.buf = append(w.buf, "null"...)
 		if nonNull {
 			declared := ""
@@ -200,7 +193,13 @@ func (w *writer) value(c *node, v reflect.Value, sub *group, j int, nonNull bool
 		return true
 	}
 	start := len(w.buf)
-	if !w.object(c, sub, j, v) {
+	var ok bool
+	if c.variants != nil {
+		ok = w.abstractValue(c, v, sub, j)
+	} else {
+		ok = w.object(c, sub, j, v)
+	}
+	if !ok {
 		w.buf = append(w.buf[:start], "null"...)
 		return !nonNull
 	}

@@ -10,7 +10,9 @@ import (
 )
 
 // budget gives each operation its fan-out budget (by operation name, else
-// the default) and reports operations that went over it.
+// the default) and reports operations that went over it, with the calls
+// their plan makes: more than the budget there is the query's shape (an
+// N+1 in the plan), within it the run's (split batches, retries).
 type budget struct {
 	defaultCalls int
 	perOperation map[string]int
@@ -48,15 +50,23 @@ func (b budget) InterceptOperation(ctx context.Context, next graphql.OperationHa
 		resp := handler(ctx)
 		if rec.Exceeded() && !reported {
 			reported = true
+			plannedCalls := -1 // not estimated
+			if p := plannedFrom(oc); p != nil {
+				plannedCalls = p.Calls
+			}
 			b.log.LogAttrs(ctx, slog.LevelWarn, "operation exceeded its fan-out budget",
 				slog.String("request_id", upstream.OutgoingFrom(ctx).RequestID),
 				slog.String("operation", name),
-				slog.Int("budget", limit), slog.Int("calls_wanted", rec.Len()))
+				slog.Int("budget", limit), slog.Int("calls_wanted", rec.Len()), slog.Int("calls_planned", plannedCalls))
 			if b.onExceeded != nil {
 				b.onExceeded(name)
 			}
 			if resp != nil {
-				tributaryExtensions(resp)["fanoutBudgetExceeded"] = map[string]any{"budget": limit, "enforced": b.enforce}
+				ext := map[string]any{"budget": limit, "enforced": b.enforce}
+				if plannedCalls >= 0 {
+					ext["planned"] = plannedCalls
+				}
+				tributaryExtensions(resp)["fanoutBudgetExceeded"] = ext
 			}
 		}
 		return resp

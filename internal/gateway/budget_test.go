@@ -39,6 +39,11 @@ func TestFanoutBudget(t *testing.T) {
 	if get(r.Extensions, "tributary", "fanoutBudgetExceeded") == nil {
 		t.Errorf("production: the response does not say the budget was exceeded: %s", r.Raw)
 	}
+	// The plan makes 2 calls (the page, its prices): the run, not the
+	// query's shape, went over the budget.
+	if got := get(r.Extensions, "tributary", "fanoutBudgetExceeded", "planned"); got != float64(2) {
+		t.Errorf("production: planned calls %v, want 2: %s", got, r.Raw)
+	}
 	if got := prod.TotalCalls(); got != 11 {
 		t.Errorf("production: backend calls %d, want all 11", got)
 	}

@@ -340,7 +340,7 @@ func TestUserQueryTakesTwoRoundTrips(t *testing.T) {
 			// The reviewed products and the ordered ones are one catalog
 			// call when orders and reviews answer together; when one
 			// answers first, its products go out at once rather than wait
-			// for the other (the scheduler never holds ready work back).
+			// for the other (a round holds ready work back only briefly).
 			if got := e.Calls(demo.Catalog, demo.EndpointProductsByIDs); got < 1 || got > 2 {
 				t.Errorf("catalog calls: got %d, want 1 or 2", got)
 			}
@@ -395,14 +395,14 @@ func TestBatchingDisabledCallsPerKey(t *testing.T) {
 	}
 }
 
-// The scheduler dispatches a level when it is complete, not after a timer,
-// so heavy concurrency (more runnable goroutines than cores) does not split
-// a level into several calls.
+// The engine dispatches a round when it has asked for all its keys, not
+// after a timer, so heavy concurrency (more runnable goroutines than
+// cores) does not split a level into several calls.
 func TestLevelsStayWholeUnderLoad(t *testing.T) {
 	t.Parallel()
-	// The backstop as long as the request deadline: the scheduler alone
-	// must dispatch every level (a counting leak would hang the requests
-	// and fail the test), however loaded the machine.
+	// The backstop as long as the request deadline: the engine alone must
+	// dispatch every round (a counting leak would hang the requests and
+	// fail the test), however loaded the machine.
 	e := newEnv(t, func(c *config.Config) {
 		c.Batch.Backstop = 30 * time.Second
 		c.RequestTimeout = 30 * time.Second
@@ -463,14 +463,15 @@ func TestProductFieldsGoOutWithTheCatalogCall(t *testing.T) {
 	}
 
 	// A product page with its related products' prices: one pricing call
-	// for the product and its related products, made with the catalog's.
+	// for the product and its related products, made with the related
+	// look-up (p1's price is held for it: it fits in the same two rounds).
 	e.Backends.ResetStats()
 	r = e.Query(`{ product(id: "p1") { price { amount { formatted } } related { name price { amount { formatted } } } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
 	}
-	if got := e.Stats(demo.Pricing).Calls("prices"); got != 2 {
-		t.Errorf("pricing calls: got %d, want 2 (p1 with the catalog, related with the related look-up)", got)
+	if got := e.Stats(demo.Pricing).Calls("prices"); got != 1 {
+		t.Errorf("pricing calls: got %d, want 1 (p1 and the related products, with the related look-up)", got)
 	}
 }
 

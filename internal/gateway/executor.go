@@ -27,18 +27,18 @@ func newAuthorizer(cfg *config.Config) *authorizer {
 
 // newEngine is the executable schema behind gqlgen's handler: the plan
 // engine over the graph's generated schema and resolvers, dispatching its
-// loaders l (or gqlgen's executor alone with engine: gqlgen); resolver
+// loaders l (gqlgen's executor alone for the tests' reference); resolver
 // calls run on workers.
-func newEngine(cfg *config.Config, graph Graph, l Loaders, az *authorizer, workers *engine.Workers, onOperation func(string)) *engine.Engine {
+func newEngine(cfg *config.Config, graph Graph, l Loaders, az *authorizer, workers *engine.Workers, opts Options) *engine.Engine {
 	es, root := graph.Executable()
 	ecfg := engine.Config{
 		Schema:       es,
 		Resolvers:    root,
 		Runtime:      l,
 		RootFailed:   rootFailed,
-		OnOperation:  onOperation,
+		OnOperation:  opts.OnOperation,
 		Workers:      workers,
-		Off:          cfg.Engine != "plan",
+		Off:          opts.Reference,
 		MaxPlanBytes: int(cfg.Memory.Plans),
 		// A held step goes out well before the loaders' backstop would
 		// send it by itself.
@@ -56,8 +56,7 @@ func (g *Gateway) graphqlServer(az *authorizer, opts Options) (*handler.Server, 
 	cfg := g.cfg
 	srv := handler.New(g.engine)
 	addTransports(srv)
-	// Bounded in bytes (a document's text and syntax tree) and in entries
-	// (the loaders' per-document analyses keep as many).
+	// Bounded in bytes (a document's text and syntax tree) and in entries.
 	g.docs = newByteCache(cfg.Memory.QueryDocuments, 1000, documentWeight)
 	srv.SetQueryCache(g.docs)
 	if cfg.Limits.MaxTokens > 0 {
@@ -70,9 +69,6 @@ func (g *Gateway) graphqlServer(az *authorizer, opts Options) (*handler.Server, 
 	} else {
 		// "Did you mean …" would list the schema's field names to anyone.
 		srv.SetDisableSuggestion(true)
-	}
-	if b := g.loaders.Batching(g.engine.Schema()); b != nil {
-		srv.Use(b)
 	}
 	if err := g.usePersisted(srv); err != nil {
 		return nil, err
@@ -114,7 +110,7 @@ func addTransports(srv *handler.Server) {
 }
 
 // newLimits is the limits extension as configured.
-func newLimits(cfg *config.Config, es graphql.ExecutableSchema) *Limits {
+func newLimits(cfg *config.Config, eng *engine.Engine) *Limits {
 	return &Limits{
 		MaxDepth:              cfg.Limits.MaxDepth,
 		MaxAliases:            cfg.Limits.MaxAliases,
@@ -127,7 +123,9 @@ func newLimits(cfg *config.Config, es graphql.ExecutableSchema) *Limits {
 		MaxWrites:             cfg.Limits.MaxWrites,
 		// The estimator's one view of what fields mean (service, list
 		// size, batch, argument bounds), read from the registry.
-		Fields:       cost.NewSchemaFields(es.Schema()),
+		Fields: cost.NewSchemaFields(eng.Schema()),
+		// The plan the engine runs is what the estimate reads.
+		Plans:        eng,
 		VerdictBytes: cfg.Memory.Verdicts,
 	}
 }
@@ -159,8 +157,9 @@ func (g *Gateway) usePersisted(srv *handler.Server) error {
 // loadersConfig is how the gateway configured by g.cfg wants its request
 // loaders: over clients, deciding @auth with az (nil: auth off), with the
 // entity cache, the sharing of calls across requests and the fallback cache
-// as configured.
-func (g *Gateway) loadersConfig(clients map[string]*upstream.Client, az *authorizer) LoadersConfig {
+// as configured; reference leaves their dispatch to their wait window
+// (gqlgen's executor runs every operation).
+func (g *Gateway) loadersConfig(clients map[string]*upstream.Client, az *authorizer, reference bool) LoadersConfig {
 	cfg := g.cfg
 	critical := map[string]bool{}
 	for _, name := range config.Services {
@@ -175,7 +174,7 @@ func (g *Gateway) loadersConfig(clients map[string]*upstream.Client, az *authori
 		Clients:         clients,
 		Wait:            cfg.Batch.Wait,
 		Backstop:        cfg.Batch.Backstop,
-		Timer:           cfg.Batch.Mode == "timer",
+		Timer:           cfg.Batch.Mode == "timer" || reference,
 		Disabled:        cfg.Batch.Mode == "off",
 		Critical:        critical,
 		Cache:           g.cache,

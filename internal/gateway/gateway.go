@@ -88,6 +88,11 @@ type Options struct {
 	// OnOperation is told which engine ran each operation, engine.Plan or
 	// engine.GQLGen (metrics); may be nil.
 	OnOperation func(engine string)
+	// Reference runs every operation on gqlgen's executor, its loaders
+	// dispatched by their own wait window (batch.wait): the reference the
+	// differential tests compare the plan engine against. Never in
+	// production.
+	Reference bool
 }
 
 // New builds a gateway serving graph for cfg, whose backend URLs must all
@@ -129,8 +134,8 @@ func New(cfg *config.Config, graph Graph, opts Options) (g *Gateway, err error) 
 	}
 	g.startCaches(bg, opts.CacheObserver)
 	az := newAuthorizer(cfg)
-	g.loaders = graph.Loaders(g.loadersConfig(clients, az))
-	g.engine = newEngine(cfg, graph, g.loaders, az, g.workers, opts.OnOperation)
+	g.loaders = graph.Loaders(g.loadersConfig(clients, az, opts.Reference))
+	g.engine = newEngine(cfg, graph, g.loaders, az, g.workers, opts)
 	srv, err := g.graphqlServer(az, opts)
 	if err != nil {
 		return nil, err

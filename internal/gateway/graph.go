@@ -32,8 +32,9 @@ type LoadersConfig struct {
 	// Clients are the backend clients by service name (every service the
 	// schema declares).
 	Clients map[string]*upstream.Client
-	// Wait is the batching window in timer mode and Backstop the longest
-	// wait for the scheduler; zero takes the loaders' defaults.
+	// Wait is the batching window in timer mode (and of an operation
+	// gqlgen's executor runs) and Backstop the longest wait for the
+	// engine's dispatch; zero takes the loaders' defaults.
 	Wait, Backstop time.Duration
 	// Timer dispatches the loaders on the wait window alone (plain
 	// dataloaders); Disabled makes one call per key (to measure batching).
@@ -75,9 +76,6 @@ type Loaders interface {
 	engine.Runtime
 	// Middleware gives every request its own loaders.
 	Middleware(next http.Handler) http.Handler
-	// Batching is the extension that dispatches the loaders when an
-	// operation runs on gqlgen's executor; nil when they need none.
-	Batching(schema *ast.Schema) graphql.HandlerExtension
 	// Report is what ctx's loaders did so far; ok is false without loaders.
 	Report(ctx context.Context) (rep LoadersReport, ok bool)
 	// RecordWaits returns ctx whose loaders record which fields waited on
@@ -97,10 +95,11 @@ type Loaders interface {
 type LoadersReport struct {
 	// Stale are the fields answered from the fallback cache.
 	Stale []StaleAnswer
-	// Scheduled is true when a scheduler dispatched the loaders (not the
-	// timer): Dispatches, Backstops and Anomalies count what it did.
-	Scheduled                        bool
-	Dispatches, Backstops, Anomalies int64
+	// Dispatched is true when the engine dispatched the loaders (not
+	// their wait window): Dispatches counts its dispatches, Backstops the
+	// batches the loaders' backstop timer sent.
+	Dispatched            bool
+	Dispatches, Backstops int64
 }
 
 // StaleAnswer is one field answered from the fallback cache, as the

@@ -4,9 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2"
-
-	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/graph/served"
 	"github.com/tributary-gw/tributary/internal/config"
 	"github.com/tributary-gw/tributary/internal/cost"
 	"github.com/tributary-gw/tributary/internal/gateway"
@@ -30,7 +28,7 @@ func TestLimitsRejectBeforeAnyBackendCall(t *testing.T) {
 		{"too deep", `{ product(id: "p1") { related { related { related { related { related { name } } } } } } }`, "QUERY_TOO_DEEP"},
 		{"too many aliases", `{ a: product(id: "p1") { name } b: product(id: "p2") { name } c: product(id: "p3") { name } d: product(id: "p4") { name } }`, "TOO_MANY_ALIASES"},
 		{"too many items", `{ products(first: 100) { nodes { reviews(first: 10) { author { name } } } } }`, "QUERY_TOO_COSTLY"},
-		{"too many calls", `{ product(id: "p1") { price { amount { formatted } } stock { available } ratingSummary { count }
+		{"too many calls", `{ product(id: "p1") { price { amount { formatted } } stock { available } reviews { author { name } }
 		  related { price { amount { formatted } } stock { available } } } }`, "QUERY_TOO_COSTLY"},
 		{"deep introspection", `{ __schema { types { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { fields { type { name } } } } } } } } } } } } } } } } } } } } }`, "GRAPHQL_VALIDATION_FAILED"}, // gqlgen's own rule bounds introspection nesting
 		{"too many tokens", `{ product(id: "p1") { ` + strings.Repeat("name ", 500) + `} }`, ""},
@@ -79,7 +77,6 @@ fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofT
 // what the backends see.
 func TestEstimateMatchesBackendCalls(t *testing.T) {
 	t.Parallel()
-	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	e := newEnv(t)
 	tests := []struct {
 		name  string
@@ -91,11 +88,7 @@ func TestEstimateMatchesBackendCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, nil)
-			if errs != nil {
-				t.Fatal(errs)
-			}
-			est := cost.Estimate(doc, doc.Operations[0], map[string]any{"category": "shoes"}, 10, cost.NewSchemaFields(schema))
+			est := estimate(t, tt.query, map[string]any{"category": "shoes"})
 			e.Backends.ResetStats()
 			if r := e.Query(tt.query, map[string]any{"category": "shoes"}); len(r.Errors) > 0 {
 				t.Fatal(r.Errors)
@@ -181,14 +174,9 @@ func TestIntrospectionDepthLimit(t *testing.T) {
 		{"ofType 18 deep", ofTypeChain(18), "", 20},
 		{"fields and types alternating under fragments", `{ __type(name: "Query") { ...A } } fragment A on __Type { ofType { ...B } } fragment B on __Type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ...C } } } } } } } } } } } fragment C on __Type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }`, gateway.CodeIntrospectionTooDeep, 23},
 	}
-	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, nil)
-			if errs != nil {
-				t.Fatal(errs)
-			}
-			c := cost.Estimate(doc, doc.Operations[0], nil, 10, cost.NewSchemaFields(schema))
+			c := estimate(t, tt.query, nil)
 			if c.IntrospectionDepth != tt.wantDepth {
 				t.Errorf("introspection depth: got %d, want %d", c.IntrospectionDepth, tt.wantDepth)
 			}
@@ -259,4 +247,16 @@ func TestLongArgumentStringsRefusedBeforeAnyCall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// estimate is the cost the default gateway's limits estimate for query's
+// operation: read from its plan.
+func estimate(t testing.TB, query string, vars map[string]any) cost.Cost {
+	t.Helper()
+	cfg := config.Default()
+	c, err := gateway.Estimate(&cfg, served.Graph(), query, "", vars)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, query)
+	}
+	return c
 }

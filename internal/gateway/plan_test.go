@@ -152,8 +152,8 @@ func TestPlanOnlyRunsNothing(t *testing.T) {
 	}
 	plan := get(r.Extensions, "tributary", "plan")
 	rounds := asList(get(plan, "rounds"))
-	if len(rounds) != 3 {
-		t.Errorf("rounds: got %d, want 3 (product; authors and related; related prices): %s", len(rounds), r.Raw)
+	if len(rounds) != 2 {
+		t.Errorf("rounds: got %d, want 2 (product; authors, related and their prices): %s", len(rounds), r.Raw)
 	}
 	if get(r.Extensions, "tributary", "fanout") != nil {
 		t.Errorf("a plan alone has no fan-out report: %s", r.Raw)

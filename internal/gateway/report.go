@@ -54,9 +54,14 @@ func (g *Gateway) withCallLog(allowReport bool) func(http.Handler) http.Handler 
 // axis whose zero is the moment the gateway took the request. Times are in
 // milliseconds.
 type Fanout struct {
-	TotalCalls int                       `json:"totalCalls"`
-	Services   map[string]*ServiceReport `json:"services"`
-	Batching   BatchingReport            `json:"batching"`
+	TotalCalls int `json:"totalCalls"`
+	// PlannedCalls is the calls the operation's plan makes, as the limits
+	// estimated them (-1 when they did not): fewer were sent when the
+	// entity cache answered or another request shared a call, more when a
+	// batch split or a call was retried.
+	PlannedCalls int                       `json:"plannedCalls"`
+	Services     map[string]*ServiceReport `json:"services"`
+	Batching     BatchingReport            `json:"batching"`
 	// TotalIDs sums the ids asked for by the calls sent.
 	TotalIDs int `json:"totalIds"`
 	// Rounds is the length of the longest chain of calls in which each
@@ -86,8 +91,10 @@ type ServiceReport struct {
 	// fan-out budget spent, no in-flight slot); they are in Batches too.
 	NotSent int `json:"notSent"`
 	// CacheHits are the keys the entity cache answered, with no call.
-	CacheHits int          `json:"cacheHits"`
-	Batches   []CallReport `json:"batches"`
+	CacheHits int `json:"cacheHits"`
+	// Planned is the calls the plan makes to this service (PlannedCalls').
+	Planned int          `json:"planned"`
+	Batches []CallReport `json:"batches"`
 	// Fields are the fields that waited on this service (list indices
 	// dropped).
 	Fields []string `json:"fields"`
@@ -124,13 +131,11 @@ type CallReport struct {
 // BatchingReport says how the loaders were dispatched.
 type BatchingReport struct {
 	Mode string `json:"mode"`
-	// Dispatches counts the moments the scheduler found every field waiting
-	// and dispatched the loaders; Backstops the batches its timer sent.
+	// Dispatches counts the moments the engine found every call of a
+	// round waiting and dispatched the loaders; Backstops the batches the
+	// loaders' own timer sent because no dispatch came in time.
 	Dispatches int64 `json:"dispatches"`
 	Backstops  int64 `json:"backstops"`
-	// Anomalies counts the scheduler's count going negative: a bug if
-	// ever non-zero.
-	Anomalies int64 `json:"anomalies"`
 }
 
 // fanoutReport adds the report to responses that asked for it; l are the
@@ -164,11 +169,21 @@ func fanoutReport(mode string, l Loaders) graphql.ResponseMiddleware {
 				sr.CacheHits = n
 			}
 		}
+		rep.PlannedCalls = -1
+		if graphql.HasOperationContext(ctx) {
+			if p := plannedFrom(graphql.GetOperationContext(ctx)); p != nil {
+				rep.PlannedCalls = p.Calls
+				for svc, n := range p.PerService {
+					if sr := rep.Services[svc]; sr != nil {
+						sr.Planned = n
+					}
+				}
+			}
+		}
 		rep.Batching.Mode = mode
-		if hasLoaders && lr.Scheduled {
+		if hasLoaders && lr.Dispatched {
 			rep.Batching.Dispatches = lr.Dispatches
 			rep.Batching.Backstops = lr.Backstops
-			rep.Batching.Anomalies = lr.Anomalies
 		}
 		tributaryExtensions(resp)["fanout"] = rep
 		return resp

@@ -127,9 +127,7 @@ func TestMemorySoak(t *testing.T) {
 	t.Logf("%d requests of each of %d kinds: heap grew %.1f MiB (caches bounded at %.1f MiB), RSS %.1f MiB; caches %+v",
 		perKind, len(kinds), float64(grown)/(1<<20), float64(bound)/(1<<20), float64(rss)/(1<<20), e.GW.CacheSizes())
 	// What is not a cache: the runtime's and the test's own state (demo
-	// backends, HTTP client), and the loaders' per-document analyses,
-	// which keep documents alive whatever the query cache dropped, bounded
-	// at 16 MiB of estimated weight (services/loaders/shapes.go, docBytes).
+	// backends, HTTP client, goroutine stacks, garbage not yet collected).
 	const allowance = 32 << 20
 	if grown > bound+allowance {
 		t.Errorf("heap grew %d bytes, want at most %d (caches) + %d", grown, bound, allowance)

@@ -26,7 +26,7 @@ func (l *Limits) init() {
 	l.verdicts = otter.Must(&otter.Options[verdictKey, verdict]{
 		MaximumWeight: uint64(maxBytes),
 		Weigher: func(k verdictKey, v verdict) uint32 {
-			return connect.Weight(int64(unsafe.Sizeof(k))+int64(len(k.op))+memsize.Of(v.err)+cacheEntryOverhead, 0)
+			return connect.Weight(int64(unsafe.Sizeof(k))+int64(len(k.op))+memsize.Of(v.err)+memsize.Of(v.planned)+cacheEntryOverhead, 0)
 		},
 	})
 }
@@ -53,7 +53,10 @@ type verdictKey struct {
 	vars uint64
 }
 
-type verdict struct{ err *gqlerror.Error }
+type verdict struct {
+	err     *gqlerror.Error
+	planned *plannedCost // what an admitted operation's plan makes
+}
 
 // copyErr hands out a copy: presenters may change the error they get.
 func (v verdict) copyErr() *gqlerror.Error {

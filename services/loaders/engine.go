@@ -15,21 +15,27 @@ import (
 // Runtime adapts the request's loaders to the plan engine.
 type Runtime struct{}
 
-// Manual hands the dispatch of ctx's loaders to the caller: the scheduler
-// stops counting, and dispatch returns the function that flushes every
-// loader. ok is false without loaders in ctx; in timer mode dispatch does
-// nothing (the loaders' own window sends the batches).
-func (Runtime) Manual(ctx context.Context) (dispatch func(), ok bool) {
+// Manual hands the dispatch of ctx's loaders to the caller: dispatch
+// sends the pending keys of every loader but those whose service and
+// endpoint hold reports (nil: none held). ok is false without loaders in ctx; in timer mode dispatch does nothing
+// (the loaders' own window sends the batches).
+func (Runtime) Manual(ctx context.Context) (dispatch func(hold func(service, endpoint string) bool), ok bool) {
 	l, ok := From(ctx)
 	if !ok {
 		return nil, false
 	}
-	s := l.req.sched
-	if s == nil {
-		return func() {}, true
+	if d := l.req.disp; d != nil {
+		return d.dispatch, true
 	}
-	s.manual.Store(true)
-	return s.flushAll, true
+	return func(func(string, string) bool) {}, true
+}
+
+// Unmanaged leaves the dispatch of ctx's loaders to their own wait window:
+// for an operation gqlgen's executor runs, which dispatches nothing.
+func (Runtime) Unmanaged(ctx context.Context) {
+	if l, ok := From(ctx); ok {
+		l.unmanaged()
+	}
 }
 
 type waitHookKey struct{}

@@ -15,10 +15,10 @@ import (
 // asked by many fields at once is made once.
 func TestLoadersStartOnFirstUse(t *testing.T) {
 	t.Parallel()
-	r := &request{sched: &Scheduler{}}
+	r := &request{disp: &Dispatcher{}}
 	used := newTracked(r, Config{Backstop: time.Minute}, "used", "test", echo)
 	unused := newTracked(r, Config{Backstop: time.Minute}, "unused", "test", echo)
-	if n := len(r.sched.flushers); n != 0 {
+	if n := len(r.disp.flushers); n != 0 {
 		t.Fatalf("loaders registered before any key: got %d, want 0", n)
 	}
 	const callers = 64
@@ -28,10 +28,10 @@ func TestLoadersStartOnFirstUse(t *testing.T) {
 		wg.Go(func() { thunks[i] = used.Load(context.Background(), fmt.Sprint(i%8)) })
 	}
 	wg.Wait()
-	if n := len(r.sched.flushers); n != 1 {
+	if n := len(r.disp.flushers); n != 1 {
 		t.Fatalf("loaders registered: got %d, want 1 (the one used, once)", n)
 	}
-	r.sched.flushAll() // the dispatch: one batch of the 8 keys
+	r.disp.dispatch(nil) // one batch of the 8 keys
 	for i, th := range thunks {
 		if v, err := th(); err != nil || v != fmt.Sprint(i%8) {
 			t.Fatalf("caller %d: got %q, %v", i, v, err)

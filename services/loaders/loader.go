@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -58,19 +60,19 @@ func newKind[K comparable, V any](cfg Config, name, service string, fn dataloade
 	}}
 }
 
-// Loader is a dataloader whose waits are known to the request's Scheduler.
-// Its dataloader and bookkeeping are made when the request first asks it
-// for a key: a request uses a few of the schema's loaders.
+// Loader is a dataloader whose waits are known to the plan engine. Its
+// dataloader and bookkeeping are made when the request first asks it for
+// a key: a request uses a few of the schema's loaders.
 type Loader[K comparable, V any] struct {
 	*kind[K, V]
-	req   *request
-	sched *Scheduler
-	once  sync.Once
-	dl    *dataloader.Loader[K, V]
+	req  *request
+	disp *Dispatcher // nil: the loader's own wait window sends its batches
+	once sync.Once
+	dl   *dataloader.Loader[K, V]
 
-	// flushMu orders the scheduler's flushes with the enqueueing of keys,
-	// so a batch can tell whether the scheduler or the backstop timer sent
-	// it: a scheduler flush bumps gen, and a batch holding a key enqueued
+	// flushMu orders the engine's dispatches with the enqueueing of keys,
+	// so a batch can tell whether a dispatch or the backstop timer sent
+	// it: a dispatch bumps gen, and a batch holding a key enqueued
 	// before the current gen was closed by a flush. (A flag set at flush
 	// time and read by the batch miscounts when two flushes of one loader
 	// come before the first batch starts.)
@@ -85,7 +87,7 @@ type Loader[K comparable, V any] struct {
 
 // bind makes l the request's loader of kind k (nothing is started yet).
 func (l *Loader[K, V]) bind(req *request, k *kind[K, V]) *Loader[K, V] {
-	l.kind, l.req, l.sched = k, req, req.sched
+	l.kind, l.req, l.disp = k, req, req.disp
 	return l
 }
 
@@ -103,12 +105,12 @@ func (l *Loader[K, V]) init() {
 	// requests' (nil cfg.Share: not).
 	fn := connect.Shared(l.req.cfg.Share, l.name, l.req.clients[l.service], l.req, l.fn)
 	l.dl = dataloader.NewBatchedLoader(l.wrap(fn), l.opts...)
-	if l.sched != nil {
-		l.sched.register(l)
+	if l.disp != nil {
+		l.disp.register(l, l.service, endpointOf(l.name, l.service))
 	}
 }
 
-// flush sends the keys queued (the scheduler's or the engine's dispatch).
+// flush sends the keys queued (the engine's dispatch).
 func (l *Loader[K, V]) flush() {
 	l.flushMu.Lock()
 	l.gen++
@@ -116,17 +118,28 @@ func (l *Loader[K, V]) flush() {
 	l.flushMu.Unlock()
 }
 
-// wrap hands the weight of every resolver whose last key this batch answers
-// back to the scheduler before dataloader wakes them up, so a woken level
-// is counted in full before any of it can run.
+// endpointOf is the endpoint of a loader named as the generated ones are:
+// service, endpoint and result type, dot-separated
+// ("catalog.products.byIds.Product").
+func endpointOf(name, service string) string {
+	e := strings.TrimPrefix(name, service+".")
+	if i := strings.LastIndexByte(e, '.'); i > 0 {
+		e = e[:i]
+	}
+	return e
+}
+
+// wrap counts the batches the backstop timer sent, and wakes the engine's
+// waiters of the keys a batch answers before dataloader wakes the calls,
+// so a round is known to be answered before any of it can run on.
 func (l *Loader[K, V]) wrap(fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
 	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
-		if l.sched != nil && len(keys) > 0 {
+		if l.disp != nil && len(keys) > 0 {
 			l.flushMu.Lock()
-			byScheduler := l.enqGen[keys[0]] < l.gen
+			dispatched := l.enqGen[keys[0]] < l.gen
 			l.flushMu.Unlock()
-			if !byScheduler {
-				l.sched.backstops.Add(1)
+			if !dispatched {
+				l.disp.backstops.Add(1)
 			}
 		}
 		defer l.answered(keys)
@@ -212,7 +225,8 @@ func (l *Loader[K, V]) Prime(ctx context.Context, key K, v V) {
 
 // LoadAll enqueues every key, then waits for all of them. weight is how
 // many field executions this wait stands for: len(parents) in a batch
-// resolver, 1 elsewhere. Values and errors are in key order.
+// resolver, whose stale answers are reported at each parent's path, 1
+// elsewhere. Values and errors are in key order.
 //
 // Failures follow the current field's schema directives: a @fallback field
 // gets the last good value when it is fresh enough; a critical field (by
@@ -230,14 +244,7 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 	for i, k := range keys {
 		thunks[i] = l.load(ctx, k)
 	}
-	blockWeight := weight
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.IsDeferred() {
-		weight = 1 // a deferred field's executions share one unit
-		blockWeight = 1
-	} else if weight > 1 && inOrderGroup(ctx) {
-		blockWeight = 1 // the later elements are out of the count
-	}
-	l.block(ctx, keys, blockWeight)
+	l.block(ctx, keys)
 	if w, ok := ctx.Value(waitsKey{}).(*Waits); ok {
 		w.add(l.service, graphql.GetPath(ctx))
 	}
@@ -276,22 +283,19 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 	return vals, errs
 }
 
-// block tells the scheduler this resolver waits, unless every key is
-// already answered (and the plan engine's hooks, when ctx has them).
-func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
-	if l.sched == nil {
+// block tells the plan engine's hook (when ctx has one) that this call
+// waits, unless every key is already answered.
+func (l *Loader[K, V]) block(ctx context.Context, keys []K) {
+	if l.disp == nil {
+		return // the wait window sends the batches
+	}
+	h, hooked := ctx.Value(waitHookKey{}).(engine.Waiter)
+	if !hooked {
 		return
 	}
-	w := &waiter{weight: int64(weight), s: l.sched}
-	h, hooked := ctx.Value(waitHookKey{}).(engine.Waiter)
-	if hooked {
-		w.hook = h
-	}
-	// The weight is given up under l.mu, before any answer can reach the
-	// waiter (answered collects waiters under l.mu): so the answer's
-	// giving it back always comes after. The other order would let the
-	// count cross zero while this field is in fact runnable, dispatching
-	// its level before it has asked for all its keys.
+	w := &waiter{hook: h}
+	// The waiter is registered under l.mu, which answered takes to collect
+	// waiters: an answer finds it with its count set.
 	l.mu.Lock()
 	n := int64(0)
 	for _, k := range keys {
@@ -304,13 +308,12 @@ func (l *Loader[K, V]) block(ctx context.Context, keys []K, weight int) {
 	}
 	if n > 0 {
 		w.remaining.Store(n)
-		l.sched.add(-w.weight) // blocked: may be the moment to dispatch
 	}
 	l.mu.Unlock()
 	// The engine's hook may dispatch, and the answer takes l.mu. An answer
 	// coming before the hook runs wakes the waiter first: the engine's
 	// count is then one high for a moment, never low.
-	if n > 0 && hooked {
+	if n > 0 {
 		h.Wait(l.sent(keys))
 	}
 }

@@ -7,7 +7,6 @@ package loaders
 import (
 	"context"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/connect"
@@ -21,15 +20,16 @@ type Clients map[string]*upstream.Client
 
 // Config tunes batching.
 type Config struct {
-	// Wait is how long a loader collects keys before it calls the backend
-	// when nothing dispatches it sooner: with the Scheduler only a
-	// backstop, in timer mode the batching window. Zero means DefaultWait.
+	// Wait is the batching window of loaders nothing dispatches: in timer
+	// mode, and for an operation gqlgen's executor runs (see Dispatcher).
+	// Zero means DefaultWait.
 	Wait time.Duration
-	// Timer turns the Scheduler off: loaders dispatch after Wait, like
-	// plain dataloaders (for comparison in benchmarks).
+	// Timer leaves the dispatch to the loaders' own window (Wait), like
+	// plain dataloaders, also when the plan engine runs the operation (for
+	// comparison in benchmarks).
 	Timer bool
-	// Backstop is how long a loader waits for the Scheduler before it
-	// dispatches anyway. Zero means DefaultBackstop.
+	// Backstop is how long a loader waits for the engine's dispatch before
+	// it dispatches anyway. Zero means DefaultBackstop.
 	Backstop time.Duration
 	// Critical says which services' failures fail the root field by
 	// default (fields override it with @critical / @optional).
@@ -57,18 +57,16 @@ type Config struct {
 // little latency per level (see bench/README.md for the measurement).
 const DefaultWait = time.Millisecond
 
-// DefaultBackstop bounds the wait for the Scheduler, which dispatches every
-// level as soon as it is complete; it only matters should its count ever
-// be off. It is long on purpose: at saturation a level can take longer
-// than a short timer, which would then split it (measured in bench/).
+// DefaultBackstop bounds the wait for the engine, which dispatches every
+// round as soon as it has asked for all its keys; it only matters should
+// that never be known. It is long on purpose: at saturation a round can
+// take longer than a short timer, which would then split it (measured in
+// bench/).
 const DefaultBackstop = time.Second
 
 // request is what a request's loaders share.
 type request struct {
-	vars     string   // varsKey of the operation, set before any field runs
-	deferred sync.Map // deferredKey → started; see firstOfDeferredGroup
-
-	sched *Scheduler
+	disp  *Dispatcher // nil in timer mode
 	stale *StaleCache
 	deg   *Degradation
 	authz func(ctx context.Context, rule, owner string) bool
@@ -80,8 +78,8 @@ type request struct {
 	kinds   *kinds
 }
 
-// New returns fresh loaders over c for one request, dispatched by a new
-// Scheduler unless cfg.Timer asks for the plain wait window.
+// New returns fresh loaders over c for one request, dispatched by the plan
+// engine (see Dispatcher) unless cfg.Timer asks for the plain wait window.
 func New(c Clients, cfg Config) *Loaders {
 	return newRequest(c, cfg, newKinds(c, cfg))
 }
@@ -91,9 +89,22 @@ func New(c Clients, cfg Config) *Loaders {
 func newRequest(c Clients, cfg Config, k *kinds) *Loaders {
 	r := &request{stale: cfg.Stale, deg: &Degradation{}, authz: cfg.Authorize, clients: c, cfg: cfg, kinds: k}
 	if !cfg.Timer {
-		r.sched = &Scheduler{}
+		r.disp = &Dispatcher{}
 	}
 	return newLoaders(r)
+}
+
+// unmanaged makes l's loaders again with the plain wait window, for an
+// operation nothing will dispatch (gqlgen's executor runs it). Nothing has
+// been asked of them yet.
+func (l *Loaders) unmanaged() {
+	if l.req.disp == nil {
+		return
+	}
+	l.req.disp = nil
+	l.req.cfg.Timer = true
+	l.req.kinds = newKinds(l.req.clients, l.req.cfg)
+	*l = *newLoaders(l.req)
 }
 
 // Client returns the client of a service, for a write; nil for a service
@@ -115,8 +126,9 @@ func (l *Loaders) Forget() {
 // Degradation returns what the request served stale.
 func (l *Loaders) Degradation() *Degradation { return l.req.deg }
 
-// Scheduler returns the request's scheduler; nil in timer mode.
-func (l *Loaders) Scheduler() *Scheduler { return l.req.sched }
+// Dispatcher returns the request's dispatcher; nil in timer mode (or when
+// gqlgen's executor ran the operation).
+func (l *Loaders) Dispatcher() *Dispatcher { return l.req.disp }
 
 // Allowed decides an @auth rule ahead of the field's resolver, for the
 // fetch plan: true when the caller may read data owned by owner.

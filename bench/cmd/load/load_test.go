@@ -83,8 +83,8 @@ func TestLoopbackOnly(t *testing.T) {
 	}
 }
 
-// A short closed-loop run against a real gateway (one worker: the scheduler
-// may split a level under concurrency, see README): every request succeeds,
+// A short closed-loop run against a real gateway (one worker: a round may
+// split a level under concurrency, see README): every request succeeds,
 // the CPU of this very process is read, and the backend calls per request
 // come out at the listing's six.
 func TestRunAgainstGateway(t *testing.T) {

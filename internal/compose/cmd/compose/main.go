@@ -46,8 +46,5 @@ func run() error {
 	}
 	// The plugin takes modelgen's place (it runs it with its hooks) and
 	// wraps resolvergen.
-	if err := api.Generate(cfg, api.NoPlugins(), api.AddPlugin(p), api.AddPlugin(compose.Resolvers(p))); err != nil {
-		return err
-	}
-	return compose.RewriteExecutor(cfg.Exec.Filename)
+	return api.Generate(cfg, api.NoPlugins(), api.AddPlugin(p), api.AddPlugin(compose.Resolvers(p)))
 }

@@ -1,0 +1,85 @@
+package loaders
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/tributary-gw/tributary/internal/engine"
+)
+
+// Dispatcher sends a request's loaders when the plan engine
+// (internal/engine) says a round has asked for all its keys (see
+// Runtime.Manual): each endpoint then gets one call per round and batch
+// limit, with no timer. The loaders' own wait (Config.Backstop) remains
+// only as a backstop, should a round never say so; Backstops counts the
+// batches it sent, which tests require to be none.
+//
+// An operation the engine does not run (introspection) is executed by
+// gqlgen's executor: its loaders are made again with the plain wait window
+// (Runtime.Unmanaged).
+type Dispatcher struct {
+	// flushers are the request's loaders in use (each registers when it
+	// is first asked for a key); endpoints are, for each, the service and
+	// endpoint it calls (the plan engine holds some back: Runtime.Manual).
+	mu        sync.Mutex
+	flushers  []flusher
+	endpoints [][2]string
+	// flushes counts the engine's dispatches, backstops the batches the
+	// loaders' own timer sent because no dispatch came in time.
+	flushes   atomic.Int64
+	backstops atomic.Int64
+}
+
+// Backstops reports how many batches the loaders' backstop timer sent.
+func (d *Dispatcher) Backstops() int64 { return d.backstops.Load() }
+
+// Flushes reports how often the engine dispatched the loaders.
+func (d *Dispatcher) Flushes() int64 { return d.flushes.Load() }
+
+// dispatch sends the pending keys of every loader but those whose service
+// and endpoint hold reports (nil: none held).
+func (d *Dispatcher) dispatch(hold func(service, endpoint string) bool) {
+	d.flushes.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, f := range d.flushers {
+		if hold == nil || !hold(d.endpoints[i][0], d.endpoints[i][1]) {
+			f.flush()
+		}
+	}
+}
+
+// flusher is a loader the dispatcher sends.
+type flusher interface{ flush() }
+
+func (d *Dispatcher) register(f flusher, service, endpoint string) {
+	d.mu.Lock()
+	d.flushers = append(d.flushers, f)
+	d.endpoints = append(d.endpoints, [2]string{service, endpoint})
+	d.mu.Unlock()
+}
+
+// waiter is one resolver call blocked on a loader, for the engine's hook:
+// woken when remaining reaches zero.
+type waiter struct {
+	remaining atomic.Int64
+	hook      engine.Waiter
+}
+
+// resolved counts n of the waiter's keys answered.
+func (w *waiter) resolved(n int64) {
+	if w.remaining.Add(-n) == 0 {
+		w.hook.Wake()
+	}
+}
+
+// CollectCtx is graphql.CollectFields for the current field's selection
+// set (gqlgen keeps it per request and selection set): the fields the
+// generated fetch plan starts look-ups for.
+func CollectCtx(ctx context.Context, satisfies []string) []graphql.CollectedField {
+	oc := graphql.GetOperationContext(ctx)
+	return graphql.CollectFields(oc, graphql.GetFieldContext(ctx).Field.Selections, satisfies)
+}
