@@ -3,6 +3,8 @@ package bench_test
 import (
 	"context"
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/tributary-gw/tributary/bench/benchenv"
@@ -44,6 +46,9 @@ func BenchmarkBatchMode(b *testing.B) {
 }
 
 func run(b *testing.B, w workload.Workload, environ ...string) {
+	// BENCH_GATEWAY_ENV adds settings, as for profile.sh (e.g.
+	// TRIBUTARY_BATCH_SHARE=false).
+	environ = append(strings.Fields(os.Getenv("BENCH_GATEWAY_ENV")), environ...)
 	e := benchenv.Start(b, environ...)
 	ctx := context.Background()
 	for range 20 { // warm connections, caches and the query cache

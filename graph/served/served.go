@@ -50,6 +50,7 @@ func newLoaders(c gateway.LoadersConfig) gateway.Loaders {
 		Authorize: c.Authorize,
 		Cache:     c.Cache,
 		Share:     c.Share,
+		Workers:   c.Workers,
 	}
 	if c.FallbackEntries > 0 {
 		cfg.Stale = loaders.NewStaleCache(c.FallbackEntries, c.FallbackBytes)

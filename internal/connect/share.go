@@ -38,6 +38,9 @@ type ShareConfig struct {
 	// if sharing were off: memory stays bounded and the backend sees no
 	// more calls than without sharing.
 	MaxQueued int
+	// Go runs a shared call (the gateway's workers, whose stacks are
+	// grown already); nil starts a goroutine per call.
+	Go func(func())
 }
 
 // Share lets concurrent requests share their backend reads, without a
@@ -63,6 +66,7 @@ type ShareConfig struct {
 type Share struct {
 	maxQueued int
 	maxCalls  int
+	goFn      func(func())
 
 	mu     sync.Mutex
 	groups map[string]any // loader name + caller → *shareGroup[K, V]
@@ -76,7 +80,10 @@ func NewShare(cfg ShareConfig) *Share {
 	if cfg.MaxCalls <= 0 {
 		cfg.MaxCalls = DefaultShareCalls
 	}
-	return &Share{maxQueued: cfg.MaxQueued, maxCalls: cfg.MaxCalls, groups: map[string]any{}}
+	if cfg.Go == nil {
+		cfg.Go = func(f func()) { go f() }
+	}
+	return &Share{maxQueued: cfg.MaxQueued, maxCalls: cfg.MaxCalls, goFn: cfg.Go, groups: map[string]any{}}
 }
 
 // Groups is the number of loader and caller pairs with a call in flight
@@ -339,7 +346,7 @@ func sendGroup[K comparable, V any](s *Share, id string, g *shareGroup[K, V]) {
 	// recorder when it is answered (its fan-out report, budget, access log).
 	f.rec = upstream.NewRecorder()
 	ctx = upstream.WithRecorder(ctx, f.rec)
-	go func() {
+	s.goFn(func() {
 		res := call(ctx, f.fn, f.keys)
 		f.cancel()
 		s.mu.Lock()
@@ -353,7 +360,7 @@ func sendGroup[K comparable, V any](s *Share, id string, g *shareGroup[K, V]) {
 		sendGroup(s, id, g)
 		s.mu.Unlock()
 		close(f.done)
-	}()
+	})
 }
 
 // waiting is the number of callers waiting on g's calls (a caller of two

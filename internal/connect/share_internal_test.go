@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -561,4 +562,25 @@ func (b *stepBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		parts[i] = fmt.Sprintf(`{"id":%q}`, id)
 	}
 	fmt.Fprintf(w, `{"items":[%s]}`, strings.Join(parts, ","))
+}
+
+// Shared calls run through ShareConfig.Go (the gateway's workers), one
+// task per call sent.
+func TestShareCallsRunThroughGo(t *testing.T) {
+	const n = 8
+	var tasks atomic.Int32
+	b, s, fn := shareFixtureWith(t, true, 100, ShareConfig{MaxCalls: 1, Go: func(f func()) {
+		tasks.Add(1)
+		go f()
+	}})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { _ = fetchAll(context.Background(), fn, keys("p1")) })
+	}
+	poll.Until(t, "every caller waiting", func() bool { w, _ := s.waiting(); return w == n })
+	b.open()
+	wg.Wait()
+	if calls, got := len(b.got()), tasks.Load(); calls != 1 || got != 1 {
+		t.Errorf("got %d calls and %d tasks, want 1 and 1", calls, got)
+	}
 }

@@ -107,6 +107,8 @@ type Config struct {
 	// what it knows of each document (estimated bytes, keys included);
 	// zero means DefaultMaxPlanBytes.
 	MaxPlanBytes int
+	// Workers runs the resolver calls (nil: a goroutine each).
+	Workers *Workers
 	// MaxHold bounds how long a round's step waits for keys from calls
 	// still in flight (see rounds.go), besides half the time left before
 	// the request's deadline; zero leaves only the deadline's bound.

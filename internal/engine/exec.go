@@ -58,6 +58,9 @@ type group struct {
 	objs  []reflect.Value  // the objects; invalid (zero) Values are nulls
 	one   [1]reflect.Value // objs of a group of one object
 	slice reflect.Value    // the list as the resolver returned it (list groups)
+	// single is the one object as a list, for batch resolvers (made when
+	// first needed).
+	single reflect.Value
 	// fc is the field context of the group's field, its Parent chain the
 	// path above it (nil for the root group); elemFC caches, for list
 	// groups, the context of each element asked for. Resolver calls share
@@ -181,10 +184,10 @@ func (r *run) launch(c *call, done chan<- *call) {
 	r.active.Add(1)
 	c.r, c.round = r, roundOf(c.g, c.n)
 	ctx := r.e.cfg.Runtime.OnWait(c.ctx, c)
-	go func() {
+	r.e.cfg.Workers.Go(func() {
 		r.invoke(c, ctx)
 		done <- c
-	}()
+	})
 }
 
 // expand prepares the exec fields of a group's objects: resolver calls go
@@ -277,8 +280,13 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 		if g.list {
 			parents = g.slice
 		} else {
-			parents = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
-			parents.Index(0).Set(g.objs[0])
+			// One slice of the one parent for all the group's batch fields
+			// (resolvers read their parents, never write them).
+			if !g.single.IsValid() {
+				g.single = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
+				g.single.Index(0).Set(g.objs[0])
+			}
+			parents = g.single
 		}
 		first := 0
 		for first < len(g.objs) && !g.objs[first].IsValid() {
@@ -491,12 +499,27 @@ type argSet struct {
 }
 
 // argValues converts a field's arguments as gqlgen's generated code does.
+// Arguments that read no variable were converted when planning (the map
+// is shared by the plan's runs: resolvers only read their arguments); a
+// failed conversion is done again, so each request gets its own error.
 func (r *run) argValues(n *node) (argSet, error) {
-	raw := n.args
-	if n.argsVars {
-		raw = n.field.ArgumentMap(r.oc.Variables)
+	if !n.argsVars {
+		if !n.fixedFailed {
+			return n.fixedArgs, nil
+		}
+		return convertArgs(n, n.args)
 	}
+	return convertArgs(n, n.field.ArgumentMap(r.oc.Variables))
+}
+
+// convertArgs converts raw argument values to the resolver's parameters.
+// A field without arguments gets none (gqlgen's field context has no map
+// for it either).
+func convertArgs(n *node, raw map[string]any) (argSet, error) {
 	b := n.res
+	if len(b.argNames) == 0 {
+		return argSet{}, nil
+	}
 	set := argSet{m: make(map[string]any, len(b.argNames)), in: make([]reflect.Value, len(b.argNames))}
 	for i, name := range b.argNames {
 		v, present := raw[name]

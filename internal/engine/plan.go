@@ -109,6 +109,9 @@ type node struct {
 	// they are worked out per request).
 	args     map[string]any
 	argsVars bool
+	// fixedArgs are args converted for the resolver (see argValues).
+	fixedArgs   argSet
+	fixedFailed bool
 
 	children []*node // an object's fields, in response order
 	// exec is set when the node's subtree has a resolver: the executor
@@ -334,6 +337,10 @@ func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f g
 			n.src, n.index = fromField, field.Index
 			vt = field.Type
 		}
+	}
+	if n.res != nil && !n.argsVars {
+		set, err := convertArgs(n, n.args)
+		n.fixedArgs, n.fixedFailed = set, err != nil
 	}
 	if n.list {
 		for range 1 + len(n.inner) {

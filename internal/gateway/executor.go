@@ -27,8 +27,9 @@ func newAuthorizer(cfg *config.Config) *authorizer {
 
 // newEngine is the executable schema behind gqlgen's handler: the plan
 // engine over the graph's generated schema and resolvers, dispatching its
-// loaders l (gqlgen's executor alone for the tests' reference).
-func newEngine(cfg *config.Config, graph Graph, l Loaders, az *authorizer, opts Options) *engine.Engine {
+// loaders l (gqlgen's executor alone for the tests' reference); resolver
+// calls run on workers.
+func newEngine(cfg *config.Config, graph Graph, l Loaders, az *authorizer, workers *engine.Workers, opts Options) *engine.Engine {
 	es, root := graph.Executable()
 	ecfg := engine.Config{
 		Schema:       es,
@@ -36,6 +37,7 @@ func newEngine(cfg *config.Config, graph Graph, l Loaders, az *authorizer, opts 
 		Runtime:      l,
 		RootFailed:   rootFailed,
 		OnOperation:  opts.OnOperation,
+		Workers:      workers,
 		Off:          opts.Reference,
 		MaxPlanBytes: int(cfg.Memory.Plans),
 		// A held step goes out well before the loaders' backstop would
@@ -166,7 +168,7 @@ func (g *Gateway) loadersConfig(clients map[string]*upstream.Client, az *authori
 	var share *connect.Share
 	if cfg.Batch.Share && cfg.Batch.Mode != "off" {
 		// Mode off measures one call per key: sharing would merge them.
-		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue, MaxCalls: cfg.Batch.ShareCalls})
+		share = connect.NewShare(connect.ShareConfig{MaxQueued: cfg.Batch.ShareQueue, MaxCalls: cfg.Batch.ShareCalls, Go: g.workers.Go})
 	}
 	lc := LoadersConfig{
 		Clients:         clients,
@@ -177,6 +179,7 @@ func (g *Gateway) loadersConfig(clients map[string]*upstream.Client, az *authori
 		Critical:        critical,
 		Cache:           g.cache,
 		Share:           share,
+		Workers:         g.workers,
 		FallbackEntries: cfg.FallbackEntries,
 		FallbackBytes:   cfg.Memory.Fallback,
 	}

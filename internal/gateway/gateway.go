@@ -52,6 +52,8 @@ type Gateway struct {
 	draining atomic.Bool
 	// engine runs the operations (and falls back to gqlgen's executor).
 	engine *engine.Engine
+	// workers run its resolver calls and the loaders' backend calls.
+	workers *engine.Workers
 	// ready answers /readyz: on the public mux, or on the admin listener
 	// when admin_addr is set.
 	ready http.Handler
@@ -107,6 +109,7 @@ func New(cfg *config.Config, graph Graph, opts Options) (g *Gateway, err error) 
 		log:       opts.Logger,
 		transport: upstream.NewTransport(upstream.TransportConfig{}),
 		policies:  map[string]*upstream.Policy{},
+		workers:   engine.NewWorkers(0),
 	}
 	if g.log == nil {
 		g.log = slog.Default()
@@ -132,7 +135,7 @@ func New(cfg *config.Config, graph Graph, opts Options) (g *Gateway, err error) 
 	g.startCaches(bg, opts.CacheObserver)
 	az := newAuthorizer(cfg)
 	g.loaders = graph.Loaders(g.loadersConfig(clients, az, opts.Reference))
-	g.engine = newEngine(cfg, graph, g.loaders, az, opts)
+	g.engine = newEngine(cfg, graph, g.loaders, az, g.workers, opts)
 	srv, err := g.graphqlServer(az, opts)
 	if err != nil {
 		return nil, err
@@ -149,6 +152,10 @@ func (g *Gateway) ReadyHandler() http.Handler { return g.ready }
 // PlansMade reports how many operation plans the engine has made (tests:
 // a plan is kept and not made again).
 func (g *Gateway) PlansMade() int64 { return g.engine.Planned() }
+
+// Workers reports the workers that run resolver and backend calls: how
+// many are kept and how many are running a call now.
+func (g *Gateway) Workers() (alive, busy int) { return g.workers.Alive(), g.workers.Busy() }
 
 // SDL is the public schema.
 func (g *Gateway) SDL() string { return g.sdl }
@@ -171,6 +178,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.
 func (g *Gateway) Close() {
 	g.stop()
 	g.wg.Wait()
+	g.workers.Close()
 	if g.redis != nil {
 		_ = g.redis.Close()
 	}

@@ -49,6 +49,9 @@ type LoadersConfig struct {
 	Cache *connect.Cache
 	// Share shares backend reads across requests; nil shares nothing.
 	Share *connect.Share
+	// Workers run the loaders' backend calls (see engine.Workers); nil
+	// runs them on dataloader's goroutines.
+	Workers *engine.Workers
 	// FallbackEntries and FallbackBytes bound the cache of last good
 	// answers that @fallback fields are served from when their service
 	// fails; zero entries keeps none.

@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -20,9 +21,11 @@ import (
 // gqlgen's executor: its loaders are made again with the plain wait window
 // (Runtime.Unmanaged).
 type Dispatcher struct {
-	flushers []func()
-	// endpoints are, for each flusher, the service and endpoint its
-	// loader calls: the engine holds some back (Runtime.Manual).
+	// flushers are the request's loaders in use (each registers when it
+	// is first asked for a key); endpoints are, for each, the service and
+	// endpoint it calls (the plan engine holds some back: Runtime.Manual).
+	mu        sync.Mutex
+	flushers  []flusher
 	endpoints [][2]string
 	// flushes counts the engine's dispatches, backstops the batches the
 	// loaders' own timer sent because no dispatch came in time.
@@ -40,11 +43,23 @@ func (d *Dispatcher) Flushes() int64 { return d.flushes.Load() }
 // endpoints hold reports (nil: none).
 func (d *Dispatcher) dispatch(hold func(service, endpoint string) bool) {
 	d.flushes.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for i, f := range d.flushers {
 		if hold == nil || !hold(d.endpoints[i][0], d.endpoints[i][1]) {
-			f()
+			f.flush()
 		}
 	}
+}
+
+// flusher is a loader the dispatcher sends.
+type flusher interface{ flush() }
+
+func (d *Dispatcher) register(f flusher, service, endpoint string) {
+	d.mu.Lock()
+	d.flushers = append(d.flushers, f)
+	d.endpoints = append(d.endpoints, [2]string{service, endpoint})
+	d.mu.Unlock()
 }
 
 // waiter is one resolver call blocked on a loader, for the engine's hook:

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/99designs/gqlgen/graphql"
 	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -18,15 +19,56 @@ import (
 // inputCapacity bounds the keys queued for a batch before Load waits.
 const inputCapacity = 128
 
-// Loader is a dataloader whose waits are known to the plan engine.
-type Loader[K comparable, V any] struct {
-	dl   *dataloader.Loader[K, V]
-	disp *Dispatcher // nil: the loader's own wait window sends its batches
-	req  *request
+// kind is what the loaders of one endpoint share across requests, made
+// once per gateway: the batch function, dataloader's options and the
+// configured default of its service's failures.
+type kind[K comparable, V any] struct {
 	name string // loader name, for the stale cache
 	// service answers this loader; critical is its configured default.
 	service  string
 	critical bool
+	fn       dataloader.BatchFunc[K, V]
+	opts     []dataloader.Option[K, V]
+}
+
+func newKind[K comparable, V any](cfg Config, name, service string, fn dataloader.BatchFunc[K, V]) *kind[K, V] {
+	wait := cfg.Wait
+	if wait <= 0 {
+		wait = DefaultWait
+	}
+	if !cfg.Timer {
+		wait = cfg.Backstop
+		if wait <= 0 {
+			wait = DefaultBackstop
+		}
+	}
+	// No capacity: a level's keys go to the batch function together, and
+	// the client splits them into chunks of 100 sent in parallel (a
+	// capacity of 100 would send the first chunk early, the rest later).
+	capacity := 0
+	if cfg.Disabled {
+		capacity = 1
+	}
+	return &kind[K, V]{name: name, service: service, critical: cfg.Critical[service], fn: fn, opts: []dataloader.Option[K, V]{
+		dataloader.WithWait[K, V](wait),
+		dataloader.WithBatchCapacity[K, V](capacity),
+		// The queue between Load and the batch: dataloader's 1,000 slots
+		// are an 8 KB allocation per batch, for levels of tens of keys; a
+		// larger level only makes Load wait for the batch to take keys.
+		dataloader.WithInputCapacity[K, V](inputCapacity),
+		dataloader.WithTracer[K, V](newQuietTracer[K, V]()),
+	}}
+}
+
+// Loader is a dataloader whose waits are known to the plan engine. Its
+// dataloader and bookkeeping are made when the request first asks it for
+// a key: a request uses a few of the schema's loaders.
+type Loader[K comparable, V any] struct {
+	*kind[K, V]
+	req  *request
+	disp *Dispatcher // nil: the loader's own wait window sends its batches
+	once sync.Once
+	dl   *dataloader.Loader[K, V]
 
 	// flushMu orders the engine's dispatches with the enqueueing of keys,
 	// so a batch can tell whether a dispatch or the backstop timer sent
@@ -43,51 +85,37 @@ type Loader[K comparable, V any] struct {
 	done    map[K]struct{} // keys whose batch has answered (or were primed)
 }
 
+// bind makes l the request's loader of kind k (nothing is started yet).
+func (l *Loader[K, V]) bind(req *request, k *kind[K, V]) *Loader[K, V] {
+	l.kind, l.req, l.disp = k, req, req.disp
+	return l
+}
+
+// newTracked returns the request's loader of one endpoint.
 func newTracked[K comparable, V any](req *request, cfg Config, name, service string, fn dataloader.BatchFunc[K, V]) *Loader[K, V] {
-	s := req.disp
-	l := &Loader[K, V]{
-		disp: s, req: req, name: name, service: service, critical: cfg.Critical[service],
-		waiting: map[K]waitList{}, done: map[K]struct{}{}, enqGen: map[K]uint64{},
-	}
-	wait := cfg.Wait
-	if wait <= 0 {
-		wait = DefaultWait
-	}
-	if s != nil {
-		wait = cfg.Backstop
-		if wait <= 0 {
-			wait = DefaultBackstop
-		}
-	}
-	// No capacity: a level's keys go to the batch function together, and
-	// the client splits them into chunks of 100 sent in parallel (a
-	// capacity of 100 would send the first chunk early, the rest later).
-	capacity := 0
-	if cfg.Disabled {
-		capacity = 1
-	}
+	return new(Loader[K, V]).bind(req, newKind(cfg, name, service, fn))
+}
+
+// start makes the loader's dataloader when it is first used.
+func (l *Loader[K, V]) start() { l.once.Do(l.init) }
+
+func (l *Loader[K, V]) init() {
+	l.waiting, l.done, l.enqGen = map[K]waitList{}, map[K]struct{}{}, map[K]uint64{}
 	// Beneath the request's loader, its calls are shared with concurrent
 	// requests' (nil cfg.Share: not).
-	fn = connect.Shared(cfg.Share, name, req.clients[service], req, fn)
-	l.dl = dataloader.NewBatchedLoader(l.wrap(fn),
-		dataloader.WithWait[K, V](wait),
-		dataloader.WithBatchCapacity[K, V](capacity),
-		// The queue between Load and the batch: dataloader's 1,000 slots
-		// are an 8 KB allocation per batch, for levels of tens of keys; a
-		// larger level only makes Load wait for the batch to take keys.
-		dataloader.WithInputCapacity[K, V](inputCapacity),
-		dataloader.WithTracer[K, V](newQuietTracer[K, V]()),
-	)
-	if s != nil {
-		s.endpoints = append(s.endpoints, [2]string{service, endpointOf(name, service)})
-		s.flushers = append(s.flushers, func() {
-			l.flushMu.Lock()
-			l.gen++
-			l.dl.Flush()
-			l.flushMu.Unlock()
-		})
+	fn := connect.Shared(l.req.cfg.Share, l.name, l.req.clients[l.service], l.req, l.fn)
+	l.dl = dataloader.NewBatchedLoader(l.wrap(fn), l.opts...)
+	if l.disp != nil {
+		l.disp.register(l, l.service, endpointOf(l.name, l.service))
 	}
-	return l
+}
+
+// flush sends the keys queued (the engine's dispatch).
+func (l *Loader[K, V]) flush() {
+	l.flushMu.Lock()
+	l.gen++
+	l.dl.Flush()
+	l.flushMu.Unlock()
 }
 
 // endpointOf is the endpoint of a loader named as the generated ones are:
@@ -115,8 +143,36 @@ func (l *Loader[K, V]) wrap(fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[
 			}
 		}
 		defer l.answered(keys)
+		return onWorker(l.req.cfg.Workers, ctx, keys, fn)
+	}
+}
+
+// onWorker calls fn on one of the pool's workers and waits for it: the
+// backend call (connector, breaker, net/http, JSON) runs on a stack grown
+// by earlier calls, not on dataloader's fresh batch goroutine. A panic in
+// fn is raised again here, where dataloader turns it into every key's
+// error. Without a pool, fn runs here.
+func onWorker[K comparable, V any](w *engine.Workers, ctx context.Context, keys []K, fn dataloader.BatchFunc[K, V]) []*dataloader.Result[V] {
+	if w == nil {
 		return fn(ctx, keys)
 	}
+	var (
+		res []*dataloader.Result[V]
+		pan any
+	)
+	done := make(chan struct{})
+	w.Go(func() {
+		defer func() {
+			pan = recover()
+			close(done)
+		}()
+		res = fn(ctx, keys)
+	})
+	<-done
+	if pan != nil {
+		panic(pan)
+	}
+	return res
 }
 
 func (l *Loader[K, V]) answered(keys []K) {
@@ -149,6 +205,7 @@ func (l *Loader[K, V]) Load(ctx context.Context, key K) dataloader.Thunk[V] {
 // load enqueues key (or finds it in the cache), recording when it was
 // first asked for.
 func (l *Loader[K, V]) load(ctx context.Context, key K) dataloader.Thunk[V] {
+	l.start()
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
 	if _, ok := l.enqGen[key]; !ok {
@@ -159,6 +216,7 @@ func (l *Loader[K, V]) load(ctx context.Context, key K) dataloader.Thunk[V] {
 
 // Prime records a value already known (e.g. products of a listing).
 func (l *Loader[K, V]) Prime(ctx context.Context, key K, v V) {
+	l.start()
 	l.mu.Lock()
 	l.done[key] = struct{}{}
 	l.mu.Unlock()
@@ -175,6 +233,7 @@ func (l *Loader[K, V]) Prime(ctx context.Context, key K, v V) {
 // @critical, or by its service's default unless @optional) fails its root
 // field, and nothing more is fetched for that root field.
 func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, []error) {
+	l.start()
 	vals := make([]V, len(keys))
 	root, _ := ctx.Value(rootKey{}).(*RootState)
 	if root != nil && root.Err() != nil {

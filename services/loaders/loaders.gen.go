@@ -38,16 +38,58 @@ type Loaders struct {
 	req *request
 }
 
-func newLoaders(r *request, c Clients, cfg Config) *Loaders {
-	return &Loaders{
-		req:                            r,
-		CatalogProductsByIds:           newTracked(r, cfg, "catalog.products.byIds.Product", "catalog", catalog.ProductsByIds(c["catalog"], cfg.Cache)),
-		CatalogProductsList:            newTracked(r, cfg, "catalog.products.list.ProductConnection", "catalog", catalog.ProductsList(c["catalog"], cfg.Cache)),
-		InventoryInventoryByProductIds: newTracked(r, cfg, "inventory.inventory.Stock", "inventory", inventory.InventoryByProductIds(c["inventory"], cfg.Cache)),
-		OrdersOrdersByUserIds:          newTracked(r, cfg, "orders.orders.Order", "orders", orders.OrdersByUserIds(c["orders"], cfg.Cache)),
-		PricingPricesByProductIds:      newTracked(r, cfg, "pricing.prices.Price", "pricing", pricing.PricesByProductIds(c["pricing"], cfg.Cache)),
-		ReviewsReviewsByAuthorIds:      newTracked(r, cfg, "reviews.reviews.byAuthorIds.Review", "reviews", reviews.ReviewsByAuthorIds(c["reviews"], cfg.Cache)),
-		ReviewsReviewsByProductIds:     newTracked(r, cfg, "reviews.reviews.byProductIds.Review", "reviews", reviews.ReviewsByProductIds(c["reviews"], cfg.Cache)),
-		UsersUsersByIds:                newTracked(r, cfg, "users.users.User", "users", users.UsersByIds(c["users"], cfg.Cache)),
+// kinds are the parts of the loaders made once per gateway (see kind).
+type kinds struct {
+	CatalogProductsByIds           *kind[connect.Key, *model.Product]
+	CatalogProductsList            *kind[connect.Key, *model.ProductConnection]
+	InventoryInventoryByProductIds *kind[connect.Key, *model.Stock]
+	OrdersOrdersByUserIds          *kind[connect.Key, []*model.Order]
+	PricingPricesByProductIds      *kind[connect.Key, *model.Price]
+	ReviewsReviewsByAuthorIds      *kind[connect.Key, []*model.Review]
+	ReviewsReviewsByProductIds     *kind[connect.Key, []*model.Review]
+	UsersUsersByIds                *kind[connect.Key, *model.User]
+}
+
+func newKinds(c Clients, cfg Config) *kinds {
+	return &kinds{
+		CatalogProductsByIds:           newKind(cfg, "catalog.products.byIds.Product", "catalog", catalog.ProductsByIds(c["catalog"], cfg.Cache)),
+		CatalogProductsList:            newKind(cfg, "catalog.products.list.ProductConnection", "catalog", catalog.ProductsList(c["catalog"], cfg.Cache)),
+		InventoryInventoryByProductIds: newKind(cfg, "inventory.inventory.Stock", "inventory", inventory.InventoryByProductIds(c["inventory"], cfg.Cache)),
+		OrdersOrdersByUserIds:          newKind(cfg, "orders.orders.Order", "orders", orders.OrdersByUserIds(c["orders"], cfg.Cache)),
+		PricingPricesByProductIds:      newKind(cfg, "pricing.prices.Price", "pricing", pricing.PricesByProductIds(c["pricing"], cfg.Cache)),
+		ReviewsReviewsByAuthorIds:      newKind(cfg, "reviews.reviews.byAuthorIds.Review", "reviews", reviews.ReviewsByAuthorIds(c["reviews"], cfg.Cache)),
+		ReviewsReviewsByProductIds:     newKind(cfg, "reviews.reviews.byProductIds.Review", "reviews", reviews.ReviewsByProductIds(c["reviews"], cfg.Cache)),
+		UsersUsersByIds:                newKind(cfg, "users.users.User", "users", users.UsersByIds(c["users"], cfg.Cache)),
 	}
+}
+
+// loaderSet is one request's loaders, made in one allocation.
+type loaderSet struct {
+	Loaders
+	set struct {
+		CatalogProductsByIds           Loader[connect.Key, *model.Product]
+		CatalogProductsList            Loader[connect.Key, *model.ProductConnection]
+		InventoryInventoryByProductIds Loader[connect.Key, *model.Stock]
+		OrdersOrdersByUserIds          Loader[connect.Key, []*model.Order]
+		PricingPricesByProductIds      Loader[connect.Key, *model.Price]
+		ReviewsReviewsByAuthorIds      Loader[connect.Key, []*model.Review]
+		ReviewsReviewsByProductIds     Loader[connect.Key, []*model.Review]
+		UsersUsersByIds                Loader[connect.Key, *model.User]
+	}
+}
+
+func newLoaders(r *request) *Loaders {
+	s := new(loaderSet)
+	s.Loaders = Loaders{
+		req:                            r,
+		CatalogProductsByIds:           s.set.CatalogProductsByIds.bind(r, r.kinds.CatalogProductsByIds),
+		CatalogProductsList:            s.set.CatalogProductsList.bind(r, r.kinds.CatalogProductsList),
+		InventoryInventoryByProductIds: s.set.InventoryInventoryByProductIds.bind(r, r.kinds.InventoryInventoryByProductIds),
+		OrdersOrdersByUserIds:          s.set.OrdersOrdersByUserIds.bind(r, r.kinds.OrdersOrdersByUserIds),
+		PricingPricesByProductIds:      s.set.PricingPricesByProductIds.bind(r, r.kinds.PricingPricesByProductIds),
+		ReviewsReviewsByAuthorIds:      s.set.ReviewsReviewsByAuthorIds.bind(r, r.kinds.ReviewsReviewsByAuthorIds),
+		ReviewsReviewsByProductIds:     s.set.ReviewsReviewsByProductIds.bind(r, r.kinds.ReviewsReviewsByProductIds),
+		UsersUsersByIds:                s.set.UsersUsersByIds.bind(r, r.kinds.UsersUsersByIds),
+	}
+	return &s.Loaders
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tributary-gw/tributary/internal/connect"
+	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/upstream"
 )
 
@@ -45,6 +46,8 @@ type Config struct {
 	// Cache is the entity cache of backend answers, shared by all
 	// requests; nil caches nothing.
 	Cache *connect.Cache
+	// Workers runs the backend calls (nil: on dataloader's goroutine).
+	Workers *engine.Workers
 	// Share shares backend reads across concurrent requests (see
 	// connect.Share); nil: each request makes its own calls.
 	Share *connect.Share
@@ -72,16 +75,23 @@ type request struct {
 	// request's loaders afresh once a write has changed what they hold.
 	clients Clients
 	cfg     Config
+	kinds   *kinds
 }
 
 // New returns fresh loaders over c for one request, dispatched by the plan
 // engine (see Dispatcher) unless cfg.Timer asks for the plain wait window.
 func New(c Clients, cfg Config) *Loaders {
-	r := &request{stale: cfg.Stale, deg: &Degradation{}, authz: cfg.Authorize, clients: c, cfg: cfg}
+	return newRequest(c, cfg, newKinds(c, cfg))
+}
+
+// newRequest is New with the loaders' kinds made already (Middleware makes
+// them once).
+func newRequest(c Clients, cfg Config, k *kinds) *Loaders {
+	r := &request{stale: cfg.Stale, deg: &Degradation{}, authz: cfg.Authorize, clients: c, cfg: cfg, kinds: k}
 	if !cfg.Timer {
 		r.disp = &Dispatcher{}
 	}
-	return newLoaders(r, c, cfg)
+	return newLoaders(r)
 }
 
 // unmanaged makes l's loaders again with the plain wait window, for an
@@ -93,7 +103,8 @@ func (l *Loaders) unmanaged() {
 	}
 	l.req.disp = nil
 	l.req.cfg.Timer = true
-	*l = *newLoaders(l.req, l.req.clients, l.req.cfg)
+	l.req.kinds = newKinds(l.req.clients, l.req.cfg)
+	*l = *newLoaders(l.req)
 }
 
 // Client returns the client of a service, for a write; nil for a service
@@ -109,7 +120,7 @@ func (l *Loaders) Cache() *connect.Cache { return l.req.cfg.Cache }
 // run one after another, each with its whole selection, so no look-up is
 // in flight when a write returns and the next one starts.
 func (l *Loaders) Forget() {
-	*l = *newLoaders(l.req, l.req.clients, l.req.cfg)
+	*l = *newLoaders(l.req)
 }
 
 // Degradation returns what the request served stale.
@@ -150,9 +161,10 @@ func For(ctx context.Context) *Loaders {
 
 // Middleware gives every request its own loaders.
 func Middleware(c Clients, cfg Config) func(http.Handler) http.Handler {
+	k := newKinds(c, cfg)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), New(c, cfg))))
+			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), newRequest(c, cfg, k))))
 		})
 	}
 }

@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Workers runs short tasks — resolver calls, backend calls — on goroutines
+// kept between tasks. A fresh goroutine starts with a small stack, and a
+// call through reflect, a resolver, a loader, the circuit breaker and
+// net/http grows it by copying several times over: on the product page
+// that was an eighth of the gateway's CPU. A worker keeps the stack it
+// grew for the next task (see idleStack).
+//
+// Go never waits: a task goes to an idle worker, else to a new worker
+// while fewer than max are alive, else to a goroutine of its own, as
+// without the pool. So a task that blocks (a resolver waiting on its
+// round) only holds its worker, and every worker being held only makes
+// later tasks cost what they cost before. Tasks carry their own context;
+// the pool knows none. After Close no task starts on a worker, idle
+// workers end and busy ones end with their task. A nil *Workers runs every
+// task on a goroutine of its own.
+type Workers struct {
+	tasks chan func() // unbuffered: a send succeeds only to an idle worker
+	done  chan struct{}
+	max   int32
+	alive atomic.Int32
+	busy  atomic.Int32 // workers running a task
+	mu    sync.Mutex   // closed, against starting a worker after Close
+	// closed is read without mu on Go's path, set under it.
+	closed atomic.Bool
+}
+
+// DefaultWorkers bounds the workers kept: at 32 concurrent requests the
+// product page holds about 250 calls at once; a worker idle in between
+// holds a few KB of stack.
+const DefaultWorkers = 512
+
+// NewWorkers returns a pool of at most max workers (DefaultWorkers when
+// max <= 0), none started yet.
+func NewWorkers(max int) *Workers {
+	if max <= 0 {
+		max = DefaultWorkers
+	}
+	return &Workers{tasks: make(chan func()), done: make(chan struct{}), max: int32(min(max, 1<<30))}
+}
+
+// Go runs f on a worker, or on a goroutine of its own when every worker
+// is busy and no more may start; it never waits.
+func (w *Workers) Go(f func()) {
+	if w == nil || w.closed.Load() {
+		go f()
+		return
+	}
+	select {
+	case w.tasks <- f:
+		return
+	default:
+	}
+	if w.start(f) {
+		return
+	}
+	go f()
+}
+
+// start starts a worker with f as its first task, unless max are alive or
+// the pool is closed.
+func (w *Workers) start(f func()) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed.Load() || w.alive.Load() >= w.max {
+		return false
+	}
+	w.alive.Add(1)
+	w.busy.Add(1)
+	go w.work(f)
+	return true
+}
+
+// idleStack is the stack a worker keeps in use while idle, below the
+// frames of its tasks: the GC halves a goroutine's stack when less than a
+// quarter of it is in use, so an idle worker keeps a stack of up to four
+// times this (32 KB, what a backend call through net/http grows to)
+// instead of regrowing it by copying after every GC.
+const idleStack = 8 << 10
+
+func (w *Workers) work(f func()) {
+	var keep [idleStack]byte
+	hold(&keep)
+	w.loop(f)
+}
+
+// hold uses the array so that its frame is kept; it does not escape.
+//
+//go:noinline
+func hold(b *[idleStack]byte) { b[0] = 0 }
+
+func (w *Workers) loop(f func()) {
+	defer w.alive.Add(-1)
+	for {
+		f()
+		f = nil // the finished task's closure is not kept while idle
+		w.busy.Add(-1)
+		select {
+		case f = <-w.tasks:
+			w.busy.Add(1)
+		case <-w.done:
+			return
+		}
+	}
+}
+
+// Alive is the number of workers (idle or busy).
+func (w *Workers) Alive() int {
+	if w == nil {
+		return 0
+	}
+	return int(w.alive.Load())
+}
+
+// Busy is the number of workers running a task (tasks on goroutines of
+// their own are not counted).
+func (w *Workers) Busy() int {
+	if w == nil {
+		return 0
+	}
+	return int(w.busy.Load())
+}
+
+// Close ends the idle workers now and the busy ones when their task
+// returns; later tasks run on goroutines of their own. It does not wait.
+func (w *Workers) Close() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed.Load() {
+		w.closed.Store(true)
+		close(w.done)
+	}
+}
