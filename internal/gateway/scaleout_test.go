@@ -52,7 +52,7 @@ func (e *env) replicas(n int, url string, mods ...func(*config.Config)) []*repli
 	// for a command, and a timed-out command pauses the store: tests of
 	// sharing through Redis then see nothing shared. Tests of Redis being
 	// slow or down set their own timeout (mods come after).
-	mods = append([]func(*config.Config){func(c *config.Config) { c.Redis.URL, c.Redis.Timeout = url, 5 * time.Second }}, mods...)
+	mods = append([]func(*config.Config){func(c *config.Config) { c.Redis.URL, c.Redis.Timeout = url, 5*time.Second }}, mods...)
 	var out []*replica
 	for range n {
 		r := &replica{cache: &cacheCounts{}}
