@@ -201,26 +201,37 @@ func (p *planner) build(oc *graphql.OperationContext) (*plan, error) {
 // queries long before.
 const maxPlanDepth = 64
 
-func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node, sel ast.SelectionSet, depth int) error {
+// enter starts planning parent's children for sel, for plans and shapes
+// alike: it applies the depth and work bounds, and gives parent the
+// children already planned for the same merged selections (shared). Fields
+// whose merged selections are the same selections of the document (a
+// fragment spread under two aliases) share their children: planning stays
+// linear in the document even where the response, which the limits bound,
+// is not. Otherwise save keeps parent's children once they are planned.
+func (pl *plan) enter(parent *node, sel ast.SelectionSet, depth int) (shared bool, save func(), err error) {
 	if depth > maxPlanDepth {
-		return fallback("deeper than %d", maxPlanDepth)
+		return false, nil, fallback("deeper than %d", maxPlanDepth)
 	}
-	// Fields whose merged selections are the same selections of the
-	// document (a fragment spread under two aliases) share their children:
-	// planning stays linear in the document even where the response, which
-	// the limits bound, is not.
 	key := selectionsKey(parent.elemType, sel)
 	pl.work += len(sel)
 	if pl.work > maxPlanWork {
-		return errTooComplex
+		return false, nil, errTooComplex
 	}
 	if s, ok := pl.shared[key]; ok {
 		parent.children, parent.execChildren, parent.exec, parent.views = s.children, s.execChildren, s.exec, s.views
-		return nil
+		return true, nil, nil
 	}
-	defer func() {
+	return false, func() {
 		pl.shared[key] = &node{children: parent.children, execChildren: parent.execChildren, exec: parent.exec, views: parent.views}
-	}()
+	}, nil
+}
+
+func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node, sel ast.SelectionSet, depth int) error {
+	shared, save, err := pl.enter(parent, sel, depth)
+	if err != nil || shared {
+		return err
+	}
+	defer save()
 	fields := collect(oc, sel, p.satisfies(parent.elemType), &pl.work)
 	for _, f := range fields {
 		n, err := p.node(oc, pl, parent, f, depth)

@@ -59,21 +59,11 @@ var errTooComplex = fallback("more than %d selections to plan", maxPlanWork)
 
 // shapeChildren is children (plan.go) for shapes.
 func (p *planner) shapeChildren(oc *graphql.OperationContext, pl *plan, parent *node, sel ast.SelectionSet, depth int) error {
-	if depth > maxPlanDepth {
-		return fallback("deeper than %d", maxPlanDepth)
+	shared, save, err := pl.enter(parent, sel, depth)
+	if err != nil || shared {
+		return err
 	}
-	key := selectionsKey(parent.elemType, sel)
-	pl.work += len(sel)
-	if pl.work > maxPlanWork {
-		return errTooComplex
-	}
-	if s, ok := pl.shared[key]; ok {
-		parent.children, parent.execChildren, parent.exec = s.children, s.execChildren, s.exec
-		return nil
-	}
-	defer func() {
-		pl.shared[key] = &node{children: parent.children, execChildren: parent.execChildren, exec: parent.exec}
-	}()
+	defer save()
 	for _, f := range collect(oc, sel, p.shapeSatisfies(parent.elemType), &pl.work) {
 		n, err := p.shapeNode(oc, pl, parent, f, depth)
 		if err != nil {
