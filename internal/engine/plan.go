@@ -241,14 +241,20 @@ func (p *planner) children(oc *graphql.OperationContext, pl *plan, parent *node,
 		if f.IsDeferred() && !pl.inline {
 			deferField(pl, parent, n, f)
 		}
-		parent.children = append(parent.children, n)
-		if n.exec {
-			n.slot = len(parent.execChildren)
-			parent.execChildren = append(parent.execChildren, n)
-			parent.exec = true
-		}
+		parent.add(n)
 	}
 	return nil
+}
+
+// add appends child to n's children, and to those run (execChildren)
+// when it or something below it runs.
+func (n *node) add(child *node) {
+	n.children = append(n.children, child)
+	if child.exec {
+		child.slot = len(n.execChildren)
+		n.execChildren = append(n.execChildren, child)
+		n.exec = true
+	}
 }
 
 func (p *planner) node(oc *graphql.OperationContext, pl *plan, parent *node, f graphql.CollectedField, depth int) (*node, error) {

@@ -69,12 +69,7 @@ func (p *planner) shapeChildren(oc *graphql.OperationContext, pl *plan, parent *
 		if err != nil {
 			return err
 		}
-		parent.children = append(parent.children, n)
-		if n.exec {
-			n.slot = len(parent.execChildren)
-			parent.execChildren = append(parent.execChildren, n)
-			parent.exec = true
-		}
+		parent.add(n)
 	}
 	return nil
 }
