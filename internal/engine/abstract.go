@@ -132,10 +132,11 @@ func unexpectedType(v reflect.Value) error {
 // per variant holding the objects of its type (the others masked out) and
 // expands them.
 func (r *run) split(sub *group, n *node, calls *[]*call) {
-	sub.variants = make([]*group, len(n.variants))
+	sub.variants = r.mem.subs.take(len(n.variants))
 	for k, vr := range n.variants {
-		vg := &group{node: vr.node, list: sub.list, fc: sub.fc, root: sub.root, round: sub.round, byID: sub.byID,
-			objs: make([]reflect.Value, len(sub.objs))}
+		vg := r.mem.groups.one()
+		*vg = group{node: vr.node, list: sub.list, fc: sub.fc, root: sub.root, round: sub.round, byID: sub.byID,
+			objs: r.mem.vals.take(len(sub.objs))}
 		if sub.list {
 			// What a batch resolver of the type is handed: its objects, nil
 			// in the others' places.

@@ -214,6 +214,7 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 			return r.next(ctx) // @defer's later payloads
 		}
 		r = &run{e: e, pl: pl, oc: oc, ctx: ctx, dispatch: dispatch, roots: map[*node]rootState{}}
+		r.mem.begin(&pl.hints)
 		r.baseFC = &graphql.FieldContext{Object: pl.root.elemType}
 		r.base = graphql.WithFieldContext(ctx, r.baseFC)
 		w := writer{r: r, buf: make([]byte, 0, 512)}
@@ -223,6 +224,7 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 		} else {
 			resp = &graphql.Response{Data: w.data(r.execute(pl.root))}
 		}
+		pl.hints.record(&r.mem)
 		if len(r.deferred.waiting) > 0 {
 			hasNext := true
 			resp.HasNext = &hasNext

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -39,6 +40,10 @@ type run struct {
 	rs rounds
 	// deferred is what @defer delivers later (defer.go).
 	deferred deferred
+	// mem is where the run's groups, calls and their slices come from
+	// (arena.go); done is where workers hand back finished calls.
+	mem  arena
+	done chan *call
 }
 
 // rootState is a root field's context (carrying its critical state) and
@@ -59,8 +64,10 @@ type group struct {
 	one   [1]reflect.Value // objs of a group of one object
 	slice reflect.Value    // the list as the resolver returned it (list groups)
 	// single is the one object as a list, for batch resolvers (made when
-	// first needed).
-	single reflect.Value
+	// first needed, on singleHdr; see singleList).
+	single     reflect.Value
+	singleHdr  sliceHeader
+	singleElem unsafe.Pointer
 	// fc is the field context of the group's field, its Parent chain the
 	// path above it (nil for the root group); elemFC caches, for list
 	// groups, the context of each element asked for. Resolver calls share
@@ -108,6 +115,12 @@ type call struct {
 	n   *node
 	i   int // the parent's index; -1 for a batch call over the group
 	ctx context.Context
+	// fc is the call's field context, fctx the context carrying it (ctx
+	// is &fctx): both allocated with the call.
+	fc   graphql.FieldContext
+	fctx fieldContext
+	// wctx is ctx as the loaders see it (Runtime.OnWait), set at launch.
+	wctx context.Context
 	in  []reflect.Value
 	// ctxSlot is set when in[0] is left for the context (see params).
 	ctxSlot bool
@@ -133,7 +146,8 @@ func (p panicked) Error() string { return fmt.Sprint(p.v) }
 // of a mutation) round by round.
 func (r *run) execute(root *node) *group {
 	r.last = root.span
-	rootGroup := &group{node: root, root: r.base, top: true}
+	rootGroup := r.mem.groups.one()
+	*rootGroup = group{node: root, root: r.base, top: true}
 	rootGroup.one[0] = reflect.ValueOf(struct{}{})
 	rootGroup.objs = rootGroup.one[:]
 	var start []*call
@@ -144,29 +158,48 @@ func (r *run) execute(root *node) *group {
 
 // drive runs calls and the calls their answers allow, round by round,
 // until none is left.
+//
+// The coordinator holds a unit of r.active while it starts calls, so the
+// loaders are not dispatched before all of them have queued their keys; a
+// finished call keeps its unit until what its answer allows has started,
+// so the look-ups of its objects join the same dispatch. Either unit is
+// given up (idle) once the calls it covers are started.
+//
+// A call that is the only one to start while none is in flight runs on
+// the coordinator itself, not on a worker: the coordinator would only
+// wait for it, and nothing else can finish meanwhile (no other call holds
+// a unit), so its waits on the loaders dispatch them as a worker's would.
+// Calls of a round with several go to workers: one of them waiting on a
+// loader must not keep the others from queuing their keys.
 func (r *run) drive(start []*call) {
-	done := make(chan *call)
-	inflight := 0
-	// The coordinator holds a unit while it starts calls, so the loaders
-	// are not dispatched before all of them have queued their keys.
-	r.active.Add(1)
-	for _, c := range start {
-		r.launch(c, done)
-		inflight++
+	if r.done == nil {
+		r.done = make(chan *call)
 	}
-	r.idle()
-	for inflight > 0 {
-		c := <-done
-		inflight--
-		// The call keeps its unit until what its answer allows has
-		// started: the look-ups of its objects join the same dispatch.
-		var next []*call
-		r.settle(c, &next)
-		for _, n := range next {
-			r.launch(n, done)
+	inflight := 0
+	r.active.Add(1)
+	pending := start
+	for {
+		if inflight == 0 && len(pending) == 1 {
+			c := pending[0]
+			r.begin(c)
+			r.idle()
+			r.invoke(c, c.wctx)
+			pending = pending[:0]
+			r.settle(c, &pending)
+			continue
+		}
+		for _, c := range pending {
+			r.launch(c)
 			inflight++
 		}
 		r.idle()
+		if inflight == 0 {
+			break
+		}
+		c := <-r.done
+		inflight--
+		pending = pending[:0]
+		r.settle(c, &pending)
 	}
 	// Keys asked ahead for fields that never ran (their parents were null)
 	// go out now, before the run ends.
@@ -174,20 +207,28 @@ func (r *run) drive(start []*call) {
 	r.dispatch(nil)
 }
 
-// launch starts a resolver call. A call holds a unit of r.active while it
-// can run: it gives it up while it waits on a loader, and gets it back when
-// the answer is in. When no call can run, every key the running calls will
-// ask for is queued: the loaders are dispatched then (a round), so each
-// endpoint gets one call per batch limit, with no timer.
-func (r *run) launch(c *call, done chan<- *call) {
+// begin makes c a call that can run: it holds a unit of r.active while it
+// can run, gives it up while it waits on a loader, and gets it back when
+// the answer is in. When no call can run, every key the running calls
+// will ask for is queued: the loaders are dispatched then (a round), so
+// each endpoint gets one call per batch limit, with no timer.
+func (r *run) begin(c *call) {
 	r.calls++
 	r.active.Add(1)
 	c.r, c.round = r, roundOf(c.g, c.n)
-	ctx := r.e.cfg.Runtime.OnWait(c.ctx, c)
-	r.e.cfg.Workers.Go(func() {
-		r.invoke(c, ctx)
-		done <- c
-	})
+	c.wctx = r.e.cfg.Runtime.OnWait(c.ctx, c)
+}
+
+// launch starts a resolver call on a worker; it hands c back on r.done.
+func (r *run) launch(c *call) {
+	r.begin(c)
+	r.e.cfg.Workers.run(c)
+}
+
+// work runs c on a worker (see launch).
+func (c *call) work() {
+	c.r.invoke(c, c.wctx)
+	c.r.done <- c
 }
 
 // expand prepares the exec fields of a group's objects: resolver calls go
@@ -197,7 +238,7 @@ func (r *run) expand(g *group, calls *[]*call) {
 	if len(g.node.execChildren) == 0 {
 		return
 	}
-	g.res = make([]fieldRes, len(g.node.execChildren))
+	g.res = r.mem.res.take(len(g.node.execChildren))
 	present := 0
 	for _, o := range g.objs {
 		if o.IsValid() {
@@ -207,28 +248,18 @@ func (r *run) expand(g *group, calls *[]*call) {
 	if present == 0 {
 		return
 	}
-	// One backing array per kind for all the fields of the group: a group
-	// is often one object or a short list, and each slice its own
-	// allocation was most of what a group cost.
-	no, nc := len(g.objs), len(g.node.execChildren)
-	vals, errs := make([]reflect.Value, no*nc), make([]error, no*nc)
-	var subs []*group
-	var batchErr []bool
+	// A group is often one object or a short list: its slices come from
+	// the run's arena, each its own allocation was most of what a group
+	// cost.
+	no := len(g.objs)
 	for _, c := range g.node.execChildren {
 		fr := &g.res[c.slot]
-		fr.vals, vals = vals[:no:no], vals[no:]
-		fr.errs, errs = errs[:no:no], errs[no:]
+		fr.vals, fr.errs = r.mem.vals.take(no), r.mem.errs.take(no)
 		if c.leaf == notLeaf {
-			if subs == nil {
-				subs = make([]*group, no*nc)
-			}
-			fr.subs, subs = subs[:no:no], subs[no:]
+			fr.subs = r.mem.subs.take(no)
 		}
 		if c.src == fromResolver && c.res.batch {
-			if batchErr == nil {
-				batchErr = make([]bool, no*nc)
-			}
-			fr.batchErr, batchErr = batchErr[:no:no], batchErr[no:]
+			fr.batchErr = r.mem.bools.take(no)
 		}
 		if len(c.deferIn) > 0 {
 			continue // runs in a later phase (defer.go)
@@ -268,7 +299,7 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 			fr.errs[0] = err
 			return
 		}
-		cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, r.baseFC, c, args)}
+		cl := r.newCall(ctx, g, c, 0, r.baseFC, args)
 		cl.err = argErr
 		cl.in = args.in
 		r.queue(cl, calls)
@@ -282,17 +313,13 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 		} else {
 			// One slice of the one parent for all the group's batch fields
 			// (resolvers read their parents, never write them).
-			if !g.single.IsValid() {
-				g.single = reflect.MakeSlice(reflect.SliceOf(g.node.goType), 1, 1)
-				g.single.Index(0).Set(g.objs[0])
-			}
-			parents = g.single
+			parents = g.singleList()
 		}
 		first := 0
 		for first < len(g.objs) && !g.objs[first].IsValid() {
 			first++
 		}
-		cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.objFC(g, first), c, args)}
+		cl := r.newCall(g.root, g, c, -1, r.objFC(g, first), args)
 		cl.err = argErr
 		cl.in, cl.ctxSlot = r.params(parents, args.in), true
 		r.queue(cl, calls)
@@ -305,7 +332,7 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 				fr.errs[i] = err
 				continue
 			}
-			cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.objFC(g, i), c, args)}
+			cl := r.newCall(g.root, g, c, i, r.objFC(g, i), args)
 			cl.err = argErr
 			cl.in, cl.ctxSlot = r.params(o, args.in), true
 			r.queue(cl, calls)
@@ -413,7 +440,8 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice || v.Kind() == reflect.Interface) && v.IsNil() {
 		return
 	}
-	sub := &group{node: n, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID), fcv: graphql.FieldContext{
+	sub := r.mem.groups.one()
+	*sub = group{node: n, root: g.root, round: roundOf(g, n), byID: childByID(n, g.byID), fcv: graphql.FieldContext{
 		Parent: r.objFC(g, i), Object: n.object, Field: n.field, IsMethod: n.src != fromField, IsResolver: n.src == fromResolver,
 	}}
 	sub.fc = &sub.fcv
@@ -427,7 +455,7 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 	}
 	if n.list {
 		sub.list, sub.slice = true, v
-		sub.objs = make([]reflect.Value, v.Len())
+		sub.objs = r.mem.vals.take(v.Len())
 		for j := range sub.objs {
 			if e := v.Index(j); !e.IsNil() {
 				sub.objs[j] = e
@@ -455,10 +483,11 @@ func (r *run) objFC(g *group, i int) *graphql.FieldContext {
 		return g.fc
 	}
 	if g.elemFC == nil {
-		g.elemFC = make([]*elemContext, len(g.objs))
+		g.elemFC = r.mem.elemFC.take(len(g.objs))
 	}
 	if g.elemFC[i] == nil {
-		e := &elemContext{idx: i}
+		e := r.mem.elems.one()
+		e.idx = i
 		e.fc = graphql.FieldContext{Parent: g.fc, Index: &e.idx}
 		g.elemFC[i] = e
 	}
@@ -475,7 +504,7 @@ type elemContext struct {
 // params is a resolver's parameters after the context: the parent (or
 // parents) and the arguments, with slot 0 left for the context (invoke).
 func (r *run) params(parent reflect.Value, args []reflect.Value) []reflect.Value {
-	in := make([]reflect.Value, 2+len(args))
+	in := r.mem.vals.take(2 + len(args))
 	in[1] = parent
 	copy(in[2:], args)
 	return in
@@ -538,16 +567,18 @@ func convertArgs(n *node, raw map[string]any) (argSet, error) {
 	return set, nil
 }
 
-// fieldCtx is ctx with the field context gqlgen would have for field n of
-// the object whose context is parent: resolvers read their arguments and
-// path there.
-func (r *run) fieldCtx(ctx context.Context, parent *graphql.FieldContext, n *node, args argSet) context.Context {
-	fc := &graphql.FieldContext{
-		Object: n.object, Field: n.field, Args: args.m, IsMethod: n.src != fromField, IsResolver: n.src == fromResolver,
+// newCall is a call of resolver n over object i of g (-1: all of them),
+// in ctx, with the field context gqlgen would have for it under parent
+// (the object's context): resolvers read their arguments and path there.
+func (r *run) newCall(ctx context.Context, g *group, n *node, i int, parent *graphql.FieldContext, args argSet) *call {
+	c := r.mem.calls.one()
+	c.g, c.n, c.i = g, n, i
+	c.fc = graphql.FieldContext{
+		Parent: parent, Object: n.object, Field: n.field, Args: args.m, IsMethod: n.src != fromField, IsResolver: n.src == fromResolver,
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
-	fc.Parent = parent // the path is the object's, whatever ctx carried
-	return ctx
+	// The path is the object's, whatever ctx carried.
+	c.ctx = withField(ctx, &c.fc, &c.fctx)
+	return c
 }
 
 // framesCtx builds the field contexts of a path.

@@ -70,22 +70,24 @@ func (w *writer) innerList(c *node, e reflect.Value, sub *group, j, level int) b
 // (lg.fc its context): one per element, the innermost holding objects and
 // expanded, their calls queued.
 func (r *run) nest(lg *group, n *node, v reflect.Value, level int, calls *[]*call) {
-	lg.nested = make([]*group, v.Len())
+	lg.nested = r.mem.subs.take(v.Len())
 	for j := range v.Len() {
 		e := v.Index(j)
 		if e.IsNil() {
 			continue
 		}
-		ec := &elemContext{idx: j}
+		ec := r.mem.elems.one()
+		ec.idx = j
 		ec.fc = graphql.FieldContext{Parent: lg.fc, Index: &ec.idx}
-		sub := &group{node: n, root: lg.root, round: lg.round, byID: lg.byID, fc: &ec.fc}
+		sub := r.mem.groups.one()
+		*sub = group{node: n, root: lg.root, round: lg.round, byID: lg.byID, fc: &ec.fc}
 		lg.nested[j] = sub
 		if level+1 < len(n.inner) {
 			r.nest(sub, n, e, level+1, calls)
 			continue
 		}
 		sub.list, sub.slice = true, e
-		sub.objs = make([]reflect.Value, e.Len())
+		sub.objs = r.mem.vals.take(e.Len())
 		for k := range sub.objs {
 			if o := e.Index(k); !o.IsNil() {
 				sub.objs[k] = o

@@ -40,6 +40,8 @@ type plan struct {
 	// inline is set for a mutation: @defer is ignored, its fields are in
 	// the only payload (see mutation.go).
 	inline bool
+	// hints sizes its runs' arenas by what the last one used (arena.go).
+	hints arenaHints
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.

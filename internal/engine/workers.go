@@ -21,7 +21,7 @@ import (
 // workers end and busy ones end with their task. A nil *Workers runs every
 // task on a goroutine of its own.
 type Workers struct {
-	tasks chan func() // unbuffered: a send succeeds only to an idle worker
+	tasks chan task // unbuffered: a send succeeds only to an idle worker
 	done  chan struct{}
 	max   int32
 	alive atomic.Int32
@@ -42,14 +42,25 @@ func NewWorkers(max int) *Workers {
 	if max <= 0 {
 		max = DefaultWorkers
 	}
-	return &Workers{tasks: make(chan func()), done: make(chan struct{}), max: int32(min(max, 1<<30))}
+	return &Workers{tasks: make(chan task), done: make(chan struct{}), max: int32(min(max, 1<<30))}
 }
+
+// task is what a worker runs: a func (Go), or a value that runs itself,
+// so that starting it allocates no closure (a resolver call, see launch).
+type task interface{ work() }
+
+type funcTask func()
+
+func (f funcTask) work() { f() }
 
 // Go runs f on a worker, or on a goroutine of its own when every worker
 // is busy and no more may start; it never waits.
-func (w *Workers) Go(f func()) {
+func (w *Workers) Go(f func()) { w.run(funcTask(f)) }
+
+// run is Go for a task.
+func (w *Workers) run(f task) {
 	if w == nil || w.closed.Load() {
-		go f()
+		go f.work()
 		return
 	}
 	select {
@@ -60,12 +71,12 @@ func (w *Workers) Go(f func()) {
 	if w.start(f) {
 		return
 	}
-	go f()
+	go f.work()
 }
 
 // start starts a worker with f as its first task, unless max are alive or
 // the pool is closed.
-func (w *Workers) start(f func()) bool {
+func (w *Workers) start(f task) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed.Load() || w.alive.Load() >= w.max {
@@ -84,7 +95,7 @@ func (w *Workers) start(f func()) bool {
 // instead of regrowing it by copying after every GC.
 const idleStack = 8 << 10
 
-func (w *Workers) work(f func()) {
+func (w *Workers) work(f task) {
 	var keep [idleStack]byte
 	hold(&keep)
 	w.loop(f)
@@ -95,10 +106,10 @@ func (w *Workers) work(f func()) {
 //go:noinline
 func hold(b *[idleStack]byte) { b[0] = 0 }
 
-func (w *Workers) loop(f func()) {
+func (w *Workers) loop(f task) {
 	defer w.alive.Add(-1)
 	for {
-		f()
+		f.work()
 		f = nil // the finished task's closure is not kept while idle
 		w.busy.Add(-1)
 		select {

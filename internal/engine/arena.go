@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"reflect"
+	"sync/atomic"
+	"unsafe"
+)
+
+// A run allocates many small things that live exactly as long as it does:
+// per group its objects and field results, per resolver call the call and
+// its field context. Each was its own allocation, most of what the engine
+// cost the garbage collector; a run now carves them from chunks it owns
+// (slab), all dropped with the run. Nothing is kept across runs: a value a
+// resolver or a loader keeps past its run (a context, a batch of parents)
+// must stay what it was, so chunks are never reused. Only the coordinator
+// (drive, and what settle and expand call) takes from a run's arena.
+
+// A chunk's size is set by what the plan's last run used of it (a hint),
+// so that a run of a plan like the last one takes one chunk per kind and
+// leaves little unused; past the hint, chunks double. A chunk is at most
+// maxChunk bytes (a hint too: one large response does not make the next
+// runs allocate large chunks); a request for more than that gets its own
+// slice. A chunk's unused tail is at most what the run used before it, or
+// the hint.
+const (
+	minChunk = 256
+	maxChunk = 16 << 10
+)
+
+// slab hands out slices of T from chunks.
+type slab[T any] struct {
+	free []T
+	next int // the size of the next chunk, in elements
+	used int // elements handed out from chunks
+}
+
+// start sets the first chunk's size from hint, elements the last run used.
+func (s *slab[T]) start(hint int32) { s.next = int(hint) }
+
+// take returns n zero elements.
+func (s *slab[T]) take(n int) []T {
+	if n > len(s.free) {
+		var zero T
+		size := max(int(unsafe.Sizeof(zero)), 1)
+		most := max(maxChunk/size, 1)
+		if n > most {
+			return make([]T, n)
+		}
+		c := min(max(s.next, minChunk/size, n), most)
+		s.next = min(c*2, most)
+		s.free = make([]T, c)
+	}
+	s.used += n
+	out := s.free[:n:n]
+	s.free = s.free[n:]
+	return out
+}
+
+// one returns a pointer to one zero element.
+func (s *slab[T]) one() *T { return &s.take(1)[0] }
+
+// arena is a run's slabs (see the top of this file).
+type arena struct {
+	vals   slab[reflect.Value]
+	errs   slab[error]
+	subs   slab[*group]
+	bools  slab[bool]
+	res    slab[fieldRes]
+	groups slab[group]
+	calls  slab[call]
+	elems  slab[elemContext]
+	elemFC slab[*elemContext]
+}
+
+// arenaHints is what a plan's last run used of each slab.
+type arenaHints [9]atomic.Int32
+
+// begin sizes a's first chunks from the plan's last run.
+func (a *arena) begin(h *arenaHints) {
+	a.vals.start(h[0].Load())
+	a.errs.start(h[1].Load())
+	a.subs.start(h[2].Load())
+	a.bools.start(h[3].Load())
+	a.res.start(h[4].Load())
+	a.groups.start(h[5].Load())
+	a.calls.start(h[6].Load())
+	a.elems.start(h[7].Load())
+	a.elemFC.start(h[8].Load())
+}
+
+// record keeps what a used, for the plan's next run.
+func (h *arenaHints) record(a *arena) {
+	for i, used := range [9]int{a.vals.used, a.errs.used, a.subs.used, a.bools.used, a.res.used,
+		a.groups.used, a.calls.used, a.elems.used, a.elemFC.used} {
+		h[i].Store(int32(min(used, maxChunk)))
+	}
+}
