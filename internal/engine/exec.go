@@ -121,7 +121,7 @@ type call struct {
 	fctx fieldContext
 	// wctx is ctx as the loaders see it (Runtime.OnWait), set at launch.
 	wctx context.Context
-	in  []reflect.Value
+	in   []reflect.Value
 	// ctxSlot is set when in[0] is left for the context (see params).
 	ctxSlot bool
 	out     reflect.Value
