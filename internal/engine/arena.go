@@ -72,26 +72,40 @@ type arena struct {
 	elemFC slab[*elemContext]
 }
 
-// arenaHints is what a plan's last run used of each slab.
-type arenaHints [9]atomic.Int32
+// runHints is what a plan's last run used: of each slab, and the
+// response's bytes (at most maxRespHint: a large response grows its
+// buffer as it is written, and does not make the next runs start large).
+type runHints struct {
+	slabs [9]atomic.Int32
+	resp  atomic.Int32
+}
+
+const maxRespHint = 64 << 10
+
+// respBuf is a buffer for a response of the plan: the size of the last
+// one, at least 512 bytes.
+func (h *runHints) respBuf() []byte { return make([]byte, 0, max(h.resp.Load(), 512)) }
+
+// recordResp keeps the size of a response, for the plan's next run.
+func (h *runHints) recordResp(n int) { h.resp.Store(int32(min(n, maxRespHint))) }
 
 // begin sizes a's first chunks from the plan's last run.
-func (a *arena) begin(h *arenaHints) {
-	a.vals.start(h[0].Load())
-	a.errs.start(h[1].Load())
-	a.subs.start(h[2].Load())
-	a.bools.start(h[3].Load())
-	a.res.start(h[4].Load())
-	a.groups.start(h[5].Load())
-	a.calls.start(h[6].Load())
-	a.elems.start(h[7].Load())
-	a.elemFC.start(h[8].Load())
+func (a *arena) begin(h *runHints) {
+	a.vals.start(h.slabs[0].Load())
+	a.errs.start(h.slabs[1].Load())
+	a.subs.start(h.slabs[2].Load())
+	a.bools.start(h.slabs[3].Load())
+	a.res.start(h.slabs[4].Load())
+	a.groups.start(h.slabs[5].Load())
+	a.calls.start(h.slabs[6].Load())
+	a.elems.start(h.slabs[7].Load())
+	a.elemFC.start(h.slabs[8].Load())
 }
 
 // record keeps what a used, for the plan's next run.
-func (h *arenaHints) record(a *arena) {
+func (h *runHints) record(a *arena) {
 	for i, used := range [9]int{a.vals.used, a.errs.used, a.subs.used, a.bools.used, a.res.used,
 		a.groups.used, a.calls.used, a.elems.used, a.elemFC.used} {
-		h[i].Store(int32(min(used, maxChunk)))
+		h.slabs[i].Store(int32(min(used, maxChunk)))
 	}
 }

@@ -49,7 +49,7 @@ func TestArenaHintsStayBounded(t *testing.T) {
 			t.Fatalf("a chunk of %d bytes, more than %d", c[0]*c[1], maxChunk)
 		}
 	}
-	var h arenaHints
+	var h runHints
 	h.record(&a)
 	var next arena
 	next.begin(&h)
@@ -118,5 +118,20 @@ func TestSingleList(t *testing.T) {
 	l[0] = nil
 	if again := g.singleList().Interface().([]*T); len(again) != 1 || again[0] != o {
 		t.Fatalf("the group's list changed: %v", again)
+	}
+}
+
+// Hostile: after a huge response the plan's next run starts with a
+// buffer of at most maxRespHint bytes; a run like the last one starts
+// with one that fits.
+func TestResponseHintStaysBounded(t *testing.T) {
+	var h runHints
+	h.recordResp(64 << 20)
+	if got := cap(h.respBuf()); got > maxRespHint {
+		t.Fatalf("after a 64 MB response: a buffer of %d bytes, more than %d", got, maxRespHint)
+	}
+	h.recordResp(3000)
+	if got := cap(h.respBuf()); got != 3000 {
+		t.Fatalf("after a 3000-byte response: a buffer of %d bytes", got)
 	}
 }

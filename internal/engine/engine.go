@@ -217,7 +217,8 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 		r.mem.begin(&pl.hints)
 		r.baseFC = &graphql.FieldContext{Object: pl.root.elemType}
 		r.base = graphql.WithFieldContext(ctx, r.baseFC)
-		w := writer{r: r, buf: make([]byte, 0, 512)}
+		w := &r.w
+		w.r, w.buf, w.stack = r, pl.hints.respBuf(), w.frames[:0]
 		var resp *graphql.Response
 		if pl.serial != nil {
 			resp = &graphql.Response{Data: w.data(r.serial()...)}
@@ -225,6 +226,7 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 			resp = &graphql.Response{Data: w.data(r.execute(pl.root))}
 		}
 		pl.hints.record(&r.mem)
+		pl.hints.recordResp(len(resp.Data))
 		if len(r.deferred.waiting) > 0 {
 			hasNext := true
 			resp.HasNext = &hasNext

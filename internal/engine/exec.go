@@ -44,6 +44,8 @@ type run struct {
 	// (arena.go); done is where workers hand back finished calls.
 	mem  arena
 	done chan *call
+	// w writes the initial payload.
+	w writer
 }
 
 // rootState is a root field's context (carrying its critical state) and
@@ -134,6 +136,7 @@ type call struct {
 	round    int
 	waits    int
 	waitGen  int64
+	waitAt   int // 1 + its index in r.rs.waiting; 0 when not there
 	released bool
 }
 
@@ -150,7 +153,7 @@ func (r *run) execute(root *node) *group {
 	*rootGroup = group{node: root, root: r.base, top: true}
 	rootGroup.one[0] = reflect.ValueOf(struct{}{})
 	rootGroup.objs = rootGroup.one[:]
-	var start []*call
+	start := make([]*call, 0, 16)
 	r.expand(rootGroup, &start)
 	r.drive(start)
 	return rootGroup

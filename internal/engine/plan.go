@@ -40,8 +40,9 @@ type plan struct {
 	// inline is set for a mutation: @defer is ignored, its fields are in
 	// the only payload (see mutation.go).
 	inline bool
-	// hints sizes its runs' arenas by what the last one used (arena.go).
-	hints arenaHints
+	// hints sizes its runs' arenas and response by what the last one
+	// used (arena.go).
+	hints runHints
 }
 
 // selectionsKey names a merged selection set by the document's nodes in it.

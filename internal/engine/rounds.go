@@ -251,8 +251,10 @@ type rounds struct {
 	// gen counts dispatches: a call that started waiting before the
 	// latest one, or on keys the loaders had sent, waits on a call in
 	// flight; another on keys not sent yet (pending).
-	gen     int64
-	waiting map[*call]struct{}
+	gen int64
+	// waiting are the calls that wait (each at its waitAt-1): a slice, not
+	// a map, as a run's calls are few and added and removed often.
+	waiting []*call
 	// held are the steps whose queued keys are held back (see the top of
 	// this file), with the round and height of what they hold; timer ends
 	// the hold.
@@ -303,10 +305,13 @@ func (c *call) Wait(sent bool) {
 		if sent {
 			c.waitGen-- // in flight already
 		}
-		if rs.waiting == nil {
-			rs.waiting = map[*call]struct{}{}
+		if c.waitAt == 0 {
+			if rs.waiting == nil {
+				rs.waiting = make([]*call, 0, 16)
+			}
+			rs.waiting = append(rs.waiting, c)
+			c.waitAt = len(rs.waiting)
 		}
-		rs.waiting[c] = struct{}{}
 	}
 	rs.mu.Unlock()
 	r.idle()
@@ -318,9 +323,22 @@ func (c *call) Wake() {
 	rs := &r.rs
 	rs.mu.Lock()
 	if c.waits++; c.waits >= 0 {
-		delete(rs.waiting, c)
+		rs.unwait(c)
 	}
 	rs.mu.Unlock()
+}
+
+// unwait removes c from the waiting calls (rs.mu held).
+func (rs *rounds) unwait(c *call) {
+	i := c.waitAt - 1
+	if i < 0 {
+		return
+	}
+	last := rs.waiting[len(rs.waiting)-1]
+	rs.waiting[i], last.waitAt = last, i+1
+	rs.waiting[len(rs.waiting)-1] = nil
+	rs.waiting = rs.waiting[:len(rs.waiting)-1]
+	c.waitAt = 0
 }
 
 // idle gives up a unit; the last one dispatches the loaders, but for the
@@ -354,7 +372,7 @@ func (r *run) idle() {
 func (r *run) dispatchLocked(held map[string]heldStep) {
 	rs := &r.rs
 	rs.gen++
-	for c := range rs.waiting {
+	for _, c := range rs.waiting {
 		if c.waitGen == rs.gen-1 && c.n.rounds != nil {
 			if _, ok := held[c.n.rounds.step]; ok {
 				c.waitGen = rs.gen
@@ -381,7 +399,7 @@ func (r *run) hold() map[string]heldStep {
 	for s, h := range rs.held {
 		pending[s] = h
 	}
-	for c := range rs.waiting {
+	for _, c := range rs.waiting {
 		if c.waitGen != rs.gen || c.n.rounds == nil {
 			continue
 		}
@@ -413,7 +431,7 @@ func (r *run) hold() map[string]heldStep {
 	// Candidates first: a call whose own step is a candidate is not
 	// counted on to go out (two steps never hold for each other).
 	cand := map[string]bool{}
-	for c := range rs.waiting {
+	for _, c := range rs.waiting {
 		if c.released || c.n.rounds == nil {
 			continue
 		}
@@ -424,7 +442,7 @@ func (r *run) hold() map[string]heldStep {
 		}
 	}
 	var held map[string]heldStep
-	for c := range rs.waiting {
+	for _, c := range rs.waiting {
 		if c.released || c.n.rounds == nil || c.waitGen == rs.gen && cand[c.n.rounds.step] {
 			continue
 		}
@@ -466,7 +484,7 @@ func (r *run) holdExpired(id int64) {
 		rs.mu.Unlock()
 		return
 	}
-	for c := range rs.waiting {
+	for _, c := range rs.waiting {
 		if c.waitGen != rs.gen {
 			c.released = true
 		}

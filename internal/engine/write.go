@@ -20,6 +20,8 @@ type writer struct {
 	r     *run
 	buf   []byte
 	stack []frame
+	// frames backs stack while the path is short (most are).
+	frames [16]frame
 }
 
 // data writes the root fields of the groups (one for a query, one per
