@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -42,8 +43,14 @@ type run struct {
 	deferred deferred
 	// mem is where the run's groups, calls and their slices come from
 	// (arena.go); done is where workers hand back finished calls.
-	mem  arena
-	done chan *call
+	mem arena
+	// mu is held while a call is settled (see drive); inflight counts
+	// the calls begun and not yet settled; finished is told when none
+	// is left.
+	mu        sync.Mutex
+	inflight  int
+	finished  chan any
+	nextCalls []*call // a settle's new calls (scratch, under mu)
 	// w writes the initial payload.
 	w writer
 }
@@ -162,52 +169,55 @@ func (r *run) execute(root *node) *group {
 // drive runs calls and the calls their answers allow, round by round,
 // until none is left.
 //
-// The coordinator holds a unit of r.active while it starts calls, so the
-// loaders are not dispatched before all of them have queued their keys; a
-// finished call keeps its unit until what its answer allows has started,
-// so the look-ups of its objects join the same dispatch. Either unit is
-// given up (idle) once the calls it covers are started.
+// Whoever finishes a call settles it — stores its answer and expands the
+// objects it holds — and starts the calls that allows: r.mu makes one
+// settle at a time (the groups and the arena are the run's, not the
+// calls'). Of the calls a settle allows, it runs the last itself and
+// hands the others to workers; drive runs the last of the first ones. So
+// no goroutine only waits to hand calls on, and a call's answer costs no
+// hand-off unless it allows several calls. A call that waits on a loader
+// holds only its own goroutine: the others still settle and start theirs.
 //
-// A call that is the only one to start while none is in flight runs on
-// the coordinator itself, not on a worker: the coordinator would only
-// wait for it, and nothing else can finish meanwhile (no other call holds
-// a unit), so its waits on the loaders dispatch them as a worker's would.
-// Calls of a round with several go to workers: one of them waiting on a
-// loader must not keep the others from queuing their keys.
+// The rounds (rounds.go): drive holds a unit of r.active while it starts
+// the first calls, so the loaders are not dispatched before all of them
+// have queued their keys; a finished call keeps its unit until what its
+// answer allows has started, so the look-ups of its objects join the same
+// dispatch.
 func (r *run) drive(start []*call) {
-	if r.done == nil {
-		r.done = make(chan *call)
+	if r.finished == nil {
+		r.finished = make(chan any, 1)
 	}
-	inflight := 0
 	r.active.Add(1)
-	pending := start
-	for {
-		if inflight == 0 && len(pending) == 1 {
-			c := pending[0]
-			r.begin(c)
-			r.idle()
-			r.invoke(c, c.wctx)
-			pending = pending[:0]
-			r.settle(c, &pending)
-			continue
+	r.mu.Lock()
+	self := r.start(start)
+	r.inflight = len(start)
+	r.mu.Unlock()
+	r.idle()
+	if self != nil {
+		r.follow(self)
+		if p := <-r.finished; p != nil {
+			panic(p)
 		}
-		for _, c := range pending {
-			r.launch(c)
-			inflight++
-		}
-		r.idle()
-		if inflight == 0 {
-			break
-		}
-		c := <-r.done
-		inflight--
-		pending = pending[:0]
-		r.settle(c, &pending)
 	}
 	// Keys asked ahead for fields that never ran (their parents were null)
 	// go out now, before the run ends.
 	r.stopRounds()
 	r.dispatch(nil)
+}
+
+// start begins calls (r.mu held): all but the last on workers; the last
+// is the caller's to run (nil when there is none).
+func (r *run) start(calls []*call) *call {
+	if len(calls) == 0 {
+		return nil
+	}
+	for _, c := range calls[:len(calls)-1] {
+		r.begin(c)
+		r.e.cfg.Workers.run(c)
+	}
+	c := calls[len(calls)-1]
+	r.begin(c)
+	return c
 }
 
 // begin makes c a call that can run: it holds a unit of r.active while it
@@ -222,16 +232,45 @@ func (r *run) begin(c *call) {
 	c.wctx = r.e.cfg.Runtime.OnWait(c.ctx, c)
 }
 
-// launch starts a resolver call on a worker; it hands c back on r.done.
-func (r *run) launch(c *call) {
-	r.begin(c)
-	r.e.cfg.Workers.run(c)
+// work runs c on a worker (see drive).
+func (c *call) work() { c.r.follow(c) }
+
+// follow runs c, settles it and runs what it allows, until a settle
+// allows nothing; the settle that leaves nothing in flight tells drive.
+// A panic while settling (resolvers' are caught by invoke) is passed to
+// drive, which panics with it where the run started.
+func (r *run) follow(c *call) {
+	defer func() {
+		if p := recover(); p != nil {
+			select {
+			case r.finished <- p:
+			default:
+			}
+		}
+	}()
+	for c != nil {
+		r.invoke(c, c.wctx)
+		var last bool
+		c, last = r.settleNext(c)
+		r.idle() // the finished call's unit
+		if last {
+			r.finished <- nil
+		}
+	}
 }
 
-// work runs c on a worker (see launch).
-func (c *call) work() {
-	c.r.invoke(c, c.wctx)
-	c.r.done <- c
+// settleNext settles c and begins the calls its answer allows, returning
+// the one for the caller to run, and whether none is left in flight.
+func (r *run) settleNext(c *call) (*call, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := r.nextCalls[:0]
+	r.settle(c, &next)
+	r.nextCalls = next
+	self := r.start(next)
+	clear(next) // the calls are kept elsewhere, not in the scratch
+	r.inflight += len(next) - 1
+	return self, r.inflight == 0
 }
 
 // expand prepares the exec fields of a group's objects: resolver calls go
