@@ -21,14 +21,17 @@ import (
 // workers end and busy ones end with their task. A nil *Workers runs every
 // task on a goroutine of its own.
 type Workers struct {
-	tasks chan task // unbuffered: a send succeeds only to an idle worker
-	done  chan struct{}
+	// tasks is unbuffered: a send succeeds only to an idle worker. Close
+	// closes it, which ends the idle workers (an idle worker waits on
+	// tasks alone: a select with a second channel cost more per task).
+	tasks chan task
 	max   int32
 	alive atomic.Int32
 	busy  atomic.Int32 // workers running a task
-	mu    sync.Mutex   // closed, against starting a worker after Close
-	// closed is read without mu on Go's path, set under it.
-	closed atomic.Bool
+	// mu guards closed: Go holds it for reading while it may send on
+	// tasks or start a worker, Close for writing while it closes tasks.
+	mu     sync.RWMutex
+	closed bool
 }
 
 // DefaultWorkers bounds the workers kept: at 32 concurrent requests the
@@ -42,7 +45,7 @@ func NewWorkers(max int) *Workers {
 	if max <= 0 {
 		max = DefaultWorkers
 	}
-	return &Workers{tasks: make(chan task), done: make(chan struct{}), max: int32(min(max, 1<<30))}
+	return &Workers{tasks: make(chan task), max: int32(min(max, 1<<30))}
 }
 
 // task is what a worker runs: a func (Go), or a value that runs itself,
@@ -59,30 +62,35 @@ func (w *Workers) Go(f func()) { w.run(funcTask(f)) }
 
 // run is Go for a task.
 func (w *Workers) run(f task) {
-	if w == nil || w.closed.Load() {
+	if w == nil {
 		go f.work()
 		return
 	}
-	select {
-	case w.tasks <- f:
-		return
-	default:
+	w.mu.RLock()
+	ok := !w.closed && w.send(f)
+	w.mu.RUnlock()
+	if !ok {
+		go f.work()
 	}
-	if w.start(f) {
-		return
-	}
-	go f.work()
 }
 
-// start starts a worker with f as its first task, unless max are alive or
-// the pool is closed.
-func (w *Workers) start(f task) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed.Load() || w.alive.Load() >= w.max {
-		return false
+// send hands f to an idle worker, or to a new one while fewer than max
+// are alive (w.mu held for reading, the pool open).
+func (w *Workers) send(f task) bool {
+	select {
+	case w.tasks <- f:
+		return true
+	default:
 	}
-	w.alive.Add(1)
+	for {
+		n := w.alive.Load()
+		if n >= w.max {
+			return false
+		}
+		if w.alive.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
 	w.busy.Add(1)
 	go w.work(f)
 	return true
@@ -112,12 +120,11 @@ func (w *Workers) loop(f task) {
 		f.work()
 		f = nil // the finished task's closure is not kept while idle
 		w.busy.Add(-1)
-		select {
-		case f = <-w.tasks:
-			w.busy.Add(1)
-		case <-w.done:
+		var ok bool
+		if f, ok = <-w.tasks; !ok {
 			return
 		}
+		w.busy.Add(1)
 	}
 }
 
@@ -146,8 +153,8 @@ func (w *Workers) Close() {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.closed.Load() {
-		w.closed.Store(true)
-		close(w.done)
+	if !w.closed {
+		w.closed = true
+		close(w.tasks)
 	}
 }

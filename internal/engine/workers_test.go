@@ -163,3 +163,17 @@ func TestWorkersNil(t *testing.T) {
 	}
 	w.Close()
 }
+
+// BenchmarkWorkersHandoff is one task handed to an idle worker and its
+// end waited for: what a resolver call costs the pool.
+func BenchmarkWorkersHandoff(b *testing.B) {
+	w := NewWorkers(4)
+	defer w.Close()
+	done := make(chan struct{})
+	f := func() { done <- struct{}{} }
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Go(f)
+		<-done
+	}
+}
