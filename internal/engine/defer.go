@@ -127,7 +127,7 @@ func (r *run) runDeferred(objs []deferredObject) {
 		}
 		m.objs[d.i] = d.g.objs[d.i]
 	}
-	var start []*call
+	start := r.scratch()
 	for _, m := range order {
 		for _, c := range m.node.execChildren {
 			if len(c.deferIn) > 0 {

@@ -215,7 +215,8 @@ func (e *Engine) Exec(ctx context.Context) graphql.ResponseHandler {
 		}
 		r = &run{e: e, pl: pl, oc: oc, ctx: ctx, dispatch: dispatch, roots: map[*node]rootState{}}
 		r.mem.begin(&pl.hints)
-		r.baseFC = &graphql.FieldContext{Object: pl.root.elemType}
+		r.baseFCv = graphql.FieldContext{Object: pl.root.elemType}
+		r.baseFC = &r.baseFCv
 		r.base = graphql.WithFieldContext(ctx, r.baseFC)
 		w := &r.w
 		w.r, w.buf, w.stack = r, pl.hints.respBuf(), w.frames[:0]

@@ -34,8 +34,10 @@ type run struct {
 	calls  int
 	// roots are the root fields' critical states.
 	roots map[*node]rootState
-	// baseFC is the root type's field context (base carries it).
-	baseFC *graphql.FieldContext
+	// baseFC is the root type's field context (base carries it), baseFCv
+	// what it points to.
+	baseFC  *graphql.FieldContext
+	baseFCv graphql.FieldContext
 	// rs tells which calls wait on keys sent and which on keys pending,
 	// for the rounds (rounds.go).
 	rs rounds
@@ -160,7 +162,7 @@ func (r *run) execute(root *node) *group {
 	*rootGroup = group{node: root, root: r.base, top: true}
 	rootGroup.one[0] = reflect.ValueOf(struct{}{})
 	rootGroup.objs = rootGroup.one[:]
-	start := make([]*call, 0, 16)
+	start := r.scratch()
 	r.expand(rootGroup, &start)
 	r.drive(start)
 	return rootGroup
@@ -191,6 +193,8 @@ func (r *run) drive(start []*call) {
 	r.mu.Lock()
 	self := r.start(start)
 	r.inflight = len(start)
+	clear(start)
+	r.nextCalls = start[:0]
 	r.mu.Unlock()
 	r.idle()
 	if self != nil {
@@ -218,6 +222,15 @@ func (r *run) start(calls []*call) *call {
 	c := calls[len(calls)-1]
 	r.begin(c)
 	return c
+}
+
+// scratch is an empty slice for the calls a settle (or expand, before
+// drive) allows: one per run, as the calls go on elsewhere at once.
+func (r *run) scratch() []*call {
+	if r.nextCalls == nil {
+		r.nextCalls = make([]*call, 0, 16)
+	}
+	return r.nextCalls[:0]
 }
 
 // begin makes c a call that can run: it holds a unit of r.active while it
@@ -264,7 +277,7 @@ func (r *run) follow(c *call) {
 func (r *run) settleNext(c *call) (*call, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	next := r.nextCalls[:0]
+	next := r.scratch()
 	r.settle(c, &next)
 	r.nextCalls = next
 	self := r.start(next)

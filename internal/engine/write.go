@@ -182,7 +182,7 @@ func (w *writer) value(c *node, v reflect.Value, sub *group, j int, nonNull bool
 		case leafMarshal:
 			return w.marshal(v)
 		case leafTime:
-			t := v.Interface().(time.Time)
+			t, _ := reflect.TypeAssert[time.Time](v) // no copy on the heap, as Interface makes
 			if t.IsZero() {
 				w.buf = append(w.buf, "null"...)
 				if nonNull {
