@@ -12,8 +12,9 @@ import (
 // cost the garbage collector; a run now carves them from chunks it owns
 // (slab), all dropped with the run. Nothing is kept across runs: a value a
 // resolver or a loader keeps past its run (a context, a batch of parents)
-// must stay what it was, so chunks are never reused. Only the coordinator
-// (drive, and what settle and expand call) takes from a run's arena.
+// must stay what it was, so chunks are never reused. One goroutine at a
+// time takes from a run's arena: the one expanding before the calls run,
+// then whoever settles a call, under the run's lock (see drive).
 
 // A chunk's size is set by what the plan's last run used of it (a hint),
 // so that a run of a plan like the last one takes one chunk per kind and

@@ -44,7 +44,7 @@ type run struct {
 	// deferred is what @defer delivers later (defer.go).
 	deferred deferred
 	// mem is where the run's groups, calls and their slices come from
-	// (arena.go); done is where workers hand back finished calls.
+	// (arena.go; taken under mu once calls run).
 	mem arena
 	// mu is held while a call is settled (see drive); inflight counts
 	// the calls begun and not yet settled; finished is told when none
