@@ -3,6 +3,10 @@ package engine
 import (
 	"context"
 	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Typed calls: the graph's code generator (internal/compose) writes, from
@@ -88,7 +92,7 @@ func (e *Engine) Untyped() []string {
 	p := &e.planner
 	var out []string
 	for _, td := range p.schema.Types {
-		if td.BuiltIn || td.Kind != "OBJECT" {
+		if td.BuiltIn || td.Kind != ast.Object {
 			continue
 		}
 		parent := &node{elemType: td.Name, goType: p.goTypeOf(td.Name)}
@@ -96,7 +100,7 @@ func (e *Engine) Untyped() []string {
 			parent.goType = p.rootType
 		}
 		for _, def := range td.Fields {
-			if len(def.Name) > 1 && def.Name[:2] == "__" {
+			if strings.HasPrefix(def.Name, "__") {
 				continue
 			}
 			key := td.Name + "." + def.Name
@@ -114,10 +118,11 @@ func (e *Engine) Untyped() []string {
 				continue
 			}
 			mt, _ := parent.goType.MethodByName(m)
-			if b, err := p.methodBinding(mt, &node{def: def, object: td.Name}); err == nil && b.call == nil {
+			if b, err := p.methodBinding(mt, &node{def: def, object: td.Name}); err == nil && (b == nil || b.call == nil) {
 				out = append(out, key)
 			}
 		}
 	}
+	slices.Sort(out)
 	return out
 }
