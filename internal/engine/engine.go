@@ -14,9 +14,11 @@
 // at planning time (see unsupported) and counted by OnOperation. The plan
 // calls the graph's resolvers (the generated connector resolvers and the
 // hand-written ones, found by reflection once per plan by gqlgen's naming)
-// and reads models by reflection with field indices resolved at planning
-// time; it imports neither services/ nor resolvers/: the request's loaders
-// come in through Runtime.
+// through the typed calls generated with the graph (Config.Invokers, see
+// typed.go), by reflection where it has none, and reads models by
+// reflection with field indices resolved at planning time; it imports
+// neither services/ nor resolvers/: the request's loaders come in through
+// Runtime.
 package engine
 
 import (
