@@ -147,6 +147,10 @@ type call struct {
 	waitGen  int64
 	waitAt   int // 1 + its index in r.rs.waiting; 0 when not there
 	released bool
+
+	// parent and args are a typed call's (see typed.go); in is unused.
+	parent any
+	args   []any
 }
 
 // panicked is a resolver's panic, reported as gqlgen reports it.
@@ -356,7 +360,7 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 		}
 		cl := r.newCall(ctx, g, c, 0, r.baseFC, args)
 		cl.err = argErr
-		cl.in = args.in
+		r.params(cl, reflect.Value{}, args)
 		r.queue(cl, calls)
 	case b.batch:
 		if g = r.allowed(g, c, args, fr); g == nil {
@@ -376,7 +380,7 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 		}
 		cl := r.newCall(g.root, g, c, -1, r.objFC(g, first), args)
 		cl.err = argErr
-		cl.in, cl.ctxSlot = r.params(parents, args.in), true
+		r.params(cl, parents, args)
 		r.queue(cl, calls)
 	default:
 		for i, o := range g.objs {
@@ -389,7 +393,7 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 			}
 			cl := r.newCall(g.root, g, c, i, r.objFC(g, i), args)
 			cl.err = argErr
-			cl.in, cl.ctxSlot = r.params(o, args.in), true
+			r.params(cl, o, args)
 			r.queue(cl, calls)
 		}
 	}
@@ -416,6 +420,11 @@ func (r *run) invoke(c *call, ctx context.Context) {
 			c.pan = p
 		}
 	}()
+	if call := c.n.res.call; call != nil {
+		out, err := call(ctx, c.parent, c.args)
+		c.out, c.err = result(out, c.n.res.ret), err
+		return
+	}
 	var in []reflect.Value
 	if c.ctxSlot {
 		in = c.in
@@ -556,15 +565,6 @@ type elemContext struct {
 	idx int
 }
 
-// params is a resolver's parameters after the context: the parent (or
-// parents) and the arguments, with slot 0 left for the context (invoke).
-func (r *run) params(parent reflect.Value, args []reflect.Value) []reflect.Value {
-	in := r.mem.vals.take(2 + len(args))
-	in[1] = parent
-	copy(in[2:], args)
-	return in
-}
-
 // read reads a property of an object: a struct field or a method (its
 // function found when planning: a method looked up by name on the value
 // costs reflect a new func type per call).
@@ -580,6 +580,8 @@ func (r *run) read(o reflect.Value, n *node) reflect.Value {
 type argSet struct {
 	m  map[string]any
 	in []reflect.Value
+	// vals are the parameters for a typed call (see typed.go).
+	vals []any
 }
 
 // argValues converts a field's arguments as gqlgen's generated code does.
@@ -605,6 +607,9 @@ func convertArgs(n *node, raw map[string]any) (argSet, error) {
 		return argSet{}, nil
 	}
 	set := argSet{m: make(map[string]any, len(b.argNames)), in: make([]reflect.Value, len(b.argNames))}
+	if b.call != nil {
+		set.vals = make([]any, len(b.argNames))
+	}
 	for i, name := range b.argNames {
 		v, present := raw[name]
 		var pv reflect.Value
@@ -618,6 +623,9 @@ func convertArgs(n *node, raw map[string]any) (argSet, error) {
 		}
 		set.in[i] = pv
 		set.m[name] = pv.Interface()
+		if set.vals != nil {
+			set.vals[i] = set.m[name]
+		}
 	}
 	return set, nil
 }
