@@ -79,6 +79,9 @@ type group struct {
 	single     reflect.Value
 	singleHdr  sliceHeader
 	singleElem unsafe.Pointer
+	// parents is the group's list of objects as a typed batch call takes
+	// it (see parentOf).
+	parents any
 	// fc is the field context of the group's field, its Parent chain the
 	// path above it (nil for the root group); elemFC caches, for list
 	// groups, the context of each element asked for. Resolver calls share
@@ -535,6 +538,19 @@ func (r *run) setValue(g *group, i int, n *node, v reflect.Value, calls *[]*call
 		return
 	}
 	r.expand(sub, calls)
+}
+
+// parentOf is parent, the parent (or parents) of call c of g, as a typed
+// call takes it: a batch call's parents boxed once for all the group's
+// batch fields (boxing a slice allocates).
+func (g *group) parentOf(c *call, parent reflect.Value) any {
+	if c.i >= 0 {
+		return parent.Interface()
+	}
+	if g.parents == nil {
+		g.parents = parent.Interface()
+	}
+	return g.parents
 }
 
 // objFC is the field context of object i of g: the path resolver calls

@@ -67,7 +67,7 @@ func result(out any, ret reflect.Type) reflect.Value {
 func (r *run) params(c *call, parent reflect.Value, args argSet) {
 	if c.n.res.call != nil {
 		if parent.IsValid() {
-			c.parent = parent.Interface()
+			c.parent = c.g.parentOf(c, parent)
 		}
 		c.args = args.vals
 		return
