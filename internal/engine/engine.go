@@ -299,7 +299,13 @@ func (e *Engine) keptEntry(oc *graphql.OperationContext) *entry {
 		d = &docInfo{vars: DirectiveVars(oc.Doc)}
 		e.docs.Set(docKey, d)
 	}
-	key := docKey + "\x00" + shapeKey(d.vars, oc.Variables)
+	// A document whose directives read no variable has one plan, under
+	// its own key (a query with a NUL in it does not parse, so no other
+	// document's key plus a shape is the same).
+	key := docKey
+	if len(d.vars) > 0 {
+		key += "\x00" + shapeKey(d.vars, oc.Variables)
+	}
 	if en, ok := e.plans.GetIfPresent(key); ok {
 		return en
 	}

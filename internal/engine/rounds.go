@@ -357,12 +357,23 @@ func (r *run) idle() {
 		r.dispatch(nil)
 		return
 	}
-	steps := make(map[string]bool, len(held))
-	for q := range held {
-		step, _, _ := strings.Cut(q, "\x00")
-		steps[step] = true
-	}
-	r.dispatch(func(service, endpoint string) bool { return steps[service+" "+endpoint] })
+	// held is not changed once made (a later hold is another map); it
+	// holds a queue or two: looked through, not indexed by step.
+	r.dispatch(func(service, endpoint string) bool {
+		for q := range held {
+			if isStep(q, service, endpoint) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// isStep reports whether queue q (queueOf) is of service's endpoint.
+func isStep(q, service, endpoint string) bool {
+	step, _, _ := strings.Cut(q, "\x00")
+	return len(step) == len(service)+1+len(endpoint) && strings.HasPrefix(step, service) &&
+		step[len(service)] == ' ' && strings.HasSuffix(step, endpoint)
 }
 
 // dispatchLocked records a dispatch of every step but held (rs.mu held);

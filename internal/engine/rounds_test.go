@@ -53,3 +53,25 @@ func TestExplainHoldsFlatUsesForTheNextRound(t *testing.T) {
 		t.Errorf("round 3's call has %d fields (%q), want the three flat and deep uses of rounds 1–3", len(got[1].fields), got[1].useKey.params)
 	}
 }
+
+// A dispatch holds the queues of exactly the steps held.
+func TestIsStep(t *testing.T) {
+	q := "pricing prices\x00currency: $c"
+	for _, tt := range []struct {
+		service, endpoint string
+		want              bool
+	}{
+		{"pricing", "prices", true},
+		{"pricing", "price", false},
+		{"pricin", "gprices", false},
+		{"pricing prices", "", false},
+		{"catalog", "prices", false},
+	} {
+		if got := isStep(q, tt.service, tt.endpoint); got != tt.want {
+			t.Errorf("isStep(%q, %q, %q) = %v, want %v", q, tt.service, tt.endpoint, got, tt.want)
+		}
+	}
+	if !isStep("users users", "users", "users") {
+		t.Error("a queue without parameters is its step's")
+	}
+}
