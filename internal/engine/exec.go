@@ -262,10 +262,7 @@ func (c *call) work() { c.r.follow(c) }
 func (r *run) follow(c *call) {
 	defer func() {
 		if p := recover(); p != nil {
-			select {
-			case r.finished <- p:
-			default:
-			}
+			r.finish(p)
 		}
 	}()
 	for c != nil {
@@ -274,8 +271,18 @@ func (r *run) follow(c *call) {
 		c, last = r.settleNext(c)
 		r.idle() // the finished call's unit
 		if last {
-			r.finished <- nil
+			r.finish(nil)
 		}
+	}
+}
+
+// finish tells drive the calls are done, or a settle's panic. It never
+// waits: drive takes one value per run of calls, and when one is there
+// already (a panic, which drive passes on) another changes nothing.
+func (r *run) finish(p any) {
+	select {
+	case r.finished <- p:
+	default:
 	}
 }
 
