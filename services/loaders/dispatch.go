@@ -62,18 +62,21 @@ func (d *Dispatcher) register(f flusher, service, endpoint string) {
 	d.mu.Unlock()
 }
 
-// waiter is one resolver call blocked on a loader, for the engine's hook:
-// woken when remaining reaches zero.
+// waiter is one LoadAll waiting on keys of a loader not answered yet.
+// When the last is answered, the engine's hook (if any) is woken, then the
+// call.
 type waiter struct {
-	remaining atomic.Int64
+	remaining int64 // under the loader's mu
 	hook      engine.Waiter
+	done      sync.WaitGroup
 }
 
-// resolved counts n of the waiter's keys answered.
-func (w *waiter) resolved(n int64) {
-	if w.remaining.Add(-n) == 0 {
+// wake tells the hook, then the call, that every key is answered.
+func (w *waiter) wake() {
+	if w.hook != nil {
 		w.hook.Wake()
 	}
+	w.done.Done()
 }
 
 // CollectCtx is graphql.CollectFields for the current field's selection
