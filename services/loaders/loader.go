@@ -17,7 +17,7 @@ import (
 )
 
 // inputCapacity bounds the keys queued for a batch before Load waits.
-const inputCapacity = 128
+const inputCapacity = 32
 
 // kind is what the loaders of one endpoint share across requests, made
 // once per gateway: the batch function, dataloader's options and the
@@ -54,7 +54,9 @@ func newKind[K comparable, V any](cfg Config, name, service string, fn dataloade
 		dataloader.WithBatchCapacity[K, V](capacity),
 		// The queue between Load and the batch: dataloader's 1,000 slots
 		// are an 8 KB allocation per batch, for levels of tens of keys; a
-		// larger level only makes Load wait for the batch to take keys.
+		// larger level only makes Load wait for the batch goroutine to
+		// take keys (BenchmarkLoadAll: no dearer at 50 keys with 32 slots
+		// than with 128).
 		dataloader.WithInputCapacity[K, V](inputCapacity),
 		dataloader.WithTracer[K, V](newQuietTracer[K, V]()),
 		// The Loader keeps the request's memo (see Loader.keys).
@@ -133,7 +135,6 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 func (l *Loader[K, V]) start() { l.once.Do(l.init) }
 
 func (l *Loader[K, V]) init() {
-	l.keys = map[K]*entry[V]{}
 	// Beneath the request's loader, its calls are shared with concurrent
 	// requests' (nil cfg.Share: not).
 	fn := connect.Shared(l.req.cfg.Share, l.name, l.req.clients[l.service], l.req, l.fn)
@@ -285,6 +286,10 @@ func (l *Loader[K, V]) take(ctx context.Context, key K, more int) *entry[V] {
 	if e, ok := l.keys[key]; ok {
 		return e
 	}
+	if l.keys == nil {
+		// Sized for the first ask, which is often most of the keys.
+		l.keys = make(map[K]*entry[V], more)
+	}
 	e := l.newEntry(more)
 	e.gen = l.gen
 	l.keys[key] = e
@@ -292,13 +297,14 @@ func (l *Loader[K, V]) take(ctx context.Context, key K, more int) *entry[V] {
 	return e
 }
 
-// newEntry makes an entry, from a block made for the keys of the ask in
-// progress (more) or, for keys asked one at a time, for as many as were
-// asked before (at most maxBlock): what is made ahead is at most what was
-// asked.
+// newEntry makes an entry, from a block made ahead: for the keys of the
+// ask in progress (more, this one included, at most maxBlock or as many
+// as were made before), or for keys asked one at a time as many as were
+// made before (at most maxBlock). So what is made is at most twice what
+// was used, plus maxBlock, however often the ask repeats a key.
 func (l *Loader[K, V]) newEntry(more int) *entry[V] {
 	if len(l.free) == 0 {
-		n := max(more, min(l.made, maxBlock), 1)
+		n := max(min(more, max(l.made, maxBlock)), min(max(l.made, 1), maxBlock))
 		l.free = make([]entry[V], n)
 		l.made += n
 	}
@@ -307,7 +313,7 @@ func (l *Loader[K, V]) newEntry(more int) *entry[V] {
 	return e
 }
 
-// maxBlock bounds the entries made ahead for keys asked one at a time.
+// maxBlock bounds the entries made ahead of the keys asked.
 const maxBlock = 64
 
 // Load asks for key without waiting: the look-up joins the current batch.
@@ -328,6 +334,9 @@ func (l *Loader[K, V]) Prime(ctx context.Context, key K, v V) {
 	l.start()
 	l.mu.Lock()
 	if _, ok := l.keys[key]; !ok {
+		if l.keys == nil {
+			l.keys = map[K]*entry[V]{}
+		}
 		e := l.newEntry(1)
 		e.val, e.done = v, true
 		l.keys[key] = e
