@@ -419,6 +419,9 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 		vals[i] = v
 	}
 
+	if l.req.stale == nil && (errs == nil || root == nil) {
+		return vals, errs // no directive can change the answer
+	}
 	pol := policyOf(ctx)
 	if pol.staleFor > 0 && l.req.stale != nil {
 		l.fallback(ctx, pol, keys, weight, vals, errs)
