@@ -87,11 +87,11 @@ type Loader[K comparable, V any] struct {
 	// read by the batch miscounts when two flushes of one loader come
 	// before the first batch starts.)
 	mu   sync.Mutex
-	gen  uint64
+	gen  uint32
 	keys map[K]*entry[V] // every key asked for, until a failure not to keep
-	// free are entries made ahead for the keys of one ask (see take).
-	free []entry[V]
-	made int // entries made so far, which bounds the next block
+	// Entries and primed values are made in blocks (see ahead).
+	entries ahead[entry[V]]
+	primed  ahead[dataloader.Result[V]]
 }
 
 // entry is what the loader knows of one key.
@@ -101,9 +101,9 @@ type entry[V any] struct {
 	// entry is seen done, it saves a call of th (dataloader's thunk
 	// allocates twice per call). A failed batch (a panic, too few
 	// results) leaves it nil, and th has dataloader's error.
+	// A primed entry has res and no th.
 	res  *dataloader.Result[V]
-	val  V      // the primed value
-	gen  uint64 // the loader's gen when the key was asked
+	gen  uint32 // the loader's gen when the key was asked
 	done bool   // its batch has answered (or it was primed)
 	wl   waitList
 }
@@ -113,9 +113,6 @@ type entry[V any] struct {
 func (e *entry[V]) get() (V, error) {
 	if e.res != nil {
 		return e.res.Data, e.res.Error
-	}
-	if e.th == nil {
-		return e.val, nil
 	}
 	return e.th()
 }
@@ -242,8 +239,10 @@ func (l *Loader[K, V]) answered(keys []K, res []*dataloader.Result[V], panicked 
 		}
 		if e.wl.first.w != nil {
 			wake = e.wl.first.resolve(wake)
-			for _, we := range e.wl.more {
-				wake = we.resolve(wake)
+			if e.wl.more != nil {
+				for _, we := range *e.wl.more {
+					wake = we.resolve(wake)
+				}
 			}
 			e.wl = waitList{}
 		}
@@ -290,30 +289,35 @@ func (l *Loader[K, V]) take(ctx context.Context, key K, more int) *entry[V] {
 		// Sized for the first ask, which is often most of the keys.
 		l.keys = make(map[K]*entry[V], more)
 	}
-	e := l.newEntry(more)
+	e := l.entries.next(more)
 	e.gen = l.gen
 	l.keys[key] = e
 	e.th = l.dl.Load(ctx, key)
 	return e
 }
 
-// newEntry makes an entry, from a block made ahead: for the keys of the
-// ask in progress (more, this one included, at most maxBlock or as many
-// as were made before), or for keys asked one at a time as many as were
-// made before (at most maxBlock). So what is made is at most twice what
-// was used, plus maxBlock, however often the ask repeats a key.
-func (l *Loader[K, V]) newEntry(more int) *entry[V] {
-	if len(l.free) == 0 {
-		n := max(min(more, max(l.made, maxBlock)), min(max(l.made, 1), maxBlock))
-		l.free = make([]entry[V], n)
-		l.made += n
-	}
-	e := &l.free[0]
-	l.free = l.free[1:]
-	return e
+// ahead hands out values made in blocks: for the keys of the ask in
+// progress (more, this one included, at most maxBlock or as many as were
+// made before), or for keys asked one at a time as many as were made
+// before (at most maxBlock). So what is made is at most twice what was
+// used, plus maxBlock, however often an ask repeats a key.
+type ahead[T any] struct {
+	free []T
+	made int // made so far, which bounds the next block
 }
 
-// maxBlock bounds the entries made ahead of the keys asked.
+func (a *ahead[T]) next(more int) *T {
+	if len(a.free) == 0 {
+		n := max(min(more, max(a.made, maxBlock)), min(max(a.made, 1), maxBlock))
+		a.free = make([]T, n)
+		a.made += n
+	}
+	v := &a.free[0]
+	a.free = a.free[1:]
+	return v
+}
+
+// maxBlock bounds the values made ahead of the keys asked.
 const maxBlock = 64
 
 // Load asks for key without waiting: the look-up joins the current batch.
@@ -337,8 +341,9 @@ func (l *Loader[K, V]) Prime(ctx context.Context, key K, v V) {
 		if l.keys == nil {
 			l.keys = map[K]*entry[V]{}
 		}
-		e := l.newEntry(1)
-		e.val, e.done = v, true
+		e := l.entries.next(1)
+		e.res, e.done = l.primed.next(1), true
+		e.res.Data = v
 		l.keys[key] = e
 	}
 	l.mu.Unlock()
@@ -515,10 +520,10 @@ func compact(errs []error) []error {
 }
 
 // waitList is the waiters of one key. There is usually one, so it is kept
-// in the map's value: a slice per key was an allocation per key asked for.
+// in the entry: a slice per key was an allocation per key asked for.
 type waitList struct {
 	first waitEntry
-	more  []waitEntry
+	more  *[]waitEntry // the rare others (calls waiting on the key at once)
 }
 
 // waitEntry is a waiter and how many of its keys the key is (a key asked
@@ -530,8 +535,8 @@ type waitEntry struct {
 
 func (wl *waitList) add(w *waiter) {
 	last := &wl.first
-	if len(wl.more) > 0 {
-		last = &wl.more[len(wl.more)-1]
+	if wl.more != nil {
+		last = &(*wl.more)[len(*wl.more)-1]
 	}
 	switch {
 	case wl.first.w == nil:
@@ -539,7 +544,10 @@ func (wl *waitList) add(w *waiter) {
 	case last.w == w:
 		last.n++
 	default:
-		wl.more = append(wl.more, waitEntry{w, 1})
+		if wl.more == nil {
+			wl.more = new([]waitEntry)
+		}
+		*wl.more = append(*wl.more, waitEntry{w, 1})
 	}
 }
 

@@ -113,8 +113,8 @@ func TestMemoManyDistinctKeys(t *testing.T) {
 	if n := len(l.keys); n != 2000 {
 		t.Errorf("memo entries: got %d, want 2000", n)
 	}
-	if l.made > 2*2000+maxBlock {
-		t.Errorf("entries made: got %d, want at most %d", l.made, 2*2000+maxBlock)
+	if l.entries.made > 2*2000+maxBlock {
+		t.Errorf("entries made: got %d, want at most %d", l.entries.made, 2*2000+maxBlock)
 	}
 	if w, k := h.counts(); w != 1 || k != 1 {
 		t.Errorf("hook: got %d waits and %d wakes, want 1 and 1 (the answered asks wait on nothing)", w, k)
@@ -131,8 +131,8 @@ func TestMemoKeysAskedOneByOne(t *testing.T) {
 	for i := range n {
 		l.Load(ctx, fmt.Sprint("k", i))
 	}
-	if l.made > 2*n {
-		t.Errorf("entries made for %d keys asked one by one: %d, want at most %d", n, l.made, 2*n)
+	if l.entries.made > 2*n {
+		t.Errorf("entries made for %d keys asked one by one: %d, want at most %d", n, l.entries.made, 2*n)
 	}
 	if len(l.keys) != n {
 		t.Errorf("memo entries: got %d, want %d", len(l.keys), n)
@@ -156,8 +156,8 @@ func TestMemoSameKeyThousandsOfTimes(t *testing.T) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		e := l.keys["k"]
-		if e.wl.first.n != 5000 || len(e.wl.more) != 0 {
-			t.Errorf("waiters of the key: got %d then %d more, want one call waiting on it 5000 times", e.wl.first.n, len(e.wl.more))
+		if e.wl.first.n != 5000 || e.wl.more != nil {
+			t.Errorf("waiters of the key: got %d then more: %v, want one call waiting on it 5000 times", e.wl.first.n, e.wl.more)
 		}
 	}
 	vals, errs := l.LoadAll(ctx, same, 1)
@@ -174,8 +174,8 @@ func TestMemoSameKeyThousandsOfTimes(t *testing.T) {
 	if b := c.batches(); len(b) != 1 || len(b[0]) != 1 {
 		t.Errorf("batches: got %v, want one of the key", b)
 	}
-	if len(l.keys) != 1 || l.made > maxBlock {
-		t.Errorf("memo: %d entries, %d made; want 1 and at most %d", len(l.keys), l.made, maxBlock)
+	if len(l.keys) != 1 || l.entries.made > maxBlock {
+		t.Errorf("memo: %d entries, %d made; want 1 and at most %d", len(l.keys), l.entries.made, maxBlock)
 	}
 	if w, k := h.counts(); w != 1 || k != 1 {
 		t.Errorf("hook: got %d waits and %d wakes, want 1 and 1", w, k)
