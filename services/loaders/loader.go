@@ -408,8 +408,14 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 		}
 		w.done.Wait()
 	}
-	if w, ok := ctx.Value(waitsKey{}).(*Waits); ok {
-		w.add(l.service, graphql.GetPath(ctx))
+	waits := (*Waits)(nil)
+	if root != nil {
+		waits = root.waits
+	} else {
+		waits, _ = ctx.Value(waitsKey{}).(*Waits)
+	}
+	if waits != nil {
+		waits.add(l.service, graphql.GetPath(ctx))
 	}
 	var errs []error
 	for i, e := range ents {
