@@ -150,6 +150,10 @@ func (d *Degradation) StaleAnswers() []StaleServed {
 type RootState struct {
 	mu  sync.Mutex
 	err error
+	// waits is the request's fan-out record (WithWaits), read once here:
+	// a look-up that misses walks the whole context chain, deep below a
+	// nested field, and every LoadAll would make it.
+	waits *Waits
 }
 
 type rootKey struct{}
@@ -157,6 +161,7 @@ type rootKey struct{}
 // WithRoot returns ctx for resolving one root field.
 func WithRoot(ctx context.Context) (context.Context, *RootState) {
 	s := &RootState{}
+	s.waits, _ = ctx.Value(waitsKey{}).(*Waits)
 	return context.WithValue(ctx, rootKey{}, s), s
 }
 
@@ -213,7 +218,8 @@ type Waits struct {
 type waitsKey struct{}
 
 // WithWaits returns ctx recording into w which fields wait on which
-// service.
+// service. ctx is the request's: a root field's context (WithRoot) keeps
+// the record it was made under.
 func WithWaits(ctx context.Context, w *Waits) context.Context {
 	return context.WithValue(ctx, waitsKey{}, w)
 }

@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -21,16 +22,24 @@ import (
 // gqlgen's executor: its loaders are made again with the plain wait window
 // (Runtime.Unmanaged).
 type Dispatcher struct {
-	// flushers are the request's loaders in use (each registers when it
-	// is first asked for a key); endpoints are, for each, the service and
-	// endpoint it calls (the plan engine holds some back: Runtime.Manual).
-	mu        sync.Mutex
-	flushers  []flusher
-	endpoints [][2]string
+	// loaders are the request's loaders in use (each registers when it
+	// is first asked for a key), each with the service and endpoint it
+	// calls (the plan engine holds some back: Runtime.Manual).
+	mu      sync.Mutex
+	loaders []registered
 	// flushes counts the engine's dispatches, backstops the batches the
 	// loaders' own timer sent because no dispatch came in time.
 	flushes   atomic.Int64
 	backstops atomic.Int64
+}
+
+// loaderKinds is the number of the schema's loaders.
+var loaderKinds = reflect.TypeFor[kinds]().NumField()
+
+// registered is a loader in use and what it calls.
+type registered struct {
+	f                 flusher
+	service, endpoint string
 }
 
 // Backstops reports how many batches the loaders' backstop timer sent.
@@ -45,9 +54,9 @@ func (d *Dispatcher) dispatch(hold func(service, endpoint string) bool) {
 	d.flushes.Add(1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for i, f := range d.flushers {
-		if hold == nil || !hold(d.endpoints[i][0], d.endpoints[i][1]) {
-			f.flush()
+	for _, r := range d.loaders {
+		if hold == nil || !hold(r.service, r.endpoint) {
+			r.f.flush()
 		}
 	}
 }
@@ -57,23 +66,29 @@ type flusher interface{ flush() }
 
 func (d *Dispatcher) register(f flusher, service, endpoint string) {
 	d.mu.Lock()
-	d.flushers = append(d.flushers, f)
-	d.endpoints = append(d.endpoints, [2]string{service, endpoint})
+	if d.loaders == nil {
+		// Room for every loader of the schema in one allocation.
+		d.loaders = make([]registered, 0, loaderKinds)
+	}
+	d.loaders = append(d.loaders, registered{f, service, endpoint})
 	d.mu.Unlock()
 }
 
-// waiter is one resolver call blocked on a loader, for the engine's hook:
-// woken when remaining reaches zero.
+// waiter is one LoadAll waiting on keys of a loader not answered yet.
+// When the last is answered, the engine's hook (if any) is woken, then the
+// call.
 type waiter struct {
-	remaining atomic.Int64
+	remaining int64 // under the loader's mu
 	hook      engine.Waiter
+	done      sync.WaitGroup
 }
 
-// resolved counts n of the waiter's keys answered.
-func (w *waiter) resolved(n int64) {
-	if w.remaining.Add(-n) == 0 {
+// wake tells the hook, then the call, that every key is answered.
+func (w *waiter) wake() {
+	if w.hook != nil {
 		w.hook.Wake()
 	}
+	w.done.Done()
 }
 
 // CollectCtx is graphql.CollectFields for the current field's selection

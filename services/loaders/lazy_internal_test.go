@@ -18,7 +18,7 @@ func TestLoadersStartOnFirstUse(t *testing.T) {
 	r := &request{disp: &Dispatcher{}}
 	used := newTracked(r, Config{Backstop: time.Minute}, "used", "test", echo)
 	unused := newTracked(r, Config{Backstop: time.Minute}, "unused", "test", echo)
-	if n := len(r.disp.flushers); n != 0 {
+	if n := len(r.disp.loaders); n != 0 {
 		t.Fatalf("loaders registered before any key: got %d, want 0", n)
 	}
 	const callers = 64
@@ -28,7 +28,7 @@ func TestLoadersStartOnFirstUse(t *testing.T) {
 		wg.Go(func() { thunks[i] = used.Load(context.Background(), fmt.Sprint(i%8)) })
 	}
 	wg.Wait()
-	if n := len(r.disp.flushers); n != 1 {
+	if n := len(r.disp.loaders); n != 1 {
 		t.Fatalf("loaders registered: got %d, want 1 (the one used, once)", n)
 	}
 	r.disp.dispatch(nil) // one batch of the 8 keys

@@ -3,9 +3,9 @@ package loaders
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
-
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -17,7 +17,7 @@ import (
 )
 
 // inputCapacity bounds the keys queued for a batch before Load waits.
-const inputCapacity = 128
+const inputCapacity = 32
 
 // kind is what the loaders of one endpoint share across requests, made
 // once per gateway: the batch function, dataloader's options and the
@@ -54,15 +54,25 @@ func newKind[K comparable, V any](cfg Config, name, service string, fn dataloade
 		dataloader.WithBatchCapacity[K, V](capacity),
 		// The queue between Load and the batch: dataloader's 1,000 slots
 		// are an 8 KB allocation per batch, for levels of tens of keys; a
-		// larger level only makes Load wait for the batch to take keys.
+		// larger level only makes Load wait for the batch goroutine to
+		// take keys (BenchmarkLoadAll: no dearer at 50 keys with 32 slots
+		// than with 128).
 		dataloader.WithInputCapacity[K, V](inputCapacity),
 		dataloader.WithTracer[K, V](newQuietTracer[K, V]()),
+		// The Loader keeps the request's memo (see Loader.keys).
+		dataloader.WithCache[K, V](&dataloader.NoCache[K, V]{}),
 	}}
 }
 
 // Loader is a dataloader whose waits are known to the plan engine. Its
 // dataloader and bookkeeping are made when the request first asks it for
 // a key: a request uses a few of the schema's loaders.
+//
+// The request's memo is the loader's own: one entry per key asked for
+// holds dataloader's thunk, when the key was asked and the engine's
+// waiters of it, so a key costs one map operation. Dataloader caches
+// nothing (NoCache): every key reaches it once, and only its batching is
+// used.
 type Loader[K comparable, V any] struct {
 	*kind[K, V]
 	req  *request
@@ -70,19 +80,41 @@ type Loader[K comparable, V any] struct {
 	once sync.Once
 	dl   *dataloader.Loader[K, V]
 
-	// flushMu orders the engine's dispatches with the enqueueing of keys,
-	// so a batch can tell whether a dispatch or the backstop timer sent
-	// it: a dispatch bumps gen, and a batch holding a key enqueued
-	// before the current gen was closed by a flush. (A flag set at flush
-	// time and read by the batch miscounts when two flushes of one loader
-	// come before the first batch starts.)
-	flushMu sync.Mutex
-	gen     uint64
-	enqGen  map[K]uint64 // under flushMu: the gen at which each key was first asked
+	// mu orders the engine's dispatches with the asking of keys, so a
+	// batch can tell whether a dispatch or the backstop timer sent it: a
+	// dispatch bumps gen, and a batch holding a key asked before the
+	// current gen was closed by a flush. (A flag set at flush time and
+	// read by the batch miscounts when two flushes of one loader come
+	// before the first batch starts.)
+	mu   sync.Mutex
+	gen  uint32
+	keys map[K]*entry[V] // every key asked for, until a failure not to keep
+	// Entries and primed values are made in blocks (see ahead).
+	entries ahead[entry[V]]
+	primed  ahead[dataloader.Result[V]]
+}
 
-	mu      sync.Mutex
-	waiting map[K]waitList
-	done    map[K]struct{} // keys whose batch has answered (or were primed)
+// entry is what the loader knows of one key.
+type entry[V any] struct {
+	th dataloader.Thunk[V] // nil for a primed value
+	// res is the batch function's answer, set with done: read after the
+	// entry is seen done, it saves a call of th (dataloader's thunk
+	// allocates twice per call). A failed batch (a panic, too few
+	// results) leaves it nil, and th has dataloader's error.
+	// A primed entry has res and no th.
+	res  *dataloader.Result[V]
+	gen  uint32 // the loader's gen when the key was asked
+	done bool   // its batch has answered (or it was primed)
+	wl   waitList
+}
+
+// get returns the key's value, waiting for its batch unless it is known
+// to be done.
+func (e *entry[V]) get() (V, error) {
+	if e.res != nil {
+		return e.res.Data, e.res.Error
+	}
+	return e.th()
 }
 
 // bind makes l the request's loader of kind k (nothing is started yet).
@@ -100,7 +132,6 @@ func newTracked[K comparable, V any](req *request, cfg Config, name, service str
 func (l *Loader[K, V]) start() { l.once.Do(l.init) }
 
 func (l *Loader[K, V]) init() {
-	l.waiting, l.done, l.enqGen = map[K]waitList{}, map[K]struct{}{}, map[K]uint64{}
 	// Beneath the request's loader, its calls are shared with concurrent
 	// requests' (nil cfg.Share: not).
 	fn := connect.Shared(l.req.cfg.Share, l.name, l.req.clients[l.service], l.req, l.fn)
@@ -112,10 +143,10 @@ func (l *Loader[K, V]) init() {
 
 // flush sends the keys queued (the engine's dispatch).
 func (l *Loader[K, V]) flush() {
-	l.flushMu.Lock()
+	l.mu.Lock()
 	l.gen++
 	l.dl.Flush()
-	l.flushMu.Unlock()
+	l.mu.Unlock()
 }
 
 // endpointOf is the endpoint of a loader named as the generated ones are:
@@ -133,17 +164,21 @@ func endpointOf(name, service string) string {
 // waiters of the keys a batch answers before dataloader wakes the calls,
 // so a round is known to be answered before any of it can run on.
 func (l *Loader[K, V]) wrap(fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
-	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+	return func(ctx context.Context, keys []K) (res []*dataloader.Result[V]) {
 		if l.disp != nil && len(keys) > 0 {
-			l.flushMu.Lock()
-			dispatched := l.enqGen[keys[0]] < l.gen
-			l.flushMu.Unlock()
+			l.mu.Lock()
+			e := l.keys[keys[0]]
+			dispatched := e != nil && e.gen < l.gen
+			l.mu.Unlock()
 			if !dispatched {
 				l.disp.backstops.Add(1)
 			}
 		}
-		defer l.answered(keys)
-		return onWorker(l.req.cfg.Workers, ctx, keys, fn)
+		panicked := true
+		defer func() { l.answered(keys, res, panicked) }()
+		res = onWorker(l.req.cfg.Workers, ctx, keys, fn)
+		panicked = false
+		return res
 	}
 }
 
@@ -156,74 +191,165 @@ func onWorker[K comparable, V any](w *engine.Workers, ctx context.Context, keys 
 	if w == nil {
 		return fn(ctx, keys)
 	}
-	var (
-		res []*dataloader.Result[V]
-		pan any
-	)
-	done := make(chan struct{})
-	w.Go(func() {
-		defer func() {
-			pan = recover()
-			close(done)
-		}()
-		res = fn(ctx, keys)
-	})
-	<-done
-	if pan != nil {
-		panic(pan)
+	t := &batchTask[K, V]{ctx: ctx, keys: keys, fn: fn}
+	t.wg.Add(1)
+	w.Go(t.run)
+	t.wg.Wait()
+	if t.pan != nil {
+		panic(t.pan)
 	}
-	return res
+	return t.res
 }
 
-func (l *Loader[K, V]) answered(keys []K) {
-	var wake []waitEntry
-	// A key asked again (its error was not cached) is a new ask.
-	l.flushMu.Lock()
-	for _, k := range keys {
-		delete(l.enqGen, k)
-	}
-	l.flushMu.Unlock()
+// batchTask is one batch function call on a worker, in one allocation
+// (its WaitGroup rather than a channel).
+type batchTask[K comparable, V any] struct {
+	ctx  context.Context
+	keys []K
+	fn   dataloader.BatchFunc[K, V]
+	res  []*dataloader.Result[V]
+	pan  any
+	wg   sync.WaitGroup
+}
+
+func (t *batchTask[K, V]) run() {
+	defer func() {
+		t.pan = recover()
+		t.wg.Done()
+	}()
+	t.res = t.fn(t.ctx, t.keys)
+}
+
+// answered marks a batch's keys answered and wakes their waiters. A key
+// whose answer dataloader would not keep (a panic, a SkipCacheError) is
+// forgotten: asked again, it is fetched again.
+func (l *Loader[K, V]) answered(keys []K, res []*dataloader.Result[V], panicked bool) {
+	whole := !panicked && len(res) == len(keys)
+	var buf [8]*waiter
+	wake := buf[:0]
 	l.mu.Lock()
-	for _, k := range keys {
-		l.done[k] = struct{}{}
-		if wl, ok := l.waiting[k]; ok {
-			wake = append(append(wake, wl.first), wl.more...)
-			delete(l.waiting, k)
+	for i, k := range keys {
+		e := l.keys[k]
+		if e == nil || e.done {
+			continue
+		}
+		e.done = true
+		if whole {
+			e.res = res[i]
+		}
+		if e.wl.first.w != nil {
+			wake = e.wl.first.resolve(wake)
+			if e.wl.more != nil {
+				for _, we := range *e.wl.more {
+					wake = we.resolve(wake)
+				}
+			}
+			e.wl = waitList{}
+		}
+		// dataloader drops a panic from its cache (every key's error
+		// then), and a SkipCacheError; too few results are an error it
+		// keeps.
+		if panicked || e.res != nil && uncached(e.res.Error) {
+			delete(l.keys, k)
 		}
 	}
 	l.mu.Unlock()
-	for _, e := range wake {
-		e.w.resolved(e.n)
+	for _, w := range wake {
+		w.wake()
 	}
 }
+
+// resolve counts the entry's keys of its waiter answered, adding the
+// waiter to wake when it has all of them. Called under the loader's mu.
+func (we waitEntry) resolve(wake []*waiter) []*waiter {
+	if we.w.remaining -= we.n; we.w.remaining == 0 {
+		wake = append(wake, we.w)
+	}
+	return wake
+}
+
+// uncached reports whether dataloader would drop err from its cache.
+func uncached(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *dataloader.PanicErrorWrapper
+	var se *dataloader.SkipCacheError
+	return errors.As(err, &pe) || errors.As(err, &se)
+}
+
+// take returns key's entry, asking dataloader for a key not asked yet.
+// more is how many keys the caller is about to ask, this one included:
+// entries are made in blocks for them. Called under l.mu.
+func (l *Loader[K, V]) take(ctx context.Context, key K, more int) *entry[V] {
+	if e, ok := l.keys[key]; ok {
+		return e
+	}
+	if l.keys == nil {
+		// Sized for the first ask, which is often most of the keys.
+		l.keys = make(map[K]*entry[V], more)
+	}
+	e := l.entries.next(more)
+	e.gen = l.gen
+	l.keys[key] = e
+	e.th = l.dl.Load(ctx, key)
+	return e
+}
+
+// ahead hands out values made in blocks: for the keys of the ask in
+// progress (more, this one included, at most maxBlock or as many as were
+// made before), or for keys asked one at a time as many as were made
+// before (at most maxBlock). So what is made is at most twice what was
+// used, plus maxBlock, however often an ask repeats a key.
+type ahead[T any] struct {
+	free []T
+	made int // made so far, which bounds the next block
+}
+
+func (a *ahead[T]) next(more int) *T {
+	if len(a.free) == 0 {
+		n := max(min(more, max(a.made, maxBlock)), min(max(a.made, 1), maxBlock))
+		a.free = make([]T, n)
+		a.made += n
+	}
+	v := &a.free[0]
+	a.free = a.free[1:]
+	return v
+}
+
+// maxBlock bounds the values made ahead of the keys asked.
+const maxBlock = 64
 
 // Load asks for key without waiting: the look-up joins the current batch.
 func (l *Loader[K, V]) Load(ctx context.Context, key K) dataloader.Thunk[V] {
-	return l.load(ctx, key)
-}
-
-// load enqueues key (or finds it in the cache), recording when it was
-// first asked for.
-func (l *Loader[K, V]) load(ctx context.Context, key K) dataloader.Thunk[V] {
 	l.start()
-	l.flushMu.Lock()
-	defer l.flushMu.Unlock()
-	if _, ok := l.enqGen[key]; !ok {
-		l.enqGen[key] = l.gen
+	l.mu.Lock()
+	e := l.take(ctx, key, 1)
+	l.mu.Unlock()
+	if e.th == nil {
+		return e.get
 	}
-	return l.dl.Load(ctx, key)
+	return e.th
 }
 
-// Prime records a value already known (e.g. products of a listing).
+// Prime records a value already known (e.g. products of a listing); a key
+// already asked for keeps its answer.
 func (l *Loader[K, V]) Prime(ctx context.Context, key K, v V) {
 	l.start()
 	l.mu.Lock()
-	l.done[key] = struct{}{}
+	if _, ok := l.keys[key]; !ok {
+		if l.keys == nil {
+			l.keys = map[K]*entry[V]{}
+		}
+		e := l.entries.next(1)
+		e.res, e.done = l.primed.next(1), true
+		e.res.Data = v
+		l.keys[key] = e
+	}
 	l.mu.Unlock()
-	l.dl.Prime(ctx, key, v)
 }
 
-// LoadAll enqueues every key, then waits for all of them. weight is how
+// LoadAll asks for every key, then waits for all of them. weight is how
 // many field executions this wait stands for: len(parents) in a batch
 // resolver, whose stale answers are reported at each parent's path, 1
 // elsewhere. Values and errors are in key order.
@@ -240,17 +366,60 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 		// The root field is failing anyway; its nulls need no errors.
 		return vals, nil
 	}
-	thunks := make([]dataloader.Thunk[V], len(keys))
-	for i, k := range keys {
-		thunks[i] = l.load(ctx, k)
+	// The plan engine's hook is told when this call waits, unless every
+	// key is answered already; the loader's own wait window (no
+	// dispatcher) sends batches by itself.
+	var hook engine.Waiter
+	if l.disp != nil {
+		hook, _ = ctx.Value(waitHookKey{}).(engine.Waiter)
 	}
-	l.block(ctx, keys)
-	if w, ok := ctx.Value(waitsKey{}).(*Waits); ok {
-		w.add(l.service, graphql.GetPath(ctx))
+	var small [16]*entry[V]
+	ents := small[:0]
+	if len(keys) > len(small) {
+		ents = make([]*entry[V], 0, len(keys))
+	}
+	var (
+		w    *waiter
+		sent = true // every key waited on was dispatched
+	)
+	// The waiter is registered under l.mu, which answered takes to
+	// collect waiters: an answer finds it with its count set.
+	l.mu.Lock()
+	for i, k := range keys {
+		e := l.take(ctx, k, len(keys)-i)
+		ents = append(ents, e)
+		if !e.done {
+			if w == nil {
+				w = &waiter{hook: hook}
+				w.done.Add(1)
+			}
+			e.wl.add(w)
+			w.remaining++
+			sent = sent && e.gen < l.gen
+		}
+	}
+	l.mu.Unlock()
+	if w != nil {
+		// The engine's hook may dispatch, and the answer takes l.mu. An
+		// answer coming before the hook runs wakes the waiter first: the
+		// engine's count is then one high for a moment, never low.
+		if hook != nil {
+			hook.Wait(sent)
+		}
+		w.done.Wait()
+	}
+	waits := (*Waits)(nil)
+	if root != nil {
+		waits = root.waits
+	} else {
+		waits, _ = ctx.Value(waitsKey{}).(*Waits)
+	}
+	if waits != nil {
+		waits.add(l.service, graphql.GetPath(ctx))
 	}
 	var errs []error
-	for i, th := range thunks {
-		v, err := th()
+	for i, e := range ents {
+		v, err := e.get()
 		if err != nil {
 			if errs == nil {
 				errs = make([]error, len(keys))
@@ -261,6 +430,9 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 		vals[i] = v
 	}
 
+	if l.req.stale == nil && (errs == nil || root == nil) {
+		return vals, errs // no directive can change the answer
+	}
 	pol := policyOf(ctx)
 	if pol.staleFor > 0 && l.req.stale != nil {
 		l.fallback(ctx, pol, keys, weight, vals, errs)
@@ -281,62 +453,6 @@ func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K, weight int) ([]V, 
 		}
 	}
 	return vals, errs
-}
-
-// block tells the plan engine's hook (when ctx has one) that this call
-// waits, unless every key is already answered.
-func (l *Loader[K, V]) block(ctx context.Context, keys []K) {
-	if l.disp == nil {
-		return // the wait window sends the batches
-	}
-	h, hooked := ctx.Value(waitHookKey{}).(engine.Waiter)
-	if !hooked {
-		return
-	}
-	w := &waiter{hook: h}
-	// The waiter is registered under l.mu, which answered takes to collect
-	// waiters: an answer finds it with its count set.
-	l.mu.Lock()
-	n := int64(0)
-	for _, k := range keys {
-		if _, ok := l.done[k]; !ok {
-			wl := l.waiting[k]
-			wl.add(w)
-			l.waiting[k] = wl
-			n++
-		}
-	}
-	if n > 0 {
-		w.remaining.Store(n)
-	}
-	l.mu.Unlock()
-	// The engine's hook may dispatch, and the answer takes l.mu. An answer
-	// coming before the hook runs wakes the waiter first: the engine's
-	// count is then one high for a moment, never low.
-	if n > 0 {
-		h.Wait(l.sent(keys))
-	}
-}
-
-// sent reports whether the keys not answered yet were all dispatched: each
-// was first asked before the latest flush.
-func (l *Loader[K, V]) sent(keys []K) bool {
-	open := make([]K, 0, len(keys))
-	l.mu.Lock()
-	for _, k := range keys {
-		if _, ok := l.done[k]; !ok {
-			open = append(open, k)
-		}
-	}
-	l.mu.Unlock()
-	l.flushMu.Lock()
-	defer l.flushMu.Unlock()
-	for _, k := range open {
-		if g, ok := l.enqGen[k]; !ok || g >= l.gen {
-			return false
-		}
-	}
-	return true
 }
 
 // fallback remembers fresh values and stands in stale ones for failures.
@@ -410,10 +526,10 @@ func compact(errs []error) []error {
 }
 
 // waitList is the waiters of one key. There is usually one, so it is kept
-// in the map's value: a slice per key was an allocation per key asked for.
+// in the entry: a slice per key was an allocation per key asked for.
 type waitList struct {
 	first waitEntry
-	more  []waitEntry
+	more  *[]waitEntry // the rare others (calls waiting on the key at once)
 }
 
 // waitEntry is a waiter and how many of its keys the key is (a key asked
@@ -425,8 +541,8 @@ type waitEntry struct {
 
 func (wl *waitList) add(w *waiter) {
 	last := &wl.first
-	if len(wl.more) > 0 {
-		last = &wl.more[len(wl.more)-1]
+	if wl.more != nil {
+		last = &(*wl.more)[len(*wl.more)-1]
 	}
 	switch {
 	case wl.first.w == nil:
@@ -434,7 +550,10 @@ func (wl *waitList) add(w *waiter) {
 	case last.w == w:
 		last.n++
 	default:
-		wl.more = append(wl.more, waitEntry{w, 1})
+		if wl.more == nil {
+			wl.more = new([]waitEntry)
+		}
+		*wl.more = append(*wl.more, waitEntry{w, 1})
 	}
 }
 

@@ -76,6 +76,11 @@ type request struct {
 	clients Clients
 	cfg     Config
 	kinds   *kinds
+
+	// Made with the request (one allocation); disp points at dispatcher
+	// unless in timer mode.
+	dispatcher Dispatcher
+	degraded   Degradation
 }
 
 // New returns fresh loaders over c for one request, dispatched by the plan
@@ -87,9 +92,10 @@ func New(c Clients, cfg Config) *Loaders {
 // newRequest is New with the loaders' kinds made already (Middleware makes
 // them once).
 func newRequest(c Clients, cfg Config, k *kinds) *Loaders {
-	r := &request{stale: cfg.Stale, deg: &Degradation{}, authz: cfg.Authorize, clients: c, cfg: cfg, kinds: k}
+	r := &request{stale: cfg.Stale, authz: cfg.Authorize, clients: c, cfg: cfg, kinds: k}
+	r.deg = &r.degraded
 	if !cfg.Timer {
-		r.disp = &Dispatcher{}
+		r.disp = &r.dispatcher
 	}
 	return newLoaders(r)
 }
