@@ -82,13 +82,16 @@ func CheckForward(names []string) error {
 type Client struct {
 	service string
 	base    *url.URL
-	timeout time.Duration
-	maxBody int64
-	forward []string
-	ident   string
-	http    *http.Client
-	policy  *Policy
-	obs     Observer
+	// basePath is base's escaped path, which each call's path extends.
+	basePath string
+	host     string
+	timeout  time.Duration
+	maxBody  int64
+	forward  []string
+	ident    string
+	http     *http.Client
+	policy   *Policy
+	obs      Observer
 }
 
 // New returns a client for cfg that sends requests through hc (shared by all
@@ -102,8 +105,11 @@ func New(cfg Config, hc *http.Client, obs Observer) (*Client, error) {
 		return nil, fmt.Errorf("upstream: %s: base URL %q is not an absolute http(s) URL", cfg.Service, cfg.BaseURL)
 	}
 	c := &Client{
-		service: cfg.Service,
-		base:    u,
+		service:  cfg.Service,
+		base:     u,
+		basePath: u.EscapedPath(),
+		// What NewRequest makes of the host: no empty port.
+		host:    strings.TrimSuffix(u.Host, ":"),
 		timeout: cfg.Timeout,
 		maxBody: cfg.MaxResponseBytes,
 		http:    hc,
@@ -308,49 +314,11 @@ func (c *Client) once(ctx context.Context, rec *Recorder, req Request, attempt i
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
-	u := *c.base
-	// req.Path is escaped already (an id with a "/" is one segment, %2F):
-	// it is the wire form, and Path its decoding.
-	u.RawPath = c.base.EscapedPath() + req.Path
-	p, err := url.PathUnescape(u.RawPath)
-	if err != nil {
-		return c.fail(req, CodeServiceError, 0, false, fmt.Errorf("path %q: %w", req.Path, err))
-	}
-	u.Path = p
-	u.RawQuery = req.RawQuery
-	if req.Query != nil {
-		u.RawQuery = req.Query.Encode()
-	}
 	start := time.Now()
 	call := Call{Service: c.service, Endpoint: req.Endpoint, Method: req.method(), IDs: req.IDs, Attempt: attempt, Start: start}
-	var body io.Reader
-	if req.Body != nil {
-		body = bytes.NewReader(req.Body)
-	}
-	hreq, err := http.NewRequestWithContext(&callContext{Context: ctx, call: call}, req.method(), u.String(), body)
+	hreq, err := c.newRequest(&callContext{Context: ctx, call: call}, &req)
 	if err != nil {
 		return c.fail(req, CodeServiceError, 0, false, err)
-	}
-	hreq.Header.Set("Accept", "application/json")
-	if req.Body != nil {
-		hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
-	}
-	if req.IdempotencyKey != "" {
-		hreq.Header.Set("Idempotency-Key", req.IdempotencyKey)
-	}
-	o := OutgoingFrom(ctx)
-	for _, k := range c.forward {
-		if vs := o.Incoming[k]; len(vs) > 0 {
-			hreq.Header[k] = vs
-		}
-	}
-	if c.ident != "" {
-		if id := identity(ctx); id != "" {
-			hreq.Header.Set(c.ident, id)
-		}
-	}
-	if o.RequestID != "" {
-		hreq.Header.Set("X-Request-ID", o.RequestID)
 	}
 
 	c.obs.CallStarted(ctx, call)
@@ -436,11 +404,29 @@ func (c *Client) readBody(resp *http.Response, buf *bytes.Buffer) ([]byte, error
 		return nil, fmt.Errorf("%w: Content-Length %d > %d", errTooLarge, resp.ContentLength, c.maxBody)
 	}
 	buf.Reset()
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
-	if err != nil {
-		return nil, err
+	if n := resp.ContentLength; n > 0 {
+		buf.Grow(int(n) + 1) // room for the body and the EOF
 	}
-	if n > c.maxBody {
+	// At most maxBody+1 bytes are read, as through an io.LimitReader
+	// (which would take an allocation per call).
+	left := c.maxBody + 1
+	for left > 0 {
+		if buf.Available() == 0 {
+			buf.Grow(bytes.MinRead)
+		}
+		p := buf.AvailableBuffer()
+		p = p[:min(int64(cap(p)), left)]
+		n, err := resp.Body.Read(p)
+		buf.Write(p[:n]) // in place: p is buf's own free space
+		left -= int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(buf.Len()) > c.maxBody {
 		return nil, fmt.Errorf("%w: more than %d bytes", errTooLarge, c.maxBody)
 	}
 	return buf.Bytes(), nil

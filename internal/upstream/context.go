@@ -22,9 +22,34 @@ type Outgoing struct {
 
 type outgoingKey struct{}
 
+// outgoing is what WithOutgoing stores: o, and the request id as a header
+// value, made once per request rather than once per call. The value's
+// array lives in the same allocation.
+type outgoing struct {
+	Outgoing
+	id [1]string
+}
+
+// requestIDHeader is the X-Request-ID value of o's calls: a slice of one
+// (len and cap 1, so that appending to it copies), shared by the calls of
+// one request only; nil when there is no id.
+func (o *outgoing) requestIDHeader() []string {
+	if o == nil || o.RequestID == "" {
+		return nil
+	}
+	return o.id[:]
+}
+
 // WithOutgoing returns ctx carrying o for backend calls made under it.
 func WithOutgoing(ctx context.Context, o Outgoing) context.Context {
-	return context.WithValue(ctx, outgoingKey{}, o)
+	v := &outgoing{Outgoing: o}
+	v.id[0] = o.RequestID
+	return context.WithValue(ctx, outgoingKey{}, v)
+}
+
+func outgoingFrom(ctx context.Context) *outgoing {
+	o, _ := ctx.Value(outgoingKey{}).(*outgoing)
+	return o
 }
 
 // identity is the authenticated subject a call made under ctx sends in
@@ -37,8 +62,10 @@ func identity(ctx context.Context) string {
 
 // OutgoingFrom returns what WithOutgoing stored; the zero value when none.
 func OutgoingFrom(ctx context.Context) Outgoing {
-	o, _ := ctx.Value(outgoingKey{}).(Outgoing)
-	return o
+	if o := outgoingFrom(ctx); o != nil {
+		return o.Outgoing
+	}
+	return Outgoing{}
 }
 
 // Call describes one HTTP attempt to a backend.
