@@ -87,9 +87,13 @@ func TraceMiddleware(tp trace.TracerProvider) func(http.Handler) http.Handler {
 // passTraceContext is TraceMiddleware with tracing off.
 func passTraceContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		if tc := (propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(r.Header))); tc != ctx {
-			r = r.WithContext(tc)
+		// Without a traceparent there is nothing to extract (and asking
+		// the header for it would canonicalize its name each time).
+		if len(r.Header["Traceparent"]) > 0 {
+			ctx := r.Context()
+			if tc := (propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(r.Header))); tc != ctx {
+				r = r.WithContext(tc)
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
