@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/tributary-gw/tributary/graph"
+	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/resolvers"
 	"github.com/tributary-gw/tributary/services/loaders"
@@ -21,8 +22,11 @@ import (
 
 // Graph is Tributary's graph for gateway.New and gateway.Explain.
 func Graph() gateway.Graph {
-	return gateway.Graph{Executable: executable, Loaders: newLoaders}
+	return gateway.Graph{Executable: executable, Invokers: invokers, Loaders: newLoaders}
 }
+
+// invokers are the typed calls of root (executable's) for the engine.
+func invokers(root any) engine.Invokers { return graph.Invokers(root.(graph.ResolverRoot)) }
 
 // executable is gqlgen's generated executor over a new resolver root.
 func executable() (graphql.ExecutableSchema, any) {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/tributary-gw/tributary/graph/served"
+	"github.com/tributary-gw/tributary/internal/engine"
 	"github.com/tributary-gw/tributary/internal/gateway"
 	"github.com/tributary-gw/tributary/services/loaders"
 )
@@ -62,5 +64,29 @@ func TestReport(t *testing.T) {
 	ctx, fields := l.RecordWaits(context.Background())
 	if ctx == context.Background() || len(fields("catalog")) != 0 {
 		t.Error("RecordWaits: want a context recording waits, none recorded yet")
+	}
+}
+
+// Every field of the schema the plan calls a resolver or a model method
+// for has a generated typed call: none is left to reflection (a field
+// added without one would be slower, not wrong). Without the table each of
+// those fields would be called by reflection, so the check is not empty.
+func TestEveryCallTyped(t *testing.T) {
+	g := served.Graph()
+	es, root := g.Executable()
+	invokers := g.Invokers(root)
+	typed := engine.New(engine.Config{Schema: es, Resolvers: root, Invokers: invokers})
+	if u := typed.Untyped(); len(u) > 0 {
+		t.Errorf("called by reflection, no typed call generated: %v", u)
+	}
+	reflected := engine.New(engine.Config{Schema: es, Resolvers: root})
+	u := reflected.Untyped()
+	for k := range invokers {
+		if !slices.Contains(u, k) {
+			t.Errorf("the plan calls no resolver or method for %s, which has a typed call", k)
+		}
+	}
+	if len(u) != len(invokers) {
+		t.Errorf("without the table %d fields are called by reflection, the table has %d", len(u), len(invokers))
 	}
 }

@@ -14,9 +14,11 @@
 // at planning time (see unsupported) and counted by OnOperation. The plan
 // calls the graph's resolvers (the generated connector resolvers and the
 // hand-written ones, found by reflection once per plan by gqlgen's naming)
-// and reads models by reflection with field indices resolved at planning
-// time; it imports neither services/ nor resolvers/: the request's loaders
-// come in through Runtime.
+// through the typed calls generated with the graph (Config.Invokers, see
+// typed.go), by reflection where it has none, and reads models by
+// reflection with field indices resolved at planning time; it imports
+// neither services/ nor resolvers/: the request's loaders come in through
+// Runtime.
 package engine
 
 import (
@@ -89,7 +91,11 @@ type Config struct {
 	Schema graphql.ExecutableSchema
 	// Resolvers is the graph's resolver root (what Schema was built with).
 	Resolvers any
-	Runtime   Runtime
+	// Invokers are the typed calls of Resolvers' methods and the models'
+	// (generated with the graph, see typed.go); the plan calls the others
+	// by reflection. Nil calls every one by reflection.
+	Invokers Invokers
+	Runtime  Runtime
 	// Fields is what the schema declares about its fields (the plugin's
 	// registry); nil means the graph's, graph/registry.
 	Fields Fields
@@ -160,7 +166,7 @@ func New(cfg Config) *Engine {
 	if fields == nil {
 		fields = graphFields{}
 	}
-	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), fields: fields, bindings: map[string]*binding{}}
+	e.planner = planner{schema: cfg.Schema.Schema(), resolvers: reflect.ValueOf(cfg.Resolvers), invokers: cfg.Invokers, fields: fields, bindings: map[string]*binding{}}
 	e.plans = otter.Must(&otter.Options[string, *entry]{
 		MaximumWeight: uint64(max - max/4),
 		Weigher:       func(k string, v *entry) uint32 { return uint32(min(len(k)+v.weight(), 1<<31)) },

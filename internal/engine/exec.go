@@ -122,6 +122,10 @@ type call struct {
 	waits    int
 	waitGen  int64
 	released bool
+
+	// parent and args are a typed call's (see typed.go); in is unused.
+	parent any
+	args   []any
 }
 
 // panicked is a resolver's panic, reported as gqlgen reports it.
@@ -270,7 +274,7 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 		}
 		cl := &call{g: g, n: c, i: 0, ctx: r.fieldCtx(ctx, r.baseFC, c, args)}
 		cl.err = argErr
-		cl.in = args.in
+		r.params(cl, reflect.Value{}, args)
 		r.queue(cl, calls)
 	case b.batch:
 		if g = r.allowed(g, c, args, fr); g == nil {
@@ -294,7 +298,7 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 		}
 		cl := &call{g: g, n: c, i: -1, ctx: r.fieldCtx(g.root, r.objFC(g, first), c, args)}
 		cl.err = argErr
-		cl.in, cl.ctxSlot = r.params(parents, args.in), true
+		r.params(cl, parents, args)
 		r.queue(cl, calls)
 	default:
 		for i, o := range g.objs {
@@ -307,7 +311,7 @@ func (r *run) expandField(g *group, c *node, fr *fieldRes, calls *[]*call) {
 			}
 			cl := &call{g: g, n: c, i: i, ctx: r.fieldCtx(g.root, r.objFC(g, i), c, args)}
 			cl.err = argErr
-			cl.in, cl.ctxSlot = r.params(o, args.in), true
+			r.params(cl, o, args)
 			r.queue(cl, calls)
 		}
 	}
@@ -334,6 +338,11 @@ func (r *run) invoke(c *call, ctx context.Context) {
 			c.pan = p
 		}
 	}()
+	if call := c.n.res.call; call != nil {
+		out, err := call(ctx, c.parent, c.args)
+		c.out, c.err = result(out, c.n.res.ret), err
+		return
+	}
 	var in []reflect.Value
 	if c.ctxSlot {
 		in = c.in
@@ -472,15 +481,6 @@ type elemContext struct {
 	idx int
 }
 
-// params is a resolver's parameters after the context: the parent (or
-// parents) and the arguments, with slot 0 left for the context (invoke).
-func (r *run) params(parent reflect.Value, args []reflect.Value) []reflect.Value {
-	in := make([]reflect.Value, 2+len(args))
-	in[1] = parent
-	copy(in[2:], args)
-	return in
-}
-
 // read reads a property of an object: a struct field or a method (its
 // function found when planning: a method looked up by name on the value
 // costs reflect a new func type per call).
@@ -496,6 +496,8 @@ func (r *run) read(o reflect.Value, n *node) reflect.Value {
 type argSet struct {
 	m  map[string]any
 	in []reflect.Value
+	// vals are the parameters for a typed call (see typed.go).
+	vals []any
 }
 
 // argValues converts a field's arguments as gqlgen's generated code does.
@@ -521,6 +523,9 @@ func convertArgs(n *node, raw map[string]any) (argSet, error) {
 		return argSet{}, nil
 	}
 	set := argSet{m: make(map[string]any, len(b.argNames)), in: make([]reflect.Value, len(b.argNames))}
+	if b.call != nil {
+		set.vals = make([]any, len(b.argNames))
+	}
 	for i, name := range b.argNames {
 		v, present := raw[name]
 		var pv reflect.Value
@@ -534,6 +539,9 @@ func convertArgs(n *node, raw map[string]any) (argSet, error) {
 		}
 		set.in[i] = pv
 		set.m[name] = pv.Interface()
+		if set.vals != nil {
+			set.vals[i] = set.m[name]
+		}
 	}
 	return set, nil
 }

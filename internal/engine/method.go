@@ -10,8 +10,9 @@ import (
 // run like the model's other properties, in the parent's turn, with the
 // arguments converted as for a resolver; an error is the field's.
 
-// methodBinding is how a method with arguments or an error is called; nil
-// for a method that takes and returns only the value (read calls it).
+// methodBinding is how a method with arguments or an error, or one the
+// graph has a typed call for, is called; nil for a method that takes and
+// returns only the value and has no typed call (read calls it).
 func (p *planner) methodBinding(m reflect.Method, n *node) (*binding, error) {
 	t := m.Type
 	nargs := len(n.def.Arguments)
@@ -19,13 +20,14 @@ func (p *planner) methodBinding(m reflect.Method, n *node) (*binding, error) {
 	if t.NumOut() != 1 && !errOut {
 		return nil, fmt.Errorf("method %s returns %d values", m.Name, t.NumOut())
 	}
-	if t.NumIn() == 1 && nargs == 0 && !errOut {
+	call := p.typed(n.object+"."+n.def.Name, t)
+	if t.NumIn() == 1 && nargs == 0 && !errOut && call == nil {
 		return nil, nil
 	}
 	if t.NumIn() != 1+nargs {
 		return nil, fmt.Errorf("method %s does not take the field's arguments", m.Name)
 	}
-	b := &binding{fn: m.Func, out: t.Out(0)}
+	b := &binding{fn: m.Func, out: t.Out(0), ret: t.Out(0), call: call}
 	for i, a := range n.def.Arguments {
 		conv, err := p.argConverter(t.In(1+i), a.Type)
 		if err != nil {
@@ -46,6 +48,14 @@ func (r *run) property(o reflect.Value, n *node) (reflect.Value, error) {
 	args, err := r.argValues(n)
 	if err != nil {
 		return reflect.Value{}, err
+	}
+	if n.res.call != nil {
+		// Model methods take no context (methodBinding): ctx is unused.
+		out, err := n.res.call(r.ctx, o.Interface(), args.vals)
+		if err != nil {
+			return reflect.Value{}, err
+		}
+		return result(out, n.res.ret), nil
 	}
 	in := make([]reflect.Value, 0, 1+len(args.in))
 	in = append(append(in, o), args.in...)

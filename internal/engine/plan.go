@@ -149,6 +149,10 @@ type binding struct {
 	argNames []string
 	argConv  []func(any) (reflect.Value, error)
 	out      reflect.Type // the result type of one parent
+	// call is the method's typed call (see typed.go), nil when it is
+	// called by reflection; ret is the method's result type.
+	call func(context.Context, any, []any) (any, error)
+	ret  reflect.Type
 }
 
 // unsupported says why an operation falls back to gqlgen's executor.
@@ -162,6 +166,7 @@ func fallback(format string, a ...any) error { return unsupported{fmt.Sprintf(fo
 type planner struct {
 	schema    *ast.Schema
 	resolvers reflect.Value
+	invokers  Invokers
 	fields    Fields
 	// bindings memoizes resolver bindings per "Type.field".
 	bindings map[string]*binding
@@ -527,7 +532,8 @@ func (p *planner) binding(parent *node, def *ast.FieldDefinition) (*binding, err
 		b.argNames = append(b.argNames, a.Name)
 		b.argConv = append(b.argConv, conv)
 	}
-	b.out = ft.Out(0)
+	b.out, b.ret = ft.Out(0), ft.Out(0)
+	b.call = p.typed(key, ft)
 	if b.batch {
 		b.out = b.out.Elem()
 	}

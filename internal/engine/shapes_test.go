@@ -38,11 +38,17 @@ type shapesPair struct {
 	engines   map[string]int
 }
 
-func newShapesPair() *shapesPair {
+// The plan calls resolvers and methods through the generated typed calls
+// (typed), or by reflection (a graph without them).
+func newShapesPair(typed bool) *shapesPair {
 	root := &enginetest.Resolver{}
 	es := enginetest.NewExecutableSchema(enginetest.Config{Resolvers: root})
 	p := &shapesPair{engines: map[string]int{}}
-	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: runtime{}, Fields: enginetest.Fields{},
+	var invokers engine.Invokers
+	if typed {
+		invokers = enginetest.Invokers(root)
+	}
+	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Invokers: invokers, Runtime: runtime{}, Fields: enginetest.Fields{},
 		Authorize: enginetest.Authorize, OnOperation: func(e string) { p.engines[e]++ }})
 	serve := func(es graphql.ExecutableSchema) *handler.Server {
 		srv := handler.New(es)
@@ -90,7 +96,21 @@ func ask(t *testing.T, srv *handler.Server, q string, vars map[string]any) strin
 // variables) or an error — run on the plan and answer as gqlgen's executor
 // does.
 func TestShapesRunOnThePlan(t *testing.T) {
-	p := newShapesPair()
+	for _, typed := range []bool{true, false} {
+		t.Run(callsName(typed), func(t *testing.T) { testShapesRunOnThePlan(t, typed) })
+	}
+}
+
+// callsName names a subtest by how the plan calls resolvers and methods.
+func callsName(typed bool) string {
+	if typed {
+		return "typed"
+	}
+	return "reflection"
+}
+
+func testShapesRunOnThePlan(t *testing.T, typed bool) {
+	p := newShapesPair(typed)
 	tests := []struct {
 		name string
 		q    string
@@ -172,7 +192,13 @@ const shapeRuns = 600
 // from a small table, @skip/@include — answer on the plan as on gqlgen's
 // executor, and all run on the plan.
 func TestShapesRandomOperations(t *testing.T) {
-	p := newShapesPair()
+	for _, typed := range []bool{true, false} {
+		t.Run(callsName(typed), func(t *testing.T) { testShapesRandomOperations(t, typed) })
+	}
+}
+
+func testShapesRandomOperations(t *testing.T, typed bool) {
+	p := newShapesPair(typed)
 	schema := enginetest.NewExecutableSchema(enginetest.Config{}).Schema()
 	for seed := range uint64(shapeRuns) {
 		g := &shapeGen{schema: schema, rnd: rand.New(rand.NewPCG(seed, 3))}

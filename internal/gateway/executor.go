@@ -34,6 +34,7 @@ func newEngine(cfg *config.Config, graph Graph, l Loaders, az *authorizer, worke
 	ecfg := engine.Config{
 		Schema:       es,
 		Resolvers:    root,
+		Invokers:     graph.invokers(root),
 		Runtime:      l,
 		RootFailed:   rootFailed,
 		OnOperation:  opts.OnOperation,

@@ -82,6 +82,6 @@ func offline(cfg *config.Config, graph Graph, query, operation string, vars map[
 	// them.
 	l := graph.Loaders(LoadersConfig{})
 	defer l.Close()
-	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Runtime: l})
+	eng := engine.New(engine.Config{Schema: es, Resolvers: root, Invokers: graph.invokers(root), Runtime: l})
 	return eng, &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, OperationName: operation, Variables: coerced}, nil
 }

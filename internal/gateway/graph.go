@@ -22,6 +22,10 @@ type Graph struct {
 	// Executable returns gqlgen's executable schema over a new resolver
 	// root, and that root (the engine binds fields to its methods).
 	Executable func() (graphql.ExecutableSchema, any)
+	// Invokers returns the typed calls of root's resolvers and the models'
+	// methods (generated with the executor); nil leaves the engine calling
+	// them by reflection.
+	Invokers func(root any) engine.Invokers
 	// Loaders makes the request loaders of one gateway, as cfg says.
 	Loaders func(cfg LoadersConfig) Loaders
 }
@@ -108,4 +112,12 @@ type StaleAnswer struct {
 	Path       ast.Path `json:"path"`
 	Service    string   `json:"service"`
 	AgeSeconds float64  `json:"ageSeconds"`
+}
+
+// invokers is the engine's typed calls over root, if the graph has them.
+func (g Graph) invokers(root any) engine.Invokers {
+	if g.Invokers == nil {
+		return nil
+	}
+	return g.Invokers(root)
 }

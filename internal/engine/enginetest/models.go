@@ -4,7 +4,7 @@
 // fixed data: the plan engine's tests run it against gqlgen's executor.
 package enginetest
 
-//go:generate go run github.com/99designs/gqlgen generate --config gqlgen.yml
+//go:generate go run ../../compose/cmd/invokers
 
 import (
 	"encoding/json"

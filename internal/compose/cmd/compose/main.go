@@ -45,6 +45,7 @@ func run() error {
 		return err
 	}
 	// The plugin takes modelgen's place (it runs it with its hooks) and
-	// wraps resolvergen.
-	return api.Generate(cfg, api.NoPlugins(), api.AddPlugin(p), api.AddPlugin(compose.Resolvers(p)))
+	// wraps resolvergen; the engine's typed calls come last, over the
+	// bindings gqlgen made.
+	return api.Generate(cfg, api.NoPlugins(), api.AddPlugin(p), api.AddPlugin(compose.Resolvers(p)), api.AddPlugin(compose.Invokers()))
 }
