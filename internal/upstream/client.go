@@ -90,8 +90,10 @@ type Client struct {
 	forward  []string
 	ident    string
 	http     *http.Client
-	policy   *Policy
-	obs      Observer
+	// direct is http's transport when a call can skip http.Do (see send).
+	direct http.RoundTripper
+	policy *Policy
+	obs    Observer
 }
 
 // New returns a client for cfg that sends requests through hc (shared by all
@@ -125,6 +127,7 @@ func New(cfg Config, hc *http.Client, obs Observer) (*Client, error) {
 			c.forward = append(c.forward, h)
 		}
 	}
+	c.direct = directTransport(hc, u)
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -338,7 +341,7 @@ func (c *Client) once(ctx context.Context, rec *Recorder, req Request, attempt i
 }
 
 func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, out any) (int, error) {
-	resp, err := c.http.Do(hreq)
+	resp, err := c.send(hreq)
 	if err != nil {
 		e := c.fail(req, classifyTransport(ctx, err), 0, true, err)
 		e.sent = !notSent(err)
@@ -525,6 +528,6 @@ func NewHTTPClient(t http.RoundTripper) *http.Client {
 		Transport: t,
 		// The contract has no redirects; following one could leak
 		// forwarded credentials to another host.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		CheckRedirect: useLastResponse,
 	}
 }
