@@ -43,7 +43,7 @@ func TestSendIsClientDo(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	defer close(stop) // before Close, which waits for the handlers
+	defer close(stop)          // before Close, which waits for the handlers
 	refused := func() string { // a port nothing listens on
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
