@@ -119,6 +119,9 @@ func Query(kv ...string) string {
 	if len(kv) == 0 {
 		return ""
 	}
+	if len(kv) == 2 { // one parameter, the usual: as Encode writes it
+		return url.QueryEscape(kv[0]) + "=" + url.QueryEscape(kv[1])
+	}
 	q := make(url.Values, len(kv)/2)
 	for i := 0; i+1 < len(kv); i += 2 {
 		q.Set(kv[i], kv[i+1])

@@ -75,13 +75,17 @@ func ByKey[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 		byQuery(keys, func(query string, at []int) {
 			got := load(ctx, cc, c, ep, query, idsAt(keys, at), func(ctx context.Context, ids []string) []fetched[*T] {
 				chunks, failed := fetchBatch(ctx, c, cc, ep, query, ids, items)
+				res := make([]fetched[*T], len(ids))
+				if failed.Any() == nil && inOrder(chunks, ids, match, res) {
+					return res
+				}
+				clear(res)
 				index := make(map[string]fetched[*T], len(ids))
 				for _, ch := range chunks {
 					for _, it := range ch.items {
 						index[match(it)] = fetched[*T]{v: it, ttl: ch.ttl}
 					}
 				}
-				res := make([]fetched[*T], len(ids))
 				for j, id := range ids {
 					if err := failed.Err(id); err != nil {
 						res[j].err = err
@@ -141,6 +145,38 @@ func Group[E, T any](c *upstream.Client, cc *Cache, ep Endpoint, items func(*E) 
 		})
 		return out
 	}
+}
+
+// inOrder puts each item of chunks at its key's index in res when the
+// items answer distinct ids in their order, some perhaps left out (unknown
+// ids): what most services send, matched so without building an index.
+// It reports false otherwise (ids repeat or are many, an item is out of
+// order, repeated or not asked for), and res is then partly filled.
+func inOrder[T any](chunks []chunkAnswer[T], ids []string, match func(*T) string, res []fetched[*T]) bool {
+	const pairwise = 32 // beyond, checking ids for repeats costs more than an index
+	if len(ids) > pairwise {
+		return false
+	}
+	for i := 1; i < len(ids); i++ {
+		if slices.Contains(ids[:i], ids[i]) {
+			return false
+		}
+	}
+	j := 0
+	for _, ch := range chunks {
+		for _, it := range ch.items {
+			k := match(it)
+			for j < len(ids) && ids[j] != k {
+				j++ // not answered: an unknown id
+			}
+			if j == len(ids) {
+				return false
+			}
+			res[j] = fetched[*T]{v: it, ttl: ch.ttl}
+			j++
+		}
+	}
+	return true
 }
 
 // groupItems indexes the chunks' items by match (about keys distinct

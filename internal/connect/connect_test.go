@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -174,5 +175,20 @@ func TestBatchCallRequestURI(t *testing.T) {
 				t.Errorf("headers: got Accept %q, X-Request-ID %q, want application/json, rid-1", a, id)
 			}
 		})
+	}
+}
+
+// Query encodes its parameters as url.Values.Encode does, a repeated name
+// keeping its last value.
+func TestQueryIsValuesEncode(t *testing.T) {
+	t.Parallel()
+	for _, kv := range [][]string{{"cur", "EUR"}, {"a b", "x&y=z"}, {"", ""}, {"ü", "%2C,"}, {"z", "1", "a", "2"}, {"a", "1", "a", "2"}, {"a"}} {
+		q := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			q.Set(kv[i], kv[i+1])
+		}
+		if got, want := connect.Query(kv...), q.Encode(); got != want {
+			t.Errorf("Query(%q) = %q, want %q", kv, got, want)
+		}
 	}
 }

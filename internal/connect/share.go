@@ -192,7 +192,9 @@ func share[K comparable, V any](ctx context.Context, s *Share, id string, c *ups
 	s.mu.Lock()
 	g, ok := s.groups[id].(*shareGroup[K, V])
 	if !ok {
-		g = &shareGroup[K, V]{inflight: map[K]*flight[K, V]{}}
+		// Sized for this batch, the usual all of the group's traffic
+		// (a group ends when its last call does).
+		g = &shareGroup[K, V]{inflight: make(map[K]*flight[K, V], len(keys))}
 		s.groups[id] = g
 	}
 	for i, k := range keys {
@@ -205,7 +207,9 @@ func share[K comparable, V any](ctx context.Context, s *Share, id string, c *ups
 			continue
 		} else {
 			if g.next == nil {
-				g.next = &flight[K, V]{fn: fn, index: map[K]int{}, values: context.WithoutCancel(ctx), done: make(chan struct{})}
+				n := min(len(keys)-i, s.maxQueued) // the keys it may take from this batch
+				g.next = &flight[K, V]{fn: fn, keys: make([]K, 0, n), index: make(map[K]int, n),
+					values: context.WithoutCancel(ctx), done: make(chan struct{})}
 			}
 			g.next.add(k)
 			at[i] = g.next

@@ -90,7 +90,7 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 				return
 			}
 			if r.Body != nil && r.Body != http.NoBody {
-				body, err := io.ReadAll(io.LimitReader(r.Body, n+1))
+				body, err := readAtMost(r.Body, r.ContentLength, n+1)
 				if err != nil {
 					writeRequestError(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the request body")
 					return
@@ -104,4 +104,28 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// readAtMost reads r to its end, but at most limit bytes. size is what the
+// request says the body holds (-1: unknown): the buffer starts that large,
+// where io.ReadAll would start at 512 bytes and grow.
+func readAtMost(r io.Reader, size, limit int64) ([]byte, error) {
+	if size < 0 || size >= limit {
+		size = 511
+	}
+	b := make([]byte, 0, size+1) // +1: reading the end needs room
+	for int64(len(b)) < limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):min(int64(cap(b)), limit)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }

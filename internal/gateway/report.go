@@ -45,7 +45,10 @@ func (g *Gateway) withCallLog(allowReport bool) func(http.Handler) http.Handler 
 					ctx, st.waits = g.loaders.RecordWaits(context.WithValue(ctx, reportKey{}, st))
 				}
 			}
-			next.ServeHTTP(w, r.WithContext(ctx))
+			if ctx != r.Context() { // not when the access log's recorder is there already
+				r = r.WithContext(ctx)
+			}
+			next.ServeHTTP(w, r)
 		})
 	}
 }

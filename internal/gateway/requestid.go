@@ -13,11 +13,17 @@ import (
 // backend clients, which forward what their policy allows.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
+		// The header's canonical name, so that neither Get nor Set
+		// canonicalizes (and allocates) it on every request.
+		const header = "X-Request-Id"
+		var id string
+		if vs := r.Header[header]; len(vs) > 0 {
+			id = vs[0]
+		}
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set("X-Request-ID", id)
+		w.Header()[header] = []string{id}
 		o := upstream.Outgoing{RequestID: id, Incoming: r.Header}
 		next.ServeHTTP(w, r.WithContext(upstream.WithOutgoing(r.Context(), o)))
 	})

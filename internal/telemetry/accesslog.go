@@ -44,6 +44,13 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			rec.end()
 
 			status := rw.Status()
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelWarn
+			}
+			if !log.Enabled(ctx, level) {
+				return // the line would be dropped: do not build it
+			}
 			attrs := make([]slog.Attr, 0, 16)
 			attrs = append(attrs,
 				slog.String("request_id", upstream.OutgoingFrom(ctx).RequestID),
@@ -79,10 +86,6 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 					slog.String("span_id", sc.SpanID().String()),
 				)
 			}
-			level := slog.LevelInfo
-			if status >= 500 {
-				level = slog.LevelWarn
-			}
 			log.LogAttrs(ctx, level, "request", attrs...)
 		})
 	}
@@ -100,8 +103,6 @@ var (
 	_ graphql.ResponseInterceptor  = accessLogExtension{}
 )
 
-type accessOpKey struct{}
-
 func (accessLogExtension) ExtensionName() string                   { return "TributaryAccessLog" }
 func (accessLogExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
@@ -113,8 +114,7 @@ func (accessLogExtension) InterceptOperation(ctx context.Context, next graphql.O
 		return next(ctx)
 	}
 	name, _ := operationOf(ctx)
-	ctx = context.WithValue(ctx, accessOpKey{}, struct{}{})
-	return track(next(ctx), func(sum opSummary) {
+	return trackOperation(ctx, extAccessLog, next, func(sum opSummary) {
 		rec.setOperation(name, sum.outcome(), sum.errors)
 	})
 }
@@ -122,7 +122,7 @@ func (accessLogExtension) InterceptOperation(ctx context.Context, next graphql.O
 // InterceptResponse records a request rejected before execution.
 func (accessLogExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
-	if rec := recordFrom(ctx); rec != nil && ctx.Value(accessOpKey{}) == nil {
+	if rec := recordFrom(ctx); rec != nil && !tracked(ctx, extAccessLog) {
 		name, _ := operationOf(ctx)
 		n := 0
 		if resp != nil {

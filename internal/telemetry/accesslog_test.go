@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -170,4 +171,25 @@ func TestAccessLogOfOtherRequests(t *testing.T) {
 	if got := spans[len(spans)-1].Name; got != "GET /healthz" {
 		t.Errorf("server span name: got %q, want %q", got, "GET /healthz")
 	}
+}
+
+// At warn level the access log writes only the lines of 5xx answers, with
+// every field, and builds none of the others.
+func TestAccessLogAtWarnLevel(t *testing.T) {
+	t.Parallel()
+	logs := &tributarytest.LogBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h := telemetry.AccessLog(log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fail" {
+			http.Error(w, "no", http.StatusBadGateway)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	for _, path := range []string{"/ok", "/fail", "/ok"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	line := oneLine(t, logs)
+	checkFields(t, line, map[string]any{"level": "WARN", "msg": "request", "path": "/fail", "status": float64(http.StatusBadGateway),
+		"backend_calls": float64(0), "backend_errors": float64(0)})
 }

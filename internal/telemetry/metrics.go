@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -44,47 +45,54 @@ type Metrics struct {
 	redisErrors        *prometheus.CounterVec
 	operations         *prometheus.CounterVec
 
-	// The children of the backend call metrics, looked up on every call.
-	inFlightOf children[string, prometheus.Gauge]
-	callsOf    children[callLabels, prometheus.Counter]
-	durationOf children[endpointLabels, prometheus.Observer]
-	batchOf    children[endpointLabels, prometheus.Observer]
+	// The children of the backend call metrics, per service and
+	// endpoint: one look-up per call event (see endpointMetrics).
+	endpoints sync.Map // endpointLabels → *endpointMetrics
 }
 
 type endpointLabels struct{ service, endpoint string }
 
-type callLabels struct{ service, endpoint, statusClass string }
-
-// children caches the children of a metric vector by their label values,
-// so that a hot path does not hash and check its labels on every use (as
-// WithLabelValues does). A child is resolved when first used, as it would
-// be without the cache, so no series appears earlier. Label values are
-// bounded (see Metrics), and no child is ever deleted from its vector, so
-// an entry never goes stale. The zero value is ready to use.
-type children[K comparable, M any] struct {
-	mu sync.RWMutex
-	m  map[K]M
+// endpointMetrics holds the children of the backend call metrics of one
+// service endpoint, so that a call does not hash and check its labels for
+// each metric (as WithLabelValues does). Each child is resolved when first
+// used, as it would be without them, so no series appears earlier. Label
+// values are bounded (see Metrics: the gateway's own service and endpoint
+// names), and no child is ever deleted from its vector, so an entry never
+// goes stale.
+type endpointMetrics struct {
+	inFlight        lazy[prometheus.Gauge]
+	bad             lazy[prometheus.Counter]
+	duration, batch lazy[prometheus.Observer]
+	calls           [len(statusClasses)]lazy[prometheus.Counter] // by statusClasses index
+	labels          endpointLabels
 }
 
-// get returns k's child, calling resolve the first time.
-func (c *children[K, M]) get(k K, resolve func(K) M) M {
-	c.mu.RLock()
-	child, ok := c.m[k]
-	c.mu.RUnlock()
-	if ok {
-		return child
+// lazy is a child metric resolved on first use. Two first uses at once
+// both resolve it, to the same child: a vector hands out one child per
+// label values.
+type lazy[M any] struct{ p atomic.Pointer[M] }
+
+func (l *lazy[M]) get(resolve func() M) M {
+	if p := l.p.Load(); p != nil {
+		return *p
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if child, ok := c.m[k]; ok {
-		return child
+	m := resolve()
+	l.p.CompareAndSwap(nil, &m)
+	return m
+}
+
+// endpoint returns the children of c's service endpoint.
+func (m *Metrics) endpoint(c *upstream.Call) *endpointMetrics {
+	k := endpointLabels{c.Service, c.Endpoint}
+	if e, ok := m.endpoints.Load(k); ok {
+		return e.(*endpointMetrics)
 	}
-	child = resolve(k)
-	if c.m == nil {
-		c.m = make(map[K]M)
-	}
-	c.m[k] = child
-	return child
+	e, _ := m.endpoints.LoadOrStore(k, &endpointMetrics{labels: k})
+	return e.(*endpointMetrics)
+}
+
+func (e *endpointMetrics) inFlightOf(m *Metrics) prometheus.Gauge {
+	return e.inFlight.get(func() prometheus.Gauge { return m.inFlight.WithLabelValues(e.labels.service) })
 }
 
 // NewMetrics registers the gateway's metrics in reg; it panics if they are
@@ -200,45 +208,43 @@ func (m *Metrics) CacheLookups(service, endpoint string, l1, l2, misses int) {
 
 // CallStarted implements upstream.Observer.
 func (m *Metrics) CallStarted(_ context.Context, c upstream.Call) {
-	m.inFlightOf.get(c.Service, func(s string) prometheus.Gauge { return m.inFlight.WithLabelValues(s) }).Inc()
+	m.endpoint(&c).inFlightOf(m).Inc()
 }
 
 // CallFinished implements upstream.Observer. The batch size is observed
 // once per call, on its first attempt, so retries do not skew it.
 func (m *Metrics) CallFinished(_ context.Context, c upstream.Call) {
-	m.inFlightOf.get(c.Service, func(s string) prometheus.Gauge { return m.inFlight.WithLabelValues(s) }).Dec()
-	m.callsOf.get(callLabels{c.Service, c.Endpoint, statusClass(c.Status)}, func(l callLabels) prometheus.Counter {
-		return m.calls.WithLabelValues(l.service, l.endpoint, l.statusClass)
+	e := m.endpoint(&c)
+	e.inFlightOf(m).Dec()
+	class := statusClassIndex(c.Status)
+	e.calls[class].get(func() prometheus.Counter {
+		return m.calls.WithLabelValues(c.Service, c.Endpoint, statusClasses[class])
 	}).Inc()
 	if c.Code == upstream.CodeBadResponse {
-		m.badResponses.WithLabelValues(c.Service).Inc()
+		e.bad.get(func() prometheus.Counter { return m.badResponses.WithLabelValues(c.Service) }).Inc()
 	}
-	ep := endpointLabels{c.Service, c.Endpoint}
-	m.durationOf.get(ep, func(l endpointLabels) prometheus.Observer {
-		return m.callDuration.WithLabelValues(l.service, l.endpoint)
+	e.duration.get(func() prometheus.Observer {
+		return m.callDuration.WithLabelValues(c.Service, c.Endpoint)
 	}).Observe(c.Duration.Seconds())
 	if c.IDs > 0 && c.Attempt == 0 {
-		m.batchOf.get(ep, func(l endpointLabels) prometheus.Observer {
-			return m.batchSize.WithLabelValues(l.service, l.endpoint)
+		e.batch.get(func() prometheus.Observer {
+			return m.batchSize.WithLabelValues(c.Service, c.Endpoint)
 		}).Observe(float64(c.IDs))
 	}
 }
 
+// statusClasses are the values of the status_class label.
+var statusClasses = [...]string{"error", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
 // statusClass is "1xx" … "5xx", or "error" when no response arrived.
-func statusClass(status int) string {
-	switch {
-	case status < 100 || status > 599:
-		return "error"
-	case status < 200:
-		return "1xx"
-	case status < 300:
-		return "2xx"
-	case status < 400:
-		return "3xx"
-	case status < 500:
-		return "4xx"
+func statusClass(status int) string { return statusClasses[statusClassIndex(status)] }
+
+// statusClassIndex is statusClass's index in statusClasses.
+func statusClassIndex(status int) int {
+	if status < 100 || status > 599 {
+		return 0
 	}
-	return "5xx"
+	return status / 100
 }
 
 // PolicyHooks counts retries and follows breaker transitions.
@@ -276,19 +282,16 @@ var (
 	_ graphql.ResponseInterceptor  = metricsExtension{}
 )
 
-type metricsOpKey struct{}
-
 func (metricsExtension) ExtensionName() string                   { return "TributaryMetrics" }
 func (metricsExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptOperation observes an executed operation once its last payload
-// is out (see track): its outcome, its duration, and each service named by
+// is out (see trackOperation): its outcome, its duration, and each service named by
 // its errors.
 func (e metricsExtension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	name, _ := operationOf(ctx)
 	op := e.m.ops.label(name, true)
-	ctx = context.WithValue(ctx, metricsOpKey{}, struct{}{})
-	return track(next(ctx), func(sum opSummary) {
+	return trackOperation(ctx, extMetrics, next, func(sum opSummary) {
 		e.m.observeRequest(ctx, op, sum.outcome())
 		for _, svc := range sum.services {
 			e.m.partial.WithLabelValues(svc).Inc()
@@ -300,7 +303,7 @@ func (e metricsExtension) InterceptOperation(ctx context.Context, next graphql.O
 // response middleware runs for them, the operation middleware does not.
 func (e metricsExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
-	if ctx.Value(metricsOpKey{}) == nil {
+	if !tracked(ctx, extMetrics) {
 		name, _ := operationOf(ctx)
 		e.m.observeRequest(ctx, e.m.ops.label(name, false), outcomeRejected)
 	}

@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -121,8 +122,10 @@ type opSummary struct {
 func (s *opSummary) add(resp *graphql.Response) {
 	if !s.responded {
 		s.responded = true
-		d := strings.TrimSpace(string(resp.Data))
-		s.data = d != "" && d != "null"
+		// Read in place: the data is the whole response, and each
+		// extension that tracks the operation looks at it.
+		d := bytes.TrimSpace(resp.Data)
+		s.data = len(d) != 0 && string(d) != "null"
 	}
 	s.errors += len(resp.Errors)
 	for _, e := range resp.Errors {
@@ -150,26 +153,50 @@ func (s opSummary) outcome() string {
 	}
 }
 
-// opTracker collects an operation's payloads and reports them once.
+// The extensions that track operations, as bits of opTracker.exts.
+const (
+	extMetrics uint8 = 1 << iota
+	extTracing
+	extAccessLog
+)
+
+// opTracker collects an operation's payloads and reports them once to
+// every telemetry extension that intercepted the operation: one tracker,
+// and one context value, per operation however many of them are in use.
 type opTracker struct {
 	mu     sync.Mutex
 	sum    opSummary
 	closed bool
 	armed  bool
+	exts   uint8             // the extensions that intercepted the operation
+	done   []func(opSummary) // theirs, outermost first
 	stop   func() bool
-	done   func(opSummary)
 }
 
-// track wraps an operation's response handler so that done runs once, with
-// every payload counted (after all response middleware, so errors are
-// counted as the client sees them): after the final payload (one without
-// hasNext, or with hasNext false), or when the handler yields nil. A
-// transport may stop asking early — a @defer query over plain POST gets its
-// first payload only — so once a payload says more will follow, the
-// operation is also closed when the request ends: by TraceMiddleware or
-// AccessLog when either is installed, else when the context is done.
-func track(h graphql.ResponseHandler, done func(opSummary)) graphql.ResponseHandler {
-	t := &opTracker{done: done}
+type trackerKey struct{}
+
+// trackOperation registers done, for extension ext, to run once the
+// operation under ctx is over, with every payload counted (after all
+// response middleware, so errors are counted as the client sees them):
+// after the final payload (one without hasNext, or with hasNext false),
+// or when the handler yields nil. A transport may stop asking early — a
+// @defer query over plain POST gets its first payload only — so once a
+// payload says more will follow, the operation is also closed when the
+// request ends: by TraceMiddleware or AccessLog when either is installed,
+// else when the context is done. It returns the operation's response
+// handler: next's, wrapped by the first extension to track the operation
+// (the outermost; the others share its tracker).
+func trackOperation(ctx context.Context, ext uint8, next graphql.OperationHandler, done func(opSummary)) graphql.ResponseHandler {
+	t := trackerFrom(ctx)
+	if t != nil {
+		t.mu.Lock()
+		t.exts |= ext
+		t.done = append(t.done, done)
+		t.mu.Unlock()
+		return next(ctx)
+	}
+	t = &opTracker{exts: ext, done: []func(opSummary){done}}
+	h := next(context.WithValue(ctx, trackerKey{}, t))
 	return func(ctx context.Context) *graphql.Response {
 		resp := h(ctx)
 		t.mu.Lock()
@@ -197,6 +224,23 @@ func track(h graphql.ResponseHandler, done func(opSummary)) graphql.ResponseHand
 	}
 }
 
+func trackerFrom(ctx context.Context) *opTracker {
+	t, _ := ctx.Value(trackerKey{}).(*opTracker)
+	return t
+}
+
+// tracked reports whether extension ext intercepted the operation under
+// ctx; false for a request rejected before it became an operation.
+func tracked(ctx context.Context, ext uint8) bool {
+	t := trackerFrom(ctx)
+	if t == nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.exts&ext != 0
+}
+
 func (t *opTracker) close() {
 	t.mu.Lock()
 	if t.closed {
@@ -204,12 +248,15 @@ func (t *opTracker) close() {
 		return
 	}
 	t.closed = true
-	sum, stop := t.sum, t.stop
+	sum, stop, done := t.sum, t.stop, t.done
 	t.mu.Unlock()
 	if stop != nil {
 		stop()
 	}
-	t.done(sum)
+	// Innermost first, as trackers of their own would have run.
+	for i := len(done) - 1; i >= 0; i-- {
+		done[i](sum)
+	}
 }
 
 // requestRecord is what the telemetry middleware and extensions learn about

@@ -37,7 +37,14 @@ const (
 // explicitly, not the global propagator. The span is named "METHOD route" when the mux pattern is
 // known (it is when this or AccessLog is the innermost middleware), else
 // "METHOD". Place it before AccessLog so the log line carries the trace id.
+//
+// With the no-op provider (tracing off, the default) no span would record,
+// so it only puts the client's trace context, if any, in the request's
+// context for TraceTransport to pass on.
 func TraceMiddleware(tp trace.TracerProvider) func(http.Handler) http.Handler {
+	if _, off := tp.(noop.TracerProvider); off {
+		return passTraceContext
+	}
 	tracer := tp.Tracer(tracerName)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -77,19 +84,38 @@ func TraceMiddleware(tp trace.TracerProvider) func(http.Handler) http.Handler {
 	}
 }
 
+// passTraceContext is TraceMiddleware with tracing off.
+func passTraceContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Without a traceparent there is nothing to extract (and asking
+		// the header for it would canonicalize its name each time).
+		if len(r.Header["Traceparent"]) > 0 {
+			ctx := r.Context()
+			if tc := (propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(r.Header))); tc != ctx {
+				r = r.WithContext(tc)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // TracingExtension returns a gqlgen extension that wraps each GraphQL
 // operation in a span named "graphql.operation <name>" (the name bounded as
 // Metrics bounds it), with graphql.operation.name and .type, and
 // graphql.error.count once the response is final. Backend calls made for
 // the operation are its children. A request rejected before execution gets
 // no span of its own: a "graphql.rejected" event on the current span.
+// With the no-op provider (tracing off) it does nothing: no span or event
+// would record.
 func TracingExtension(tp trace.TracerProvider) graphql.HandlerExtension {
-	return &tracingExtension{tracer: tp.Tracer(tracerName)}
+	_, off := tp.(noop.TracerProvider)
+	return &tracingExtension{tracer: tp.Tracer(tracerName), off: off}
 }
 
 type tracingExtension struct {
 	tracer trace.Tracer
 	ops    opNames
+	off    bool // tp is the no-op provider
 }
 
 var (
@@ -97,14 +123,15 @@ var (
 	_ graphql.ResponseInterceptor  = (*tracingExtension)(nil)
 )
 
-type traceOpKey struct{}
-
 func (*tracingExtension) ExtensionName() string                   { return "TributaryTracing" }
 func (*tracingExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptOperation starts the operation span; it ends once the last
-// payload is out (see track).
+// payload is out (see trackOperation).
 func (t *tracingExtension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if t.off {
+		return next(ctx)
+	}
 	name, def := operationOf(ctx)
 	label := t.ops.label(name, true)
 	attrs := make([]attribute.KeyValue, 0, 2)
@@ -115,8 +142,7 @@ func (t *tracingExtension) InterceptOperation(ctx context.Context, next graphql.
 		attrs = append(attrs, semconv.GraphQLOperationName(label))
 	}
 	ctx, span := t.tracer.Start(ctx, "graphql.operation "+label, trace.WithAttributes(attrs...))
-	ctx = context.WithValue(ctx, traceOpKey{}, struct{}{})
-	return track(next(ctx), func(sum opSummary) {
+	return trackOperation(ctx, extTracing, next, func(sum opSummary) {
 		span.SetAttributes(attrErrorCount.Int(sum.errors))
 		// A partial response is a result (the failed backend calls carry
 		// the error status); only a response without data fails the span.
@@ -130,7 +156,7 @@ func (t *tracingExtension) InterceptOperation(ctx context.Context, next graphql.
 // InterceptResponse notes a request rejected before execution.
 func (t *tracingExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
-	if ctx.Value(traceOpKey{}) == nil {
+	if !t.off && !tracked(ctx, extTracing) {
 		n := 0
 		if resp != nil {
 			n = len(resp.Errors)

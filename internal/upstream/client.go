@@ -82,13 +82,18 @@ func CheckForward(names []string) error {
 type Client struct {
 	service string
 	base    *url.URL
-	timeout time.Duration
-	maxBody int64
-	forward []string
-	ident   string
-	http    *http.Client
-	policy  *Policy
-	obs     Observer
+	// basePath is base's escaped path, which each call's path extends.
+	basePath string
+	host     string
+	timeout  time.Duration
+	maxBody  int64
+	forward  []string
+	ident    string
+	http     *http.Client
+	// direct is http's transport when a call can skip http.Do (see send).
+	direct http.RoundTripper
+	policy *Policy
+	obs    Observer
 }
 
 // New returns a client for cfg that sends requests through hc (shared by all
@@ -102,8 +107,11 @@ func New(cfg Config, hc *http.Client, obs Observer) (*Client, error) {
 		return nil, fmt.Errorf("upstream: %s: base URL %q is not an absolute http(s) URL", cfg.Service, cfg.BaseURL)
 	}
 	c := &Client{
-		service: cfg.Service,
-		base:    u,
+		service:  cfg.Service,
+		base:     u,
+		basePath: u.EscapedPath(),
+		// What NewRequest makes of the host: no empty port.
+		host:    strings.TrimSuffix(u.Host, ":"),
 		timeout: cfg.Timeout,
 		maxBody: cfg.MaxResponseBytes,
 		http:    hc,
@@ -119,6 +127,7 @@ func New(cfg Config, hc *http.Client, obs Observer) (*Client, error) {
 			c.forward = append(c.forward, h)
 		}
 	}
+	c.direct = directTransport(hc, u)
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -308,49 +317,11 @@ func (c *Client) once(ctx context.Context, rec *Recorder, req Request, attempt i
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
-	u := *c.base
-	// req.Path is escaped already (an id with a "/" is one segment, %2F):
-	// it is the wire form, and Path its decoding.
-	u.RawPath = c.base.EscapedPath() + req.Path
-	p, err := url.PathUnescape(u.RawPath)
-	if err != nil {
-		return c.fail(req, CodeServiceError, 0, false, fmt.Errorf("path %q: %w", req.Path, err))
-	}
-	u.Path = p
-	u.RawQuery = req.RawQuery
-	if req.Query != nil {
-		u.RawQuery = req.Query.Encode()
-	}
 	start := time.Now()
 	call := Call{Service: c.service, Endpoint: req.Endpoint, Method: req.method(), IDs: req.IDs, Attempt: attempt, Start: start}
-	var body io.Reader
-	if req.Body != nil {
-		body = bytes.NewReader(req.Body)
-	}
-	hreq, err := http.NewRequestWithContext(&callContext{Context: ctx, call: call}, req.method(), u.String(), body)
+	hreq, err := c.newRequest(&callContext{Context: ctx, call: call}, &req)
 	if err != nil {
 		return c.fail(req, CodeServiceError, 0, false, err)
-	}
-	hreq.Header.Set("Accept", "application/json")
-	if req.Body != nil {
-		hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
-	}
-	if req.IdempotencyKey != "" {
-		hreq.Header.Set("Idempotency-Key", req.IdempotencyKey)
-	}
-	o := OutgoingFrom(ctx)
-	for _, k := range c.forward {
-		if vs := o.Incoming[k]; len(vs) > 0 {
-			hreq.Header[k] = vs
-		}
-	}
-	if c.ident != "" {
-		if id := identity(ctx); id != "" {
-			hreq.Header.Set(c.ident, id)
-		}
-	}
-	if o.RequestID != "" {
-		hreq.Header.Set("X-Request-ID", o.RequestID)
 	}
 
 	c.obs.CallStarted(ctx, call)
@@ -370,7 +341,7 @@ func (c *Client) once(ctx context.Context, rec *Recorder, req Request, attempt i
 }
 
 func (c *Client) exchange(ctx context.Context, hreq *http.Request, req Request, out any) (int, error) {
-	resp, err := c.http.Do(hreq)
+	resp, err := c.send(hreq)
 	if err != nil {
 		e := c.fail(req, classifyTransport(ctx, err), 0, true, err)
 		e.sent = !notSent(err)
@@ -436,11 +407,29 @@ func (c *Client) readBody(resp *http.Response, buf *bytes.Buffer) ([]byte, error
 		return nil, fmt.Errorf("%w: Content-Length %d > %d", errTooLarge, resp.ContentLength, c.maxBody)
 	}
 	buf.Reset()
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
-	if err != nil {
-		return nil, err
+	if n := resp.ContentLength; n > 0 {
+		buf.Grow(int(n) + 1) // room for the body and the EOF
 	}
-	if n > c.maxBody {
+	// At most maxBody+1 bytes are read, as through an io.LimitReader
+	// (which would take an allocation per call).
+	left := c.maxBody + 1
+	for left > 0 {
+		if buf.Available() == 0 {
+			buf.Grow(bytes.MinRead)
+		}
+		p := buf.AvailableBuffer()
+		p = p[:min(int64(cap(p)), left)]
+		n, err := resp.Body.Read(p)
+		buf.Write(p[:n]) // in place: p is buf's own free space
+		left -= int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(buf.Len()) > c.maxBody {
 		return nil, fmt.Errorf("%w: more than %d bytes", errTooLarge, c.maxBody)
 	}
 	return buf.Bytes(), nil
@@ -539,6 +528,6 @@ func NewHTTPClient(t http.RoundTripper) *http.Client {
 		Transport: t,
 		// The contract has no redirects; following one could leak
 		// forwarded credentials to another host.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		CheckRedirect: useLastResponse,
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,9 +21,34 @@ type Outgoing struct {
 
 type outgoingKey struct{}
 
+// outgoing is what WithOutgoing stores: o, and the request id as a header
+// value, made once per request rather than once per call. The value's
+// array lives in the same allocation.
+type outgoing struct {
+	Outgoing
+	id [1]string
+}
+
+// requestIDHeader is the X-Request-ID value of o's calls: a slice of one
+// (len and cap 1, so that appending to it copies), shared by the calls of
+// one request only; nil when there is no id.
+func (o *outgoing) requestIDHeader() []string {
+	if o == nil || o.RequestID == "" {
+		return nil
+	}
+	return o.id[:]
+}
+
 // WithOutgoing returns ctx carrying o for backend calls made under it.
 func WithOutgoing(ctx context.Context, o Outgoing) context.Context {
-	return context.WithValue(ctx, outgoingKey{}, o)
+	v := &outgoing{Outgoing: o}
+	v.id[0] = o.RequestID
+	return context.WithValue(ctx, outgoingKey{}, v)
+}
+
+func outgoingFrom(ctx context.Context) *outgoing {
+	o, _ := ctx.Value(outgoingKey{}).(*outgoing)
+	return o
 }
 
 // identity is the authenticated subject a call made under ctx sends in
@@ -37,8 +61,10 @@ func identity(ctx context.Context) string {
 
 // OutgoingFrom returns what WithOutgoing stored; the zero value when none.
 func OutgoingFrom(ctx context.Context) Outgoing {
-	o, _ := ctx.Value(outgoingKey{}).(Outgoing)
-	return o
+	if o := outgoingFrom(ctx); o != nil {
+		return o.Outgoing
+	}
+	return Outgoing{}
 }
 
 // Call describes one HTTP attempt to a backend.
@@ -220,7 +246,10 @@ func (r *Recorder) Merge(o *Recorder) {
 		return
 	}
 	o.mu.Lock()
-	calls, refused := slices.Clone(o.calls), slices.Clone(o.refused)
+	// The recorded calls are only ever appended to, never changed in
+	// place: the prefix seen under the lock can be read after it without a
+	// copy, whatever o records meanwhile.
+	calls, refused := o.calls[:len(o.calls):len(o.calls)], o.refused[:len(o.refused):len(o.refused)]
 	hits := maps.Clone(o.hits)
 	o.mu.Unlock()
 	if n := r.started.Add(int64(len(calls))); r.budget > 0 && n > r.budget {
