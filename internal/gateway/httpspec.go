@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -73,3 +75,49 @@ func (w *specWriter) Flush() {
 
 // Unwrap lets http.ResponseController reach the real writer.
 func (w *specWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// noQuery reports a request that is not a well-formed GraphQL-over-HTTP
+// request because nothing in it stands for a document: no query and no
+// extensions (where a persisted query's hash would be). The specification
+// says such a request SHOULD get 400; gqlgen would answer it as a
+// validation error ("no operation provided", 200 with application/json).
+// A request that names a query is told apart by a substring test, never
+// decoded here; only one without it is decoded to be sure (a key may be
+// written with escapes or in another case, which gqlgen's decoding
+// accepts). What does not decode is left to gqlgen's own answer. A GET
+// that upgrades (websocket) carries its operations later.
+func noQuery(r *http.Request, body []byte) bool {
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.RawQuery
+		if r.Header.Get("Upgrade") != "" || strings.Contains(q, "query") || strings.Contains(q, "extensions") {
+			return false
+		}
+		v, err := url.ParseQuery(q)
+		return err == nil && v.Get("query") == "" && v.Get("extensions") == ""
+	case http.MethodPost:
+		ct := r.Header.Get("Content-Type")
+		if i := strings.IndexByte(ct, ';'); i >= 0 {
+			ct = ct[:i]
+		}
+		if !strings.EqualFold(strings.TrimSpace(ct), "application/json") ||
+			bytes.Contains(body, []byte(`"query"`)) || bytes.Contains(body, []byte(`"extensions"`)) {
+			return false
+		}
+		var p struct {
+			Query      *string         `json:"query"`
+			Extensions json.RawMessage `json:"extensions"`
+		}
+		if json.Unmarshal(body, &p) != nil {
+			return false
+		}
+		return (p.Query == nil || *p.Query == "") && (len(p.Extensions) == 0 || string(p.Extensions) == "null")
+	}
+	return false
+}
+
+// writeNoQuery answers a request that names no document.
+func writeNoQuery(w http.ResponseWriter) {
+	writeRequestError(w, http.StatusBadRequest, "BAD_REQUEST",
+		`the request has no "query" (nor a persisted query's hash in "extensions")`)
+}

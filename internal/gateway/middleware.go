@@ -77,7 +77,8 @@ func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 
 // limitBody caps the request body. gqlgen reads bodies whole and answers a
 // read error with 200, so the body is read here first: over the cap is a
-// clean 413 before any parsing.
+// clean 413 before any parsing. A request that names no document gets its
+// 400 here too (noQuery), where the body is at hand.
 func limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +101,13 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 					return
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
+				if noQuery(r, body) {
+					writeNoQuery(w)
+					return
+				}
+			} else if noQuery(r, nil) {
+				writeNoQuery(w)
+				return
 			}
 			next.ServeHTTP(w, r)
 		})
