@@ -31,8 +31,10 @@ type specWriter struct {
 	get    bool
 }
 
-func (w *specWriter) mediaType() string {
-	ct := w.Header().Get("Content-Type")
+func (w *specWriter) mediaType() string { return mediaType(w.Header().Get("Content-Type")) }
+
+// mediaType is a Content-Type's media type, without its parameters.
+func mediaType(ct string) string {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
@@ -96,11 +98,7 @@ func noQuery(r *http.Request, body []byte) bool {
 		v, err := url.ParseQuery(q)
 		return err == nil && v.Get("query") == "" && v.Get("extensions") == ""
 	case http.MethodPost:
-		ct := r.Header.Get("Content-Type")
-		if i := strings.IndexByte(ct, ';'); i >= 0 {
-			ct = ct[:i]
-		}
-		if !strings.EqualFold(strings.TrimSpace(ct), "application/json") ||
+		if !strings.EqualFold(mediaType(r.Header.Get("Content-Type")), "application/json") ||
 			bytes.Contains(body, []byte(`"query"`)) || bytes.Contains(body, []byte(`"extensions"`)) {
 			return false
 		}
